@@ -1,0 +1,109 @@
+"""Network latency: this project's engine vs OpenCV DNN's Darknet importer, same model and input, one run.
+
+Batch 1, 416×416, median of N runs after warm-up, the two engines interleaved run by run so machine noise hits
+both alike. Models: YOLOv3-tiny with its real weights; YOLOv3 (and SPP with --spp) with random weights written in
+Darknet format from ../shared/models cfgs. Reported as ratios (ours / OpenCV): lower is faster.
+
+    .venv/bin/python bench/bench_engine.py [--runs 15] [--spp]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from yolo_desktop.inference.darknet_cfg import parse_cfg  # noqa: E402
+from yolo_desktop.inference.engines import create_engine  # noqa: E402
+from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
+from yolo_desktop.inference.random_weights import write_random_weights  # noqa: E402
+from yolo_desktop.models import find_model  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "models"
+
+
+def sample_batch(size: int) -> np.ndarray:
+    import skimage
+
+    image = cv2.cvtColor(cv2.imread(str(Path(skimage.__file__).parent / "data" / "astronaut.png")),
+                         cv2.COLOR_BGR2RGB)
+    return letterbox(image, size, size)[0]
+
+
+def time_pair(ours, reference, runs: int, warmup: int = 3) -> tuple[list[float], list[float]]:
+    for _ in range(warmup):
+        ours()
+        reference()
+    a, b = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        ours()
+        a.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        reference()
+        b.append(time.perf_counter() - start)
+    return a, b
+
+
+def bench_model(name: str, cfg_path: Path, weights: Path, engine: str, size: int, runs: int) -> dict:
+    cfg = parse_cfg(cfg_path)
+    batch = sample_batch(size)
+    ours = create_engine(engine, cfg, str(weights), (size, size))
+    net = cv2.dnn.readNetFromDarknet(str(cfg_path), str(weights))
+    blob = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
+    outputs = net.getUnconnectedOutLayersNames()
+
+    def run_opencv():
+        net.setInput(blob)
+        return net.forward(outputs)
+
+    a, b = time_pair(lambda: ours.run(batch), run_opencv, runs)
+    ours_ms, cv_ms = statistics.median(a) * 1000, statistics.median(b) * 1000
+    return {"model": name, "engine": engine, "size": size, "runs": runs, "ours_ms": round(ours_ms, 1),
+            "opencv_ms": round(cv_ms, 1), "ratio": round(ours_ms / cv_ms, 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--size", type=int, default=416)
+    parser.add_argument("--engine", default="keras")
+    parser.add_argument("--spp", action="store_true", help="also YOLOv3-SPP")
+    args = parser.parse_args()
+    print(f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads; batch 1 at {args.size}; median of "
+          f"{args.runs} interleaved runs after warm-up", flush=True)
+    rows = []
+    tiny = find_model("yolov3-tiny")
+    rows.append(bench_model("yolov3-tiny (real weights)", tiny.cfg, tiny.weights, args.engine, args.size, args.runs))
+    print(rows[-1], flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ["yolov3"] + (["yolov3-spp"] if args.spp else []):
+            cfg_path = SHARED / f"{name}.cfg"
+            if not cfg_path.is_file():
+                print(f"skipping {name}: {cfg_path} not found")
+                continue
+            weights = Path(tmp) / f"{name}.weights"
+            write_random_weights(weights, parse_cfg(cfg_path), seed=0)
+            rows.append(bench_model(f"{name} (random weights)", cfg_path, weights, args.engine, args.size,
+                                    max(10, args.runs // 2)))
+            print(rows[-1], flush=True)
+    print("\n| model | ours (ms) | OpenCV DNN (ms) | ours / OpenCV |\n|---|---:|---:|---:|")
+    for row in rows:
+        print(f"| {row['model']} | {row['ours_ms']} | {row['opencv_ms']} | {row['ratio']:.2f} |")
+    out = REPO / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "engine.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Shared fixtures: the real default model, real sample photos, and the Darknet reference cfgs when present."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from pathlib import Path  # noqa: E402
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_MODELS = REPO.parent / "shared" / "models"
+
+
+def skimage_data() -> Path:
+    import skimage
+
+    return Path(skimage.__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return skimage_data()
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    from yolo_desktop.models import find_model
+
+    try:
+        return find_model("yolov3-tiny")
+    except Exception as exc:  # make test fetches it; say how when run by hand
+        pytest.fail(f"{exc} (run 'make model' first)")
+
+
+@pytest.fixture(scope="session")
+def detector(tiny_model):
+    """One real YOLOv3-tiny detector (Keras engine) for the whole session; tests must not change its settings."""
+    from yolo_desktop.inference.detector import Detector
+
+    return Detector(tiny_model)
+
+
+@pytest.fixture(scope="session")
+def shared_cfg():
+    def get(name: str) -> Path:
+        path = SHARED_MODELS / f"{name}.cfg"
+        if not path.is_file():
+            pytest.skip(f"{path} not present (reference cfgs come from ../shared/models)")
+        return path
+
+    return get
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    return cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)

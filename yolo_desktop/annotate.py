@@ -1,0 +1,71 @@
+"""Draw detections onto an image copy, and the one class palette shared with the GUI overlay."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import cv2
+import numpy as np
+
+from .results import Detection
+
+# 20 well-separated colours (RGB); class k uses PALETTE[k % 20]. Tuned for contrast on photos.
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (255, 56, 56), (72, 249, 10), (0, 194, 255), (255, 178, 29), (207, 210, 49),
+    (146, 204, 23), (61, 219, 134), (26, 147, 52), (0, 212, 187), (44, 153, 168),
+    (52, 69, 147), (100, 115, 255), (0, 24, 236), (132, 56, 255), (82, 0, 133),
+    (203, 56, 255), (255, 149, 200), (255, 55, 199), (255, 157, 151), (255, 112, 31),
+)
+
+
+def class_color(class_id: int) -> tuple[int, int, int]:
+    return PALETTE[class_id % len(PALETTE)]
+
+
+def text_color_on(background: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Black or white, whichever reads better on ``background`` (ITU-R BT.601 luma)."""
+    r, g, b = background
+    return (0, 0, 0) if 0.299 * r + 0.587 * g + 0.114 * b > 150 else (255, 255, 255)
+
+
+def label_text(detection: Detection, show_label: bool = True, show_score: bool = True) -> str:
+    parts = []
+    if show_label:
+        parts.append(detection.label)
+    if show_score:
+        parts.append(f"{detection.score:.2f}")
+    return " ".join(parts)
+
+
+def draw_detections(image: np.ndarray, detections: Iterable[Detection], show_label: bool = True,
+                    show_score: bool = True) -> np.ndarray:
+    """Return a copy of RGB ``image`` (H, W, 3) uint8 with boxes and labels burned in.
+
+    Line width and text size follow the image's short side, so labels stay readable from 300 px thumbnails to
+    20 MP photos viewed scaled down.
+    """
+    canvas = np.ascontiguousarray(image).copy()
+    height, width = canvas.shape[:2]
+    short_side = min(width, height)
+    thickness = max(1, round(short_side / 320))
+    font_scale = max(0.4, short_side / 1100)
+    font_thickness = max(1, round(font_scale * 1.6))
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    for det in sorted(detections, key=lambda d: d.score):  # best drawn last, on top
+        color = class_color(det.class_id)
+        x1, y1 = int(round(det.x1)), int(round(det.y1))
+        x2, y2 = int(round(det.x2)) - 1, int(round(det.y2)) - 1
+        cv2.rectangle(canvas, (x1, y1), (max(x1, x2), max(y1, y2)), color, thickness, cv2.LINE_AA)
+        text = label_text(det, show_label, show_score)
+        if not text:
+            continue
+        (text_w, text_h), baseline = cv2.getTextSize(text, font, font_scale, font_thickness)
+        pad = max(1, font_thickness)
+        box_h = text_h + baseline + 2 * pad
+        # Above the box when there is room, else just inside its top edge.
+        top = y1 - box_h if y1 - box_h >= 0 else y1
+        left = min(max(0, x1 - thickness // 2), max(0, width - text_w - 2 * pad))
+        cv2.rectangle(canvas, (left, top), (left + text_w + 2 * pad, top + box_h), color, cv2.FILLED)
+        cv2.putText(canvas, text, (left + pad, top + pad + text_h), font, font_scale, text_color_on(color),
+                    font_thickness, cv2.LINE_AA)
+    return canvas

@@ -1,0 +1,174 @@
+"""Turn files and folders into a list of images with collision-free output names, and run a detector over them.
+
+Outputs mirror the inputs: a folder ``photos`` becomes ``OUT/photos/...`` with its tree kept; a loose file lands
+in ``OUT/``. Two inputs that would produce the same output name get distinct ones (``photos-2``, ``a_png``), and
+an output folder that overlaps an input is refused, so nothing is ever written into or over an input.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable, Iterator, Sequence
+
+from .imaging import ImageError, LoadedImage, is_image_name, load
+from .results import ImageResult
+
+
+class UsageError(ValueError):
+    """A problem with what the user asked for (exit code 2 in the CLI)."""
+
+
+@dataclass(frozen=True)
+class InputImage:
+    path: str  # the file to read
+    rel_dir: str  # output folder relative to OUT, POSIX style ("" for OUT itself)
+    stem: str  # output file stem, unique (case-insensitively) within rel_dir
+
+    @property
+    def extension(self) -> str:
+        return os.path.splitext(self.path)[1].lower()
+
+    def output_path(self, out: Path, suffix: str) -> Path:
+        return out.joinpath(*PurePosixPath(self.rel_dir).parts, self.stem + suffix)
+
+    def relative_output(self, suffix: str) -> str:
+        return str(PurePosixPath(self.rel_dir, self.stem + suffix)) if self.rel_dir else self.stem + suffix
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    path: str
+    reason: str
+
+
+def _natural_key(name: str) -> list:
+    # "img2" before "img10", case-insensitive: the order a file manager shows.
+    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
+
+
+def _walk(folder: str, recursive: bool, problems: list[InputProblem]) -> Iterator[str]:
+    """Image files under ``folder``, natural order, hidden files and folders skipped."""
+    def on_error(error: OSError) -> None:
+        problems.append(InputProblem(error.filename or folder, f"cannot list folder: {error.strerror or error}"))
+
+    for root, dirs, files in os.walk(folder, onerror=on_error):
+        dirs[:] = sorted((d for d in dirs if not d.startswith(".")), key=_natural_key) if recursive else []
+        for name in sorted(files, key=_natural_key):
+            # "._x.jpg" are macOS resource forks, not images; other dotfiles are hidden on purpose.
+            if not name.startswith(".") and is_image_name(name):
+                yield os.path.join(root, name)
+
+
+class _Namer:
+    """Hands out output stems that never collide within a folder (case-insensitively, for Windows/macOS)."""
+
+    def __init__(self) -> None:
+        self._taken: set[tuple[str, str]] = set()
+
+    def claim(self, rel_dir: str, stem: str, extension: str) -> str:
+        candidates = [stem, f"{stem}_{extension.lstrip('.')}"] if extension else [stem]
+        candidates += [f"{stem}-{n}" for n in range(2, 10_000)]
+        for candidate in candidates:
+            key = (rel_dir.casefold(), candidate.casefold())
+            if key not in self._taken:
+                self._taken.add(key)
+                return candidate
+        raise UsageError(f"too many inputs named {stem!r}")
+
+
+def collect_inputs(paths: Iterable[str | os.PathLike[str]], recursive: bool = False
+                   ) -> tuple[list[InputImage], list[InputProblem]]:
+    """Expand files and folders (mixed) into images with unique output names, in the order given."""
+    images: list[InputImage] = []
+    problems: list[InputProblem] = []
+    namer = _Namer()
+    roots = _Namer()
+    seen: set[str] = set()
+    for given in paths:
+        path = os.fspath(given)
+        if os.path.isdir(path):
+            base = os.path.basename(os.path.normpath(os.path.abspath(path))) or "root"
+            root = roots.claim("", base, "")
+            for file in _walk(path, recursive, problems):
+                real = os.path.normcase(os.path.realpath(file))
+                if real in seen:
+                    continue
+                seen.add(real)
+                rel = PurePosixPath(*Path(os.path.relpath(os.path.dirname(file), path)).parts)
+                rel_dir = str(PurePosixPath(root) / rel) if str(rel) != "." else root
+                stem, ext = os.path.splitext(os.path.basename(file))
+                images.append(InputImage(file, rel_dir, namer.claim(rel_dir, stem, ext)))
+        elif os.path.exists(path):
+            real = os.path.normcase(os.path.realpath(path))
+            if real in seen:
+                continue
+            seen.add(real)
+            stem, ext = os.path.splitext(os.path.basename(path))
+            # Loose files share OUT's top level with folder roots; keep their names apart too.
+            images.append(InputImage(path, "", namer.claim("", stem, ext)))
+            roots.claim("", stem, ext)
+        else:
+            problems.append(InputProblem(path, "not found"))
+    return images, problems
+
+
+def _is_within(path: str, folder: str) -> bool:
+    path, folder = os.path.normcase(os.path.realpath(path)), os.path.normcase(os.path.realpath(folder))
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def check_output_dir(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]]) -> None:
+    """Refuse an output folder inside an input folder, or one that contains an input."""
+    out = os.fspath(out)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"output {out} exists and is not a folder")
+    for given in map(os.fspath, inputs):
+        if not os.path.exists(given):
+            continue
+        if os.path.isdir(given) and _is_within(out, given):
+            raise UsageError(f"output folder {out} is inside input folder {given}; choose a folder outside it "
+                             f"(outputs must never mix with inputs)")
+        if _is_within(given, out):
+            raise UsageError(f"input {given} is inside output folder {out}; choose another output folder")
+
+
+def load_result_or_error(item: InputImage, reduce_to: int | None) -> tuple[LoadedImage | None, ImageResult | None]:
+    """Decode one input; a failure becomes a finished error result instead of an exception."""
+    start = time.perf_counter()
+    try:
+        return load(item.path, reduce_to=reduce_to), None
+    except ImageError as exc:
+        return None, ImageResult(path=item.path, error=exc.reason, timings={"load": time.perf_counter() - start})
+    except MemoryError:
+        return None, ImageResult(path=item.path, error="not enough memory to decode this image")
+    except Exception as exc:  # never let one bad file stop a batch
+        return None, ImageResult(path=item.path, error=f"unexpected error while reading: {exc!r}")
+
+
+Detect = Callable[[LoadedImage], ImageResult]
+
+
+def detect_many(detect: Detect, items: Sequence[InputImage], cancel: threading.Event | None = None,
+                reduce_to: int | None = None) -> Iterator[tuple[InputImage, ImageResult, LoadedImage | None]]:
+    """Load and detect each item in order; stops between images once ``cancel`` is set."""
+    for item in items:
+        if cancel is not None and cancel.is_set():
+            return
+        start = time.perf_counter()
+        image, failed = load_result_or_error(item, reduce_to)
+        if failed is not None:
+            yield item, failed, None
+            continue
+        assert image is not None
+        load_seconds = time.perf_counter() - start
+        try:
+            result = detect(image)
+        except Exception as exc:  # a model failure on one image is reported, the batch goes on
+            result = ImageResult(path=item.path, width=image.width, height=image.height,
+                                 error=f"detection failed: {exc!r}")
+        yield item, replace(result, timings={"load": load_seconds, **result.timings}), image

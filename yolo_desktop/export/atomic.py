@@ -1,0 +1,50 @@
+"""Every file the app writes goes through here: a temp file in the same folder, then ``os.replace``.
+
+A crash, a full disk or a cancelled batch can leave no half-written output: either the old file (or none) or the
+complete new one exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+# mkstemp creates files readable by the owner only; outputs should get the usual permissions instead.
+# (Reading the umask means setting it, so it is done once, at import, before any worker thread exists.)
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+_FILE_MODE = 0o666 & ~_UMASK
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike[str], mode: str = "wb", encoding: str | None = None,
+                newline: str | None = None) -> Iterator[IO]:
+    """Open a temp file next to ``path``; on success it replaces ``path``, on error it is removed."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Hidden, recognisable name: if the process is killed hard, the leftover is obviously not an output.
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    with atomic_open(path, "wb") as handle:
+        handle.write(data)
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    with atomic_open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)

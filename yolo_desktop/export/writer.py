@@ -1,0 +1,99 @@
+"""Write a batch's outputs: per-image files as results arrive, batch-wide files at the end.
+
+Per image (mirrored tree): the annotated image, a YOLO ``.txt``, a VOC ``.xml``. At the end, in OUT:
+``detections.json``, ``detections.csv``, ``coco.json``, ``data.yaml``. Every file is written atomically; a write
+that fails is recorded and reported, and the rest go on.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from ..batch import InputImage
+from ..imaging import ImageError, LoadedImage, load
+from ..results import ImageResult
+from .coco import write_coco
+from .csv_export import write_csv
+from .images import write_annotated
+from .json_export import write_json
+from .voc import write_voc
+from .yolo_txt import write_data_yaml, write_yolo_txt
+
+FORMATS = ("json", "csv", "yolo", "voc", "coco")
+JPEG_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
+
+
+@dataclass
+class ExportReport:
+    written: list[Path] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+
+
+def annotated_suffix(item: InputImage, image_format: str) -> str:
+    """'auto' keeps JPEG photos JPEG and writes everything else losslessly as PNG."""
+    if image_format == "auto":
+        return ".jpg" if item.extension in JPEG_EXTENSIONS else ".png"
+    return "." + image_format
+
+
+class BatchWriter:
+    def __init__(self, out: Path, formats: Sequence[str], images: bool, image_format: str = "auto",
+                 names: Sequence[str] = ()) -> None:
+        unknown = sorted(set(formats) - set(FORMATS))
+        if unknown:
+            raise ValueError(f"unknown format(s) {', '.join(unknown)} (available: {', '.join(FORMATS)})")
+        self.out = out
+        self.formats = tuple(formats)
+        self.images = images
+        self.image_format = image_format
+        self.names = list(names)
+        self.report = ExportReport()
+        self._coco_items: list[tuple[ImageResult, str]] = []
+
+    def _write(self, path: Path, action: Callable[[Path], None]) -> None:
+        try:
+            action(path)
+            self.report.written.append(path)
+        except (OSError, ValueError, ImageError) as exc:
+            self.report.failed.append((str(path), getattr(exc, "reason", None) or getattr(exc, "strerror", None)
+                                       or str(exc)))
+
+    def add(self, item: InputImage, result: ImageResult, image: LoadedImage | None = None) -> None:
+        """Write the per-image outputs of one finished result (failed results produce none)."""
+        if not result.ok:
+            return
+        image_name = item.relative_output(annotated_suffix(item, self.image_format)) if self.images \
+            else item.relative_output(item.extension)
+        self._coco_items.append((result, image_name))
+        if self.images:
+            self._write(item.output_path(self.out, annotated_suffix(item, self.image_format)),
+                        lambda p: write_annotated(p, _full_resolution(item, image), result))
+        if "yolo" in self.formats:
+            self._write(item.output_path(self.out, ".txt"), lambda p: write_yolo_txt(p, result))
+        if "voc" in self.formats:
+            self._write(item.output_path(self.out, ".xml"),
+                        lambda p: write_voc(p, result, os.path.basename(image_name)))
+
+    def finish(self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any],
+               seconds: float) -> ExportReport:
+        if "json" in self.formats:
+            self._write(self.out / "detections.json", lambda p: write_json(p, results, model, settings, seconds))
+        if "csv" in self.formats:
+            self._write(self.out / "detections.csv", lambda p: write_csv(p, results))
+        if "coco" in self.formats:
+            self._write(self.out / "coco.json", lambda p: write_coco(p, self._coco_items, self.names))
+        if "yolo" in self.formats:
+            self._write(self.out / "data.yaml", lambda p: write_data_yaml(p, self.names))
+        return self.report
+
+
+def _full_resolution(item: InputImage, image: LoadedImage | None) -> np.ndarray:
+    """Annotated exports are always full size: reload when the detector saw a reduced decode (or nothing)."""
+    if image is not None and image.scale == 1:
+        return image.rgb
+    return load(item.path).rgb

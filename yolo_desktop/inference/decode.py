@@ -1,0 +1,107 @@
+"""YOLO head outputs → scored candidate boxes → per-class NMS → detections.
+
+Decoding follows Darknet's yolo layer: for cell (col, row) of a G_h × G_w grid and anchor (a_w, a_h) in network
+pixels, x = (col + σ(tx)) / G_w · W, y = (row + σ(ty)) / G_h · H, w = a_w · e^tw, h = a_h · e^th; a box scores
+σ(objectness) · σ(class logit) for each class. Everything above a low floor is kept as ``Candidates`` so any
+threshold, NMS IoU or class filter can be applied again later and give exactly what a fresh run gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from ..results import Candidates, Detection
+from ..settings import MAX_CANDIDATES, DetectorSettings
+from .letterbox import Letterbox
+
+# e^30 ≈ 1e13 pixels is already absurd; clipping only stops float32 overflow on untrained weights.
+_MAX_LOG_SCALE = 30.0
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    anchors: np.ndarray  # (A, 2) anchor width, height in network-input pixels
+    classes: int
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def decode_heads(outputs: Sequence[np.ndarray], heads: Sequence[HeadSpec], input_width: int, input_height: int,
+                 floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw head tensors (1, G_h, G_w, A·(5+C)) → (boxes (N, 4) x1y1x2y2 network px, scores (N,), class ids (N,))."""
+    all_boxes, all_scores, all_classes = [], [], []
+    for raw, head in zip(outputs, heads):
+        _, grid_h, grid_w, channels = raw.shape
+        anchors = len(head.anchors)
+        cells = raw.reshape(grid_h, grid_w, anchors, channels // anchors).astype(np.float32, copy=False)
+        objectness = _sigmoid(cells[..., 4])
+        # A class score never exceeds its box's objectness, so boxes below the floor can be dropped first.
+        rows, cols, anchor_ids = np.nonzero(objectness >= floor)
+        if rows.size == 0:
+            continue
+        picked = cells[rows, cols, anchor_ids]  # (K, 5 + C)
+        scores = objectness[rows, cols, anchor_ids][:, None] * _sigmoid(picked[:, 5:])  # (K, C)
+        box_ids, class_ids = np.nonzero(scores >= floor)
+        if box_ids.size == 0:
+            continue
+        cx = (cols + _sigmoid(picked[:, 0])) / grid_w * input_width
+        cy = (rows + _sigmoid(picked[:, 1])) / grid_h * input_height
+        log_wh = np.minimum(picked[:, 2:4], _MAX_LOG_SCALE)
+        w = np.exp(log_wh[:, 0]) * head.anchors[anchor_ids, 0]
+        h = np.exp(log_wh[:, 1]) * head.anchors[anchor_ids, 1]
+        boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+        all_boxes.append(boxes[box_ids])
+        all_scores.append(scores[box_ids, class_ids])
+        all_classes.append(class_ids)
+    if not all_boxes:
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32)
+    return (np.concatenate(all_boxes).astype(np.float32), np.concatenate(all_scores).astype(np.float32),
+            np.concatenate(all_classes).astype(np.int32))
+
+
+def make_candidates(outputs: Sequence[np.ndarray], heads: Sequence[HeadSpec], box: Letterbox,
+                    floor: float) -> Candidates:
+    boxes, scores, class_ids = decode_heads(outputs, heads, box.target_width, box.target_height, floor)
+    # Highest score first, ties broken by decode order, so selection is deterministic.
+    order = np.argsort(-scores, kind="stable")[:MAX_CANDIDATES]
+    return Candidates(box.to_original(boxes[order]), scores[order], class_ids[order], floor)
+
+
+def select(candidates: Candidates, settings: DetectorSettings, names: Sequence[str], width: int, height: int
+           ) -> tuple[Detection, ...]:
+    """Apply the score threshold, class filter and per-class NMS; clip to the image; best first."""
+    if settings.conf < candidates.floor:
+        raise ValueError(f"confidence {settings.conf} is below the kept floor {candidates.floor}")
+    keep = candidates.scores >= settings.conf
+    if settings.classes is not None:
+        allowed = np.array([name in settings.classes for name in names], dtype=bool)
+        keep &= allowed[candidates.class_ids]
+    indices = np.flatnonzero(keep)
+    if indices.size == 0:
+        return ()
+    boxes = candidates.boxes[indices]
+    xywh = np.column_stack([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]]).astype(np.float64)
+    # Scores were filtered above (inclusively); OpenCV's own threshold is strict, so it gets 0.
+    kept = cv2.dnn.NMSBoxesBatched(xywh, candidates.scores[indices].astype(np.float64),
+                                   candidates.class_ids[indices], 0.0, settings.iou)
+    kept = np.asarray(kept, dtype=np.int64).reshape(-1)
+    # OpenCV returns them best first; re-sort stably anyway so the order never depends on its version.
+    kept = kept[np.argsort(-candidates.scores[indices][kept], kind="stable")]
+    detections: list[Detection] = []
+    for i in indices[kept]:
+        x1, y1, x2, y2 = (float(v) for v in candidates.boxes[i])
+        x1, x2 = min(max(x1, 0.0), width), min(max(x2, 0.0), width)
+        y1, y2 = min(max(y1, 0.0), height), min(max(y2, 0.0), height)
+        if x2 <= x1 or y2 <= y1:
+            continue  # entirely outside the image
+        class_id = int(candidates.class_ids[i])
+        detections.append(Detection(class_id, names[class_id], float(candidates.scores[i]), x1, y1, x2, y2))
+        if len(detections) == settings.max_detections:
+            break
+    return tuple(detections)

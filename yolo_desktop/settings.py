@@ -1,0 +1,51 @@
+"""Detector settings shared by the GUI and the CLI. Plain data: no Qt, no TensorFlow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+# Candidates below this score are not kept, so no threshold below it can be applied later.
+CANDIDATE_FLOOR = 0.005
+# The most candidates kept per image (highest scores first); bounds NMS time for untrained/random weights.
+MAX_CANDIDATES = 30_000
+PRECISIONS = ("accurate", "fast")
+INPUT_SIZES = (320, 416, 608)
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    size: int | None = None  # network input (square, multiple of 32); None → the cfg's [net] width
+    conf: float = 0.25  # minimum score = objectness × class probability
+    iou: float = 0.45  # NMS overlap above which the lower-scoring box of the same class is dropped
+    classes: frozenset[str] | None = None  # labels to keep; None keeps all
+    max_detections: int = 300
+    precision: str = "accurate"
+
+    def __post_init__(self) -> None:
+        if self.size is not None and (self.size < 32 or self.size % 32):
+            raise SettingsError(f"input size {self.size} must be a positive multiple of 32 (e.g. 320, 416, 608)")
+        if not CANDIDATE_FLOOR <= self.conf <= 1.0:
+            raise SettingsError(f"confidence {self.conf} must be between {CANDIDATE_FLOOR} and 1")
+        if not 0.0 < self.iou <= 1.0:
+            raise SettingsError(f"NMS IoU {self.iou} must be above 0 and at most 1")
+        if self.max_detections < 1:
+            raise SettingsError(f"max detections {self.max_detections} must be at least 1")
+        if self.precision not in PRECISIONS:
+            raise SettingsError(f"precision {self.precision!r} must be one of {', '.join(PRECISIONS)}")
+        if self.classes is not None and not isinstance(self.classes, frozenset):
+            object.__setattr__(self, "classes", frozenset(self.classes))
+
+    def with_classes(self, classes: Iterable[str] | None) -> "DetectorSettings":
+        return replace(self, classes=None if classes is None else frozenset(classes))
+
+    def unknown_classes(self, names: Iterable[str]) -> list[str]:
+        """Requested class labels the model does not know (a typo in --classes should not silently match nothing)."""
+        if self.classes is None:
+            return []
+        known = set(names)
+        return sorted(c for c in self.classes if c not in known)
