@@ -8,7 +8,7 @@ MODEL  := weights/yolov3-tiny/yolov3-tiny.weights
 .PHONY: run test setup model bench screenshot package package-test clean
 
 run: $(STAMP) $(MODEL)
-	$(BIN)/yolo-desktop detect resources/sample.jpg -o results/
+	$(BIN)/yolo-desktop
 
 test: $(STAMP) $(MODEL)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
@@ -28,6 +28,10 @@ $(MODEL): | $(STAMP)
 
 bench: $(STAMP) $(MODEL)
 	$(BIN)/python bench/bench_engine.py
+
+# The real window after a batch of sample photos (offscreen unless DISPLAY is set, e.g. under xvfb-run).
+screenshot: $(STAMP) $(MODEL)
+	$(BIN)/python docs/make_screenshot.py
 
 clean:
 	rm -rf build dist .pytest_cache

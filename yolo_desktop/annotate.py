@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import colorsys
 from typing import Iterable
 
 import cv2
@@ -9,16 +10,27 @@ import numpy as np
 
 from .results import Detection
 
-# 20 well-separated colours (RGB); class k uses PALETTE[k % 20]. Tuned for contrast on photos.
-PALETTE: tuple[tuple[int, int, int], ...] = (
-    (255, 56, 56), (72, 249, 10), (0, 194, 255), (255, 178, 29), (207, 210, 49),
-    (146, 204, 23), (61, 219, 134), (26, 147, 52), (0, 212, 187), (44, 153, 168),
-    (52, 69, 147), (100, 115, 255), (0, 24, 236), (132, 56, 255), (82, 0, 133),
-    (203, 56, 255), (255, 149, 200), (255, 55, 199), (255, 157, 151), (255, 112, 31),
-)
+def _distinct_palette(count: int = 80) -> tuple[tuple[int, int, int], ...]:
+    """``count`` vivid colours chosen greedily, each as far as possible (CIELAB) from all chosen before it, so
+    the first classes (person, bicycle, car… in COCO) get the most distinct colours and none repeat."""
+    hues = np.arange(36) / 36.0
+    candidates = np.array([colorsys.hsv_to_rgb(h, s, v) for h in hues for s in (0.6, 0.8, 0.95)
+                           for v in (0.8, 1.0)], dtype=np.float32)
+    lab = cv2.cvtColor(candidates.reshape(1, -1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    chosen = [3]  # hue 0, saturation 0.8, value 1.0: a clear red for class 0 (person in COCO)
+    nearest = np.linalg.norm(lab - lab[chosen[0]], axis=1)
+    while len(chosen) < count:
+        pick = int(np.argmax(nearest))
+        chosen.append(pick)
+        nearest = np.minimum(nearest, np.linalg.norm(lab - lab[pick], axis=1))
+    return tuple(tuple(int(round(c * 255)) for c in candidates[i]) for i in chosen)
+
+
+PALETTE = _distinct_palette()
 
 
 def class_color(class_id: int) -> tuple[int, int, int]:
+    """The colour of a class (RGB), the same in the overlay, the exports, the table and the chart."""
     return PALETTE[class_id % len(PALETTE)]
 
 

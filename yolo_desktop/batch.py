@@ -81,40 +81,55 @@ class _Namer:
         raise UsageError(f"too many inputs named {stem!r}")
 
 
+class InputCollector:
+    """Expands inputs into images, keeping output names unique across every call (a GUI session adds inputs
+    over time; an export must still never write two images to one name)."""
+
+    def __init__(self) -> None:
+        self._names = _Namer()
+        self._roots = _Namer()
+        self._seen: set[str] = set()
+
+    def _first_time(self, path: str) -> bool:
+        real = os.path.normcase(os.path.realpath(path))
+        if real in self._seen:
+            return False
+        self._seen.add(real)
+        return True
+
+    def add(self, paths: Iterable[str | os.PathLike[str]], recursive: bool = False
+            ) -> tuple[list[InputImage], list[InputProblem]]:
+        """Expand files and folders (mixed), in the order given; files already added are skipped."""
+        images: list[InputImage] = []
+        problems: list[InputProblem] = []
+        for given in paths:
+            path = os.fspath(given)
+            if os.path.isdir(path):
+                base = os.path.basename(os.path.normpath(os.path.abspath(path))) or "root"
+                root = self._roots.claim("", base, "")
+                for file in _walk(path, recursive, problems):
+                    if not self._first_time(file):
+                        continue
+                    rel = PurePosixPath(*Path(os.path.relpath(os.path.dirname(file), path)).parts)
+                    rel_dir = str(PurePosixPath(root) / rel) if str(rel) != "." else root
+                    stem, ext = os.path.splitext(os.path.basename(file))
+                    images.append(InputImage(file, rel_dir, self._names.claim(rel_dir, stem, ext)))
+            elif os.path.exists(path):
+                if not self._first_time(path):
+                    continue
+                stem, ext = os.path.splitext(os.path.basename(path))
+                # Loose files share OUT's top level with folder roots; keep their names apart too.
+                images.append(InputImage(path, "", self._names.claim("", stem, ext)))
+                self._roots.claim("", stem, ext)
+            else:
+                problems.append(InputProblem(path, "not found"))
+        return images, problems
+
+
 def collect_inputs(paths: Iterable[str | os.PathLike[str]], recursive: bool = False
                    ) -> tuple[list[InputImage], list[InputProblem]]:
     """Expand files and folders (mixed) into images with unique output names, in the order given."""
-    images: list[InputImage] = []
-    problems: list[InputProblem] = []
-    namer = _Namer()
-    roots = _Namer()
-    seen: set[str] = set()
-    for given in paths:
-        path = os.fspath(given)
-        if os.path.isdir(path):
-            base = os.path.basename(os.path.normpath(os.path.abspath(path))) or "root"
-            root = roots.claim("", base, "")
-            for file in _walk(path, recursive, problems):
-                real = os.path.normcase(os.path.realpath(file))
-                if real in seen:
-                    continue
-                seen.add(real)
-                rel = PurePosixPath(*Path(os.path.relpath(os.path.dirname(file), path)).parts)
-                rel_dir = str(PurePosixPath(root) / rel) if str(rel) != "." else root
-                stem, ext = os.path.splitext(os.path.basename(file))
-                images.append(InputImage(file, rel_dir, namer.claim(rel_dir, stem, ext)))
-        elif os.path.exists(path):
-            real = os.path.normcase(os.path.realpath(path))
-            if real in seen:
-                continue
-            seen.add(real)
-            stem, ext = os.path.splitext(os.path.basename(path))
-            # Loose files share OUT's top level with folder roots; keep their names apart too.
-            images.append(InputImage(path, "", namer.claim("", stem, ext)))
-            roots.claim("", stem, ext)
-        else:
-            problems.append(InputProblem(path, "not found"))
-    return images, problems
+    return InputCollector().add(paths, recursive)
 
 
 def _is_within(path: str, folder: str) -> bool:

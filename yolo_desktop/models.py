@@ -1,8 +1,8 @@
 """Where model files live, what is installed, and fetching the known models.
 
 A model is a folder ``<models dir>/<name>/`` holding ``<name>.cfg``, ``<name>.weights`` and one ``.names`` file.
-Folders are searched in order: ``$YOLO_DESKTOP_MODELS``, the bundle of a frozen app, ``weights/`` of a source
-checkout, then the user's data folder. Fetched files are verified (sha256 of the weights, the cfg parsed and
+Folders are searched in order: the bundle of a frozen app, ``weights/`` of a source checkout, then the user's
+data folder — or only ``$YOLO_DESKTOP_MODELS`` when it is set. Fetched files are verified (sha256 of the weights, the cfg parsed and
 checked against the weights' exact size, the names counted) in a staging folder and only then moved into place,
 so an interrupted or wrong download leaves nothing behind.
 """
@@ -95,10 +95,11 @@ def user_models_dir() -> Path:
 
 
 def model_dirs() -> list[Path]:
-    """Folders searched for models, first match wins."""
-    dirs: list[Path] = []
+    """Folders searched for models, first match wins. ``$YOLO_DESKTOP_MODELS`` replaces the search (a portable
+    or test set-up sees only its own folder)."""
     if os.environ.get("YOLO_DESKTOP_MODELS"):
-        dirs.append(Path(os.environ["YOLO_DESKTOP_MODELS"]))
+        return [Path(os.environ["YOLO_DESKTOP_MODELS"])]
+    dirs: list[Path] = []
     if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
         dirs.append(Path(sys._MEIPASS) / "weights")
     if _source_checkout():

@@ -1,0 +1,254 @@
+"""The viewer: the image with its detections drawn as an overlay (never burned into the pixels).
+
+Boxes keep a constant on-screen line width and labels a constant on-screen size at any zoom. Wheel zooms around
+the cursor, dragging pans, fit / 1:1 are one call; clicking a box reports its index, and selected boxes are
+highlighted. Empty, it shows where to drop images.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView,
+                               QStyleOptionGraphicsItem, QWidget)
+
+from ..annotate import class_color, label_text, text_color_on
+from ..results import Detection
+
+ZOOM_STEP = 1.25
+DROP_HINT = "Drop photos or folders here\nor use Open Images (Ctrl+O) / Open Folder (Ctrl+Shift+O)"
+MIN_ZOOM, MAX_ZOOM = 0.02, 40.0
+
+
+def qcolor(class_id: int, alpha: int = 255) -> QColor:
+    r, g, b = class_color(class_id)
+    return QColor(r, g, b, alpha)
+
+
+class LabelItem(QGraphicsItem):
+    """A class/score tag that stays the same size on screen whatever the zoom."""
+
+    def __init__(self, text: str, class_id: int, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self.text = text
+        self.background = qcolor(class_id)
+        r, g, b = text_color_on(class_color(class_id))
+        self.foreground = QColor(r, g, b)
+        self.font = QFont()
+        self.font.setPointSizeF(max(8.0, self.font.pointSizeF() * 0.9))
+        metrics = QFontMetricsF(self.font)
+        self._rect = QRectF(0, -metrics.height() - 4, metrics.horizontalAdvance(text) + 8, metrics.height() + 4)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.background)
+        painter.drawRoundedRect(self._rect, 2, 2)
+        painter.setPen(self.foreground)
+        painter.setFont(self.font)
+        painter.drawText(self._rect.adjusted(4, 2, -4, -2), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         self.text)
+
+
+class BoxItem(QGraphicsRectItem):
+    def __init__(self, index: int, detection: Detection) -> None:
+        super().__init__(QRectF(detection.x1, detection.y1, detection.width, detection.height))
+        self.index = index
+        self.detection = detection
+        self.label: LabelItem | None = None
+        self.setToolTip(f"{detection.label} {detection.score:.3f}\n"
+                        f"({detection.x1:.0f}, {detection.y1:.0f}) – ({detection.x2:.0f}, {detection.y2:.0f})")
+        self.set_selected(False, dimmed=False)
+
+    def set_selected(self, selected: bool, dimmed: bool) -> None:
+        pen = QPen(qcolor(self.detection.class_id, 110 if dimmed else 255), 3.5 if selected else 2.0)
+        pen.setCosmetic(True)  # width in screen pixels, not image pixels
+        self.setPen(pen)
+        self.setBrush(QBrush(qcolor(self.detection.class_id, 60)) if selected else Qt.BrushStyle.NoBrush)
+        self.setZValue(2 if selected else 1)
+        if self.label is not None:
+            self.label.setOpacity(0.45 if dimmed else 1.0)
+
+
+class ImageView(QGraphicsView):
+    box_clicked = Signal(int)  # index into the detections given to set_detections; -1 for empty space
+    navigate = Signal(int)  # -1 previous image, +1 next (arrow keys)
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        # A neutral dark backdrop, as photo viewers use: it does not tint how the photo's colours look.
+        self.setBackgroundBrush(QColor(48, 48, 50))
+        self.setAcceptDrops(False)  # drops go to the window, which queues them
+        self.viewport().setAcceptDrops(False)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._pixmap_item: QGraphicsPixmapItem | None = None
+        self._boxes: list[BoxItem] = []
+        self._selected: set[int] = set()
+        self._fit = True
+        self.show_labels = True
+        self.show_scores = True
+        self.hint = DROP_HINT
+
+    # ----- content -------------------------------------------------------------------------------------------
+    def set_image(self, pixmap: QPixmap | None) -> None:
+        scene = self.scene()
+        scene.clear()
+        self._boxes, self._selected, self._pixmap_item = [], set(), None
+        if pixmap is None or pixmap.isNull():
+            scene.setSceneRect(QRectF())
+            self.viewport().update()
+            return
+        self._pixmap_item = scene.addPixmap(pixmap)
+        self._pixmap_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self._pixmap_item.setZValue(0)
+        scene.setSceneRect(QRectF(pixmap.rect()))
+        if self._fit:
+            self.fit()
+
+    @property
+    def has_image(self) -> bool:
+        return self._pixmap_item is not None
+
+    def set_detections(self, detections: Sequence[Detection]) -> None:
+        for box in self._boxes:
+            self.scene().removeItem(box)
+        self._boxes = []
+        if self._pixmap_item is None:
+            return
+        for index, detection in enumerate(detections):
+            box = BoxItem(index, detection)
+            self.scene().addItem(box)
+            self._boxes.append(box)
+        self._relabel()
+        self._selected = {i for i in self._selected if i < len(self._boxes)}
+        self._restyle()
+
+    def boxes(self) -> list[BoxItem]:
+        return list(self._boxes)
+
+    def set_selected(self, indices: set[int]) -> None:
+        self._selected = set(indices)
+        self._restyle()
+        if len(self._selected) == 1:
+            box = self._boxes[next(iter(self._selected))] if next(iter(self._selected)) < len(self._boxes) else None
+            if box is not None and not self._fit:
+                self.ensureVisible(box, 40, 40)
+
+    def set_label_options(self, show_labels: bool, show_scores: bool) -> None:
+        self.show_labels, self.show_scores = show_labels, show_scores
+        self._relabel()
+        self._restyle()
+
+    def _relabel(self) -> None:
+        for box in self._boxes:
+            if box.label is not None:
+                self.scene().removeItem(box.label)
+                box.label = None
+            text = label_text(box.detection, self.show_labels, self.show_scores)
+            if text:
+                box.label = LabelItem(text, box.detection.class_id, box)
+                box.label.setPos(QPointF(box.rect().left(), box.rect().top()))
+
+    def _restyle(self) -> None:
+        any_selected = bool(self._selected)
+        for box in self._boxes:
+            selected = box.index in self._selected
+            box.set_selected(selected, dimmed=any_selected and not selected)
+
+    # ----- zoom ----------------------------------------------------------------------------------------------
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def fit(self) -> None:
+        self._fit = True
+        if self._pixmap_item is not None:
+            self.fitInView(self._pixmap_item, Qt.AspectRatioMode.KeepAspectRatio)
+            self.zoom_changed.emit(self.zoom)
+
+    def actual_size(self) -> None:
+        self._fit = False
+        self.resetTransform()
+        self.zoom_changed.emit(self.zoom)
+
+    def zoom_by(self, factor: float) -> None:
+        target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom * factor))
+        if self._pixmap_item is None or target == self.zoom:
+            return
+        self._fit = False
+        self.scale(target / self.zoom, target / self.zoom)
+        self.zoom_changed.emit(self.zoom)
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps and self._pixmap_item is not None:
+            self.zoom_by(ZOOM_STEP ** steps)
+            event.accept()
+        else:
+            super().wheelEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fit:
+            self.fit()
+
+    # ----- interaction ---------------------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._pixmap_item is not None:
+            box = self._box_at(event.position().toPoint())
+            if box is not None:
+                self.box_clicked.emit(box.index)
+                event.accept()
+                return
+            self.box_clicked.emit(-1)
+        super().mousePressEvent(event)
+
+    def _box_at(self, point) -> BoxItem | None:
+        # The smallest box under the cursor wins, so a box inside another can still be picked.
+        hits = [item for item in self.items(point) if isinstance(item, BoxItem)]
+        hits += [item.parentItem() for item in self.items(point) if isinstance(item, LabelItem)]
+        hits = [h for h in hits if isinstance(h, BoxItem)]
+        return min(hits, key=lambda b: b.rect().width() * b.rect().height()) if hits else None
+
+    def keyPressEvent(self, event) -> None:
+        key = event.key()
+        scrollable = self.horizontalScrollBar().maximum() > 0 or self.verticalScrollBar().maximum() > 0
+        if not scrollable and key in (Qt.Key.Key_Left, Qt.Key.Key_Up):
+            self.navigate.emit(-1)
+        elif not scrollable and key in (Qt.Key.Key_Right, Qt.Key.Key_Down):
+            self.navigate.emit(1)
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_by(ZOOM_STEP)
+        elif key == Qt.Key.Key_Minus:
+            self.zoom_by(1 / ZOOM_STEP)
+        else:
+            super().keyPressEvent(event)
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        if self._pixmap_item is not None or not self.hint:
+            return
+        painter.save()
+        painter.resetTransform()
+        area = QRectF(self.viewport().rect()).adjusted(24, 24, -24, -24)
+        pen = QPen(QColor(150, 150, 155), 2, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(area, 12, 12)
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        painter.setFont(font)
+        painter.setPen(QColor(200, 200, 205))
+        painter.drawText(area, Qt.AlignmentFlag.AlignCenter, self.hint)
+        painter.restore()

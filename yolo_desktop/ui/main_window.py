@@ -1,0 +1,525 @@
+"""The main window: composes the widgets and wires their signals. Session state lives in ``Session``; the work
+happens on the worker thread; this file only connects things and shows them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressDialog, QPushButton,
+                               QGroupBox, QSplitter, QStyle, QTabWidget, QToolBar, QVBoxLayout, QWidget)
+
+from ..export.writer import ExportReport
+from ..imaging import IMAGE_EXTENSIONS
+from .controls import ClassFilter, ThresholdPanel
+from .detection_table import DetectionTable
+from .dialogs import AddModelDialog, ExportDialog
+from .export_job import ExportJob
+from .failed_panel import FailedPanel
+from .image_list import ImageList
+from .image_view import DROP_HINT, ImageView
+from .model_picker import DefaultModelFetch, ModelPicker
+from .progress_bar import ProgressStrip
+from .session import Session
+from .settings_store import SettingsStore
+from .summary import SummaryPanel
+from .viewer_images import ViewerImages
+
+STATUS_FILTERS = (("All images", set()), ("Queued", {"queued", "running"}), ("Done", {"done"}),
+                  ("Failed", {"failed"}))
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: SettingsStore | None = None, session: Session | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("YOLO Desktop")
+        self.setAcceptDrops(True)
+        self.store = store or SettingsStore()
+        self.session = session or Session(self)
+        self.session.settings = self.store.detector_settings()
+        self.images = ViewerImages(self)
+        self._build_widgets()
+        self._build_actions()
+        self._wire()
+        self._restore()
+        self._export_job: ExportJob | None = None
+
+    # ----- construction --------------------------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        settings = self.session.settings
+        self.image_list = ImageList(self.session)
+        self.status_filter = QComboBox()
+        self.status_filter.addItems([label for label, _ in STATUS_FILTERS])
+        self.failed_panel = FailedPanel(self.session)
+        left_tabs = QTabWidget()
+        images_page = QWidget()
+        images_layout = QVBoxLayout(images_page)
+        images_layout.setContentsMargins(0, 4, 0, 0)
+        images_layout.addWidget(self.status_filter)
+        images_layout.addWidget(self.image_list, 1)
+        left_tabs.addTab(images_page, "Images")
+        left_tabs.addTab(self.failed_panel, "Failed")
+        self.left_tabs = left_tabs
+
+        self.view = ImageView()
+        self.banner = QWidget()  # shown when no model is installed
+        banner_layout = QVBoxLayout(self.banner)
+        self.banner_text = QLabel("No model is installed. YOLO Desktop needs one to find objects.")
+        self.banner_text.setWordWrap(True)
+        self.fetch_button = QPushButton("Fetch the default model (YOLOv3-tiny, 35 MB)")
+        banner_layout.addWidget(self.banner_text)
+        banner_layout.addWidget(self.fetch_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.banner.setVisible(False)
+        center = QWidget()
+        center_layout = QVBoxLayout(center)
+        center_layout.setContentsMargins(0, 0, 0, 0)
+        center_layout.addWidget(self.banner)
+        center_layout.addWidget(self.view, 1)
+
+        self.thresholds = ThresholdPanel(settings.conf, settings.iou)
+        self.table = DetectionTable()
+        self.class_filter = ClassFilter()
+        self.summary = SummaryPanel()
+        right_tabs = QTabWidget()
+        right_tabs.addTab(self.table, "Detections")
+        right_tabs.addTab(self.class_filter, "Classes")
+        self.right_tabs = right_tabs
+        summary_box = QGroupBox("Objects counted (this image · all images)")
+        summary_layout = QVBoxLayout(summary_box)
+        summary_layout.setContentsMargins(4, 4, 4, 4)
+        summary_layout.addWidget(self.summary)
+        self.right_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.right_splitter.addWidget(right_tabs)
+        self.right_splitter.addWidget(summary_box)
+        self.right_splitter.setSizes([420, 330])
+        self.right_splitter.setChildrenCollapsible(False)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.thresholds)
+        right_layout.addWidget(self.right_splitter, 1)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        for widget, stretch in ((left_tabs, 0), (center, 1), (right, 0)):
+            self.splitter.addWidget(widget)
+            self.splitter.setStretchFactor(self.splitter.count() - 1, stretch)
+        self.splitter.setSizes([240, 660, 540])
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        self.progress = ProgressStrip()
+        self.model_label = QLabel()
+        self.statusBar().addWidget(self.model_label)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.model_picker = ModelPicker(self.store.custom_models())
+
+    def _action(self, text: str, slot, shortcut=None, checkable: bool = False, checked: bool = False,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        if checkable:
+            action.setChecked(checked)
+            action.toggled.connect(slot)
+        else:
+            action.triggered.connect(slot)
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        return action
+
+    def _build_actions(self) -> None:
+        store = self.store
+        self.open_images_action = self._action("Open Images…", self.open_images, QKeySequence.StandardKey.Open,
+                                               tip="Add image files (Ctrl+O)")
+        self.open_folder_action = self._action("Open Folder…", self.open_folder, "Ctrl+Shift+O",
+                                               tip="Add every image in a folder (Ctrl+Shift+O)")
+        self.subfolders_action = self._action("Include Subfolders", lambda on: store.set("input/subfolders", on),
+                                              checkable=True, checked=store.flag("input/subfolders", True),
+                                              tip="Folders (opened or dropped) are searched recursively")
+        self.export_action = self._action("Export…", self.export, "Ctrl+E",
+                                          tip="Write annotated images and detection files (Ctrl+E)")
+        self.cancel_action = self._action("Cancel", self.session.cancel, Qt.Key.Key_Escape,
+                                          tip="Stop after the current image (Esc)")
+        self.resume_action = self._action("Resume", self.session.resume, tip="Process images left queued")
+        self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.fit_action = self._action("Fit to Window", self.view.fit, "Ctrl+0")
+        self.actual_action = self._action("Actual Size (1:1)", self.view.actual_size, "Ctrl+1")
+        self.zoom_in_action = self._action("Zoom In", lambda: self.view.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
+        self.zoom_out_action = self._action("Zoom Out", lambda: self.view.zoom_by(0.8),
+                                            QKeySequence.StandardKey.ZoomOut)
+        self.labels_action = self._action("Show Labels", self._label_options, "L", checkable=True,
+                                          checked=store.flag("view/labels", True))
+        self.scores_action = self._action("Show Scores", self._label_options, "S", checkable=True,
+                                          checked=store.flag("view/scores", True))
+        self.copy_action = self._action("Copy Detections", self.table.copy_selection)
+        self.add_model_action = self._action("Add Model…", self.add_model)
+        self.fetch_action = self._action("Fetch Default Model", self.fetch_default_model)
+        self.retry_action = self._action("Retry Failed", lambda: self.session.retry(None))
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for action in (self.open_images_action, self.open_folder_action, self.subfolders_action, None,
+                       self.export_action, None, self.quit_action):
+            file_menu.addSeparator() if action is None else file_menu.addAction(action)
+        batch_menu = menu.addMenu("&Batch")
+        for action in (self.cancel_action, self.resume_action, self.retry_action):
+            batch_menu.addAction(action)
+        view_menu = menu.addMenu("&View")
+        for action in (self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action, None,
+                       self.labels_action, self.scores_action, None, self.copy_action):
+            view_menu.addSeparator() if action is None else view_menu.addAction(action)
+        model_menu = menu.addMenu("&Model")
+        model_menu.addAction(self.add_model_action)
+        model_menu.addAction(self.fetch_action)
+        menu.addMenu("&Help").addAction(self._action("About YOLO Desktop", self.about))
+
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setMovable(False)
+        toolbar.setIconSize(QSize(18, 18))
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        style = self.style()
+        for action, pixmap in ((self.open_images_action, QStyle.StandardPixmap.SP_DialogOpenButton),
+                               (self.open_folder_action, QStyle.StandardPixmap.SP_DirOpenIcon),
+                               (self.export_action, QStyle.StandardPixmap.SP_DialogSaveButton),
+                               (self.cancel_action, QStyle.StandardPixmap.SP_BrowserStop)):
+            action.setIcon(style.standardIcon(pixmap))
+        for action in (self.open_images_action, self.open_folder_action, self.subfolders_action, None):
+            toolbar.addSeparator() if action is None else toolbar.addAction(action)
+        toolbar.addWidget(self.model_picker)
+        toolbar.addSeparator()
+        for action in (self.fit_action, self.actual_action, self.labels_action, self.scores_action, None,
+                       self.export_action):
+            toolbar.addSeparator() if action is None else toolbar.addAction(action)
+        self.addToolBar(toolbar)
+        self.progress.cancel_button.clicked.connect(self.session.cancel)
+        self.progress.resume_button.clicked.connect(self.session.resume)
+
+    def _wire(self) -> None:
+        session = self.session
+        session.entries_added.connect(self._on_entries_added)
+        session.entry_changed.connect(self._on_entry_changed)
+        session.progress_changed.connect(self._on_progress)
+        session.model_state_changed.connect(self._on_model_state)
+        session.results_refiltered.connect(self._schedule_summary)
+        self.image_list.selectionModel().currentChanged.connect(lambda *_: self._show_current())
+        self.image_list.proxy.modelReset.connect(self._show_current)
+        self.status_filter.currentIndexChanged.connect(
+            lambda i: self.image_list.proxy.set_statuses(STATUS_FILTERS[i][1]))
+        self.thresholds.changed.connect(self._on_thresholds)
+        self.class_filter.changed.connect(self._on_classes)
+        self.view.box_clicked.connect(self._on_box_clicked)
+        self.view.navigate.connect(self.image_list.step)
+        self.table.rows_selected.connect(self.view.set_selected)
+        self.failed_panel.retry_requested.connect(self.session.retry)
+        self.failed_panel.show_requested.connect(self._show_entry_in_list)
+        self.model_picker.model_chosen.connect(self._load_model)
+        self.model_picker.add_requested.connect(self.add_model)
+        self.fetch_button.clicked.connect(self.fetch_default_model)
+        self.images.loaded.connect(self._on_image_loaded)
+        self._summary_timer = QTimer(self, singleShot=True, interval=120)
+        self._summary_timer.timeout.connect(self._refresh_summary)
+        self._failed_timer = QTimer(self, singleShot=True, interval=150)
+        self._failed_timer.timeout.connect(self._refresh_failed)
+        self._label_options()
+
+    def _restore(self) -> None:
+        geometry = self.store.state("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1400, 860)
+        state = self.store.state("window/state")
+        if state is not None:
+            self.restoreState(state)
+        for key, splitter in (("window/splitter", self.splitter), ("window/right_splitter", self.right_splitter)):
+            state = self.store.state(key)
+            if state is not None:
+                splitter.restoreState(state)
+
+    def start(self) -> None:
+        """After the window is shown: pick the model (TensorFlow loads on the worker thread, not here)."""
+        model = self.model_picker.select(self.store.text("model/name", "yolov3-tiny"), self.store.input_size() or 416)
+        if model is None:
+            self._show_no_model()
+            return
+        self._load_model(model, int(self.model_picker.size.currentText()))
+
+    # ----- inputs --------------------------------------------------------------------------------------------
+    def add_paths(self, paths: list[str]) -> None:
+        self.session.add_paths(paths, recursive=self.subfolders_action.isChecked())
+
+    def open_images(self) -> None:
+        patterns = " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS))
+        files, _ = QFileDialog.getOpenFileNames(self, "Open images", self.store.text("input/last_dir"),
+                                                f"Images ({patterns});;All files (*)")
+        if files:
+            self.store.set("input/last_dir", str(Path(files[0]).parent))
+            self.add_paths(files)
+
+    def open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open folder", self.store.text("input/last_dir"))
+        if folder:
+            self.store.set("input/last_dir", folder)
+            self.add_paths([folder])
+
+    def dragEnterEvent(self, event) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+            self.view.hint = "Drop to add these photos and folders"
+            self.view.viewport().update()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event) -> None:
+        self._reset_hint()
+
+    def dropEvent(self, event) -> None:
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        self._reset_hint()
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+
+    def _reset_hint(self) -> None:
+        self.view.hint = DROP_HINT
+        self.view.viewport().update()
+
+    def _on_progress(self, progress) -> None:
+        self.progress.show_progress(progress)
+        self.cancel_action.setEnabled(progress.running)
+        left = bool(self.session.queued) and not progress.running
+        self.resume_action.setEnabled(left)
+        self.progress.resume_button.setVisible(left)
+
+    # ----- showing an image ----------------------------------------------------------------------------------
+    @Slot(int, int)
+    def _on_entries_added(self, first: int, count: int) -> None:
+        if self.image_list.current_row() < 0:
+            self.image_list.set_current_row(first)
+        self._failed_timer.start()
+        self._schedule_summary()
+
+    @Slot(int)
+    def _on_entry_changed(self, row: int) -> None:
+        if row == self.session.current:
+            self._show_detections()
+            if not self.view.has_image:
+                self.images.request(self.session.entries[row].path)
+        self._failed_timer.start()
+        self._schedule_summary()
+
+    def _refresh_failed(self) -> None:
+        self.failed_panel.refresh()
+        count = self.failed_panel.list.count()
+        self.left_tabs.setTabText(1, f"Failed ({count})" if count else "Failed")
+
+    def _show_entry_in_list(self, row: int) -> None:
+        self.status_filter.setCurrentIndex(0)
+        self.image_list.set_current_row(row)
+        self.left_tabs.setCurrentIndex(0)
+
+    def _show_current(self) -> None:
+        row = self.image_list.current_row()
+        self.session.current = row
+        if row < 0:
+            self.view.set_image(None)
+            self.table.set_detections(())
+            self.setWindowTitle("YOLO Desktop")
+            return
+        entry = self.session.entries[row]
+        self.setWindowTitle(f"{os.path.basename(entry.path)} — YOLO Desktop")
+        self.view.set_image(None)
+        self.images.request(entry.path)
+        self._show_detections()
+        self._schedule_summary()
+
+    @Slot(str, object)
+    def _on_image_loaded(self, path: str, pixmap) -> None:
+        row = self.session.current
+        if 0 <= row < len(self.session.entries) and self.session.entries[row].path == path:
+            self.view.set_image(pixmap)
+            self._show_detections()
+
+    def _show_detections(self) -> None:
+        row = self.session.current
+        entry = self.session.entries[row] if 0 <= row < len(self.session.entries) else None
+        detections = entry.shown.detections if entry is not None and entry.shown is not None else ()
+        if detections != self.table.source.detections:
+            self.table.set_detections(detections)
+            self.view.set_detections(detections)
+        elif len(self.view.boxes()) != len(detections):
+            self.view.set_detections(detections)
+        self._schedule_summary()
+
+    def _on_box_clicked(self, index: int) -> None:
+        rows = set() if index < 0 else {index}
+        self.table.select_rows(rows)
+        self.view.set_selected(rows)
+        if rows:
+            self.right_tabs.setCurrentWidget(self.table)
+
+    def _label_options(self, *_args) -> None:
+        self.store.set("view/labels", self.labels_action.isChecked())
+        self.store.set("view/scores", self.scores_action.isChecked())
+        self.view.set_label_options(self.labels_action.isChecked(), self.scores_action.isChecked())
+
+    # ----- thresholds and summary ----------------------------------------------------------------------------
+    def _on_thresholds(self, conf: float, iou: float) -> None:
+        self.session.set_settings(replace(self.session.settings, conf=conf, iou=iou))
+        self.store.save_detector_settings(self.session.settings)
+
+    def _on_classes(self, classes) -> None:
+        self.session.set_settings(self.session.settings.with_classes(classes))
+        self.store.save_detector_settings(self.session.settings)
+
+    def _schedule_summary(self, *_args) -> None:
+        self._summary_timer.start()
+
+    def _refresh_summary(self) -> None:
+        row = self.session.current
+        entry = self.session.entries[row] if 0 <= row < len(self.session.entries) else None
+        image = entry.shown.counts() if entry is not None and entry.shown is not None else {}
+        names = self.session.model_info.names if self.session.model_info else ()
+        self.summary.set_counts(image, self.session.batch_counts(), {n: i for i, n in enumerate(names)})
+
+    # ----- model ---------------------------------------------------------------------------------------------
+    def _load_model(self, model, size: int) -> None:
+        self.banner.setVisible(False)
+        self.session.load_model(model, size)
+
+    def _on_model_state(self, state: str, message: str) -> None:
+        self.progress.set_busy(state == "loading", message)
+        if state == "ready":
+            info = self.session.model_info
+            self.model_label.setText(message)
+            self.model_picker.confirm()
+            self.store.set("model/name", info.name)
+            self.store.set("detector/size", info.input_size)
+            self.class_filter.set_classes(info.names, self.session.settings.classes)
+        elif state == "failed":
+            self.model_picker.revert()
+            self.model_label.setText(self.model_label.text() if self.session.model_info else "No model")
+            self.show_message(QMessageBox.Icon.Critical, "Model could not be loaded",
+                              f"{message}\n\nThe previous model stays in use." if self.session.model_info else message)
+
+    def _show_no_model(self, reason: str = "") -> None:
+        self.banner_text.setText("No model is installed. YOLO Desktop needs one to find objects." +
+                                 (f"\n{reason}" if reason else ""))
+        self.banner.setVisible(True)
+        self.model_label.setText("No model")
+
+    def add_model(self) -> None:
+        dialog = AddModelDialog(self.store.text("models/last_dir"), self)
+        if dialog.exec():
+            model = dialog.model()
+            self.store.set("models/last_dir", str(model.cfg.parent))
+            self.model_picker.add_custom(model)
+            self.store.save_custom_models(self.model_picker.custom)
+            self._load_model(model, int(self.model_picker.size.currentText()))
+
+    def fetch_default_model(self) -> None:
+        self.fetch_button.setEnabled(False)
+        self.progress.set_busy(True, "Fetching the default model…")
+        self._fetch = DefaultModelFetch(self)
+        self._fetch.finished.connect(self._on_fetched)
+        self._fetch.start()
+
+    def _on_fetched(self, model, error: str) -> None:
+        self.fetch_button.setEnabled(True)
+        self.progress.set_busy(False, "")
+        if model is None:
+            self.show_message(QMessageBox.Icon.Critical, "Could not fetch the model", error)
+            return
+        self.model_picker.refresh(select=model.name)
+        self._load_model(model, int(self.model_picker.size.currentText()))
+
+    # ----- export --------------------------------------------------------------------------------------------
+    def export(self) -> None:
+        entries = self.session.finished_entries()
+        if not entries:
+            self.show_message(QMessageBox.Icon.Information, "Nothing to export", "No image has been processed yet.")
+            return
+        store = self.store
+        dialog = ExportDialog(store.text("export/dir"), set(store.text("export/formats", "csv,json").split(",")),
+                              store.flag("export/images", True), store.text("export/image_format", "jpg"), self)
+        if not dialog.exec():
+            return
+        options = dialog.options()
+        store.set("export/dir", str(options.folder))
+        store.set("export/formats", ",".join(options.formats))
+        store.set("export/images", options.images)
+        store.set("export/image_format", options.image_format)
+        self.run_export(options)
+
+    def run_export(self, options) -> ExportJob:
+        info = self.session.model_info
+        settings = self.session.settings
+        job = ExportJob(self.session.entries, self.session.roots, list(info.names) if info else [],
+                        {"name": info.name if info else "", "input_size": info.input_size if info else None},
+                        {"conf": settings.conf, "iou": settings.iou, "max_detections": settings.max_detections,
+                         "classes": sorted(settings.classes) if settings.classes is not None else None},
+                        options, self)
+        dialog = QProgressDialog("Exporting…", "Cancel", 0, max(1, len(self.session.entries)), self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)
+        dialog.canceled.connect(job.cancel.set)
+        job.progress.connect(lambda done, total: dialog.setValue(done))
+        job.finished.connect(lambda report, error: self._export_finished(dialog, options, report, error))
+        self._export_job = job
+        job.start()
+        return job
+
+    def _export_finished(self, dialog: QProgressDialog, options, report: ExportReport, error: str) -> None:
+        dialog.reset()
+        self.last_export = (report, error)
+        if error and error != "cancelled":
+            self.show_message(QMessageBox.Icon.Critical, "Export refused", error)
+            return
+        lines = [f"Wrote {len(report.written)} file{'s' if len(report.written) != 1 else ''} to {options.folder}."]
+        if error == "cancelled":
+            lines.append("Cancelled: the files listed were written completely; the rest were not written.")
+        if report.failed:
+            lines.append(f"{len(report.failed)} could not be written:")
+            lines += [f"• {os.path.basename(path)}: {reason}" for path, reason in report.failed[:10]]
+        box = self.show_message(QMessageBox.Icon.Warning if report.failed else QMessageBox.Icon.Information,
+                                "Export finished", "\n".join(lines))
+        open_button = box.addButton("Open Folder", QMessageBox.ButtonRole.ActionRole)
+        open_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(options.folder))))
+
+    # ----- misc ----------------------------------------------------------------------------------------------
+    def show_message(self, icon: QMessageBox.Icon, title: str, text: str) -> QMessageBox:
+        """A window-modal message that does not block the event loop (results keep arriving behind it)."""
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.last_message = box
+        return box
+
+    def about(self) -> None:
+        from .. import __version__
+
+        QMessageBox.about(self, "About YOLO Desktop",
+                          f"<b>YOLO Desktop {__version__}</b><p>Finds objects in photos with YOLOv3, locally: "
+                          "nothing leaves this computer.</p>")
+
+    def closeEvent(self, event) -> None:
+        self.store.set("window/geometry", self.saveGeometry())
+        self.store.set("window/state", self.saveState())
+        self.store.set("window/splitter", self.splitter.saveState())
+        self.store.set("window/right_splitter", self.right_splitter.saveState())
+        self.store.sync()
+        if self._export_job is not None:
+            self._export_job.cancel.set()
+            self._export_job.wait(10)
+        self.session.shutdown()
+        self.images.shutdown()
+        super().closeEvent(event)
+

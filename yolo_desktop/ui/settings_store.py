@@ -1,0 +1,78 @@
+"""Persisted window and detector settings (QSettings), typed, with safe fallbacks for damaged values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from ..inference.detector import ModelFiles
+from ..settings import INPUT_SIZES, DetectorSettings, SettingsError
+
+ORGANIZATION = "yolo-desktop"
+APPLICATION = "YOLO Desktop"
+
+
+class SettingsStore:
+    def __init__(self, path: str | None = None) -> None:
+        # A path gives an isolated INI file (tests, portable use); otherwise the platform's usual place.
+        self.q = QSettings(path, QSettings.Format.IniFormat) if path else QSettings(ORGANIZATION, APPLICATION)
+
+    def _get(self, key: str, default: Any, kind: type) -> Any:
+        value = self.q.value(key, default)
+        try:
+            if kind is bool:
+                return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+            return kind(value)
+        except (TypeError, ValueError):
+            return default
+
+    def set(self, key: str, value: Any) -> None:
+        self.q.setValue(key, value)
+
+    def sync(self) -> None:
+        self.q.sync()
+
+    # window ------------------------------------------------------------------------------------------------------
+    def state(self, key: str) -> QByteArray | None:
+        value = self.q.value(key)
+        return value if isinstance(value, QByteArray) else None
+
+    def text(self, key: str, default: str = "") -> str:
+        return self._get(key, default, str)
+
+    def flag(self, key: str, default: bool) -> bool:
+        return self._get(key, default, bool)
+
+    # detector ----------------------------------------------------------------------------------------------------
+    def detector_settings(self) -> DetectorSettings:
+        try:
+            classes = json.loads(self.text("detector/classes", "null"))
+            return DetectorSettings(conf=self._get("detector/conf", 0.25, float),
+                                    iou=self._get("detector/iou", 0.45, float),
+                                    classes=frozenset(classes) if isinstance(classes, list) else None)
+        except (SettingsError, ValueError):
+            return DetectorSettings()
+
+    def save_detector_settings(self, settings: DetectorSettings) -> None:
+        self.set("detector/conf", settings.conf)
+        self.set("detector/iou", settings.iou)
+        self.set("detector/classes", json.dumps(sorted(settings.classes) if settings.classes is not None else None))
+
+    def input_size(self) -> int | None:
+        size = self._get("detector/size", 0, int)
+        return size if size in INPUT_SIZES else None
+
+    # models ------------------------------------------------------------------------------------------------------
+    def custom_models(self) -> list[ModelFiles]:
+        try:
+            raw = json.loads(self.text("models/custom", "[]"))
+            return [ModelFiles(m["name"], Path(m["cfg"]), Path(m["weights"]), Path(m["names"])) for m in raw]
+        except (ValueError, KeyError, TypeError):
+            return []
+
+    def save_custom_models(self, models: list[ModelFiles]) -> None:
+        self.set("models/custom", json.dumps([{"name": m.name, "cfg": str(m.cfg), "weights": str(m.weights),
+                                               "names": str(m.names)} for m in models]))

@@ -1,0 +1,95 @@
+"""Per-class counts for the current image and the whole batch: a table and a bar chart (the old object counter)."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSplitter, QTableWidget, QTableWidgetItem, QWidget
+
+from ..annotate import class_color
+
+MAX_BARS = 12
+
+
+class BarChart(QWidget):
+    """Horizontal bars, one per class, longest first; coloured like the boxes."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.counts: list[tuple[str, int, int]] = []  # label, count, class id
+        self.setMinimumHeight(60)
+
+    def set_counts(self, counts: list[tuple[str, int, int]]) -> None:
+        self.counts = sorted(counts, key=lambda c: (-c[1], c[0]))[:MAX_BARS]
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(240, 160)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        if not self.counts:
+            painter.setPen(palette.placeholderText().color())
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No detections yet")
+            return
+        metrics = self.fontMetrics()
+        label_width = min(max(metrics.horizontalAdvance(label) for label, _, _ in self.counts) + 8,
+                          self.width() // 3)
+        number_width = metrics.horizontalAdvance(str(self.counts[0][1])) + 8
+        row = min(22.0, (self.height() - 4) / len(self.counts))
+        top = 2.0
+        biggest = self.counts[0][1]
+        available = max(1.0, self.width() - label_width - number_width - 8)
+        for label, count, class_id in self.counts:
+            text_rect = QRectF(0, top, label_width - 6, row)
+            painter.setPen(palette.text().color())
+            painter.drawText(text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             metrics.elidedText(label, Qt.TextElideMode.ElideRight, int(text_rect.width())))
+            bar = QRectF(label_width, top + row * 0.15, max(2.0, available * count / biggest), row * 0.7)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(*class_color(class_id)))
+            painter.drawRoundedRect(bar, 2, 2)
+            painter.setPen(palette.text().color())
+            painter.drawText(QRectF(bar.right() + 4, top, number_width, row),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, str(count))
+            top += row
+
+
+class SummaryPanel(QSplitter):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Class", "Image", "All"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSortingEnabled(True)
+        self.table.sortItems(2, Qt.SortOrder.DescendingOrder)  # most frequent first until the user re-sorts
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.chart = BarChart()
+        self.addWidget(self.table)
+        self.addWidget(self.chart)
+        self.setChildrenCollapsible(False)
+
+    def set_counts(self, image: Mapping[str, int], batch: Mapping[str, int], class_ids: Mapping[str, int]) -> None:
+        labels = sorted(set(image) | set(batch), key=lambda label: (-batch.get(label, 0), label))
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(labels))
+        for row, label in enumerate(labels):
+            name = QTableWidgetItem(label)
+            name.setData(Qt.ItemDataRole.DecorationRole, QColor(*class_color(class_ids.get(label, 0))))
+            self.table.setItem(row, 0, name)
+            for column, value in ((1, image.get(label, 0)), (2, batch.get(label, 0))):
+                item = QTableWidgetItem()
+                item.setData(Qt.ItemDataRole.DisplayRole, value)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, column, item)
+        self.table.setSortingEnabled(True)
+        self.chart.set_counts([(label, count, class_ids.get(label, 0)) for label, count in batch.items()])
