@@ -1,8 +1,9 @@
-"""Network latency: this project's engine vs OpenCV DNN's Darknet importer, same model and input, one run.
+"""Network latency: this project's engines vs OpenCV DNN's Darknet importer, same model and input, one run.
 
-Batch 1, 416×416, median of N runs after warm-up, the two engines interleaved run by run so machine noise hits
-both alike. Models: YOLOv3-tiny with its real weights; YOLOv3 (and SPP with --spp) with random weights written in
-Darknet format from ../shared/models cfgs. Reported as ratios (ours / OpenCV): lower is faster.
+Batch 1, 416×416, median of N runs after warm-up, each engine interleaved run by run with OpenCV so machine noise
+hits both alike. Models: YOLOv3-tiny with its real weights; YOLOv3 (and SPP with --spp) with random weights written
+in Darknet format from ../shared/models cfgs. Engines × precisions: keras (float32), litert accurate (float32),
+litert fast (int8). Reported as ratios (ours / OpenCV): lower is faster.
 
     .venv/bin/python bench/bench_engine.py [--runs 15] [--spp]
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -55,10 +57,12 @@ def time_pair(ours, reference, runs: int, warmup: int = 3) -> tuple[list[float],
     return a, b
 
 
-def bench_model(name: str, cfg_path: Path, weights: Path, engine: str, size: int, runs: int) -> dict:
+def bench_model(name: str, cfg_path: Path, weights: Path, engine: str, precision: str, size: int, runs: int
+                ) -> dict:
     cfg = parse_cfg(cfg_path)
     batch = sample_batch(size)
-    ours = create_engine(engine, cfg, str(weights), (size, size))
+    ours = create_engine(engine, cfg, str(weights), (size, size), precision, cfg_path=str(cfg_path),
+                         model_name=Path(weights).stem)
     net = cv2.dnn.readNetFromDarknet(str(cfg_path), str(weights))
     blob = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
     outputs = net.getUnconnectedOutLayersNames()
@@ -69,24 +73,27 @@ def bench_model(name: str, cfg_path: Path, weights: Path, engine: str, size: int
 
     a, b = time_pair(lambda: ours.run(batch), run_opencv, runs)
     ours_ms, cv_ms = statistics.median(a) * 1000, statistics.median(b) * 1000
-    return {"model": name, "engine": engine, "size": size, "runs": runs, "ours_ms": round(ours_ms, 1),
-            "opencv_ms": round(cv_ms, 1), "ratio": round(ours_ms / cv_ms, 3)}
+    return {"model": name, "engine": engine, "precision": precision, "size": size, "runs": runs,
+            "ours_ms": round(ours_ms, 1), "opencv_ms": round(cv_ms, 1), "ratio": round(ours_ms / cv_ms, 3)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--size", type=int, default=416)
-    parser.add_argument("--engine", default="keras")
+    parser.add_argument("--configs", default="keras:accurate,litert:accurate,litert:fast",
+                        help="engine:precision pairs")
     parser.add_argument("--spp", action="store_true", help="also YOLOv3-SPP")
     args = parser.parse_args()
     print(f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads; batch 1 at {args.size}; median of "
           f"{args.runs} interleaved runs after warm-up", flush=True)
+    configs = [tuple(pair.split(":")) for pair in args.configs.split(",")]
     rows = []
     tiny = find_model("yolov3-tiny")
-    rows.append(bench_model("yolov3-tiny (real weights)", tiny.cfg, tiny.weights, args.engine, args.size, args.runs))
-    print(rows[-1], flush=True)
+    models = [("yolov3-tiny (real weights)", tiny.cfg, tiny.weights, args.runs)]
     with tempfile.TemporaryDirectory() as tmp:
+        # The random-weights files live in a temp folder: point the conversion cache there too.
+        os.environ["YOLO_DESKTOP_CACHE"] = str(Path(tmp) / "cache")
         for name in ["yolov3"] + (["yolov3-spp"] if args.spp else []):
             cfg_path = SHARED / f"{name}.cfg"
             if not cfg_path.is_file():
@@ -94,12 +101,16 @@ def main() -> None:
                 continue
             weights = Path(tmp) / f"{name}.weights"
             write_random_weights(weights, parse_cfg(cfg_path), seed=0)
-            rows.append(bench_model(f"{name} (random weights)", cfg_path, weights, args.engine, args.size,
-                                    max(10, args.runs // 2)))
-            print(rows[-1], flush=True)
-    print("\n| model | ours (ms) | OpenCV DNN (ms) | ours / OpenCV |\n|---|---:|---:|---:|")
+            models.append((f"{name} (random weights)", cfg_path, weights, max(10, args.runs // 2)))
+        for label, cfg_path, weights, runs in models:
+            for engine, precision in configs:
+                rows.append(bench_model(label, cfg_path, weights, engine, precision, args.size, runs))
+                print(rows[-1], flush=True)
+    print("\n| model | engine | precision | ours (ms) | OpenCV DNN (ms) | ours / OpenCV |\n"
+          "|---|---|---|---:|---:|---:|")
     for row in rows:
-        print(f"| {row['model']} | {row['ours_ms']} | {row['opencv_ms']} | {row['ratio']:.2f} |")
+        print(f"| {row['model']} | {row['engine']} | {row['precision']} | {row['ours_ms']} | {row['opencv_ms']} | "
+              f"{row['ratio']:.2f} |")
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "engine.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

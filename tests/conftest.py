@@ -6,6 +6,9 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Converted models go to a cache inside the checkout (git-ignored), shared by test runs, never the user's.
+os.environ.setdefault("YOLO_DESKTOP_CACHE", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                                         ".cache", "tests"))
 
 from pathlib import Path  # noqa: E402
 
@@ -40,7 +43,16 @@ def tiny_model():
 
 @pytest.fixture(scope="session")
 def detector(tiny_model):
-    """One real YOLOv3-tiny detector (Keras engine) for the whole session; tests must not change its settings."""
+    """One real YOLOv3-tiny detector on the reference Keras engine for the whole session; tests must not change
+    its settings."""
+    from yolo_desktop.inference.detector import Detector
+
+    return Detector(tiny_model, engine="keras")
+
+
+@pytest.fixture(scope="session")
+def app_detector(tiny_model):
+    """YOLOv3-tiny on the engine the app uses by default (LiteRT, float32), for comparing with what it shows."""
     from yolo_desktop.inference.detector import Detector
 
     return Detector(tiny_model)

@@ -11,11 +11,16 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Protocol, Sequence
+
+import numpy as np
 
 from .imaging import ImageError, LoadedImage, is_image_name, load
+from .inference.detector import Prepared
 from .results import ImageResult
 
 
@@ -152,38 +157,73 @@ def check_output_dir(out: str | os.PathLike[str], inputs: Sequence[str | os.Path
             raise UsageError(f"input {given} is inside output folder {out}; choose another output folder")
 
 
-def load_result_or_error(item: InputImage, reduce_to: int | None) -> tuple[LoadedImage | None, ImageResult | None]:
-    """Decode one input; a failure becomes a finished error result instead of an exception."""
+class Runner(Protocol):
+    """What the batch loop needs from a detector: thread-safe preparation, owner-thread inference."""
+
+    def prepare(self, image: np.ndarray, source_size: tuple[int, int] | None = None) -> Prepared: ...
+
+    def infer(self, prepared: Prepared, path: str = "", timings: dict[str, float] | None = None) -> ImageResult: ...
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """An input decoded and letterboxed ahead of the network, or the reason it could not be."""
+
+    image: LoadedImage | None
+    prepared: Prepared | None
+    failed: ImageResult | None
+    seconds: float
+
+
+def load_and_prepare(runner: Runner, path: str, reduce_to: int | None) -> Loaded:
+    """Decode and letterbox one input; a failure becomes a finished error result instead of an exception.
+    Runs on loader threads: cv2 decoding and resizing release the GIL, so this overlaps the network."""
     start = time.perf_counter()
     try:
-        return load(item.path, reduce_to=reduce_to), None
+        image = load(path, reduce_to=reduce_to)
+        source = (image.width, image.height) if image.scale != 1 else None
+        return Loaded(image, runner.prepare(image.rgb, source), None, time.perf_counter() - start)
     except ImageError as exc:
-        return None, ImageResult(path=item.path, error=exc.reason, timings={"load": time.perf_counter() - start})
+        reason = exc.reason
     except MemoryError:
-        return None, ImageResult(path=item.path, error="not enough memory to decode this image")
+        reason = "not enough memory to decode this image"
     except Exception as exc:  # never let one bad file stop a batch
-        return None, ImageResult(path=item.path, error=f"unexpected error while reading: {exc!r}")
+        reason = f"unexpected error while reading: {exc!r}"
+    seconds = time.perf_counter() - start
+    return Loaded(None, None, ImageResult(path=path, error=reason, timings={"load": seconds}), seconds)
 
 
-Detect = Callable[[LoadedImage], ImageResult]
+def detect_many(runner: Runner, items: Sequence[InputImage], cancel: threading.Event | None = None,
+                reduce_to: int | None = None, prefetch: int = 3
+                ) -> Iterator[tuple[InputImage, ImageResult, LoadedImage | None]]:
+    """Detect each item in order, decoding the next ``prefetch`` images on a loader thread meanwhile.
+    Stops between images once ``cancel`` is set."""
+    pending: deque[tuple[InputImage, Future[Loaded]]] = deque()
+    upcoming = iter(items)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load") as loader:
+        def top_up() -> None:
+            while len(pending) < prefetch:
+                item = next(upcoming, None)
+                if item is None:
+                    return
+                pending.append((item, loader.submit(load_and_prepare, runner, item.path, reduce_to)))
 
-
-def detect_many(detect: Detect, items: Sequence[InputImage], cancel: threading.Event | None = None,
-                reduce_to: int | None = None) -> Iterator[tuple[InputImage, ImageResult, LoadedImage | None]]:
-    """Load and detect each item in order; stops between images once ``cancel`` is set."""
-    for item in items:
-        if cancel is not None and cancel.is_set():
-            return
-        start = time.perf_counter()
-        image, failed = load_result_or_error(item, reduce_to)
-        if failed is not None:
-            yield item, failed, None
-            continue
-        assert image is not None
-        load_seconds = time.perf_counter() - start
-        try:
-            result = detect(image)
-        except Exception as exc:  # a model failure on one image is reported, the batch goes on
-            result = ImageResult(path=item.path, width=image.width, height=image.height,
-                                 error=f"detection failed: {exc!r}")
-        yield item, replace(result, timings={"load": load_seconds, **result.timings}), image
+        top_up()
+        while pending:
+            if cancel is not None and cancel.is_set():
+                for _, future in pending:
+                    future.cancel()
+                return
+            item, future = pending.popleft()
+            top_up()
+            loaded = future.result()
+            if loaded.failed is not None:
+                yield item, loaded.failed, None
+                continue
+            assert loaded.prepared is not None and loaded.image is not None
+            try:
+                result = runner.infer(loaded.prepared, item.path, {"load": loaded.seconds})
+            except Exception as exc:  # a model failure on one image is reported, the batch goes on
+                result = ImageResult(path=item.path, width=loaded.image.width, height=loaded.image.height,
+                                     error=f"detection failed: {exc!r}")
+            yield item, result, loaded.image

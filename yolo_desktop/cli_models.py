@@ -8,8 +8,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .inference.converted import ensure_converted
 from .inference.errors import ModelError
-from .models import KNOWN_MODELS, FetchError, fetch, install_dir, installed_models, model_dirs
+from .models import KNOWN_MODELS, FetchError, fetch, find_model, install_dir, installed_models, model_dirs
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -62,9 +63,42 @@ def fetch_model(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def convert_model(args: argparse.Namespace) -> int:
+    from .inference.darknet_cfg import parse_cfg
+    from .inference.detector import ModelFiles
+    from .inference.model_cache import converted_target, model_key
+
+    try:
+        if args.cfg or args.weights or args.names:
+            if not (args.cfg and args.weights and args.names):
+                raise ModelError("--cfg, --weights and --names go together")
+            model = ModelFiles(Path(args.cfg).stem, Path(args.cfg), Path(args.weights), Path(args.names))
+        else:
+            model = find_model(args.name)
+        cfg = parse_cfg(model.cfg)
+    except ModelError as exc:
+        print(f"yolo-desktop models convert: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for precision in args.precision or ["accurate"]:
+        for size in args.size or [cfg.net.width]:
+            if args.force:
+                key = model_key(model.cfg, model.weights, size, precision)
+                converted_target(model.name, key, size, precision).unlink(missing_ok=True)
+            try:
+                path = ensure_converted(model.name, cfg, model.cfg, model.weights, size, precision,
+                                        log=lambda message: print(message, file=sys.stderr))
+            except (ModelError, ValueError) as exc:
+                print(f"yolo-desktop models convert: error: {exc}", file=sys.stderr)
+                return EXIT_FAILED
+            print(f"{model.name} {size}×{size} {precision}: {path}")
+    return EXIT_OK
+
+
 def run_models(args: argparse.Namespace) -> int:
     if args.models_command == "list":
         return list_models()
     if args.models_command == "fetch":
         return fetch_model(args)
+    if args.models_command == "convert":
+        return convert_model(args)
     return EXIT_USAGE

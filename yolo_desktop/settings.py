@@ -10,6 +10,7 @@ CANDIDATE_FLOOR = 0.005
 # The most candidates kept per image (highest scores first); bounds NMS time for untrained/random weights.
 MAX_CANDIDATES = 30_000
 PRECISIONS = ("accurate", "fast")
+ENGINES = ("auto", "litert", "keras")  # see inference/engines
 INPUT_SIZES = (320, 416, 608)
 
 

@@ -54,7 +54,7 @@ def test_input_size_changes_the_network_not_the_coordinates(tiny_model, data_dir
 ])
 def test_reapplying_thresholds_equals_a_fresh_run(tiny_model, data_dir, detector, conf, iou_threshold, classes):
     settings = DetectorSettings(conf=conf, iou=iou_threshold, classes=classes)
-    fresh_detector = Detector(tiny_model, settings)
+    fresh_detector = Detector(tiny_model, settings, engine="keras")
     for photo in ("camera.png", "coffee.png", "astronaut.png"):
         image = read_rgb(data_dir / photo)
         fresh = fresh_detector.detect(image, photo)  # network runs with these settings

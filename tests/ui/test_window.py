@@ -37,7 +37,8 @@ def row_of(window, name: str) -> int:
     return next(i for i, e in enumerate(window.session.entries) if os.path.basename(e.path) == name)
 
 
-def test_drop_file_and_folder_then_table_equals_engine(qtbot, window, photo_folder, data_dir, tmp_path, detector):
+def test_drop_file_and_folder_then_table_equals_engine(qtbot, window, photo_folder, data_dir, tmp_path,
+                                                       app_detector):
     loose = tmp_path / "camera man ü.png"
     Image.fromarray(read_rgb(data_dir / "camera.png")).save(loose)
     drop(window, [loose, photo_folder])
@@ -51,7 +52,7 @@ def test_drop_file_and_folder_then_table_equals_engine(qtbot, window, photo_fold
         window.image_list.set_current_row(row)
         qtbot.waitUntil(lambda: window.view.has_image, timeout=10_000)
         path = window.session.entries[row].path
-        expected = refilter(detector.detect(load(path).rgb, path), window.session.settings, detector.names)
+        expected = refilter(app_detector.detect(load(path).rgb, path), window.session.settings, app_detector.names)
         assert window.table.source.detections == expected.detections
         assert window.table.model().rowCount() == len(expected.detections) > 0
         assert [b.detection for b in window.view.boxes()] == list(expected.detections)

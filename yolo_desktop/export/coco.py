@@ -7,7 +7,7 @@ import os
 from typing import Any, Iterable, Sequence
 
 from ..results import ImageResult
-from .atomic import write_text
+from ..atomic import write_text
 
 # Darknet's 80 COCO classes in order → the official COCO category ids (the dataset skips some numbers), so an
 # export of the default model can be scored directly against COCO ground truth.

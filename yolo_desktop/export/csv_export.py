@@ -7,7 +7,7 @@ import os
 from typing import Iterable
 
 from ..results import ImageResult
-from .atomic import atomic_open
+from ..atomic import atomic_open
 
 COLUMNS = ("path", "image_width", "image_height", "class_id", "label", "score", "x1", "y1", "x2", "y2",
            "width", "height")

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..annotate import draw_detections
 from ..results import ImageResult
-from .atomic import write_bytes
+from ..atomic import write_bytes
 
 IMAGE_FORMATS = ("jpg", "png")
 JPEG_QUALITY = 92

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Mapping
 
 from .. import __version__
 from ..results import BatchSummary, ImageResult
-from .atomic import write_text
+from ..atomic import write_text
 from .records import image_record
 
 

@@ -6,7 +6,7 @@ import os
 import xml.etree.ElementTree as ET
 
 from ..results import ImageResult
-from .atomic import write_bytes
+from ..atomic import write_bytes
 
 
 def voc_document(result: ImageResult, image_name: str) -> bytes:

@@ -8,6 +8,8 @@ that fails is recorded and reported, and the rest go on.
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -97,3 +99,23 @@ def _full_resolution(item: InputImage, image: LoadedImage | None) -> np.ndarray:
     if image is not None and image.scale == 1:
         return image.rgb
     return load(item.path).rgb
+
+
+class BackgroundWriter:
+    """Runs ``BatchWriter.add`` (drawing, JPEG/PNG encoding, writing) on its own thread while the network works
+    on the next image. At most ``max_pending`` full-size images wait, so memory stays bounded."""
+
+    def __init__(self, writer: BatchWriter, max_pending: int = 4) -> None:
+        self.writer = writer
+        self._slots = threading.Semaphore(max_pending)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write")
+
+    def add(self, item: InputImage, result: ImageResult, image: LoadedImage | None = None) -> None:
+        self._slots.acquire()
+        future = self._pool.submit(self.writer.add, item, result, image)
+        future.add_done_callback(lambda _f: self._slots.release())
+
+    def finish(self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any],
+               seconds: float) -> ExportReport:
+        self._pool.shutdown(wait=True)
+        return self.writer.finish(results, model, settings, seconds)

@@ -8,7 +8,7 @@ import os
 from typing import Sequence
 
 from ..results import ImageResult
-from .atomic import write_text
+from ..atomic import write_text
 
 
 def yolo_lines(result: ImageResult) -> str:

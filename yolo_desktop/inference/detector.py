@@ -9,7 +9,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -19,11 +19,20 @@ from .darknet_cfg import DarknetConfig, parse_cfg
 from .decode import HeadSpec, make_candidates, select
 from .engines import Engine, create_engine
 from .errors import ModelError
-from .letterbox import letterbox
+from .letterbox import Letterbox, letterbox
 
 
 class NamesError(ModelError):
     pass
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An image letterboxed for the network, with the transform back to its pixels."""
+
+    batch: np.ndarray  # (1, H, W, 3) float32 in [0, 1]
+    box: Letterbox
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -60,8 +69,8 @@ def head_specs(cfg: DarknetConfig) -> list[HeadSpec]:
 class Detector:
     """Runs one model. ``detect`` never raises for a bad image; model problems raise ``ModelError`` at build."""
 
-    def __init__(self, model: ModelFiles, settings: DetectorSettings = DetectorSettings(), engine: str = "keras"
-                 ) -> None:
+    def __init__(self, model: ModelFiles, settings: DetectorSettings = DetectorSettings(), engine: str = "auto",
+                 log: Callable[[str], None] | None = None) -> None:
         missing = model.missing()
         if missing:
             raise ModelError(f"model '{model.name}': missing file(s): {', '.join(str(p) for p in missing)}")
@@ -74,28 +83,36 @@ class Detector:
         if unknown:
             raise ModelError(f"unknown class name(s) {', '.join(unknown)} for model '{model.name}'")
         size = settings.size or self.cfg.net.width
-        self.engine: Engine = create_engine(engine, self.cfg, str(model.weights), (size, size))
+        self.engine: Engine = create_engine(engine, self.cfg, str(model.weights), (size, size), settings.precision,
+                                            cfg_path=str(model.cfg), model_name=model.name, log=log)
 
     @property
     def input_size(self) -> int:
         return self.engine.input_width
 
+    def prepare(self, image: np.ndarray, source_size: tuple[int, int] | None = None) -> Prepared:
+        """Letterbox ``image`` for the network. Touches no engine state: may run on any thread, ahead of time."""
+        start = time.perf_counter()
+        batch, box = letterbox(image, self.engine.input_width, self.engine.input_height, source_size)
+        return Prepared(batch, box, time.perf_counter() - start)
+
+    def infer(self, prepared: Prepared, path: str = "", timings: dict[str, float] | None = None) -> ImageResult:
+        """Run the network on a prepared image and decode; only on the thread that owns this detector."""
+        timings = {**(timings or {}), "letterbox": prepared.seconds}
+        start = time.perf_counter()
+        outputs = self.engine.run(prepared.batch)
+        after_network = time.perf_counter()
+        box = prepared.box
+        candidates = make_candidates(outputs, self.heads, box, CANDIDATE_FLOOR)
+        detections = select(candidates, self.settings, self.names, box.source_width, box.source_height)
+        timings.update(network=after_network - start, decode=time.perf_counter() - after_network)
+        return ImageResult(path=path, width=box.source_width, height=box.source_height, detections=detections,
+                           timings=timings, candidates=candidates)
+
     def detect(self, image: np.ndarray, path: str = "", source_size: tuple[int, int] | None = None,
                timings: dict[str, float] | None = None) -> ImageResult:
         """RGB uint8 (H, W, 3) → result. ``source_size`` (w, h) when ``image`` was decoded at reduced scale."""
-        timings = dict(timings or {})
-        start = time.perf_counter()
-        batch, box = letterbox(image, self.engine.input_width, self.engine.input_height, source_size)
-        after_letterbox = time.perf_counter()
-        outputs = self.engine.run(batch)
-        after_network = time.perf_counter()
-        candidates = make_candidates(outputs, self.heads, box, CANDIDATE_FLOOR)
-        width, height = box.source_width, box.source_height
-        detections = select(candidates, self.settings, self.names, width, height)
-        timings.update(letterbox=after_letterbox - start, network=after_network - after_letterbox,
-                       decode=time.perf_counter() - after_network)
-        return ImageResult(path=path, width=width, height=height, detections=detections, timings=timings,
-                           candidates=candidates)
+        return self.infer(self.prepare(image, source_size), path, timings)
 
     def refilter(self, result: ImageResult, settings: DetectorSettings | None = None) -> ImageResult:
         return refilter(result, settings or self.settings, self.names)

@@ -55,7 +55,10 @@ def wire(cfg: DarknetConfig, inputs, conv_fn: ConvFn | None = None) -> list:
         elif isinstance(layer, MaxPoolSection):
             x = _maxpool(layer, previous, cfg.path)
         elif isinstance(layer, UpsampleSection):
-            x = kl.UpSampling2D(size=layer.stride, interpolation="nearest", name=f"upsample_{layer.index}")(previous)
+            # Nearest-neighbour resize, not UpSampling2D: that one becomes RESHAPE+TILE in LiteRT, which XNNPACK
+            # cannot run, splitting the graph; RESIZE_NEAREST_NEIGHBOR stays inside it. Same values at 2×.
+            x = kl.Resizing(previous.shape[1] * layer.stride, previous.shape[2] * layer.stride,
+                            interpolation="nearest", name=f"upsample_{layer.index}")(previous)
         elif isinstance(layer, RouteSection):
             sources = [outputs[i] for i in layer.layers]
             x = sources[0] if len(sources) == 1 else kl.Concatenate(axis=-1, name=f"route_{layer.index}")(sources)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtGui import QGuiApplication, QIcon
@@ -34,9 +36,35 @@ def run_app(paths: list[str] | None = None) -> int:
     from .main_window import MainWindow
 
     window = MainWindow()
+    trace = StartupTrace(window) if os.environ.get("YOLO_DESKTOP_TRACE_STARTUP") else None
     window.show()
-    # The model loads on the worker thread once the window is on screen (TensorFlow is imported there).
+    if trace:
+        QTimer.singleShot(0, lambda: trace.mark("window shown"))
+    # The model loads on the worker thread once the window is on screen (TensorFlow, if needed, is imported there).
     QTimer.singleShot(0, window.start)
     if paths:
         QTimer.singleShot(0, lambda: window.add_paths(paths))
     return app.exec()
+
+
+class StartupTrace:
+    """Prints wall-clock stamps (seconds since the epoch) of start-up milestones for bench/bench_startup.py."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        self.first_result = False
+        window.session.model_state_changed.connect(
+            lambda state, _message: self.mark("model ready") if state == "ready" else None)
+        window.session.entry_changed.connect(self._on_entry)
+        self.mark("qt ready")
+
+    def mark(self, what: str) -> None:
+        print(f"[startup] {what} {time.time():.4f}", flush=True)
+
+    def _on_entry(self, row: int) -> None:
+        entry = self.window.session.entries[row]
+        if not self.first_result and entry.shown is not None:
+            self.first_result = True
+            self.mark("first result")
+            if os.environ.get("YOLO_DESKTOP_TRACE_STARTUP") == "exit":
+                QTimer.singleShot(0, self.window.close)

@@ -242,11 +242,12 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """After the window is shown: pick the model (TensorFlow loads on the worker thread, not here)."""
-        model = self.model_picker.select(self.store.text("model/name", "yolov3-tiny"), self.store.input_size() or 416)
+        model = self.model_picker.select(self.store.text("model/name", "yolov3-tiny"), self.store.input_size() or 416,
+                                         self.store.text("detector/precision", "accurate"))
         if model is None:
             self._show_no_model()
             return
-        self._load_model(model, int(self.model_picker.size.currentText()))
+        self._load_model(model, *self.model_picker.choice())
 
     # ----- inputs --------------------------------------------------------------------------------------------
     def add_paths(self, paths: list[str]) -> None:
@@ -391,9 +392,9 @@ class MainWindow(QMainWindow):
         self.summary.set_counts(image, self.session.batch_counts(), {n: i for i, n in enumerate(names)})
 
     # ----- model ---------------------------------------------------------------------------------------------
-    def _load_model(self, model, size: int) -> None:
+    def _load_model(self, model, size: int, precision: str = "accurate") -> None:
         self.banner.setVisible(False)
-        self.session.load_model(model, size)
+        self.session.load_model(model, size, precision)
 
     def _on_model_state(self, state: str, message: str) -> None:
         self.progress.set_busy(state == "loading", message)
@@ -403,6 +404,7 @@ class MainWindow(QMainWindow):
             self.model_picker.confirm()
             self.store.set("model/name", info.name)
             self.store.set("detector/size", info.input_size)
+            self.store.set("detector/precision", info.precision)
             self.class_filter.set_classes(info.names, self.session.settings.classes)
         elif state == "failed":
             self.model_picker.revert()
@@ -423,7 +425,7 @@ class MainWindow(QMainWindow):
             self.store.set("models/last_dir", str(model.cfg.parent))
             self.model_picker.add_custom(model)
             self.store.save_custom_models(self.model_picker.custom)
-            self._load_model(model, int(self.model_picker.size.currentText()))
+            self._load_model(model, *self.model_picker.choice())
 
     def fetch_default_model(self) -> None:
         self.fetch_button.setEnabled(False)
@@ -439,7 +441,7 @@ class MainWindow(QMainWindow):
             self.show_message(QMessageBox.Icon.Critical, "Could not fetch the model", error)
             return
         self.model_picker.refresh(select=model.name)
-        self._load_model(model, int(self.model_picker.size.currentText()))
+        self._load_model(model, *self.model_picker.choice())
 
     # ----- export --------------------------------------------------------------------------------------------
     def export(self) -> None:

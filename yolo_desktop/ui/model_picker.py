@@ -18,7 +18,7 @@ ADD_MODEL = "Add model…"
 class ModelPicker(QWidget):
     """Emits ``model_chosen`` when the user picks a model or size; ``revert`` restores the last good choice."""
 
-    model_chosen = Signal(object, int)  # ModelFiles, input size
+    model_chosen = Signal(object, int, str)  # ModelFiles, input size, precision
     add_requested = Signal()
 
     def __init__(self, custom: list[ModelFiles], parent: QWidget | None = None) -> None:
@@ -30,16 +30,22 @@ class ModelPicker(QWidget):
         self.size = QComboBox()
         self.size.addItems([str(s) for s in INPUT_SIZES])
         self.size.setToolTip("Network input size: larger finds smaller objects, smaller is faster")
+        self.precision = QComboBox()
+        self.precision.addItem("Accurate", "accurate")
+        self.precision.addItem("Fast", "fast")
+        self.precision.setToolTip("Accurate: float32. Fast: int8, about 3.5× faster, nearly the same boxes "
+                                  "(97 % of them, measured on 113 photos)")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Model"))
         layout.addWidget(self.combo)
         layout.addWidget(QLabel("Size"))
         layout.addWidget(self.size)
-        self._good: tuple[str, int] | None = None
+        layout.addWidget(self.precision)
+        self._good: tuple[str, int, str] | None = None
         self.refresh()
-        self.combo.activated.connect(self._on_activated)
-        self.size.activated.connect(self._on_activated)
+        for combo in (self.combo, self.size, self.precision):
+            combo.activated.connect(self._on_activated)
 
     def models(self) -> list[ModelFiles]:
         names = set()
@@ -65,12 +71,16 @@ class ModelPicker(QWidget):
     def model_named(self, name: str) -> ModelFiles | None:
         return next((m for m in self.models() if m.name == name), None)
 
-    def select(self, name: str, size: int) -> ModelFiles | None:
+    def select(self, name: str, size: int, precision: str = "accurate") -> ModelFiles | None:
         model = self.model_named(name) or self.model_named(DEFAULT_MODEL) or next(iter(self.models()), None)
         if model is not None:
             self.combo.setCurrentText(model.name)
         self.size.setCurrentText(str(size))
+        self.precision.setCurrentIndex(max(0, self.precision.findData(precision)))
         return model
+
+    def choice(self) -> tuple[int, str]:
+        return int(self.size.currentText()), self.precision.currentData()
 
     def add_custom(self, model: ModelFiles) -> None:
         self.custom = [m for m in self.custom if m.name != model.name] + [model]
@@ -78,12 +88,13 @@ class ModelPicker(QWidget):
 
     def confirm(self) -> None:
         """The chosen model loaded: remember it as the one to go back to."""
-        self._good = (self.combo.currentText(), int(self.size.currentText()))
+        self._good = (self.combo.currentText(), *self.choice())
 
     def revert(self) -> None:
         if self._good is not None:
             self.combo.setCurrentText(self._good[0])
             self.size.setCurrentText(str(self._good[1]))
+            self.precision.setCurrentIndex(max(0, self.precision.findData(self._good[2])))
 
     def _on_activated(self, *_args) -> None:
         if self.combo.currentText() == ADD_MODEL:
@@ -91,8 +102,8 @@ class ModelPicker(QWidget):
             self.add_requested.emit()
             return
         model = self.model_named(self.combo.currentText())
-        if model is not None and (model.name, int(self.size.currentText())) != self._good:
-            self.model_chosen.emit(model, int(self.size.currentText()))
+        if model is not None and (model.name, *self.choice()) != self._good:
+            self.model_chosen.emit(model, *self.choice())
 
 
 class DefaultModelFetch(QObject):

@@ -26,7 +26,7 @@ from ..settings import DetectorSettings
 from .qt_images import qimage_from_rgb
 from .worker import DetectRequest, InferenceWorker, ModelInfo, ModelRequest
 
-MAX_IN_FLIGHT = 2
+MAX_IN_FLIGHT = 3  # one running, two decoding ahead on the worker's loader thread
 REFILTER_BUDGET_S = 0.012  # per event-loop turn when re-filtering many images, so the window stays fluid
 
 
@@ -118,6 +118,7 @@ class Session(QObject):
         self._request_detect.connect(self.worker.detect)
         self.worker.model_ready.connect(self._on_model_ready)
         self.worker.model_failed.connect(self._on_model_failed)
+        self.worker.model_progress.connect(lambda message: self.model_state_changed.emit("loading", message))
         self.worker.started.connect(self._on_started)
         self.worker.finished.connect(self._on_finished)
         self.worker.skipped.connect(self._on_skipped)
@@ -125,26 +126,28 @@ class Session(QObject):
         self.thread.start()
 
     # ----- model ---------------------------------------------------------------------------------------------
-    def load_model(self, model: ModelFiles, size: int | None = None) -> None:
+    def load_model(self, model: ModelFiles, size: int | None = None, precision: str = "accurate") -> None:
         """Build a detector on the worker thread; until it is ready the previous one (if any) stays."""
         self._next_request += 1
         self._model_request = self._next_request
         self.model_state = "loading"
         self.model_state_changed.emit("loading", f"Loading {model.name}…")
         self._pending_model = model
-        self._request_model.emit(ModelRequest(self._model_request, model, replace(self.settings, size=size)))
+        self._request_model.emit(ModelRequest(self._model_request, model,
+                                              replace(self.settings, size=size, precision=precision)))
 
     @Slot(int, object)
     def _on_model_ready(self, request_id: int, info: ModelInfo) -> None:
         if request_id != self._model_request:
             return
-        changed = self.model_info is not None and (self.model_info.name, self.model_info.input_size) != \
-            (info.name, info.input_size)
+        changed = self.model_info is not None and \
+            (self.model_info.name, self.model_info.input_size, self.model_info.precision) != \
+            (info.name, info.input_size, info.precision)
         self.model, self.model_info, self.model_state = self._pending_model, info, "ready"
         known = set(info.names)
         if self.settings.classes is not None:
             self.settings = self.settings.with_classes(self.settings.classes & known or None)
-        self.model_state_changed.emit("ready", f"{info.name} · {info.input_size}×{info.input_size}")
+        self.model_state_changed.emit("ready", f"{info.name} · {info.input_size}×{info.input_size} · {info.precision}")
         if changed:
             self._rerun_finished()
         self._pump()
@@ -347,3 +350,4 @@ class Session(QObject):
         if self.thread.isRunning():
             self.thread.quit()
             self.thread.wait(timeout_ms)
+        self.worker.stop()

@@ -1,0 +1,143 @@
+"""Folder throughput: ``yolo-desktop detect`` vs a naive sequential loop, same photos, same run.
+
+The photos: N ≥ 50 JPEGs of ≥ 3 MP, made from real sample photos (upscaled 4×, flipped, cropped, colour-shifted so
+every file differs), cached between runs. The naive loop is what a script would do: for each file cv2.imread,
+OpenCV DNN (the Darknet importer, same YOLOv3-tiny), NMS, draw, cv2.imwrite — one after another. Both write
+annotated JPEGs. Reported: images/s of each and the ratio (goal ≥ 3×).
+
+    .venv/bin/python bench/bench_throughput.py [--count 60] [--precision accurate fast]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from yolo_desktop.models import find_model  # noqa: E402
+
+SOURCES = ("coffee.png", "motorcycle_left.png", "camera.png", "astronaut.png", "chelsea.png", "rocket.jpg",
+           "motorcycle_right.png", "coins.png")
+
+
+def make_photos(folder: Path, count: int) -> list[Path]:
+    """``count`` distinct ≥ 3 MP JPEGs derived from the real sample photos (kept between runs)."""
+    import skimage
+
+    folder.mkdir(parents=True, exist_ok=True)
+    existing = sorted(folder.glob("*.jpg"))
+    if len(existing) >= count:
+        return existing[:count]
+    data = Path(skimage.__file__).parent / "data"
+    rng = np.random.default_rng(42)
+    sources = [cv2.imread(str(data / name), cv2.IMREAD_COLOR) for name in SOURCES]
+    paths = []
+    for i in range(count):
+        image = sources[i % len(sources)]
+        h, w = image.shape[:2]
+        # Random crop keeping ≥ 85 % of each side, then up to ≥ 3 MP, mirrored every other round, colour shift.
+        ch, cw = int(h * rng.uniform(0.85, 1.0)), int(w * rng.uniform(0.85, 1.0))
+        y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
+        crop = image[y:y + ch, x:x + cw]
+        scale = np.sqrt(3.2e6 / (ch * cw))
+        big = cv2.resize(crop, (round(cw * scale), round(ch * scale)), interpolation=cv2.INTER_CUBIC)
+        if (i // len(sources)) % 2:
+            big = big[:, ::-1]
+        big = np.clip(big.astype(np.float32) * rng.uniform(0.85, 1.15, 3) + rng.uniform(-12, 12), 0, 255)
+        path = folder / f"photo_{i:03d}.jpg"
+        cv2.imwrite(str(path), big.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 92])
+        paths.append(path)
+    return paths
+
+
+def naive_loop(paths: list[Path], out: Path, cfg: Path, weights: Path, size: int = 416) -> float:
+    """The straightforward script: read, OpenCV DNN, NMS, draw, write — sequentially. Returns seconds."""
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    net = cv2.dnn.readNetFromDarknet(str(cfg), str(weights))
+    layers = net.getUnconnectedOutLayersNames()
+    for path in paths:
+        image = cv2.imread(str(path))
+        h, w = image.shape[:2]
+        net.setInput(cv2.dnn.blobFromImage(image, 1 / 255.0, (size, size), swapRB=True, crop=False))
+        rows = np.concatenate(net.forward(layers))
+        scores = rows[:, 5:].max(axis=1)
+        keep = scores >= 0.25
+        boxes = [[int((cx - bw / 2) * w), int((cy - bh / 2) * h), int(bw * w), int(bh * h)]
+                 for cx, cy, bw, bh in rows[keep, :4]]
+        classes = rows[keep, 5:].argmax(axis=1)
+        for i in np.asarray(cv2.dnn.NMSBoxes(boxes, scores[keep].tolist(), 0.25, 0.45)).reshape(-1):
+            x, y, bw, bh = boxes[i]
+            cv2.rectangle(image, (x, y), (x + bw, y + bh), (0, 0, 255), 4)
+            cv2.putText(image, f"{classes[i]} {scores[keep][i]:.2f}", (x, max(20, y - 6)),
+                        cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 255), 3)
+        cv2.imwrite(str(out / path.name), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    return time.perf_counter() - start
+
+
+def ours(folder: Path, out: Path, precision: str, extra: list[str]) -> tuple[float, float]:
+    """Wall seconds of the whole command, and its own images/s (model already cached)."""
+    exe = Path(sys.executable).parent / "yolo-desktop"
+    start = time.perf_counter()
+    done = subprocess.run([str(exe), "detect", str(folder), "-o", str(out), "--precision", precision, "--quiet",
+                           *extra], capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    rate = float(done.stdout.split("(")[1].split(" images/s")[0])
+    return wall, rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=60)
+    parser.add_argument("--precision", nargs="+", default=["accurate", "fast"])
+    args = parser.parse_args()
+    cache = Path(os.environ.get("YOLO_DESKTOP_BENCH_CACHE", Path.home() / ".cache" / "yolo-desktop-bench"))
+    folder = cache / f"throughput-{args.count}"
+    paths = make_photos(folder, args.count)
+    megapixels = np.mean([np.prod(cv2.imread(str(p)).shape[:2]) for p in paths[:5]]) / 1e6
+    model = find_model("yolov3-tiny")
+    print(f"{len(paths)} JPEGs of {megapixels:.1f} MP in {folder}", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for precision in args.precision:
+            # Warm the converted-model cache first (and calibrate the int8 model on these very photos).
+            ours(folder, Path(tmp) / "warm", precision, ["--no-images"])
+            shutil.rmtree(Path(tmp) / "warm", ignore_errors=True)
+        naive_s = naive_loop(paths, Path(tmp) / "naive", model.cfg, model.weights)
+        naive_rate = len(paths) / naive_s
+        print(f"naive loop: {naive_rate:.2f} images/s", flush=True)
+        for precision in args.precision:
+            for label, extra in (("annotated JPEGs + JSON/CSV", []), ("detections only (--no-images)",
+                                                                       ["--no-images"])):
+                out = Path(tmp) / f"ours-{precision}-{len(extra)}"
+                wall, rate = ours(folder, out, precision, extra)
+                rows.append({"precision": precision, "outputs": label, "images_per_s": round(rate, 2),
+                             "wall_s": round(wall, 2), "vs_naive": round(rate / naive_rate, 2),
+                             "vs_naive_wall": round((len(paths) / wall) / naive_rate, 2)})
+                print(rows[-1], flush=True)
+    print(f"\nnaive sequential loop (read, OpenCV DNN, draw, write): {naive_rate:.2f} images/s\n")
+    print("| precision | outputs | images/s | × naive | × naive incl. start-up |\n|---|---|---:|---:|---:|")
+    for row in rows:
+        print(f"| {row['precision']} | {row['outputs']} | {row['images_per_s']} | {row['vs_naive']} | "
+              f"{row['vs_naive_wall']} |")
+    out_dir = REPO / "bench" / "results"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / "throughput.json").write_text(json.dumps({"naive_images_per_s": round(naive_rate, 2),
+                                                         "photos": len(paths), "megapixels": round(megapixels, 1),
+                                                         "rows": rows}, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

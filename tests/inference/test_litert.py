@@ -1,0 +1,113 @@
+"""The LiteRT engine: same heads as Keras in float32, outputs read by name, cached conversions that keep
+TensorFlow out of the process, and an int8 model that finds the same objects."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO, read_rgb
+from yolo_desktop.inference.darknet_cfg import parse_cfg
+from yolo_desktop.inference.detector import Detector, ModelFiles
+from yolo_desktop.inference.engines import create_engine
+from yolo_desktop.inference.letterbox import letterbox
+from yolo_desktop.inference.model_cache import model_key
+from yolo_desktop.metrics import agreement
+
+PHOTOS = ("coffee.png", "astronaut.png", "camera.png", "motorcycle_left.png", "chelsea.png")
+
+
+@pytest.fixture(scope="module")
+def engines(tiny_model):
+    cfg = parse_cfg(tiny_model.cfg)
+    keras = create_engine("keras", cfg, str(tiny_model.weights), (416, 416))
+    litert = create_engine("litert", cfg, str(tiny_model.weights), (416, 416), "accurate",
+                           cfg_path=str(tiny_model.cfg), model_name=tiny_model.name)
+    return keras, litert
+
+
+def test_float32_heads_match_keras(engines, data_dir):
+    keras, litert = engines
+    for photo in PHOTOS:
+        batch, _ = letterbox(read_rgb(data_dir / photo), 416, 416)
+        ours, reference = litert.run(batch), keras.run(batch)
+        # Read by name: LiteRT's own output order differs from Keras's, the shapes show the mapping is right.
+        assert [o.shape for o in ours] == [(1, 13, 13, 255), (1, 26, 26, 255)] == [r.shape for r in reference]
+        for mine, theirs in zip(ours, reference):
+            assert np.abs(mine - theirs).max() < 1e-4
+
+
+def test_signature(engines):
+    _, litert = engines
+    signature = litert.interpreter.get_signature_list()["serving_default"]
+    assert signature["inputs"] == ["image"]
+    assert sorted(signature["outputs"]) == ["yolo_16", "yolo_23"]
+
+
+def test_cache_key_follows_files_and_settings(tmp_path, tiny_model):
+    key = model_key(tiny_model.cfg, tiny_model.weights, 416, "accurate")
+    assert key == model_key(tiny_model.cfg, tiny_model.weights, 416, "accurate")
+    assert key != model_key(tiny_model.cfg, tiny_model.weights, 320, "accurate")
+    assert key != model_key(tiny_model.cfg, tiny_model.weights, 416, "fast")
+    changed = tmp_path / "changed.weights"
+    data = bytearray(tiny_model.weights.read_bytes())
+    data[-1] ^= 1
+    changed.write_bytes(bytes(data))
+    assert key != model_key(tiny_model.cfg, changed, 416, "accurate")
+
+
+CHILD = """
+import sys, json
+from pathlib import Path
+from yolo_desktop.inference.detector import Detector, ModelFiles
+from yolo_desktop.imaging import load
+m = ModelFiles('yolov3-tiny', Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
+d = Detector(m, engine='litert')
+r = d.detect(load(sys.argv[4]).rgb)
+print(json.dumps({'tensorflow': 'tensorflow' in sys.modules, 'keras': 'keras' in sys.modules,
+                  'labels': [x.label for x in r.detections]}))
+"""
+
+
+def test_cached_model_runs_without_tensorflow(tmp_path, tiny_model, data_dir):
+    env = {**os.environ, "YOLO_DESKTOP_CACHE": str(tmp_path / "cache")}
+    args = [sys.executable, "-c", CHILD, str(tiny_model.cfg), str(tiny_model.weights), str(tiny_model.names),
+            str(data_dir / "coffee.png")]
+    import json
+
+    first = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["tensorflow"] is True  # converted: TensorFlow was needed once
+    assert list((tmp_path / "cache" / "converted").glob("yolov3-tiny-416-accurate-*.tflite"))
+    second = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
+    assert second.returncode == 0, second.stderr
+    report = json.loads(second.stdout)
+    assert report == {"tensorflow": False, "keras": False, "labels": ["cup"]}
+
+
+def test_fast_int8_finds_the_same_objects(tiny_model, data_dir):
+    """The int8 model against float32 on the sample photos (the 113-photo measurement is bench/bench_quant.py)."""
+    from yolo_desktop.settings import DetectorSettings
+
+    fast = Detector(tiny_model, DetectorSettings(precision="fast"), engine="litert")
+    accurate = Detector(tiny_model, engine="litert")
+    assert fast.engine.precision == "fast"
+    pairs = []
+    for photo in PHOTOS:
+        image = read_rgb(data_dir / photo)
+        pairs.append((fast.detect(image).detections, accurate.detect(image).detections))
+    result = agreement(pairs)
+    assert result.reference >= 4 and result.f1 >= 0.8, result
+    weights = [d for d in fast.engine.interpreter.get_tensor_details() if "conv_12" in d["name"]]
+    assert any(d["dtype"] == np.int8 for d in weights)  # really int8
+
+
+def test_keras_engine_refuses_int8(tiny_model):
+    from yolo_desktop.settings import DetectorSettings
+
+    with pytest.raises(ValueError, match="needs LiteRT"):
+        Detector(tiny_model, DetectorSettings(precision="fast"), engine="keras")

@@ -1,0 +1,143 @@
+"""Convert a Darknet model to LiteRT (TensorFlow Lite) at a fixed input size: fp32 or int8.
+
+Needs TensorFlow (imported here, lazily). The converted graph has one signature, ``serving_default``, with the
+input ``image`` (1, H, W, 3) float32 and one named output per [yolo] head (``yolo_<layer index>``) — LiteRT orders
+outputs differently from Keras, so engines read them by name. NMS stays out of the graph.
+
+Precisions:
+- ``accurate``: float32, no optimisation; heads within 1e-4 of the Keras model.
+- ``fast``: int8 post-training quantisation with float input/output, recipe ``FAST_RECIPE``. Measured on 113 real
+  photos (bench/bench_quant.py, table in DEVELOPERS.md): dynamic-range int8 (int8 weights; activations quantised
+  per inference by XNNPACK) keeps F1 0.97 against float32 at the same speed as fully static int8, which only
+  reaches F1 0.91–0.93 whatever stays float or however it is calibrated. It needs no calibration photos.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .darknet_cfg import ConvSection, DarknetConfig
+from .darknet_weights import load_weights
+from .engines.quiet import quiet_native_stderr
+from .engines.tf_env import import_tensorflow
+
+
+@dataclass(frozen=True)
+class QuantRecipe:
+    """How the int8 model is made (the experiments in bench/bench_quant.py vary these)."""
+
+    mode: str = "int8"  # "int8": weights and activations; "dynamic": int8 weights only; "16x8": int16 activations
+    per_channel: bool = True  # per-output-channel weight scales (else one scale per tensor)
+    float_layers: tuple[str, ...] = ()  # conv layer selectors kept in float: "first", "heads", "conv_<i>"
+    calibration_images: int = 200
+
+
+FAST_RECIPE = QuantRecipe(mode="dynamic")
+
+
+@dataclass
+class Conversion:
+    tflite: bytes
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+
+def head_names(cfg: DarknetConfig) -> list[str]:
+    return [f"yolo_{layer.index}" for layer in cfg.yolo_layers]
+
+
+def _float_conv_indices(cfg: DarknetConfig, selectors: Sequence[str]) -> set[int]:
+    convs = cfg.conv_layers
+    chosen: set[int] = set()
+    for selector in selectors:
+        if selector == "first":
+            chosen.add(convs[0].index)
+        elif selector == "heads":
+            chosen.update(layer.index - 1 for layer in cfg.yolo_layers
+                          if isinstance(cfg.layers[layer.index - 1], ConvSection))
+        elif selector.startswith("conv_"):
+            chosen.add(int(selector[5:]))
+        else:
+            raise ValueError(f"unknown layer selector {selector!r}")
+    return chosen
+
+
+def convert(cfg: DarknetConfig, weights_path: str, size: tuple[int, int], precision: str,
+            calibration: Iterable[np.ndarray] = (), recipe: QuantRecipe = FAST_RECIPE) -> bytes:
+    """Return the .tflite bytes. ``calibration``: letterboxed (1, H, W, 3) float32 batches (static int8 only)."""
+    tf = import_tensorflow()
+    from .keras_model import build_model
+
+    import keras
+
+    model = build_model(cfg, size, load_weights(weights_path, cfg))
+    names = head_names(cfg)
+    spec = tf.TensorSpec((1, size[0], size[1], 3), tf.float32, name="image")
+    # Keras 3 variables are only frozen into the graph through a SavedModel; Keras's ExportArchive writes one
+    # with a named-output endpoint (the converter's concrete-function path would leave them as variables).
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(name="serving_default", fn=lambda image: dict(zip(names, model(image, training=False))),
+                         input_signature=[spec])
+    with tempfile.TemporaryDirectory(prefix="yolo-desktop-export-") as saved, quiet_native_stderr(), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the converter's own deprecation notices are not the user's concern
+        archive.write_out(saved, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["serving_default"])
+        return _convert(tf, converter, cfg, precision, calibration, recipe)
+
+
+def _convert(tf, converter, cfg: DarknetConfig, precision: str, calibration: Iterable[np.ndarray],
+             recipe: QuantRecipe) -> bytes:
+    if precision == "accurate":
+        return converter.convert()
+    if precision != "fast":
+        raise ValueError(f"unknown precision {precision!r}")
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if recipe.mode == "dynamic":
+        return converter.convert()
+    samples = [np.asarray(batch, dtype=np.float32) for batch in list(calibration)[:recipe.calibration_images]]
+    if not samples:
+        raise ValueError("int8 conversion needs calibration images")
+    converter.representative_dataset = lambda: ([sample] for sample in samples)
+    if recipe.mode == "16x8":
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    elif recipe.mode == "int8":
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    else:
+        raise ValueError(f"unknown quantisation mode {recipe.mode!r}")
+    if not recipe.per_channel:
+        converter._experimental_disable_per_channel = True  # the converter's own switch; no public API exists
+    float_convs = _float_conv_indices(cfg, recipe.float_layers)
+    if not float_convs:
+        return converter.convert()
+    # Selective quantisation: TensorFlow's QuantizationDebugger is the supported way to keep nodes in float.
+    debug_options = tf.lite.experimental.QuantizationDebugOptions(
+        denylisted_nodes=_denylisted_nodes(converter, float_convs, heads="heads" in recipe.float_layers))
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter, debug_dataset=lambda: ([s] for s in samples[:8]), debug_options=debug_options)
+    return debugger.get_nondebug_quantized_model()
+
+
+def _denylisted_nodes(converter, conv_indices: set[int], heads: bool) -> list[str]:
+    """Names of the quantised model's nodes that belong to the given conv layers (conv, bias, activation).
+    A head conv's output is a model output, named after the signature rather than the layer: add those too."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    probe = Interpreter(model_content=converter.convert())
+    # SavedModel export suffixes layer scopes ("conv_15_1/BiasAdd"); match the layer name with or without it.
+    pattern = re.compile(r"(^|/|;)(conv|leaky)_(" + "|".join(str(i) for i in sorted(conv_indices)) + r")(_\d+)?/")
+    details = probe.get_tensor_details()
+    names = [d["name"] for d in details if pattern.search(d["name"])]
+    if heads:
+        by_index = {d["index"]: d["name"] for d in details}
+        outputs = [by_index[o["index"]] for o in probe.get_signature_runner().get_output_details().values()]
+        names += [d["name"] for d in details if any(d["name"].startswith(o) for o in outputs)]
+    return names

@@ -1,0 +1,82 @@
+"""Where converted (LiteRT) models are kept, and the key that says which one belongs to which model files.
+
+A converted model is identified by the cfg's and the weights' sha256, the input size, the precision and the
+converter version, so a changed weights file or setting never picks up a stale conversion. The weights' hash is
+remembered per (path, size, mtime) so a 250 MB file is not re-read at every start. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+
+from platformdirs import user_cache_dir
+
+from ..atomic import write_text
+
+# Bump when the conversion recipe changes (quantization settings, graph layout): old caches are then ignored.
+CONVERTER_VERSION = "4"
+APP_NAME = "yolo-desktop"
+_lock = threading.Lock()
+
+
+def cache_dir() -> Path:
+    override = os.environ.get("YOLO_DESKTOP_CACHE")
+    return Path(override) if override else Path(user_cache_dir(APP_NAME, appauthor=False))
+
+
+def converted_dirs() -> list[Path]:
+    """Read-only bundle first (a frozen app ships its default model converted), then the user cache."""
+    dirs = []
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        dirs.append(Path(sys._MEIPASS) / "converted")
+    dirs.append(cache_dir() / "converted")
+    return dirs
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, memoised by (absolute path, size, mtime) in the cache folder."""
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    index_path = cache_dir() / "hashes.json"
+    with _lock:
+        try:
+            index = json.loads(index_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            index = {}
+        if key in index:
+            return index[key]
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    value = digest.hexdigest()
+    with _lock:
+        index[key] = value
+        try:
+            write_text(index_path, json.dumps(index, indent=0))
+        except OSError:
+            pass  # a read-only cache only costs a re-hash next time
+    return value
+
+
+def model_key(cfg: Path, weights: Path, size: int, precision: str) -> str:
+    parts = [CONVERTER_VERSION, file_sha256(cfg), file_sha256(weights), str(size), precision]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def converted_name(model_name: str, key: str, size: int, precision: str) -> str:
+    return f"{model_name}-{size}-{precision}-{key}.tflite"
+
+
+def find_converted(model_name: str, key: str, size: int, precision: str) -> Path | None:
+    name = converted_name(model_name, key, size, precision)
+    return next((d / name for d in converted_dirs() if (d / name).is_file()), None)
+
+
+def converted_target(model_name: str, key: str, size: int, precision: str) -> Path:
+    return cache_dir() / "converted" / converted_name(model_name, key, size, precision)
