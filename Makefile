@@ -20,7 +20,7 @@ model: $(MODEL)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,package]"
 	touch $(STAMP)
 
 $(MODEL): | $(STAMP)
@@ -32,6 +32,28 @@ bench: $(STAMP) $(MODEL)
 # The real window after a batch of sample photos (offscreen unless DISPLAY is set, e.g. under xvfb-run).
 screenshot: $(STAMP) $(MODEL)
 	$(BIN)/python docs/make_screenshot.py
+
+# The standalone app: dist/yolo-desktop/ (see README). The default model's converted LiteRT models are made first,
+# so the bundle needs no TensorFlow.
+package: $(STAMP) $(MODEL)
+	$(BIN)/yolo-desktop models convert yolov3-tiny --precision accurate --precision fast
+	$(BIN)/pyinstaller build.spec --noconfirm --clean --log-level WARN
+	@du -sh dist/yolo-desktop
+
+# Build, then run the frozen app headless: self-test, and a folder batch (one broken file → exit code 1),
+# with an empty model cache so only what is bundled can be used.
+PKG_TEST := build/package-test
+package-test: package
+	rm -rf $(PKG_TEST) && mkdir -p $(PKG_TEST)/in/sub
+	cp resources/sample.jpg $(PKG_TEST)/in/ && cp resources/sample.jpg "$(PKG_TEST)/in/sub/copy é.jpg"
+	printf 'not an image' > $(PKG_TEST)/in/broken.jpg
+	test ! -e dist/yolo-desktop/_internal/tensorflow
+	YOLO_DESKTOP_CACHE=$(PKG_TEST)/cache dist/yolo-desktop/yolo-desktop-cli --self-test
+	YOLO_DESKTOP_CACHE=$(PKG_TEST)/cache dist/yolo-desktop/yolo-desktop-cli --self-test --self-test-precision fast
+	YOLO_DESKTOP_CACHE=$(PKG_TEST)/cache dist/yolo-desktop/yolo-desktop-cli detect $(PKG_TEST)/in -r \
+		-o $(PKG_TEST)/out --formats json,csv,coco; test $$? -eq 1
+	test -s "$(PKG_TEST)/out/in/sub/copy é.jpg" && grep -q '"cup"' $(PKG_TEST)/out/detections.json
+	@echo "package-test: OK"
 
 clean:
 	rm -rf build dist .pytest_cache

@@ -54,12 +54,23 @@ def many_photos(folder: Path, count: int) -> Path:
     return folder
 
 
-def launch(photo: Path, cache: Path) -> dict[str, float]:
+def drop_page_cache() -> bool:
+    """Cold start: nothing of the app in the OS file cache (needs root; otherwise runs stay warm)."""
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def launch(command: list[str], photo: Path, cache: Path, cold: bool = False) -> dict[str, float]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "YOLO_DESKTOP_TRACE_STARTUP": "exit",
            "YOLO_DESKTOP_CACHE": str(cache)}
+    if cold:
+        drop_page_cache()
     start = time.time()
-    done = subprocess.run([sys.executable, "-m", "yolo_desktop", str(photo)], env=env, capture_output=True,
-                          text=True, timeout=300, cwd=REPO)
+    done = subprocess.run([*command, str(photo)], env=env, capture_output=True, text=True, timeout=300, cwd=REPO)
     stamps = {}
     for line in done.stdout.splitlines():
         if line.startswith("[startup] "):
@@ -68,18 +79,26 @@ def launch(photo: Path, cache: Path) -> dict[str, float]:
     return stamps
 
 
-def startup(runs: int) -> dict:
+def startup(runs: int, app: Path | None) -> dict:
+    """From source: first launch converts the model (TensorFlow), later ones use the cache. Frozen (``app``):
+    the converted models are bundled; cold = OS file cache dropped before the launch."""
     photo = REPO / "resources" / "sample.jpg"
-    cold, warm = [], []
+    samples: dict[str, list[dict[str, float]]] = {}
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as cache:
-            cold.append(launch(photo, Path(cache)))
-            warm.append(launch(photo, Path(cache)))
-    summary = {}
-    for label, samples in (("cold (converts once)", cold), ("warm (cached model)", warm)):
-        summary[label] = {key: round(statistics.median(s[key] for s in samples), 2)
-                          for key in ("window shown", "first result")}
-    return summary
+            if app is None:
+                command = [sys.executable, "-m", "yolo_desktop"]
+                samples.setdefault("from source, first run (converts the model once)", []).append(
+                    launch(command, photo, Path(cache)))
+                samples.setdefault("from source, converted model cached", []).append(
+                    launch(command, photo, Path(cache)))
+            else:
+                cold = drop_page_cache()
+                samples.setdefault("standalone, cold (file cache dropped)" if cold else "standalone, first run",
+                                   []).append(launch([str(app)], photo, Path(cache), cold=cold))
+                samples.setdefault("standalone, warm", []).append(launch([str(app)], photo, Path(cache)))
+    return {label: {key: round(statistics.median(s[key] for s in runs_), 2) for key in ("window shown", "first result")}
+            for label, runs_ in samples.items()}
 
 
 def rss_mb() -> float:
@@ -150,11 +169,12 @@ def main() -> None:
     parser.add_argument("--startup", action="store_true")
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--app", type=Path, help="a standalone build's yolo-desktop executable to time instead")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     report: dict = {}
     if args.startup:
-        report["startup_s"] = startup(args.runs)
+        report["startup_s"] = startup(args.runs, args.app)
         print(json.dumps(report["startup_s"], indent=2), flush=True)
     if args.child:
         # One measurement in a clean process, so nothing this script imported counts.
@@ -170,7 +190,8 @@ def main() -> None:
             print(label, report[label], flush=True)
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "memory_startup.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    name = "startup_standalone.json" if args.app else "memory_startup.json"
+    (out / name).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for label, recipe in chosen.items():
             start = time.perf_counter()
-            data = convert(cfg, str(model.weights), (size, size), "fast", calibration, recipe)
+            data = convert(cfg, str(model.weights), "fast", calibration, recipe)
             seconds = time.perf_counter() - start
             path = Path(tmp) / "model.tflite"
             path.write_bytes(data)

@@ -1,3 +1,4 @@
-from .cli import console_main
+# Absolute import: this file is also the entry script of the standalone (PyInstaller) build.
+from yolo_desktop.cli import console_main
 
 console_main()

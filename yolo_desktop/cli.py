@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find objects in photos with YOLOv3, locally. Without a command, opens the window "
                     "(with the given images and folders, if any).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="detect objects in the bundled sample photo, print them and exit (0 = working)")
+    parser.add_argument("--self-test-precision", choices=PRECISIONS, default="accurate", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     detect = commands.add_parser("detect", help="detect objects in images and folders (no window)",
@@ -74,12 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--dest", metavar="DIR", help="models folder to install into")
     convert = models_commands.add_parser(
         "convert", help="convert a model for the LiteRT engine once (needs TensorFlow), so later runs start fast",
-        description="Convert an installed model (or --cfg/--weights/--names) to LiteRT and cache it.")
+        description="Convert an installed model (or --cfg/--weights/--names) to LiteRT and cache it; one "
+                    "converted model serves every input size.")
     convert.add_argument("name", nargs="?", default="yolov3-tiny", help="installed model (default yolov3-tiny)")
     convert.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
     convert.add_argument("--weights", help="Darknet .weights file")
     convert.add_argument("--names", help="class names file")
-    convert.add_argument("--size", type=int, action="append", help="input size (repeatable; default: the cfg's)")
     convert.add_argument("--precision", choices=PRECISIONS, action="append",
                          help="accurate and/or fast (repeatable; default: accurate)")
     convert.add_argument("--force", action="store_true", help="convert again even if cached")
@@ -95,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         return _run_gui(argv)  # `yolo-desktop photo.jpg folder/`: open the window with these
     args = build_parser().parse_args(argv)
+    if args.self_test:
+        from .self_test import run_self_test
+
+        return run_self_test(args.self_test_precision)
     if args.command == "detect":
         from .cli_detect import run_detect
 

@@ -16,7 +16,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _size(path: Path) -> str:
-    return f"{path.stat().st_size / 1e6:.0f} MB"
+    return f"{path.stat().st_size / 1e6:.0f} MB" if path.is_file() else "converted only"
 
 
 def list_models() -> int:
@@ -80,17 +80,16 @@ def convert_model(args: argparse.Namespace) -> int:
         print(f"yolo-desktop models convert: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     for precision in args.precision or ["accurate"]:
-        for size in args.size or [cfg.net.width]:
-            if args.force:
-                key = model_key(model.cfg, model.weights, size, precision)
-                converted_target(model.name, key, size, precision).unlink(missing_ok=True)
-            try:
-                path = ensure_converted(model.name, cfg, model.cfg, model.weights, size, precision,
-                                        log=lambda message: print(message, file=sys.stderr))
-            except (ModelError, ValueError) as exc:
-                print(f"yolo-desktop models convert: error: {exc}", file=sys.stderr)
-                return EXIT_FAILED
-            print(f"{model.name} {size}×{size} {precision}: {path}")
+        if args.force:
+            converted_target(model.name, model_key(model.cfg, model.weights, precision), precision).unlink(
+                missing_ok=True)
+        try:
+            path = ensure_converted(model.name, cfg, model.cfg, model.weights, precision,
+                                    log=lambda message: print(message, file=sys.stderr))
+        except (ModelError, ValueError) as exc:
+            print(f"yolo-desktop models convert: error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"{model.name} {precision} (every input size): {path}")
     return EXIT_OK
 
 

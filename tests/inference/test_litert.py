@@ -41,6 +41,19 @@ def test_float32_heads_match_keras(engines, data_dir):
             assert np.abs(mine - theirs).max() < 1e-4
 
 
+@pytest.mark.parametrize("size", [320, 608])
+def test_one_converted_model_serves_every_size(tiny_model, data_dir, engines, size):
+    cfg = parse_cfg(tiny_model.cfg)
+    keras = create_engine("keras", cfg, str(tiny_model.weights), (size, size))
+    litert = create_engine("litert", cfg, str(tiny_model.weights), (size, size), "accurate",
+                           cfg_path=str(tiny_model.cfg), model_name=tiny_model.name)
+    assert litert.path == engines[1].path  # the same file as at 416
+    batch, _ = letterbox(read_rgb(data_dir / "camera.png"), size, size)
+    for mine, theirs in zip(litert.run(batch), keras.run(batch)):
+        assert mine.shape == theirs.shape and mine.shape[1] in (size // 32, size // 16)
+        assert np.abs(mine - theirs).max() < 1e-4
+
+
 def test_signature(engines):
     _, litert = engines
     signature = litert.interpreter.get_signature_list()["serving_default"]
@@ -49,15 +62,14 @@ def test_signature(engines):
 
 
 def test_cache_key_follows_files_and_settings(tmp_path, tiny_model):
-    key = model_key(tiny_model.cfg, tiny_model.weights, 416, "accurate")
-    assert key == model_key(tiny_model.cfg, tiny_model.weights, 416, "accurate")
-    assert key != model_key(tiny_model.cfg, tiny_model.weights, 320, "accurate")
-    assert key != model_key(tiny_model.cfg, tiny_model.weights, 416, "fast")
+    key = model_key(tiny_model.cfg, tiny_model.weights, "accurate")
+    assert key == model_key(tiny_model.cfg, tiny_model.weights, "accurate")
+    assert key != model_key(tiny_model.cfg, tiny_model.weights, "fast")
     changed = tmp_path / "changed.weights"
     data = bytearray(tiny_model.weights.read_bytes())
     data[-1] ^= 1
     changed.write_bytes(bytes(data))
-    assert key != model_key(tiny_model.cfg, changed, 416, "accurate")
+    assert key != model_key(tiny_model.cfg, changed, "accurate")
 
 
 CHILD = """
@@ -82,7 +94,7 @@ def test_cached_model_runs_without_tensorflow(tmp_path, tiny_model, data_dir):
     first = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["tensorflow"] is True  # converted: TensorFlow was needed once
-    assert list((tmp_path / "cache" / "converted").glob("yolov3-tiny-416-accurate-*.tflite"))
+    assert list((tmp_path / "cache" / "converted").glob("yolov3-tiny-accurate-*.tflite"))
     second = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
     assert second.returncode == 0, second.stderr
     report = json.loads(second.stdout)

@@ -1,7 +1,8 @@
-"""Convert a Darknet model to LiteRT (TensorFlow Lite) at a fixed input size: fp32 or int8.
+"""Convert a Darknet model to LiteRT (TensorFlow Lite): fp32 or int8.
 
 Needs TensorFlow (imported here, lazily). The converted graph has one signature, ``serving_default``, with the
-input ``image`` (1, H, W, 3) float32 and one named output per [yolo] head (``yolo_<layer index>``) — LiteRT orders
+input ``image`` (1, H, W, 3) float32 — H and W left open, so one converted model serves every input size (the
+interpreter is resized to the size in use) — and one named output per [yolo] head (``yolo_<layer index>``) — LiteRT orders
 outputs differently from Keras, so engines read them by name. NMS stays out of the graph.
 
 Precisions:
@@ -68,17 +69,17 @@ def _float_conv_indices(cfg: DarknetConfig, selectors: Sequence[str]) -> set[int
     return chosen
 
 
-def convert(cfg: DarknetConfig, weights_path: str, size: tuple[int, int], precision: str,
-            calibration: Iterable[np.ndarray] = (), recipe: QuantRecipe = FAST_RECIPE) -> bytes:
+def convert(cfg: DarknetConfig, weights_path: str, precision: str, calibration: Iterable[np.ndarray] = (),
+            recipe: QuantRecipe = FAST_RECIPE) -> bytes:
     """Return the .tflite bytes. ``calibration``: letterboxed (1, H, W, 3) float32 batches (static int8 only)."""
     tf = import_tensorflow()
     from .keras_model import build_model
 
     import keras
 
-    model = build_model(cfg, size, load_weights(weights_path, cfg))
+    model = build_model(cfg, None, load_weights(weights_path, cfg))
     names = head_names(cfg)
-    spec = tf.TensorSpec((1, size[0], size[1], 3), tf.float32, name="image")
+    spec = tf.TensorSpec((1, None, None, 3), tf.float32, name="image")
     # Keras 3 variables are only frozen into the graph through a SavedModel; Keras's ExportArchive writes one
     # with a named-output endpoint (the converter's concrete-function path would leave them as variables).
     archive = keras.export.ExportArchive()

@@ -11,28 +11,31 @@ from .darknet_cfg import DarknetConfig
 from .errors import ModelError
 from .model_cache import converted_target, find_converted, model_key
 
-def ensure_converted(model_name: str, cfg: DarknetConfig, cfg_path: Path, weights_path: Path, size: int,
-                     precision: str, log: Callable[[str], None] | None = None) -> Path:
-    """Path of the converted model for these files and settings, converting on a cache miss."""
-    key = model_key(cfg_path, weights_path, size, precision)
-    found = find_converted(model_name, key, size, precision)
+def ensure_converted(model_name: str, cfg: DarknetConfig, cfg_path: Path, weights_path: Path, precision: str,
+                     log: Callable[[str], None] | None = None) -> Path:
+    """Path of the converted model (any input size) for these files and precision, converting on a cache miss."""
+    key = model_key(cfg_path, weights_path, precision)
+    found = find_converted(model_name, key, precision)
     if found is not None:
         return found
-    try:
-        from .convert import convert  # TensorFlow from here on
-    except ImportError as exc:  # the standalone app ships without TensorFlow
+    try:  # TensorFlow from here on; the standalone app ships without it (and without these modules)
+        from .convert import convert
+        from .engines.tf_env import import_tensorflow
+
+        import_tensorflow()
+    except ImportError as exc:
         raise ModelError(
-            f"{model_name} ({size}×{size}, {precision}) has not been converted for the LiteRT engine yet, and "
+            f"{model_name} ({precision}) has not been converted for the LiteRT engine yet, and "
             f"converting needs TensorFlow, which this installation does not include ({exc.name}). Convert it "
             f"once with a pip installation of YOLO Desktop: yolo-desktop models convert "
-            f"--cfg {cfg_path} --weights {weights_path} --names <names file> --size {size} "
-            f"--precision {precision}; the result is cached where this app finds it.") from None
+            f"--cfg {cfg_path} --weights {weights_path} --names <names file> --precision {precision}; "
+            f"the result is cached where this app finds it.") from None
 
     if log:
-        log(f"Converting {model_name} ({precision}, {size}×{size}) once; it is cached for next time…")
+        log(f"Converting {model_name} ({precision}) once; it is cached for next time…")
     start = time.perf_counter()
-    data = convert(cfg, str(weights_path), (size, size), precision)
-    target = converted_target(model_name, key, size, precision)
+    data = convert(cfg, str(weights_path), precision)
+    target = converted_target(model_name, key, precision)
     write_bytes(target, data)
     if log:
         log(f"Converted in {time.perf_counter() - start:.1f} s: {target}")

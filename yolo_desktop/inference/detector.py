@@ -42,8 +42,15 @@ class ModelFiles:
     weights: Path
     names: Path
 
+    @property
+    def weights_digest(self) -> Path:
+        """``<weights>.sha256``: stands in for the weights in the standalone app, which ships only the converted
+        model (the Darknet weights would duplicate it); the digest still identifies which conversion belongs."""
+        return self.weights.with_name(self.weights.name + ".sha256")
+
     def missing(self) -> list[Path]:
-        return [p for p in (self.cfg, self.weights, self.names) if not p.is_file()]
+        weights_known = self.weights.is_file() or self.weights_digest.is_file()
+        return [p for p in (self.cfg, self.names) if not p.is_file()] + ([] if weights_known else [self.weights])
 
 
 def read_names(path: str | os.PathLike[str], classes: int | None = None, cfg_path: str = "") -> list[str]:

@@ -38,9 +38,47 @@ def check_input_size(cfg: DarknetConfig, size: tuple[int, int]) -> None:
 
 # conv_fn(section, Conv2D layer, padded input) → conv output; lets calibration observe and set each conv.
 ConvFn = Callable[[ConvSection, kl.Conv2D, Any], Any]
+# Per layer index: the explicit padding a conv needs ((top, bottom), (left, right)) or the Keras pool padding mode.
+Plan = dict[int, Any]
+CHECKED_SIZES = range(64, 1024 + 1, 32)
 
 
-def wire(cfg: DarknetConfig, inputs, conv_fn: ConvFn | None = None) -> list:
+def plan(cfg: DarknetConfig, size: tuple[int, int]) -> Plan:
+    """Padding decisions for every conv and maxpool at one input size (they depend on each layer's extent)."""
+    check_input_size(cfg, size)
+    decisions: Plan = {}
+    extents: list[tuple[int, int]] = []
+    for layer in cfg.layers:
+        extent = extents[-1] if extents else size
+        if isinstance(layer, ConvSection):
+            decisions[layer.index] = _conv_padding(layer, extent)
+            extent = tuple((e + 2 * layer.padding - layer.size) // layer.stride + 1 for e in extent)
+        elif isinstance(layer, MaxPoolSection):
+            decisions[layer.index] = _pool_padding(layer, extent, cfg.path)
+            extent = tuple(_darknet_pool_geometry(e, layer)[0] for e in extent)
+        elif isinstance(layer, UpsampleSection):
+            extent = tuple(e * layer.stride for e in extent)
+        elif isinstance(layer, RouteSection):
+            sizes = {extents[i] for i in layer.layers}
+            if len(sizes) > 1:
+                raise CfgError(f"{cfg.path}:{layer.line}: [route] (layer {layer.index}): layers {layer.layers} have "
+                               f"different sizes {sorted(sizes)} at input {size[1]}×{size[0]}")
+            extent = sizes.pop()
+        extents.append(extent)
+    return decisions
+
+
+def plan_for_any_size(cfg: DarknetConfig) -> Plan:
+    """One plan valid for every multiple of 32 up to 1024, so a single converted model serves all input sizes."""
+    reference = plan(cfg, (416, 416))
+    for size in CHECKED_SIZES:
+        if plan(cfg, (size, size)) != reference:
+            raise CfgError(f"{cfg.path}: the padding of some layers depends on the input size ({size}×{size} "
+                           f"differs from 416×416); this network cannot be converted for every size at once")
+    return reference
+
+
+def wire(cfg: DarknetConfig, inputs, decisions: Plan, conv_fn: ConvFn | None = None) -> list:
     """Apply the cfg's layers to ``inputs`` (symbolic or eager) and return the [yolo] head tensors in cfg order."""
     outputs: list = []
     heads: list = []
@@ -48,17 +86,16 @@ def wire(cfg: DarknetConfig, inputs, conv_fn: ConvFn | None = None) -> list:
         previous = outputs[-1] if outputs else inputs
         if isinstance(layer, ConvSection):
             conv = _conv_layer(layer)
-            padded = _pad_for_conv(layer, previous)
+            pads = decisions[layer.index]
+            padded = previous if pads is None else kl.ZeroPadding2D(pads, name=f"pad_{layer.index}")(previous)
             x = conv_fn(layer, conv, padded) if conv_fn else conv(padded)
             if layer.activation == "leaky":
                 x = kl.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"leaky_{layer.index}")(x)
         elif isinstance(layer, MaxPoolSection):
-            x = _maxpool(layer, previous, cfg.path)
+            x = kl.MaxPooling2D(pool_size=layer.size, strides=layer.stride, padding=decisions[layer.index],
+                                name=f"maxpool_{layer.index}")(previous)
         elif isinstance(layer, UpsampleSection):
-            # Nearest-neighbour resize, not UpSampling2D: that one becomes RESHAPE+TILE in LiteRT, which XNNPACK
-            # cannot run, splitting the graph; RESIZE_NEAREST_NEIGHBOR stays inside it. Same values at 2×.
-            x = kl.Resizing(previous.shape[1] * layer.stride, previous.shape[2] * layer.stride,
-                            interpolation="nearest", name=f"upsample_{layer.index}")(previous)
+            x = NearestUpsample(layer.stride, name=f"upsample_{layer.index}")(previous)
         elif isinstance(layer, RouteSection):
             sources = [outputs[i] for i in layer.layers]
             x = sources[0] if len(sources) == 1 else kl.Concatenate(axis=-1, name=f"route_{layer.index}")(sources)
@@ -74,12 +111,34 @@ def wire(cfg: DarknetConfig, inputs, conv_fn: ConvFn | None = None) -> list:
     return heads
 
 
-def build_model(cfg: DarknetConfig, size: tuple[int, int], weights: Sequence[ConvWeights] | None = None
+class NearestUpsample(kl.Layer):
+    """Darknet's [upsample]: every pixel repeated ``factor``×``factor``, for any input size.
+
+    A nearest-neighbour resize to a size computed from the input, rather than UpSampling2D (RESHAPE+TILE in
+    LiteRT, which XNNPACK cannot run) or Resizing (a size fixed at build time)."""
+
+    def __init__(self, factor: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        import tensorflow as tf  # the TensorFlow backend is the only one this project runs Keras on
+
+        shape = tf.shape(x)
+        return tf.image.resize(x, tf.stack([shape[1] * self.factor, shape[2] * self.factor]), method="nearest")
+
+    def compute_output_shape(self, shape):
+        scaled = [None if e is None else e * self.factor for e in shape[1:3]]
+        return (shape[0], *scaled, shape[3])
+
+
+def build_model(cfg: DarknetConfig, size: tuple[int, int] | None, weights: Sequence[ConvWeights] | None = None
                 ) -> keras.Model:
-    """Return a functional Keras model for ``cfg`` at ``size`` = (height, width)."""
-    check_input_size(cfg, size)
-    inputs = keras.Input(shape=(size[0], size[1], cfg.net.channels), batch_size=1, name="image", dtype="float32")
-    model = keras.Model(inputs=inputs, outputs=wire(cfg, inputs), name="darknet")
+    """A functional Keras model for ``cfg`` at ``size`` = (height, width), or for any size when None."""
+    decisions = plan(cfg, size) if size is not None else plan_for_any_size(cfg)
+    height, width = size if size is not None else (None, None)
+    inputs = keras.Input(shape=(height, width, cfg.net.channels), batch_size=1, name="image", dtype="float32")
+    model = keras.Model(inputs=inputs, outputs=wire(cfg, inputs, decisions), name="darknet")
     if weights is not None:
         if len(weights) != len(cfg.conv_layers):
             raise ValueError(f"{len(weights)} weight sets for {len(cfg.conv_layers)} conv layers")
@@ -88,41 +147,41 @@ def build_model(cfg: DarknetConfig, size: tuple[int, int], weights: Sequence[Con
     return model
 
 
-def _conv_layer(layer: ConvSection) -> kl.Conv2D:
+def _same(layer: ConvSection) -> bool:
     # Stride-1 convs with symmetric padding are exactly Keras 'same' (and faster than an explicit pad).
-    same = layer.stride == 1 and layer.size % 2 == 1 and layer.padding == layer.size // 2
-    return kl.Conv2D(layer.filters, layer.size, strides=layer.stride, padding="same" if same else "valid",
+    return layer.stride == 1 and layer.size % 2 == 1 and layer.padding == layer.size // 2
+
+
+def _conv_layer(layer: ConvSection) -> kl.Conv2D:
+    return kl.Conv2D(layer.filters, layer.size, strides=layer.stride, padding="same" if _same(layer) else "valid",
                      use_bias=True, name=f"conv_{layer.index}")
 
 
-def _pad_for_conv(layer: ConvSection, x):
-    """Explicit Darknet padding for the cases Keras 'same' gets wrong (stride > 1, even kernels)."""
-    if layer.stride == 1 and layer.size % 2 == 1 and layer.padding == layer.size // 2:
-        return x
+def _conv_padding(layer: ConvSection, extent: tuple[int, int]):
+    """Explicit Darknet padding for the cases Keras 'same' gets wrong (stride > 1, even kernels): Darknet pads
+    symmetrically, but a stride-2 window never reaches the last padded row of an even input."""
+    if _same(layer):
+        return None
     pads = []
-    for extent in (x.shape[1], x.shape[2]):
-        out = (extent + 2 * layer.padding - layer.size) // layer.stride + 1
+    for e in extent:
+        out = (e + 2 * layer.padding - layer.size) // layer.stride + 1
         used = (out - 1) * layer.stride + layer.size  # input rows the last window reaches, padding included
-        after = used - extent - layer.padding
+        after = used - e - layer.padding
         if after < 0:
             raise CfgError(f"conv layer {layer.index}: unsupported geometry (size {layer.size}, stride "
-                           f"{layer.stride}, padding {layer.padding} on {extent} pixels)")
+                           f"{layer.stride}, padding {layer.padding} on {e} pixels)")
         pads.append((layer.padding, after))
-    if pads == [(0, 0), (0, 0)]:
-        return x
-    return kl.ZeroPadding2D(padding=tuple(pads), name=f"pad_{layer.index}")(x)
+    return None if pads == [(0, 0), (0, 0)] else tuple(pads)
 
 
-def _maxpool(layer: MaxPoolSection, x, path: str):
-    """Map Darknet's maxpool onto Keras 'same'/'valid' when they select the same windows; refuse otherwise."""
-    height, width = x.shape[1], x.shape[2]
+def _pool_padding(layer: MaxPoolSection, extent: tuple[int, int], path: str) -> str:
+    """Keras 'same' or 'valid', whichever selects Darknet's windows; refuse when neither does."""
     for padding in ("same", "valid"):
-        if all(_keras_pool_geometry(extent, layer.size, layer.stride, padding) ==
-               _darknet_pool_geometry(extent, layer) for extent in (height, width)):
-            return kl.MaxPooling2D(pool_size=layer.size, strides=layer.stride, padding=padding,
-                                   name=f"maxpool_{layer.index}")(x)
+        if all(_keras_pool_geometry(e, layer.size, layer.stride, padding) == _darknet_pool_geometry(e, layer)
+               for e in extent):
+            return padding
     raise CfgError(f"{path}:{layer.line}: [maxpool] (layer {layer.index}): size={layer.size} stride={layer.stride} "
-                   f"padding={layer.padding} on a {width}×{height} input has no exact equivalent here")
+                   f"padding={layer.padding} on a {extent[1]}×{extent[0]} input has no exact equivalent here")
 
 
 def _darknet_pool_geometry(extent: int, layer: MaxPoolSection) -> tuple[int, int, int]:

@@ -1,7 +1,7 @@
 """Where converted (LiteRT) models are kept, and the key that says which one belongs to which model files.
 
-A converted model is identified by the cfg's and the weights' sha256, the input size, the precision and the
-converter version, so a changed weights file or setting never picks up a stale conversion. The weights' hash is
+A converted model (valid for every input size) is identified by the cfg's and the weights' sha256, the precision
+and the converter version, so a changed weights file or setting never picks up a stale conversion. The weights' hash is
 remembered per (path, size, mtime) so a 250 MB file is not re-read at every start. No TensorFlow here.
 """
 
@@ -19,7 +19,7 @@ from platformdirs import user_cache_dir
 from ..atomic import write_text
 
 # Bump when the conversion recipe changes (quantization settings, graph layout): old caches are then ignored.
-CONVERTER_VERSION = "4"
+CONVERTER_VERSION = "5"
 APP_NAME = "yolo-desktop"
 _lock = threading.Lock()
 
@@ -39,7 +39,11 @@ def converted_dirs() -> list[Path]:
 
 
 def file_sha256(path: Path) -> str:
-    """sha256 of a file, memoised by (absolute path, size, mtime) in the cache folder."""
+    """sha256 of a file, memoised by (absolute path, size, mtime) in the cache folder. A file replaced by its
+    digest (``<name>.sha256``, as the standalone app ships its weights) gives that digest."""
+    digest_file = path.with_name(path.name + ".sha256")
+    if not path.exists() and digest_file.is_file():
+        return digest_file.read_text(encoding="ascii").split()[0]
     stat = path.stat()
     key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
     index_path = cache_dir() / "hashes.json"
@@ -64,19 +68,19 @@ def file_sha256(path: Path) -> str:
     return value
 
 
-def model_key(cfg: Path, weights: Path, size: int, precision: str) -> str:
-    parts = [CONVERTER_VERSION, file_sha256(cfg), file_sha256(weights), str(size), precision]
+def model_key(cfg: Path, weights: Path, precision: str) -> str:
+    parts = [CONVERTER_VERSION, file_sha256(cfg), file_sha256(weights), precision]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
-def converted_name(model_name: str, key: str, size: int, precision: str) -> str:
-    return f"{model_name}-{size}-{precision}-{key}.tflite"
+def converted_name(model_name: str, key: str, precision: str) -> str:
+    return f"{model_name}-{precision}-{key}.tflite"
 
 
-def find_converted(model_name: str, key: str, size: int, precision: str) -> Path | None:
-    name = converted_name(model_name, key, size, precision)
+def find_converted(model_name: str, key: str, precision: str) -> Path | None:
+    name = converted_name(model_name, key, precision)
     return next((d / name for d in converted_dirs() if (d / name).is_file()), None)
 
 
-def converted_target(model_name: str, key: str, size: int, precision: str) -> Path:
-    return cache_dir() / "converted" / converted_name(model_name, key, size, precision)
+def converted_target(model_name: str, key: str, precision: str) -> Path:
+    return cache_dir() / "converted" / converted_name(model_name, key, precision)

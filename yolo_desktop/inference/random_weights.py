@@ -60,7 +60,7 @@ def _calibrate(cfg: DarknetConfig, layers: list[_RawConv], sample: np.ndarray, h
     from .engines.tf_env import import_tensorflow
 
     import_tensorflow()
-    from .keras_model import wire
+    from .keras_model import plan, wire
 
     raw_by_index = dict(zip((c.index for c in cfg.conv_layers), layers))
 
@@ -80,7 +80,7 @@ def _calibrate(cfg: DarknetConfig, layers: list[_RawConv], sample: np.ndarray, h
         conv.set_weights(list(raw.folded()))
         return conv(x)
 
-    wire(cfg, sample, conv_fn=calibrated_conv)
+    wire(cfg, sample, plan(cfg, (sample.shape[1], sample.shape[2])), conv_fn=calibrated_conv)
 
 
 def write_random_weights(path: str | os.PathLike[str], cfg: DarknetConfig, seed: int = 0,

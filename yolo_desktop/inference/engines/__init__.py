@@ -60,6 +60,5 @@ def create_engine(kind: str, cfg: DarknetConfig, weights_path: str, size: tuple[
     from ..converted import ensure_converted
     from .litert_engine import LiteRTEngine
 
-    path = ensure_converted(model_name, cfg, Path(cfg_path or cfg.path), Path(weights_path), size[0], precision,
-                            log)
+    path = ensure_converted(model_name, cfg, Path(cfg_path or cfg.path), Path(weights_path), precision, log)
     return LiteRTEngine(cfg, str(path), size, precision)

@@ -1,7 +1,8 @@
 """The LiteRT engine: a converted model run by ai-edge-litert's interpreter through its signature runner.
 
 Imports neither TensorFlow nor Keras: with a converted model already cached, the app starts without them.
-Outputs are read by name (``yolo_<index>``), because LiteRT orders outputs differently from Keras.
+Outputs are read by name (``yolo_<index>``), because LiteRT orders outputs differently from Keras. The converted
+model accepts any input size; the interpreter is resized to this engine's size once, at start.
 """
 
 from __future__ import annotations

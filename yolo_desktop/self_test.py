@@ -1,0 +1,43 @@
+"""``yolo-desktop --self-test``: headless detection on the bundled sample photo, to check an installation (the
+standalone build above all) end to end: model files, converted model, engine, image decoding, decoding of boxes."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from .imaging import load
+from .inference.detector import Detector
+from .inference.errors import ModelError
+from .models import DEFAULT_MODEL, find_model
+from .resources import resource_path
+
+EXPECTED_LABEL = "cup"  # what YOLOv3-tiny finds in resources/sample.jpg
+
+
+def run_self_test(precision: str = "accurate") -> int:
+    from .settings import DetectorSettings
+
+    started = time.perf_counter()
+    sample = resource_path("sample.jpg")
+    if sample is None:
+        print("self-test: FAILED: the sample photo (resources/sample.jpg) is missing")
+        return 1
+    try:
+        detector = Detector(find_model(DEFAULT_MODEL), DetectorSettings(precision=precision))
+        result = detector.detect(load(sample).rgb, str(sample))
+    except (ModelError, ValueError, OSError) as exc:
+        print(f"self-test: FAILED: {exc}")
+        return 1
+    print(f"model: {detector.model.name} ({detector.input_size}×{detector.input_size}, {precision}) "
+          f"on {detector.engine.name}; TensorFlow loaded: {'tensorflow' in sys.modules}")
+    print(f"image: {sample} ({result.width}×{result.height})")
+    for d in result.detections:
+        print(f"  {d.label:<12} {d.score:.3f}  [{d.x1:.0f}, {d.y1:.0f}, {d.x2:.0f}, {d.y2:.0f}]")
+    network_ms = result.timings.get("network", 0.0) * 1000
+    print(f"network {network_ms:.1f} ms; total {time.perf_counter() - started:.2f} s")
+    if not any(d.label == EXPECTED_LABEL for d in result.detections):
+        print(f"self-test: FAILED: expected a {EXPECTED_LABEL} in the sample photo")
+        return 1
+    print("self-test: OK")
+    return 0
