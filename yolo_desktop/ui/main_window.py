@@ -7,17 +7,17 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressDialog, QPushButton,
-                               QGroupBox, QSplitter, QStyle, QTabWidget, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QLabel, QMainWindow, QMessageBox, QPushButton,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from ..export.writer import ExportReport
 from ..imaging import IMAGE_EXTENSIONS
+from .actions import build_actions
 from .controls import ClassFilter, ThresholdPanel
 from .detection_table import DetectionTable
-from .dialogs import AddModelDialog, ExportDialog
-from .export_job import ExportJob
+from .dialogs import AddModelDialog
+from .export_flow import ask_and_export, run_export
+from .export_job import ExportJob, ExportOptions
 from .failed_panel import FailedPanel
 from .image_list import ImageList
 from .image_view import DROP_HINT, ImageView
@@ -42,7 +42,7 @@ class MainWindow(QMainWindow):
         self.session.settings = self.store.detector_settings()
         self.images = ViewerImages(self)
         self._build_widgets()
-        self._build_actions()
+        build_actions(self)
         self._wire()
         self._restore()
         self._export_job: ExportJob | None = None
@@ -116,90 +116,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.model_picker = ModelPicker(self.store.custom_models())
 
-    def _action(self, text: str, slot, shortcut=None, checkable: bool = False, checked: bool = False,
-                tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setCheckable(checkable)
-        if checkable:
-            action.setChecked(checked)
-            action.toggled.connect(slot)
-        else:
-            action.triggered.connect(slot)
-        if tip:
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
-        return action
-
-    def _build_actions(self) -> None:
-        store = self.store
-        self.open_images_action = self._action("Open Images…", self.open_images, QKeySequence.StandardKey.Open,
-                                               tip="Add image files (Ctrl+O)")
-        self.open_folder_action = self._action("Open Folder…", self.open_folder, "Ctrl+Shift+O",
-                                               tip="Add every image in a folder (Ctrl+Shift+O)")
-        self.subfolders_action = self._action("Include Subfolders", lambda on: store.set("input/subfolders", on),
-                                              checkable=True, checked=store.flag("input/subfolders", True),
-                                              tip="Folders (opened or dropped) are searched recursively")
-        self.export_action = self._action("Export…", self.export, "Ctrl+E",
-                                          tip="Write annotated images and detection files (Ctrl+E)")
-        self.cancel_action = self._action("Cancel", self.session.cancel, Qt.Key.Key_Escape,
-                                          tip="Stop after the current image (Esc)")
-        self.resume_action = self._action("Resume", self.session.resume, tip="Process images left queued")
-        self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.fit_action = self._action("Fit to Window", self.view.fit, "Ctrl+0")
-        self.actual_action = self._action("Actual Size (1:1)", self.view.actual_size, "Ctrl+1")
-        self.zoom_in_action = self._action("Zoom In", lambda: self.view.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
-        self.zoom_out_action = self._action("Zoom Out", lambda: self.view.zoom_by(0.8),
-                                            QKeySequence.StandardKey.ZoomOut)
-        self.labels_action = self._action("Show Labels", self._label_options, "L", checkable=True,
-                                          checked=store.flag("view/labels", True))
-        self.scores_action = self._action("Show Scores", self._label_options, "S", checkable=True,
-                                          checked=store.flag("view/scores", True))
-        self.copy_action = self._action("Copy Detections", self.table.copy_selection)
-        self.add_model_action = self._action("Add Model…", self.add_model)
-        self.fetch_action = self._action("Fetch Default Model", self.fetch_default_model)
-        self.retry_action = self._action("Retry Failed", lambda: self.session.retry(None))
-
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        for action in (self.open_images_action, self.open_folder_action, self.subfolders_action, None,
-                       self.export_action, None, self.quit_action):
-            file_menu.addSeparator() if action is None else file_menu.addAction(action)
-        batch_menu = menu.addMenu("&Batch")
-        for action in (self.cancel_action, self.resume_action, self.retry_action):
-            batch_menu.addAction(action)
-        view_menu = menu.addMenu("&View")
-        for action in (self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action, None,
-                       self.labels_action, self.scores_action, None, self.copy_action):
-            view_menu.addSeparator() if action is None else view_menu.addAction(action)
-        model_menu = menu.addMenu("&Model")
-        model_menu.addAction(self.add_model_action)
-        model_menu.addAction(self.fetch_action)
-        menu.addMenu("&Help").addAction(self._action("About YOLO Desktop", self.about))
-
-        toolbar = QToolBar("Main")
-        toolbar.setObjectName("main-toolbar")
-        toolbar.setMovable(False)
-        toolbar.setIconSize(QSize(18, 18))
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        style = self.style()
-        for action, pixmap in ((self.open_images_action, QStyle.StandardPixmap.SP_DialogOpenButton),
-                               (self.open_folder_action, QStyle.StandardPixmap.SP_DirOpenIcon),
-                               (self.export_action, QStyle.StandardPixmap.SP_DialogSaveButton),
-                               (self.cancel_action, QStyle.StandardPixmap.SP_BrowserStop)):
-            action.setIcon(style.standardIcon(pixmap))
-        for action in (self.open_images_action, self.open_folder_action, self.subfolders_action, None):
-            toolbar.addSeparator() if action is None else toolbar.addAction(action)
-        toolbar.addWidget(self.model_picker)
-        toolbar.addSeparator()
-        for action in (self.fit_action, self.actual_action, self.labels_action, self.scores_action, None,
-                       self.export_action):
-            toolbar.addSeparator() if action is None else toolbar.addAction(action)
-        self.addToolBar(toolbar)
-        self.progress.cancel_button.clicked.connect(self.session.cancel)
-        self.progress.resume_button.clicked.connect(self.session.resume)
-
     def _wire(self) -> None:
         session = self.session
         session.entries_added.connect(self._on_entries_added)
@@ -226,7 +142,7 @@ class MainWindow(QMainWindow):
         self._summary_timer.timeout.connect(self._refresh_summary)
         self._failed_timer = QTimer(self, singleShot=True, interval=150)
         self._failed_timer.timeout.connect(self._refresh_failed)
-        self._label_options()
+        self.apply_label_options()
 
     def _restore(self) -> None:
         geometry = self.store.state("window/geometry")
@@ -367,7 +283,7 @@ class MainWindow(QMainWindow):
         if rows:
             self.right_tabs.setCurrentWidget(self.table)
 
-    def _label_options(self, *_args) -> None:
+    def apply_label_options(self, *_args) -> None:
         self.store.set("view/labels", self.labels_action.isChecked())
         self.store.set("view/scores", self.scores_action.isChecked())
         self.view.set_label_options(self.labels_action.isChecked(), self.scores_action.isChecked())
@@ -445,56 +361,10 @@ class MainWindow(QMainWindow):
 
     # ----- export --------------------------------------------------------------------------------------------
     def export(self) -> None:
-        entries = self.session.finished_entries()
-        if not entries:
-            self.show_message(QMessageBox.Icon.Information, "Nothing to export", "No image has been processed yet.")
-            return
-        store = self.store
-        dialog = ExportDialog(store.text("export/dir"), set(store.text("export/formats", "csv,json").split(",")),
-                              store.flag("export/images", True), store.text("export/image_format", "jpg"), self)
-        if not dialog.exec():
-            return
-        options = dialog.options()
-        store.set("export/dir", str(options.folder))
-        store.set("export/formats", ",".join(options.formats))
-        store.set("export/images", options.images)
-        store.set("export/image_format", options.image_format)
-        self.run_export(options)
+        ask_and_export(self)
 
-    def run_export(self, options) -> ExportJob:
-        info = self.session.model_info
-        settings = self.session.settings
-        job = ExportJob(self.session.entries, self.session.roots, list(info.names) if info else [],
-                        {"name": info.name if info else "", "input_size": info.input_size if info else None},
-                        {"conf": settings.conf, "iou": settings.iou, "max_detections": settings.max_detections,
-                         "classes": sorted(settings.classes) if settings.classes is not None else None},
-                        options, self)
-        dialog = QProgressDialog("Exporting…", "Cancel", 0, max(1, len(self.session.entries)), self)
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(400)
-        dialog.canceled.connect(job.cancel.set)
-        job.progress.connect(lambda done, total: dialog.setValue(done))
-        job.finished.connect(lambda report, error: self._export_finished(dialog, options, report, error))
-        self._export_job = job
-        job.start()
-        return job
-
-    def _export_finished(self, dialog: QProgressDialog, options, report: ExportReport, error: str) -> None:
-        dialog.reset()
-        self.last_export = (report, error)
-        if error and error != "cancelled":
-            self.show_message(QMessageBox.Icon.Critical, "Export refused", error)
-            return
-        lines = [f"Wrote {len(report.written)} file{'s' if len(report.written) != 1 else ''} to {options.folder}."]
-        if error == "cancelled":
-            lines.append("Cancelled: the files listed were written completely; the rest were not written.")
-        if report.failed:
-            lines.append(f"{len(report.failed)} could not be written:")
-            lines += [f"• {os.path.basename(path)}: {reason}" for path, reason in report.failed[:10]]
-        box = self.show_message(QMessageBox.Icon.Warning if report.failed else QMessageBox.Icon.Information,
-                                "Export finished", "\n".join(lines))
-        open_button = box.addButton("Open Folder", QMessageBox.ButtonRole.ActionRole)
-        open_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(options.folder))))
+    def run_export(self, options: ExportOptions) -> ExportJob:
+        return run_export(self, options)
 
     # ----- misc ----------------------------------------------------------------------------------------------
     def show_message(self, icon: QMessageBox.Icon, title: str, text: str) -> QMessageBox:

@@ -1,0 +1,75 @@
+"""Export from the window: the options dialog, the background job with a progress dialog, and the report."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import os
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QMessageBox, QProgressDialog
+
+from ..export.writer import ExportReport
+from .dialogs import ExportDialog
+from .export_job import ExportJob, ExportOptions
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+def ask_and_export(window: MainWindow) -> None:
+    """Export (Ctrl+E): ask where and what, then run it."""
+    entries = window.session.finished_entries()
+    if not entries:
+        window.show_message(QMessageBox.Icon.Information, "Nothing to export", "No image has been processed yet.")
+        return
+    store = window.store
+    dialog = ExportDialog(store.text("export/dir"), set(store.text("export/formats", "csv,json").split(",")),
+                          store.flag("export/images", True), store.text("export/image_format", "jpg"), window)
+    if not dialog.exec():
+        return
+    options = dialog.options()
+    store.set("export/dir", str(options.folder))
+    store.set("export/formats", ",".join(options.formats))
+    store.set("export/images", options.images)
+    store.set("export/image_format", options.image_format)
+    run_export(window, options)
+
+
+def run_export(window: MainWindow, options: ExportOptions) -> ExportJob:
+    """Write the session's results with the thresholds on screen, on a background thread, with progress."""
+    info = window.session.model_info
+    settings = window.session.settings
+    job = ExportJob(window.session.entries, window.session.roots, list(info.names) if info else [],
+                    {"name": info.name if info else "", "input_size": info.input_size if info else None},
+                    {"conf": settings.conf, "iou": settings.iou, "max_detections": settings.max_detections,
+                     "classes": sorted(settings.classes) if settings.classes is not None else None},
+                    options, window)
+    dialog = QProgressDialog("Exporting…", "Cancel", 0, max(1, len(window.session.entries)), window)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(400)
+    dialog.canceled.connect(job.cancel.set)
+    job.progress.connect(lambda done, total: dialog.setValue(done))
+    job.finished.connect(lambda report, error: _export_finished(window, dialog, options, report, error))
+    window._export_job = job
+    job.start()
+    return job
+
+
+def _export_finished(window: MainWindow, dialog: QProgressDialog, options: ExportOptions, report: ExportReport, error: str) -> None:
+    dialog.reset()
+    window.last_export = (report, error)
+    if error and error != "cancelled":
+        window.show_message(QMessageBox.Icon.Critical, "Export refused", error)
+        return
+    lines = [f"Wrote {len(report.written)} file{'s' if len(report.written) != 1 else ''} to {options.folder}."]
+    if error == "cancelled":
+        lines.append("Cancelled: the files listed were written completely; the rest were not written.")
+    if report.failed:
+        lines.append(f"{len(report.failed)} could not be written:")
+        lines += [f"• {os.path.basename(path)}: {reason}" for path, reason in report.failed[:10]]
+    box = window.show_message(QMessageBox.Icon.Warning if report.failed else QMessageBox.Icon.Information,
+                            "Export finished", "\n".join(lines))
+    open_button = box.addButton("Open Folder", QMessageBox.ButtonRole.ActionRole)
+    open_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(options.folder))))
