@@ -14,7 +14,7 @@ from typing import Sequence
 from . import __version__
 from .settings import ENGINES, PRECISIONS
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_USAGE = 2
 
 
 def _ensure_streams() -> None:

@@ -121,18 +121,6 @@ class Detector:
         """RGB uint8 (H, W, 3) → result. ``source_size`` (w, h) when ``image`` was decoded at reduced scale."""
         return self.infer(self.prepare(image, source_size), path, timings)
 
-    def refilter(self, result: ImageResult, settings: DetectorSettings | None = None) -> ImageResult:
-        return refilter(result, settings or self.settings, self.names)
-
-    def update_settings(self, settings: DetectorSettings) -> None:
-        """New thresholds or class filter; the input size and precision are fixed for an engine's life."""
-        if (settings.size or self.cfg.net.width) != self.input_size or settings.precision != self.settings.precision:
-            raise ValueError("input size or precision changed: build a new Detector")
-        unknown = settings.unknown_classes(self.names)
-        if unknown:
-            raise ModelError(f"unknown class name(s) {', '.join(unknown)} for model '{self.model.name}'")
-        self.settings = settings
-
 
 def refilter(result: ImageResult, settings: DetectorSettings, names: Sequence[str]) -> ImageResult:
     """Re-apply thresholds and class filter to a finished result from its kept candidates (no network)."""
