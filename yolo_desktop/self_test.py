@@ -11,13 +11,12 @@ from .inference.detector import Detector
 from .inference.errors import ModelError
 from .models import DEFAULT_MODEL, find_model
 from .resources import resource_path
+from .settings import DetectorSettings
 
 EXPECTED_LABEL = "cup"  # what YOLOv3-tiny finds in resources/sample.jpg
 
 
 def run_self_test(precision: str = "accurate") -> int:
-    from .settings import DetectorSettings
-
     started = time.perf_counter()
     sample = resource_path("sample.jpg")
     if sample is None:

@@ -7,6 +7,7 @@ network never runs for that. Request ids tie results to requests: anything cance
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter, deque
@@ -193,7 +194,9 @@ class Session(QObject):
             self.entries.append(Entry(item))
             self._queue.append(len(self.entries) - 1)
         for problem in problems:
-            self.entries.append(Entry(InputImage(problem.path, "", problem.path), Status.FAILED, error=problem.reason))
+            # Never exported (failed), so its output name does not matter; the path is what the user sees.
+            self.entries.append(Entry(InputImage(problem.path, "", os.path.basename(problem.path)), Status.FAILED,
+                                      error=problem.reason))
         added = len(self.entries) - first
         if added:
             self._batch.total += len(items)
