@@ -7,12 +7,13 @@ model errors (nothing processed).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from typing import Sequence
 
 from . import __version__
-from .settings import ENGINES, PRECISIONS
+from .settings import DEFAULT_RESIZE, ENGINES, PRECISIONS, RESIZES
 
 EXIT_USAGE = 2
 
@@ -64,7 +65,25 @@ def build_parser() -> argparse.ArgumentParser:
                         help="accurate: float32 (default); fast: int8, ~3.5× faster, 97%% the same boxes")
     detect.add_argument("--engine", choices=ENGINES, default="auto",
                         help="auto (LiteRT when installed), litert, or keras (the float32 reference)")
+    detect.add_argument("--resize", choices=RESIZES, default=DEFAULT_RESIZE,
+                        help=f"how photos are shrunk to the network size: area (default {DEFAULT_RESIZE}) or "
+                             f"bilinear (as Darknet and OpenCV DNN do, to reproduce their output)")
     detect.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="measure a model's accuracy (COCO mAP) on your own labelled photos",
+        description="Detect every photo listed in a COCO instances JSON and score the detections with pycocotools "
+                    "(mAP@0.5 and mAP@0.5:0.95). Needs pycocotools (pip install pycocotools).")
+    evaluate.add_argument("images", metavar="IMAGES", help="folder the JSON's file names are relative to")
+    evaluate.add_argument("annotations", metavar="INSTANCES_JSON", help="COCO instances file with the true boxes")
+    evaluate.add_argument("--model", metavar="NAME", help="installed model name (default: yolov3-tiny)")
+    evaluate.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
+    evaluate.add_argument("--weights", help="Darknet .weights file")
+    evaluate.add_argument("--names", help="class names file, one per line")
+    evaluate.add_argument("--size", type=int, help="network input size (default: the cfg's)")
+    evaluate.add_argument("--precision", choices=PRECISIONS, default="accurate")
+    evaluate.add_argument("--engine", choices=ENGINES, default="auto")
+    evaluate.add_argument("--resize", choices=RESIZES, default=DEFAULT_RESIZE)
 
     models = commands.add_parser("models", help="list or fetch model files")
     models_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
@@ -89,11 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("detect", "models")
+COMMANDS = ("detect", "models", "evaluate")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     _ensure_streams()
+    # Library warnings (e.g. a model's cfg corrected on first use) reach the terminal as one plain line each.
+    logging.basicConfig(level=logging.WARNING, format="yolo-desktop: %(message)s")
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         return _run_gui(argv)  # `yolo-desktop photo.jpg folder/`: open the window with these
@@ -110,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .cli_models import run_models
 
         return run_models(args)
+    if args.command == "evaluate":
+        from .cli_evaluate import run_evaluate
+
+        return run_evaluate(args)
     return _run_gui()
 
 

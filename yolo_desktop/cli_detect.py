@@ -15,7 +15,7 @@ from .batch import UsageError, check_output_dir, collect_inputs, detect_many
 from .export.writer import FORMATS, BackgroundWriter, BatchWriter
 from .inference.detector import Detector, ModelFiles
 from .inference.errors import ModelError
-from .models import DEFAULT_MODEL, find_model
+from .models import resolve_model
 from .results import BatchSummary, ImageResult
 from .settings import DetectorSettings, SettingsError
 
@@ -27,18 +27,6 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def resolve_model(args: argparse.Namespace) -> ModelFiles:
-    explicit = [args.cfg, args.weights, args.names]
-    if any(explicit):
-        if not all(explicit):
-            raise UsageError("--cfg, --weights and --names go together")
-        if args.model:
-            raise UsageError("give either --model or --cfg/--weights/--names, not both")
-        return ModelFiles(name=Path(args.cfg).stem, cfg=Path(args.cfg), weights=Path(args.weights),
-                          names=Path(args.names))
-    return find_model(args.model or DEFAULT_MODEL)
-
-
 def model_info(detector: Detector) -> dict[str, Any]:
     return {"name": detector.model.name, "cfg": str(detector.model.cfg), "weights": str(detector.model.weights),
             "names": str(detector.model.names), "classes": len(detector.names),
@@ -48,18 +36,18 @@ def model_info(detector: Detector) -> dict[str, Any]:
 def settings_info(settings: DetectorSettings) -> dict[str, Any]:
     return {"conf": settings.conf, "iou": settings.iou, "max_detections": settings.max_detections,
             "classes": sorted(settings.classes) if settings.classes is not None else None,
-            "precision": settings.precision}
+            "precision": settings.precision, "resize": settings.resize}
 
 
 def run_detect(args: argparse.Namespace) -> int:
     try:
         settings = DetectorSettings(size=args.size, conf=args.conf, iou=args.iou, max_detections=args.max_detections,
                                     classes=frozenset(args.classes) if args.classes else None,
-                                    precision=args.precision)
+                                    precision=args.precision, resize=args.resize)
         unknown = sorted(set(args.formats) - set(FORMATS))
         if unknown:
             raise UsageError(f"unknown format(s) {', '.join(unknown)} (available: {', '.join(FORMATS)})")
-        model = resolve_model(args)
+        model = resolve_model(args.model, args.cfg, args.weights, args.names)
         out = Path(args.output)
         check_output_dir(out, args.paths)
         items, problems = collect_inputs(args.paths, recursive=args.recursive)

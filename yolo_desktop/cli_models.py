@@ -10,7 +10,8 @@ from tqdm import tqdm
 
 from .inference.converted import ensure_converted
 from .inference.errors import ModelError
-from .models import KNOWN_MODELS, FetchError, fetch, find_model, install_dir, installed_models, model_dirs
+from .models import (KNOWN_MODELS, FetchError, fetch, find_model, install_dir, installed_models, model_dirs,
+                     outdated_cfg, resolve_model)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -25,7 +26,12 @@ def list_models() -> int:
         print("Installed:")
         width = max(len(m.name) for m in models)
         for m in models:
-            print(f"  {m.name:<{width}}  {_size(m.weights):>7}  {m.weights.parent}")
+            known = KNOWN_MODELS.get(m.name)
+            measured = f"  {known.measured}" if known is not None and known.measured else ""
+            print(f"  {m.name:<{width}}  {_size(m.weights):>7}  {m.weights.parent}{measured}")
+            if outdated_cfg(m) is not None:
+                print(f"  {'':<{width}}  outdated cfg (wrong anchors, about half the accuracy): "
+                      f"run 'yolo-desktop models fetch {m.name} --force'")
     else:
         print("No models installed. Run 'yolo-desktop models fetch' for the default (yolov3-tiny).")
     missing = [k for k in KNOWN_MODELS.values() if k.name not in {m.name for m in models}]
@@ -33,7 +39,8 @@ def list_models() -> int:
         print("Available to fetch:")
         width = max(len(k.name) for k in missing)
         for known in missing:
-            print(f"  {known.name:<{width}}  {known.description}")
+            measured = f" — {known.measured}" if known.measured else ""
+            print(f"  {known.name:<{width}}  {known.description}{measured}")
     print("Searched: " + ", ".join(str(d) for d in model_dirs()))
     return EXIT_OK
 
@@ -65,16 +72,11 @@ def fetch_model(args: argparse.Namespace) -> int:
 
 def convert_model(args: argparse.Namespace) -> int:
     from .inference.darknet_cfg import parse_cfg
-    from .inference.detector import ModelFiles
     from .inference.model_cache import converted_target, model_key
 
     try:
-        if args.cfg or args.weights or args.names:
-            if not (args.cfg and args.weights and args.names):
-                raise ModelError("--cfg, --weights and --names go together")
-            model = ModelFiles(Path(args.cfg).stem, Path(args.cfg), Path(args.weights), Path(args.names))
-        else:
-            model = find_model(args.name)
+        own_files = bool(args.cfg or args.weights or args.names)
+        model = resolve_model(None if own_files else args.name, args.cfg, args.weights, args.names)
         cfg = parse_cfg(model.cfg)
     except ModelError as exc:
         print(f"yolo-desktop models convert: error: {exc}", file=sys.stderr)

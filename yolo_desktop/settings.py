@@ -12,6 +12,10 @@ MAX_CANDIDATES = 30_000
 PRECISIONS = ("accurate", "fast")
 ENGINES = ("auto", "litert", "keras")  # see inference/engines
 INPUT_SIZES = (320, 416, 608)
+# How a photo is shrunk into the network input: "area" averages the pixels it drops (cv2.INTER_AREA); "bilinear"
+# samples (cv2.INTER_LINEAR), as Darknet and OpenCV DNN do. Enlarging is bilinear either way.
+RESIZES = ("area", "bilinear")
+DEFAULT_RESIZE = "area"
 
 
 class SettingsError(ValueError):
@@ -26,6 +30,7 @@ class DetectorSettings:
     classes: frozenset[str] | None = None  # labels to keep; None keeps all
     max_detections: int = 300
     precision: str = "accurate"
+    resize: str = DEFAULT_RESIZE
 
     def __post_init__(self) -> None:
         if self.size is not None and (self.size < 32 or self.size % 32):
@@ -38,6 +43,8 @@ class DetectorSettings:
             raise SettingsError(f"max detections {self.max_detections} must be at least 1")
         if self.precision not in PRECISIONS:
             raise SettingsError(f"precision {self.precision!r} must be one of {', '.join(PRECISIONS)}")
+        if self.resize not in RESIZES:
+            raise SettingsError(f"resize {self.resize!r} must be one of {', '.join(RESIZES)}")
         if self.classes is not None and not isinstance(self.classes, frozenset):
             object.__setattr__(self, "classes", frozenset(self.classes))
 

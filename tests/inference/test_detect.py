@@ -24,6 +24,7 @@ EXPECTED = [
     ("coffee.png", "cup", (160, 25, 425, 300)),
     ("motorcycle_left.png", "motorbike", (40, 60, 710, 470)),
     ("camera.png", "person", (0, 60, 300, 512)),
+    ("motorcycle_right.png", "motorbike", (45, 85, 630, 455)),
 ]
 
 

@@ -100,7 +100,8 @@ class Detector:
     def prepare(self, image: np.ndarray, source_size: tuple[int, int] | None = None) -> Prepared:
         """Letterbox ``image`` for the network. Touches no engine state: may run on any thread, ahead of time."""
         start = time.perf_counter()
-        batch, box = letterbox(image, self.engine.input_width, self.engine.input_height, source_size)
+        batch, box = letterbox(image, self.engine.input_width, self.engine.input_height, source_size,
+                               self.settings.resize)
         return Prepared(batch, box, time.perf_counter() - start)
 
     def infer(self, prepared: Prepared, path: str = "", timings: dict[str, float] | None = None) -> ImageResult:

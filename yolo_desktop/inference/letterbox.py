@@ -57,18 +57,20 @@ class Letterbox:
 
 
 def letterbox(image: np.ndarray, target_width: int, target_height: int,
-              source_size: tuple[int, int] | None = None) -> tuple[np.ndarray, Letterbox]:
+              source_size: tuple[int, int] | None = None, resize: str = "area") -> tuple[np.ndarray, Letterbox]:
     """RGB uint8 (H, W, 3) → network input (1, target_height, target_width, 3) float32 in [0, 1].
 
     ``source_size`` (width, height) is the size the boxes must map back to when ``image`` was decoded at reduced
     scale; the letterbox geometry is then computed for the full size, so results do not depend on the decode path.
+    ``resize``: "area" (cv2.INTER_AREA when shrinking) or "bilinear" (cv2.INTER_LINEAR, as Darknet and OpenCV DNN
+    resize); enlarging is bilinear either way.
     """
     height, width = image.shape[:2]
     full_w, full_h = source_size if source_size else (width, height)
     box = Letterbox.fit(full_w, full_h, target_width, target_height)
     shrinking = box.scaled_width < width or box.scaled_height < height
     # INTER_AREA averages the pixels a large photo drops when shrinking (no aliasing); bilinear when enlarging.
-    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    interpolation = cv2.INTER_AREA if shrinking and resize == "area" else cv2.INTER_LINEAR
     if (width, height) != (box.scaled_width, box.scaled_height):
         image = cv2.resize(image, (box.scaled_width, box.scaled_height), interpolation=interpolation)
     batch = np.full((1, target_height, target_width, 3), PAD_VALUE, dtype=np.float32)

@@ -1,0 +1,96 @@
+"""Accuracy on labelled photos: COCO mAP (pycocotools) for every input size × resize × engine × precision.
+
+On ``../shared/data/coco-train-sample`` (167 COCO *train* photos: the official weights saw them in training, so
+absolute values are optimistic; compare rows with each other). Detections at conf 0.005 (the candidate floor),
+NMS IoU 0.45, the 100 best per image, as COCO evaluates. Also the agreement of fast with accurate: F1 at IoU 0.5
+of the conf-0.25 detections, the same engine, size and resize.
+
+    .venv/bin/python bench/bench_accuracy.py [--sizes 320,416,608] [--engines keras,litert] [--resizes area,bilinear]
+        [--model yolov3-tiny | --cfg C --weights W --names N] [--data DIR]
+
+Deterministic: one run is the figure (no spread to report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset  # noqa: E402
+from yolo_desktop.inference.detector import Detector, ModelFiles, refilter  # noqa: E402
+from yolo_desktop.metrics import agreement  # noqa: E402
+from yolo_desktop.models import find_model  # noqa: E402
+from yolo_desktop.settings import DetectorSettings  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data" / "coco-train-sample"
+F1_CONF = 0.25
+
+
+def _list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=_list, default=["320", "416", "608"])
+    parser.add_argument("--engines", type=_list, default=["keras", "litert"])
+    parser.add_argument("--precisions", type=_list, default=["accurate", "fast"])
+    parser.add_argument("--resizes", type=_list, default=["area", "bilinear"])
+    parser.add_argument("--model", default="yolov3-tiny")
+    parser.add_argument("--cfg")
+    parser.add_argument("--weights")
+    parser.add_argument("--names")
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "accuracy.json")
+    args = parser.parse_args()
+
+    model = (ModelFiles(Path(args.cfg).stem, Path(args.cfg), Path(args.weights), Path(args.names)) if args.cfg
+             else find_model(args.model))
+    dataset = load_dataset(args.data / "images", args.data / "instances.json")
+    print(f"{model.name} on {len(dataset.files)} photos of {args.data}", flush=True)
+    rows = []
+    for size in map(int, args.sizes):
+        for resize in args.resizes:
+            for engine in args.engines:
+                reference = None  # this engine's accurate results, for the fast-vs-accurate F1
+                for precision in args.precisions:
+                    settings = DetectorSettings(size=size, conf=EVAL_CONF, max_detections=COCO_MAX_DETECTIONS,
+                                                precision=precision, resize=resize)
+                    try:
+                        detector = Detector(model, settings, engine=engine)
+                    except ValueError as exc:  # e.g. keras has no int8
+                        print(f"skip {engine} {precision}: {exc}", file=sys.stderr)
+                        continue
+                    started = time.perf_counter()
+                    accuracy, results = evaluate(detector, detector.names, dataset)
+                    shown = {r.path: refilter(r, DetectorSettings(conf=F1_CONF), detector.names).detections
+                             for r in results}
+                    f1 = None
+                    if precision == "accurate":
+                        reference = shown
+                    elif reference is not None:
+                        f1 = agreement((shown[p], reference[p]) for p in reference).f1
+                    rows.append({"model": model.name, "size": size, "resize": resize, "engine": detector.engine.name,
+                                 "precision": precision, "map50": round(accuracy.map50 * 100, 2),
+                                 "map50_95": round(accuracy.map50_95 * 100, 2),
+                                 "f1_vs_accurate": None if f1 is None else round(f1, 4),
+                                 "failed": len(accuracy.failed), "seconds": round(time.perf_counter() - started, 1)})
+                    print(rows[-1], flush=True)
+    print("\n| size | resize | engine | precision | mAP@0.5 | mAP@0.5:0.95 | F1 vs accurate (conf 0.25) |\n"
+          "|---:|---|---|---|---:|---:|---:|")
+    for row in rows:
+        f1 = "" if row["f1_vs_accurate"] is None else f"{row['f1_vs_accurate']:.3f}"
+        print(f"| {row['size']} | {row['resize']} | {row['engine']} | {row['precision']} | {row['map50']:.1f} | "
+              f"{row['map50_95']:.1f} | {f1} |")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Accuracy against labelled photos: COCO mAP (pycocotools) of a detector on a COCO-format dataset.
+
+Used by ``yolo-desktop evaluate`` (a user's own labelled photos), ``bench/bench_accuracy.py`` and the accuracy guard
+test. pycocotools is imported only here, only when evaluating.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from .batch import Runner, collect_inputs, detect_many
+from .export.coco import category_ids
+from .results import ImageResult
+
+# COCO's own evaluation keeps the 100 best detections per image; more only slows pycocotools down.
+COCO_MAX_DETECTIONS = 100
+# mAP is computed from every box down to a very low score (thresholds would cut the precision-recall curve short).
+EVAL_CONF = 0.005
+
+
+class DatasetError(ValueError):
+    """A labelled dataset that cannot be used; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    images_dir: Path
+    annotations: Path
+    files: tuple[tuple[int, Path], ...]  # (COCO image id, photo path) in the JSON's order
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    map50: float  # COCO mAP at IoU 0.5, 0..1
+    map50_95: float  # COCO mAP averaged over IoU 0.5:0.95, 0..1
+    images: int
+    detections: int
+    failed: tuple[tuple[str, str], ...]
+
+
+def load_dataset(images_dir: str | os.PathLike[str], annotations: str | os.PathLike[str]) -> Dataset:
+    images_dir, annotations = Path(images_dir), Path(annotations)
+    try:
+        document = json.loads(annotations.read_text(encoding="utf-8"))
+        entries = [(int(image["id"]), images_dir / str(image["file_name"])) for image in document["images"]]
+    except OSError as exc:
+        raise DatasetError(f"{annotations}: cannot read: {exc.strerror or exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DatasetError(f"{annotations}: not a COCO instances file ({exc!r})") from None
+    if not entries:
+        raise DatasetError(f"{annotations}: lists no images")
+    return Dataset(images_dir, annotations, tuple(entries))
+
+
+def detection_records(result: ImageResult, image_id: int, categories: Sequence[int]) -> list[dict[str, Any]]:
+    """COCO 'results' records (bbox x, y, w, h) of one image, best first, at most COCO_MAX_DETECTIONS."""
+    return [{"image_id": image_id, "category_id": categories[d.class_id],
+             "bbox": [d.x1, d.y1, d.width, d.height], "score": d.score}
+            for d in result.detections[:COCO_MAX_DETECTIONS]]
+
+
+def coco_map(annotations: Path, records: list[dict[str, Any]], image_ids: Iterable[int]) -> tuple[float, float]:
+    """(mAP@0.5, mAP@0.5:0.95) of ``records`` against the ground truth, over ``image_ids``."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its progress
+        truth = COCO(str(annotations))
+        if not records:
+            return 0.0, 0.0
+        found = truth.loadRes(records)
+        evaluation = COCOeval(truth, found, "bbox")
+        evaluation.params.imgIds = sorted(image_ids)
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    stats = evaluation.stats  # [0] mAP@0.5:0.95, [1] mAP@0.5 (pycocotools' order)
+    return float(max(stats[1], 0.0)), float(max(stats[0], 0.0))
+
+
+def evaluate(runner: Runner, names: Sequence[str], dataset: Dataset,
+             on_result: Callable[[ImageResult], None] | None = None) -> tuple[Accuracy, list[ImageResult]]:
+    """Detect every photo of ``dataset`` (with the runner's own settings: use a low confidence, e.g. 0.005) and
+    score the detections with pycocotools."""
+    ids = {str(path): image_id for image_id, path in dataset.files}
+    items, problems = collect_inputs([path for _, path in dataset.files])
+    categories = category_ids(names)
+    records: list[dict[str, Any]] = []
+    results: list[ImageResult] = []
+    for item, result, _image in detect_many(runner, items):
+        results.append(result)
+        if result.ok:
+            records += detection_records(result, ids[item.path], categories)
+        if on_result is not None:
+            on_result(result)
+    failed = tuple((r.path, r.error or "") for r in results if not r.ok) + \
+        tuple((p.path, p.reason) for p in problems)
+    map50, map50_95 = coco_map(dataset.annotations, records, ids.values())
+    return Accuracy(map50, map50_95, len(results), len(records), failed), results
+
