@@ -5,13 +5,19 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 MODEL  := weights/yolov3-tiny/yolov3-tiny.weights
 
-.PHONY: run test setup model bench screenshot package package-test clean
+.PHONY: run test lint setup model bench screenshot package package-test clean
 
 run: $(STAMP) $(MODEL)
 	$(BIN)/yolo-desktop
 
-test: $(STAMP) $(MODEL)
+test: $(STAMP) $(MODEL) lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+# Lint, format and type checks (part of make test).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 setup: $(STAMP)
 

@@ -25,10 +25,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tests.support.random_weights import write_random_weights  # noqa: E402
 from yolo_desktop.inference.darknet_cfg import parse_cfg  # noqa: E402
 from yolo_desktop.inference.engines import create_engine  # noqa: E402
 from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
-from yolo_desktop.inference.random_weights import write_random_weights  # noqa: E402
 from yolo_desktop.models import find_model  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "models"
@@ -37,8 +37,7 @@ SHARED = REPO.parent / "shared" / "models"
 def sample_batch(size: int) -> np.ndarray:
     import skimage
 
-    image = cv2.cvtColor(cv2.imread(str(Path(skimage.__file__).parent / "data" / "astronaut.png")),
-                         cv2.COLOR_BGR2RGB)
+    image = cv2.cvtColor(cv2.imread(str(Path(skimage.__file__).parent / "data" / "astronaut.png")), cv2.COLOR_BGR2RGB)
     return letterbox(image, size, size)[0]
 
 
@@ -57,12 +56,12 @@ def time_pair(ours, reference, runs: int, warmup: int = 3) -> tuple[list[float],
     return a, b
 
 
-def bench_model(name: str, cfg_path: Path, weights: Path, engine: str, precision: str, size: int, runs: int
-                ) -> dict:
+def bench_model(name: str, cfg_path: Path, weights: Path, engine: str, precision: str, size: int, runs: int) -> dict:
     cfg = parse_cfg(cfg_path)
     batch = sample_batch(size)
-    ours = create_engine(engine, cfg, str(weights), (size, size), precision, cfg_path=str(cfg_path),
-                         model_name=Path(weights).stem)
+    ours = create_engine(
+        engine, cfg, str(weights), (size, size), precision, cfg_path=str(cfg_path), model_name=Path(weights).stem
+    )
     net = cv2.dnn.readNetFromDarknet(str(cfg_path), str(weights))
     blob = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
     outputs = net.getUnconnectedOutLayersNames()
@@ -73,20 +72,32 @@ def bench_model(name: str, cfg_path: Path, weights: Path, engine: str, precision
 
     a, b = time_pair(lambda: ours.run(batch), run_opencv, runs)
     ours_ms, cv_ms = statistics.median(a) * 1000, statistics.median(b) * 1000
-    return {"model": name, "engine": engine, "precision": precision, "size": size, "runs": runs,
-            "ours_ms": round(ours_ms, 1), "opencv_ms": round(cv_ms, 1), "ratio": round(ours_ms / cv_ms, 3)}
+    return {
+        "model": name,
+        "engine": engine,
+        "precision": precision,
+        "size": size,
+        "runs": runs,
+        "ours_ms": round(ours_ms, 1),
+        "opencv_ms": round(cv_ms, 1),
+        "ratio": round(ours_ms / cv_ms, 3),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--size", type=int, default=416)
-    parser.add_argument("--configs", default="keras:accurate,litert:accurate,litert:fast",
-                        help="engine:precision pairs")
+    parser.add_argument(
+        "--configs", default="keras:accurate,litert:accurate,litert:fast", help="engine:precision pairs"
+    )
     parser.add_argument("--spp", action="store_true", help="also YOLOv3-SPP")
     args = parser.parse_args()
-    print(f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads; batch 1 at {args.size}; median of "
-          f"{args.runs} interleaved runs after warm-up", flush=True)
+    print(
+        f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads; batch 1 at {args.size}; median of "
+        f"{args.runs} interleaved runs after warm-up",
+        flush=True,
+    )
     configs = [tuple(pair.split(":")) for pair in args.configs.split(",")]
     rows = []
     tiny = find_model("yolov3-tiny")
@@ -106,11 +117,14 @@ def main() -> None:
             for engine, precision in configs:
                 rows.append(bench_model(label, cfg_path, weights, engine, precision, args.size, runs))
                 print(rows[-1], flush=True)
-    print("\n| model | engine | precision | ours (ms) | OpenCV DNN (ms) | ours / OpenCV |\n"
-          "|---|---|---|---:|---:|---:|")
+    print(
+        "\n| model | engine | precision | ours (ms) | OpenCV DNN (ms) | ours / OpenCV |\n|---|---|---|---:|---:|---:|"
+    )
     for row in rows:
-        print(f"| {row['model']} | {row['engine']} | {row['precision']} | {row['ours_ms']} | {row['opencv_ms']} | "
-              f"{row['ratio']:.2f} |")
+        print(
+            f"| {row['model']} | {row['engine']} | {row['precision']} | {row['ours_ms']} | {row['opencv_ms']} | "
+            f"{row['ratio']:.2f} |"
+        )
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "engine.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

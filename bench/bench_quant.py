@@ -31,8 +31,8 @@ from photo_sources import ensure_photos  # noqa: E402
 from yolo_desktop.imaging import load  # noqa: E402
 from yolo_desktop.inference.convert import FAST_RECIPE, QuantRecipe, convert  # noqa: E402
 from yolo_desktop.inference.darknet_cfg import parse_cfg  # noqa: E402
-from yolo_desktop.inference.detector import head_specs, read_names  # noqa: E402
 from yolo_desktop.inference.decode import make_candidates, select  # noqa: E402
+from yolo_desktop.inference.detector import head_specs, read_names  # noqa: E402
 from yolo_desktop.inference.engines import create_engine  # noqa: E402
 from yolo_desktop.inference.engines.litert_engine import LiteRTEngine  # noqa: E402
 from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
@@ -47,8 +47,9 @@ RECIPES = {
     "int8, first layer float": QuantRecipe(mode="int8", float_layers=("first",)),
     "int8, heads float": QuantRecipe(mode="int8", float_layers=("heads",)),
     "int8, first layer + heads float": QuantRecipe(mode="int8", float_layers=("first", "heads")),
-    "int8, first + heads float, 10 calibration photos": QuantRecipe(mode="int8", float_layers=("first", "heads"),
-                                                                    calibration_images=10),
+    "int8, first + heads float, 10 calibration photos": QuantRecipe(
+        mode="int8", float_layers=("first", "heads"), calibration_images=10
+    ),
     "16x8 (int16 activations)": QuantRecipe(mode="16x8"),
 }
 
@@ -79,11 +80,13 @@ def main() -> None:
     parser.add_argument("--recipes", default="all")
     parser.add_argument("--size", type=int, default=416)
     args = parser.parse_args()
-    chosen = RECIPES if args.recipes == "all" else {k: v for k, v in RECIPES.items()
-                                                     if any(part in k for part in args.recipes.split(","))}
+    chosen = (
+        RECIPES
+        if args.recipes == "all"
+        else {k: v for k, v in RECIPES.items() if any(part in k for part in args.recipes.split(","))}
+    )
     photos = ensure_photos(Path.home() / ".cache" / "yolo-desktop-bench" / "photos")
-    print(f"{len(photos['calibration'])} calibration photos, {len(photos['evaluation'])} evaluation photos",
-          flush=True)
+    print(f"{len(photos['calibration'])} calibration photos, {len(photos['evaluation'])} evaluation photos", flush=True)
     model = find_model("yolov3-tiny")
     cfg = parse_cfg(model.cfg)
     names = read_names(model.names, cfg.classes)
@@ -92,11 +95,15 @@ def main() -> None:
     size = args.size
     calibration = [b for b, _ in batches(photos["calibration"], size)]
     evaluation = batches(photos["evaluation"], size)
-    reference = create_engine("litert", cfg, str(model.weights), (size, size), "accurate", cfg_path=str(model.cfg),
-                              model_name=model.name)
+    reference = create_engine(
+        "litert", cfg, str(model.weights), (size, size), "accurate", cfg_path=str(model.cfg), model_name=model.name
+    )
     expected = detections(reference, evaluation, heads, names, settings)
-    print(f"float32 reference: {sum(len(d) for d in expected)} detections on {len(evaluation)} photos "
-          f"({sum(1 for d in expected if d)} with at least one)", flush=True)
+    print(
+        f"float32 reference: {sum(len(d) for d in expected)} detections on {len(evaluation)} photos "
+        f"({sum(1 for d in expected if d)} with at least one)",
+        flush=True,
+    )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, recipe in chosen.items():
@@ -107,18 +114,34 @@ def main() -> None:
             path.write_bytes(data)
             engine = LiteRTEngine(cfg, str(path), (size, size), "fast")
             result = agreement(zip(detections(engine, evaluation, heads, names, settings), expected))
-            fast_ms, float_ms = latency(lambda: engine.run(evaluation[0][0]), lambda: reference.run(evaluation[0][0]))
-            rows.append({"recipe": label, "f1": round(result.f1, 4), "precision": round(result.precision, 4),
-                         "recall": round(result.recall, 4), "ms": round(fast_ms, 1), "float_ms": round(float_ms, 1),
-                         "speedup": round(float_ms / fast_ms, 2), "size_mb": round(len(data) / 1e6, 1),
-                         "convert_s": round(seconds, 1), "default": recipe == replace(FAST_RECIPE)})
+            fast_ms, float_ms = latency(
+                lambda e=engine: e.run(evaluation[0][0]), lambda: reference.run(evaluation[0][0])
+            )
+            rows.append(
+                {
+                    "recipe": label,
+                    "f1": round(result.f1, 4),
+                    "precision": round(result.precision, 4),
+                    "recall": round(result.recall, 4),
+                    "ms": round(fast_ms, 1),
+                    "float_ms": round(float_ms, 1),
+                    "speedup": round(float_ms / fast_ms, 2),
+                    "size_mb": round(len(data) / 1e6, 1),
+                    "convert_s": round(seconds, 1),
+                    "default": recipe == replace(FAST_RECIPE),
+                }
+            )
             print(rows[-1], flush=True)
-    print("\n| recipe | F1 vs float32 | precision | recall | latency ms | float32 ms | speed-up | MB |\n"
-          "|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "\n| recipe | F1 vs float32 | precision | recall | latency ms | float32 ms | speed-up | MB |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|"
+    )
     for r in rows:
         mark = " **(used)**" if r["default"] else ""
-        print(f"| {r['recipe']}{mark} | {r['f1']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['ms']} | "
-              f"{r['float_ms']} | {r['speedup']}× | {r['size_mb']} |")
+        print(
+            f"| {r['recipe']}{mark} | {r['f1']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['ms']} | "
+            f"{r['float_ms']} | {r['speedup']}× | {r['size_mb']} |"
+        )
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "quant.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Turn files and folders into a list of images with collision-free output names, and run a detector over them.
+"""Turn files and folders into a list of images with collision-free output names.
 
 Outputs mirror the inputs: a folder ``photos`` becomes ``OUT/photos/...`` with its tree kept; a loose file lands
 in ``OUT/``. Two inputs that would produce the same output name get distinct ones (``photos-2``, ``a_png``), and
@@ -9,19 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator, Protocol, Sequence
 
-import numpy as np
-
-from .imaging import ImageError, LoadedImage, is_image_name, load
-from .inference.detector import Prepared
-from .results import ImageResult
+from .imaging import is_image_name
 
 
 class UsageError(ValueError):
@@ -58,6 +50,7 @@ def _natural_key(name: str) -> list:
 
 def _walk(folder: str, recursive: bool, problems: list[InputProblem]) -> Iterator[str]:
     """Image files under ``folder``, natural order, hidden files and folders skipped."""
+
     def on_error(error: OSError) -> None:
         problems.append(InputProblem(error.filename or folder, f"cannot list folder: {error.strerror or error}"))
 
@@ -102,8 +95,9 @@ class InputCollector:
         self._seen.add(real)
         return True
 
-    def add(self, paths: Iterable[str | os.PathLike[str]], recursive: bool = False
-            ) -> tuple[list[InputImage], list[InputProblem]]:
+    def add(
+        self, paths: Iterable[str | os.PathLike[str]], recursive: bool = False
+    ) -> tuple[list[InputImage], list[InputProblem]]:
         """Expand files and folders (mixed), in the order given; files already added are skipped."""
         images: list[InputImage] = []
         problems: list[InputProblem] = []
@@ -131,8 +125,9 @@ class InputCollector:
         return images, problems
 
 
-def collect_inputs(paths: Iterable[str | os.PathLike[str]], recursive: bool = False
-                   ) -> tuple[list[InputImage], list[InputProblem]]:
+def collect_inputs(
+    paths: Iterable[str | os.PathLike[str]], recursive: bool = False
+) -> tuple[list[InputImage], list[InputProblem]]:
     """Expand files and folders (mixed) into images with unique output names, in the order given."""
     return InputCollector().add(paths, recursive)
 
@@ -147,83 +142,13 @@ def check_output_dir(out: str | os.PathLike[str], inputs: Sequence[str | os.Path
     out = os.fspath(out)
     if os.path.exists(out) and not os.path.isdir(out):
         raise UsageError(f"output {out} exists and is not a folder")
-    for given in map(os.fspath, inputs):
+    for given in (os.fspath(p) for p in inputs):
         if not os.path.exists(given):
             continue
         if os.path.isdir(given) and _is_within(out, given):
-            raise UsageError(f"output folder {out} is inside input folder {given}; choose a folder outside it "
-                             f"(outputs must never mix with inputs)")
+            raise UsageError(
+                f"output folder {out} is inside input folder {given}; choose a folder outside it "
+                f"(outputs must never mix with inputs)"
+            )
         if _is_within(given, out):
             raise UsageError(f"input {given} is inside output folder {out}; choose another output folder")
-
-
-class Runner(Protocol):
-    """What the batch loop needs from a detector: thread-safe preparation, owner-thread inference."""
-
-    def prepare(self, image: np.ndarray, source_size: tuple[int, int] | None = None) -> Prepared: ...
-
-    def infer(self, prepared: Prepared, path: str = "", timings: dict[str, float] | None = None) -> ImageResult: ...
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """An input decoded and letterboxed ahead of the network, or the reason it could not be."""
-
-    image: LoadedImage | None
-    prepared: Prepared | None
-    failed: ImageResult | None
-    seconds: float
-
-
-def load_and_prepare(runner: Runner, path: str, reduce_to: int | None) -> Loaded:
-    """Decode and letterbox one input; a failure becomes a finished error result instead of an exception.
-    Runs on loader threads: cv2 decoding and resizing release the GIL, so this overlaps the network."""
-    start = time.perf_counter()
-    try:
-        image = load(path, reduce_to=reduce_to)
-        source = (image.width, image.height) if image.scale != 1 else None
-        return Loaded(image, runner.prepare(image.rgb, source), None, time.perf_counter() - start)
-    except ImageError as exc:
-        reason = exc.reason
-    except MemoryError:
-        reason = "not enough memory to decode this image"
-    except Exception as exc:  # never let one bad file stop a batch
-        reason = f"unexpected error while reading: {exc!r}"
-    seconds = time.perf_counter() - start
-    return Loaded(None, None, ImageResult(path=path, error=reason, timings={"load": seconds}), seconds)
-
-
-def detect_many(runner: Runner, items: Sequence[InputImage], cancel: threading.Event | None = None,
-                reduce_to: int | None = None, prefetch: int = 3
-                ) -> Iterator[tuple[InputImage, ImageResult, LoadedImage | None]]:
-    """Detect each item in order, decoding the next ``prefetch`` images on a loader thread meanwhile.
-    Stops between images once ``cancel`` is set."""
-    pending: deque[tuple[InputImage, Future[Loaded]]] = deque()
-    upcoming = iter(items)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load") as loader:
-        def top_up() -> None:
-            while len(pending) < prefetch:
-                item = next(upcoming, None)
-                if item is None:
-                    return
-                pending.append((item, loader.submit(load_and_prepare, runner, item.path, reduce_to)))
-
-        top_up()
-        while pending:
-            if cancel is not None and cancel.is_set():
-                for _, future in pending:
-                    future.cancel()
-                return
-            item, future = pending.popleft()
-            top_up()
-            loaded = future.result()
-            if loaded.failed is not None:
-                yield item, loaded.failed, None
-                continue
-            assert loaded.prepared is not None and loaded.image is not None
-            try:
-                result = runner.infer(loaded.prepared, item.path, {"load": loaded.seconds})
-            except Exception as exc:  # a model failure on one image is reported, the batch goes on
-                result = ImageResult(path=item.path, width=loaded.image.width, height=loaded.image.height,
-                                     error=f"detection failed: {exc!r}")
-            yield item, result, loaded.image

@@ -1,6 +1,6 @@
 """Image file → RGB uint8 array, the pixels the detector sees and the viewer shows.
 
-Bytes are read with ``np.fromfile`` and decoded by ``cv2.imdecode`` (so non-ASCII paths work on Windows too).
+Bytes are read by Python and decoded by ``cv2.imdecode`` (so non-ASCII paths work on Windows too).
 Pillow only reads the header first: format, size (checked against the pixel cap before anything is decoded),
 alpha, and the EXIF orientation, which is applied here for every format alike. Failures raise ``ImageError``
 with a message that says what is wrong; batch code turns it into a failed ``ImageResult``.
@@ -17,18 +17,27 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from . import MAX_PIXELS
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".dib", ".tif", ".tiff",
-                              ".webp", ".gif"})
+
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".gif"}
+)
 JPEG_FORMATS = frozenset({"JPEG", "MPO"})  # MPO: multi-picture JPEG from some cameras; first picture decodes
 
-# The pixel cap is enforced below from the header; Pillow's own bomb check would only duplicate it.
+# The pixel cap is enforced from the header (``_check_cap``) as soon as Pillow has read the size and before
+# anything else is read or decoded; Pillow's own, fuzzier guard (a warning, then an error at twice its limit)
+# would only duplicate it with a different message. OpenCV's limit (package __init__) is the second guard.
 Image.MAX_IMAGE_PIXELS = None
 
 _ORIENTATION_TAG = 0x0112
 # EXIF orientation → operations that bring the stored pixels upright (cv2 flip codes / rotations).
 _ORIENT_OPS: dict[int, tuple[str, ...]] = {
-    2: ("flip_h",), 3: ("rot180",), 4: ("flip_v",), 5: ("transpose",),
-    6: ("rot90cw",), 7: ("transpose", "rot180"), 8: ("rot90ccw",),
+    2: ("flip_h",),
+    3: ("rot180",),
+    4: ("flip_v",),
+    5: ("transpose",),
+    6: ("rot90cw",),
+    7: ("transpose", "rot180"),
+    8: ("rot90ccw",),
 }
 
 
@@ -60,69 +69,122 @@ class _Header:
     orientation: int
 
 
-def read_bytes(path: str) -> np.ndarray:
+def read_bytes(path: str) -> bytes:
     if os.path.isdir(path):
         raise ImageError(path, "is a folder, not an image file")
     try:
-        data = np.fromfile(path, dtype=np.uint8)
+        with open(path, "rb") as handle:
+            data = handle.read()
     except FileNotFoundError:
         raise ImageError(path, "file not found") from None
     except PermissionError:
         raise ImageError(path, "cannot read the file: permission denied") from None
     except OSError as exc:
         raise ImageError(path, f"cannot read the file: {exc.strerror or exc}") from None
-    if data.size == 0:
+    if not data:
         raise ImageError(path, "empty file (0 bytes)")
     return data
 
 
-def _probe(path: str, data: np.ndarray) -> _Header | None:
-    """Header facts from Pillow without decoding pixels; None when Pillow does not know the format."""
+def _probe(name: str, data: bytes, max_pixels: int) -> _Header | None:
+    """Header facts from Pillow without decoding a pixel; None when Pillow does not know the format.
+
+    The pixel cap is checked as soon as the size is known, before anything else is read: Pillow's ``getexif()``
+    loads a whole PNG when its EXIF chunk follows the pixel data, which for a decompression bomb meant gigabytes."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
+            _check_cap(name, width, height, max_pixels)
             has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
-            try:
-                orientation = int(image.getexif().get(_ORIENTATION_TAG, 1))
-            except Exception:  # a damaged EXIF block should not stop an otherwise fine image
-                orientation = 1
-            return _Header(image.format or "unknown", width, height, has_alpha, orientation)
+            fmt = image.format or "unknown"
+            return _Header(fmt, width, height, has_alpha, _orientation(image, data))
     except UnidentifiedImageError:
         return None
+    except ImageError:
+        raise
     except Exception as exc:  # Pillow raises many types for damaged headers
-        raise ImageError(path, f"damaged image header ({exc})") from None
+        raise ImageError(name, f"damaged image header ({exc})") from None
 
 
-def load(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS, reduce_to: int | None = None
-         ) -> LoadedImage:
+def _check_cap(name: str, width: int, height: int, max_pixels: int) -> None:
+    pixels = width * height
+    if pixels > max_pixels:
+        raise ImageError(name, f"{width}×{height} = {pixels / 1e6:.0f} MP is above the {max_pixels / 1e6:.0f} MP limit")
+    if width == 0 or height == 0:
+        raise ImageError(name, "the image has no pixels (0 width or height)")
+
+
+def _orientation(image: Image.Image, data: bytes) -> int:
+    """EXIF orientation (1..8) without decoding pixels; 1 when absent or unreadable."""
+    try:
+        if image.format == "PNG" and "exif" not in image.info:
+            # Pillow would decode the whole image to reach an eXIf chunk after the pixel data: walk the chunks.
+            raw = _png_exif_chunk(data)
+            if raw is None:
+                return 1
+            exif = Image.Exif()
+            exif.load(raw)
+        else:
+            exif = image.getexif()
+        value = int(exif.get(_ORIENTATION_TAG, 1))
+        return value if value in range(1, 9) else 1
+    except Exception:  # a damaged EXIF block should not stop an otherwise fine image
+        return 1
+
+
+def _png_exif_chunk(data: bytes) -> bytes | None:
+    """The payload of a PNG's eXIf chunk, found by skipping from chunk header to chunk header (no inflating)."""
+    raw = memoryview(data)
+    offset = 8  # PNG signature
+    while offset + 8 <= len(raw):
+        length = int.from_bytes(raw[offset : offset + 4], "big")
+        kind = bytes(raw[offset + 4 : offset + 8])
+        if kind == b"eXIf":
+            return bytes(raw[offset + 8 : offset + 8 + length])
+        if kind == b"IEND":
+            return None
+        offset += 12 + length  # length, type, data, CRC
+    return None
+
+
+def load(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS, reduce_to: int | None = None) -> LoadedImage:
     """Read and decode ``path`` upright as RGB.
 
     ``reduce_to``: the smallest side (pixels) the caller needs. A JPEG at least twice that size is decoded at
     1/2, 1/4 or 1/8 scale by libjpeg itself, which is several times faster and lighter than decoding it whole.
     """
     path = os.fspath(path)
-    data = read_bytes(path)
-    header = _probe(path, data)
-    if header is not None:
-        pixels = header.width * header.height
-        if pixels > max_pixels:
-            raise ImageError(path, f"{header.width}×{header.height} = {pixels / 1e6:.0f} MP is above the "
-                                   f"{max_pixels / 1e6:.0f} MP limit")
-        if header.width == 0 or header.height == 0:
-            raise ImageError(path, "the image has no pixels (0 width or height)")
+    return decode(read_bytes(path), path, max_pixels, reduce_to)
+
+
+def load_bytes(data: bytes, name: str, max_pixels: int = MAX_PIXELS, reduce_to: int | None = None) -> LoadedImage:
+    """Decode an image held in memory (an HTTP upload); ``name`` is what messages and results call it."""
+    if not data:
+        raise ImageError(name, "empty file (0 bytes)")
+    return decode(data, name, max_pixels, reduce_to)
+
+
+def decode(data: bytes, name: str, max_pixels: int = MAX_PIXELS, reduce_to: int | None = None) -> LoadedImage:
+    """Encoded bytes → upright RGB; the pixel cap is checked from the header before decoding. Pillow (header)
+    and OpenCV (pixels) read the same bytes object, without copying it."""
+    header = _probe(name, data, max_pixels)
     scale = 1
     if header is not None and header.format in JPEG_FORMATS and reduce_to:
         scale = _jpeg_reduction(min(header.width, header.height), reduce_to)
-    flags = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
-             8: cv2.IMREAD_REDUCED_COLOR_8}[scale]
+    flags = {
+        1: cv2.IMREAD_COLOR,
+        2: cv2.IMREAD_REDUCED_COLOR_2,
+        4: cv2.IMREAD_REDUCED_COLOR_4,
+        8: cv2.IMREAD_REDUCED_COLOR_8,
+    }[scale]
     if header is not None and header.has_alpha:
         flags = cv2.IMREAD_UNCHANGED
     # Orientation comes from the header for every format, so OpenCV must not apply it a second time.
-    decoded = cv2.imdecode(data, flags | cv2.IMREAD_IGNORE_ORIENTATION)
+    decoded = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags | cv2.IMREAD_IGNORE_ORIENTATION)
     if decoded is None or decoded.size == 0:
         if header is None:
-            raise ImageError(path, "not a supported image (unrecognized content: damaged, or not an image)")
-        raise ImageError(path, f"{header.format} data is damaged or truncated and could not be decoded")
+            raise ImageError(name, "not a supported image (unrecognized content: damaged, or not an image)")
+        raise ImageError(name, f"{header.format} data is damaged or truncated and could not be decoded")
     rgb = _to_rgb8(decoded)
     orientation = header.orientation if header is not None else 1
     rgb = np.ascontiguousarray(apply_orientation(rgb, orientation))
@@ -130,10 +192,21 @@ def load(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS, reduce_to: 
         width, height = (header.height, header.width) if orientation in (5, 6, 7, 8) else (header.width, header.height)
     else:
         height, width = rgb.shape[:2]
-        if width * height > max_pixels:  # formats Pillow does not know: check after decoding
-            raise ImageError(path, f"{width}×{height} is above the {max_pixels / 1e6:.0f} MP limit")
-    return LoadedImage(path=path, rgb=rgb, width=width, height=height,
-                       format=header.format if header is not None else "unknown", scale=scale)
+        _check_cap(name, width, height, max_pixels)  # formats Pillow does not know: checked after decoding
+    return LoadedImage(
+        path=name,
+        rgb=rgb,
+        width=width,
+        height=height,
+        format=header.format if header is not None else "unknown",
+        scale=scale,
+    )
+
+
+def from_frame(rgb: np.ndarray, name: str) -> LoadedImage:
+    """A decoded video frame (H, W, 3) uint8 RGB as a loaded image."""
+    height, width = rgb.shape[:2]
+    return LoadedImage(path=name, rgb=rgb, width=width, height=height, format="frame")
 
 
 def _jpeg_reduction(short_side: int, needed: int) -> int:

@@ -28,8 +28,10 @@ def run_self_test(precision: str = "accurate") -> int:
     except (ModelError, ValueError, OSError) as exc:
         print(f"self-test: FAILED: {exc}")
         return 1
-    print(f"model: {detector.model.name} ({detector.input_size}×{detector.input_size}, {precision}) "
-          f"on {detector.engine.name}; TensorFlow loaded: {'tensorflow' in sys.modules}")
+    print(
+        f"model: {detector.model.name} ({detector.input_size}×{detector.input_size}, {precision}) "
+        f"on {detector.engine.name}; TensorFlow loaded: {'tensorflow' in sys.modules}"
+    )
     print(f"image: {sample} ({result.width}×{result.height})")
     for d in result.detections:
         print(f"  {d.label:<12} {d.score:.3f}  [{d.x1:.0f}, {d.y1:.0f}, {d.x2:.0f}, {d.y2:.0f}]")

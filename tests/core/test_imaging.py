@@ -30,8 +30,10 @@ def close(a: np.ndarray, b: np.ndarray, tolerance: float) -> bool:
     return a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).mean() <= tolerance
 
 
-@pytest.mark.parametrize("fmt, suffix, tolerance", [("PNG", ".png", 0), ("JPEG", ".jpg", 3), ("BMP", ".bmp", 0),
-                                                    ("TIFF", ".tif", 0), ("WEBP", ".webp", 4)])
+@pytest.mark.parametrize(
+    "fmt, suffix, tolerance",
+    [("PNG", ".png", 0), ("JPEG", ".jpg", 3), ("BMP", ".bmp", 0), ("TIFF", ".tif", 0), ("WEBP", ".webp", 4)],
+)
 def test_formats(tmp_path, photo, fmt, suffix, tolerance):
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     path = save(tmp_path / f"photo{suffix}", Image.fromarray(photo), format=fmt, **options)
@@ -76,8 +78,7 @@ def test_exif_orientation_matches_pillow(tmp_path, photo, orientation):
     loaded = load(path)
     assert (loaded.height, loaded.width) == expected.shape[:2]
     assert close(loaded.rgb, expected, 0.5)
-    assert np.array_equal(apply_orientation(np.asarray(Image.open(path).convert("RGB")), orientation),
-                          loaded.rgb)
+    assert np.array_equal(apply_orientation(np.asarray(Image.open(path).convert("RGB")), orientation), loaded.rgb)
 
 
 def test_non_ascii_path(tmp_path, photo):
@@ -100,8 +101,11 @@ def _png_header_only(width: int, height: int) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + \
-        chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _jpeg_bytes(photo: np.ndarray) -> bytes:
@@ -142,3 +146,93 @@ def test_missing_and_folder(tmp_path):
     (tmp_path / "x.jpg").mkdir()
     with pytest.raises(ImageError, match="is a folder"):
         load(tmp_path / "x.jpg")
+
+
+def _png_bomb(width: int, height: int) -> bytes:
+    """A real decompression bomb: valid all-zero pixel data (a few hundred KB that inflate to width×height×3
+    bytes), with an EXIF chunk *after* the pixels — where Pillow's getexif() has to decode the image to reach it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    squash = zlib.compressobj(9)
+    row = b"\x00" * (1 + 3 * width)
+    idat = b"".join(squash.compress(row) for _ in range(height)) + squash.flush()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", idat)
+        + chunk(b"eXIf", exif.tobytes()[6:])
+        + chunk(b"IEND", b"")
+    )
+
+
+BOMB_CHILD = """
+import json, resource, sys, time
+from yolo_desktop.imaging import ImageError, load
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+report = []
+for path in sys.argv[1:]:
+    start = time.perf_counter()
+    try:
+        load(path)
+        reason = None
+    except ImageError as exc:
+        reason = exc.reason
+    report.append({"seconds": time.perf_counter() - start, "reason": reason})
+grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(json.dumps({"files": report, "grown_mb": grown_mb}))
+"""
+
+
+def test_decompression_bombs_are_refused_before_any_pixel_is_decoded(tmp_path):
+    """Header-only PNGs claiming 30000² and 40000² pixels, and a real 12000² bomb with its EXIF after the pixels:
+    each refused from the header, in well under 50 ms, and the process's peak memory grows < 50 MB (a fresh
+    process, so the peak is this work's own). Pillow's getexif() used to decode them first: ~2 s and gigabytes."""
+    import json
+    import subprocess
+    import sys
+
+    files = {
+        "claims 30000.png": _png_header_only(30_000, 30_000),
+        "claims 40000.png": _png_header_only(40_000, 40_000),
+        "bomb 12000.png": _png_bomb(12_000, 12_000),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    assert (tmp_path / "bomb 12000.png").stat().st_size < 2_000_000
+    done = subprocess.run(
+        [sys.executable, "-c", BOMB_CHILD, *(str(tmp_path / n) for n in files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    reasons = [f["reason"] for f in report["files"]]
+    assert reasons == [
+        "30000×30000 = 900 MP is above the 100 MP limit",
+        "40000×40000 = 1600 MP is above the 100 MP limit",
+        "12000×12000 = 144 MP is above the 100 MP limit",
+    ]
+    assert max(f["seconds"] for f in report["files"]) < 0.05, report
+    assert report["grown_mb"] < 50, report
+
+
+def test_png_exif_after_the_pixels_is_still_honoured(tmp_path, photo):
+    """Orientation from an eXIf chunk that follows the pixel data, read without decoding first."""
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, format="PNG")
+    data = buffer.getvalue()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    raw = exif.tobytes()[6:]  # without the "Exif\0\0" prefix, as PNG stores it
+    chunk = struct.pack(">I", len(raw)) + b"eXIf" + raw + struct.pack(">I", zlib.crc32(b"eXIf" + raw) & 0xFFFFFFFF)
+    end = data.rindex(b"IEND") - 4
+    (tmp_path / "late exif.png").write_bytes(data[:end] + chunk + data[end:])
+    loaded = load(tmp_path / "late exif.png")
+    assert (loaded.width, loaded.height) == (photo.shape[0], photo.shape[1])  # rotated by 90°
+    assert np.array_equal(loaded.rgb, apply_orientation(photo, 6))

@@ -64,8 +64,10 @@ def photo_folder(tmp_path, data_dir) -> Path:
 
 def many_photos(folder: Path, data_dir: Path, count: int) -> list[Path]:
     """``count`` distinct real photos (sample photos, flipped and shifted so each is a different image)."""
-    sources = [read_rgb(data_dir / n) for n in ("coffee.png", "motorcycle_left.png", "camera.png", "astronaut.png",
-                                                 "chelsea.png", "rocket.jpg")]
+    sources = [
+        read_rgb(data_dir / n)
+        for n in ("coffee.png", "motorcycle_left.png", "camera.png", "astronaut.png", "chelsea.png", "rocket.jpg")
+    ]
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(count):
@@ -77,3 +79,65 @@ def many_photos(folder: Path, data_dir: Path, count: int) -> list[Path]:
         Image.fromarray(np.ascontiguousarray(image)).save(path, quality=90)
         paths.append(path)
     return paths
+
+
+class LatenessProbe:
+    """A 10 ms QTimer on the GUI thread: how late does it fire (ms beyond its interval)? A stalled event loop
+    (the GUI thread busy, or starved of the GIL) shows up as lateness."""
+
+    def __init__(self, interval_ms: int = 10) -> None:
+        from PySide6.QtCore import QElapsedTimer, QTimer
+
+        self.interval = interval_ms
+        self.lateness: list[float] = []
+        self._clock = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._probe)
+
+    def _probe(self) -> None:
+        now = self._clock.nsecsElapsed()
+        self.lateness.append(max(0.0, (now - self._last) / 1e6 - self.interval))
+        self._last = now
+
+    def start(self) -> None:
+        self._clock.start()
+        self._last = self._clock.nsecsElapsed()
+        self._timer.start()
+
+    def stop(self) -> dict[str, float]:
+        import statistics
+
+        self._timer.stop()
+        p99 = statistics.quantiles(self.lateness, n=100)[98] if len(self.lateness) >= 2 else 0.0
+        return {
+            "probes": len(self.lateness),
+            "p99_ms": round(p99, 1),
+            "max_ms": round(max(self.lateness, default=0), 1),
+        }
+
+
+def broken_files(folder: Path) -> dict[str, str]:
+    """Files that must fail, each with the reason every front-end gives: a header-only PNG claiming 1.6 GP, a
+    truncated JPEG, and text named .jpg."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "huge.png").write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 40_000, 40_000, 8, 2, 0, 0, 0))
+        + chunk(b"IEND", b"")
+    )
+    Image.fromarray(np.full((300, 400, 3), 90, np.uint8)).save(folder / "cut.jpg", quality=90)
+    data = (folder / "cut.jpg").read_bytes()
+    (folder / "cut.jpg").write_bytes(data[: len(data) // 3])
+    (folder / "notes.jpg").write_text("not an image\n", encoding="utf-8")
+    return {
+        "huge.png": "40000×40000 = 1600 MP is above the 100 MP limit",
+        "cut.jpg": "JPEG data is damaged or truncated and could not be decoded",
+        "notes.jpg": "not a supported image (unrecognized content: damaged, or not an image)",
+    }

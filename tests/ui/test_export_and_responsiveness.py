@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
-import statistics
 import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QTimer
 
-from tests.ui.conftest import many_photos, wait_for_batch
+from tests.ui.conftest import LatenessProbe, broken_files, many_photos, wait_for_batch
+from yolo_desktop.cli import main
+from yolo_desktop.export.records import detection_record
 from yolo_desktop.ui.export_job import ExportOptions
 from yolo_desktop.ui.session import Status
 
@@ -29,7 +29,7 @@ def test_export_every_format(qtbot, window, photo_folder, tmp_path):
     window.add_paths([str(photo_folder)])
     wait_for_batch(qtbot, window, count=2)
     window.thresholds.conf.spin.setValue(0.1)  # exports use the thresholds on screen
-    qtbot.waitUntil(lambda: not window.session._refilter_pending)
+    qtbot.waitUntil(lambda: not window.session.refiltering)
     out = tmp_path / "export"
     report, error = run_export(qtbot, window, ExportOptions(out, ALL_FORMATS, True, "png"))
     assert error == "" and not report.failed
@@ -44,8 +44,9 @@ def test_export_every_format(qtbot, window, photo_folder, tmp_path):
     for image in coco.loadImgs(coco.getImgIds()):
         result = shown[Path(image["file_name"]).stem]
         anns = coco.loadAnns(coco.getAnnIds(imgIds=[image["id"]]))
-        got = np.array([[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]]
-                        for a in anns]).reshape(-1, 4)
+        got = np.array(
+            [[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]] for a in anns]
+        ).reshape(-1, 4)
         expected = np.array([d.box for d in result.detections]).reshape(-1, 4)
         assert np.allclose(got, expected, atol=0.01)
         assert (image["width"], image["height"]) == (result.width, result.height)
@@ -85,31 +86,98 @@ def test_export_never_into_an_input_folder(qtbot, window, photo_folder):
 def test_gui_thread_stays_responsive_during_a_batch(qtbot, window, tmp_path, data_dir):
     """A 10 ms QTimer on the GUI thread during a 30-image batch: how late does it ever fire?"""
     many_photos(tmp_path / "thirty", data_dir, 30)
-    lateness: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.nsecsElapsed()]
-
-    def probe() -> None:
-        now = clock.nsecsElapsed()
-        lateness.append(max(0.0, (now - last[0]) / 1e6 - 10.0))
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(probe)
-    timer.start()
+    probe = LatenessProbe()
+    probe.start()
     started = time.perf_counter()
     window.add_paths([str(tmp_path / "thirty")])
     wait_for_batch(qtbot, window, count=30)
-    timer.stop()
-    seconds = time.perf_counter() - started
+    report = {**probe.stop(), "batch_seconds": round(time.perf_counter() - started, 2)}
     assert all(e.status is Status.DONE for e in window.session.entries)
-    p99 = statistics.quantiles(lateness, n=100)[98]
-    report = {"probes": len(lateness), "p99_ms": round(p99, 1), "max_ms": round(max(lateness), 1),
-              "batch_seconds": round(seconds, 2)}
     print(f"\nGUI responsiveness during a 30-image batch: {report}")
+    save_report("gui_responsiveness.json", report)
+    assert report["max_ms"] < 100.0
+
+
+def save_report(name: str, report: dict) -> None:
     out = Path(__file__).resolve().parents[2] / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "gui_responsiveness.json").write_text(json.dumps(report) + "\n", encoding="utf-8")
-    assert max(lateness) < 100.0
+    (out / name).write_text(json.dumps(report) + "\n", encoding="utf-8")
+
+
+def test_first_run_with_broken_files_stays_responsive_and_matches_the_cli(
+    qtbot, make_window, tmp_path, data_dir, monkeypatch
+):
+    """With an empty model cache (the model is converted on this run) the window processes real photos and
+    broken files (a header-only PNG claiming 1.6 GP, a truncated JPEG, text named .jpg); a 10 ms timer on the GUI
+    thread is never 100 ms late; and what the window shows equals what the command line writes."""
+    monkeypatch.setenv("YOLO_DESKTOP_CACHE", str(tmp_path / "empty cache"))
+    folder = tmp_path / "photos"
+    many_photos(folder, data_dir, 8)
+    reasons = broken_files(folder)
+    probe = LatenessProbe()
+    probe.start()
+    window = make_window(start=False)
+    window.start()  # converts the model (in a child process): TensorFlow never holds this process's GIL
+    window.add_paths([str(folder)])
+    qtbot.waitUntil(lambda: window.session.model_state == "ready", timeout=300_000)
+    wait_for_batch(qtbot, window, count=11)
+    report = probe.stop()
+    print(f"\nGUI lateness, first run (conversion) + photos + broken files: {report}")
+    save_report("gui_lateness_first_run.json", report)
+    assert list((tmp_path / "empty cache" / "converted").glob("*.tflite"))  # it really converted
+    assert report["max_ms"] < 100.0
+
+    shown = {Path(e.path).name: e for e in window.session.entries}
+    assert {name: shown[name].error for name in reasons} == reasons
+    out = tmp_path / "cli"
+    assert main(["detect", str(folder), "-o", str(out), "--no-images", "-q"]) == 1  # the broken files fail
+    document = json.loads((out / "detections.json").read_text(encoding="utf-8"))
+    assert len(document["images"]) == 11
+    for record in document["images"]:
+        entry = shown[Path(record["path"]).name]
+        if record["error"] is not None:
+            assert record["error"] == entry.error
+            continue
+        assert [detection_record(d) for d in entry.shown.detections] == record["detections"], record["path"]
+    assert sum(len(r["detections"]) for r in document["images"]) > 0
+
+
+def test_export_writes_the_thresholds_it_started_with(qtbot, window, tmp_path, data_dir):
+    """The export reads a snapshot taken when it starts: moving the slider while it writes changes nothing in the
+    files, and every file agrees with the settings its header names."""
+    many_photos(tmp_path / "photos", data_dir, 18)
+    window.add_paths([str(tmp_path / "photos")])
+    wait_for_batch(qtbot, window, count=18)
+    window.thresholds.conf.spin.setValue(0.05)
+    qtbot.waitUntil(lambda: not window.session.refiltering)
+    expected = {e.path: [detection_record(d) for d in e.shown.detections] for e in window.session.entries}
+    window.last_export = None
+    window.run_export(ExportOptions(tmp_path / "export", ("json", "csv"), True, "png"))
+    window.thresholds.conf.spin.setValue(0.9)  # while the export thread is writing
+    qtbot.waitUntil(lambda: window.last_export is not None, timeout=120_000)
+    assert window.last_export[1] == ""
+    document = json.loads((tmp_path / "export" / "detections.json").read_text(encoding="utf-8"))
+    assert document["settings"]["conf"] == 0.05
+    assert {r["path"]: r["detections"] for r in document["images"]} == expected
+    assert document["model"]["engine"] == window.session.model_info.engine  # the header the CLI writes, too
+    assert set(document["model"]) >= {"name", "cfg", "weights", "names", "input_size", "engine"}
+    assert set(document["settings"]) >= {"precision", "resize", "iou", "max_detections"}
+
+
+def test_an_export_that_breaks_still_finishes_and_reports(qtbot, window, photo_folder, tmp_path, monkeypatch):
+    """Any exception while writing reaches the report and the dialog closes (it used to hang open forever)."""
+    import cv2
+
+    import yolo_desktop.export.images as images
+
+    window.add_paths([str(photo_folder)])
+    wait_for_batch(qtbot, window, count=2)
+
+    def broken_drawing(*_args, **_kwargs):
+        raise cv2.error("drawing failed")
+
+    monkeypatch.setattr(images, "draw_detections", broken_drawing)
+    report, error = run_export(qtbot, window, ExportOptions(tmp_path / "export", ("json",), True, "jpg"))
+    assert error == "" and len(report.failed) == 2 and all("drawing failed" in r for _, r in report.failed)
+    qtbot.waitUntil(lambda: window.last_message.isVisible())
+    assert "2 could not be written" in window.last_message.text()

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -43,9 +44,22 @@ def annotated_suffix(item: InputImage, image_format: str) -> str:
     return "." + image_format
 
 
+def failure_reason(exc: BaseException) -> str:
+    if isinstance(exc, ImageError):
+        return exc.reason
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, MemoryError):
+        return "not enough memory to write this file"
+    if isinstance(exc, (OSError, ValueError)):
+        return str(exc)
+    return f"unexpected error: {exc!r}"
+
+
 class BatchWriter:
-    def __init__(self, out: Path, formats: Sequence[str], images: bool, image_format: str = "auto",
-                 names: Sequence[str] = ()) -> None:
+    def __init__(
+        self, out: Path, formats: Sequence[str], images: bool, image_format: str = "auto", names: Sequence[str] = ()
+    ) -> None:
         unknown = sorted(set(formats) - set(FORMATS))
         if unknown:
             raise ValueError(f"unknown format(s) {', '.join(unknown)} (available: {', '.join(FORMATS)})")
@@ -61,28 +75,34 @@ class BatchWriter:
         try:
             action(path)
             self.report.written.append(path)
-        except (OSError, ValueError, ImageError) as exc:
-            self.report.failed.append((str(path), getattr(exc, "reason", None) or getattr(exc, "strerror", None)
-                                       or str(exc)))
+        except Exception as exc:  # every failure is reported (a cv2.error or MemoryError as much as a full disk)
+            self.report.failed.append((str(path), failure_reason(exc)))
 
     def add(self, item: InputImage, result: ImageResult, image: LoadedImage | None = None) -> None:
         """Write the per-image outputs of one finished result (failed results produce none)."""
         if not result.ok:
             return
-        image_name = item.relative_output(annotated_suffix(item, self.image_format)) if self.images \
+        image_name = (
+            item.relative_output(annotated_suffix(item, self.image_format))
+            if self.images
             else item.relative_output(item.extension)
+        )
         self._coco_items.append((result, image_name))
         if self.images:
-            self._write(item.output_path(self.out, annotated_suffix(item, self.image_format)),
-                        lambda p: write_annotated(p, _full_resolution(item, image), result))
+            self._write(
+                item.output_path(self.out, annotated_suffix(item, self.image_format)),
+                lambda p: write_annotated(p, _full_resolution(item, image), result),
+            )
         if "yolo" in self.formats:
             self._write(item.output_path(self.out, ".txt"), lambda p: write_yolo_txt(p, result))
         if "voc" in self.formats:
-            self._write(item.output_path(self.out, ".xml"),
-                        lambda p: write_voc(p, result, os.path.basename(image_name)))
+            self._write(
+                item.output_path(self.out, ".xml"), lambda p: write_voc(p, result, os.path.basename(image_name))
+            )
 
-    def finish(self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any],
-               seconds: float) -> ExportReport:
+    def finish(
+        self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any], seconds: float
+    ) -> ExportReport:
         if "json" in self.formats:
             self._write(self.out / "detections.json", lambda p: write_json(p, results, model, settings, seconds))
         if "csv" in self.formats:
@@ -109,13 +129,22 @@ class BackgroundWriter:
         self.writer = writer
         self._slots = threading.Semaphore(max_pending)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write")
+        self._escaped: list[tuple[str, str]] = []  # failures outside BatchWriter._write, never lost in a future
 
     def add(self, item: InputImage, result: ImageResult, image: LoadedImage | None = None) -> None:
         self._slots.acquire()
         future = self._pool.submit(self.writer.add, item, result, image)
-        future.add_done_callback(lambda _f: self._slots.release())
+        future.add_done_callback(lambda f: self._done(f, item))
 
-    def finish(self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any],
-               seconds: float) -> ExportReport:
+    def _done(self, future: Future[None], item: InputImage) -> None:
+        self._slots.release()
+        if not future.cancelled() and future.exception() is not None:
+            self._escaped.append((item.path, failure_reason(future.exception())))  # type: ignore[arg-type]
+
+    def finish(
+        self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any], seconds: float
+    ) -> ExportReport:
         self._pool.shutdown(wait=True)
-        return self.writer.finish(results, model, settings, seconds)
+        report = self.writer.finish(results, model, settings, seconds)
+        report.failed.extend(self._escaped)
+        return report

@@ -2,8 +2,8 @@
 
 Needs TensorFlow (imported here, lazily). The converted graph has one signature, ``serving_default``, with the
 input ``image`` (1, H, W, 3) float32 — H and W left open, so one converted model serves every input size (the
-interpreter is resized to the size in use) — and one named output per [yolo] head (``yolo_<layer index>``) — LiteRT orders
-outputs differently from Keras, so engines read them by name. NMS stays out of the graph.
+interpreter is resized to the size in use) — and one named output per [yolo] head (``yolo_<layer index>``) —
+LiteRT orders outputs differently from Keras, so engines read them by name. NMS stays out of the graph.
 
 Precisions:
 - ``accurate``: float32, no optimisation; heads within 1e-4 of the Keras model.
@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 import tempfile
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -60,8 +60,9 @@ def _float_conv_indices(cfg: DarknetConfig, selectors: Sequence[str]) -> set[int
         if selector == "first":
             chosen.add(convs[0].index)
         elif selector == "heads":
-            chosen.update(layer.index - 1 for layer in cfg.yolo_layers
-                          if isinstance(cfg.layers[layer.index - 1], ConvSection))
+            chosen.update(
+                layer.index - 1 for layer in cfg.yolo_layers if isinstance(cfg.layers[layer.index - 1], ConvSection)
+            )
         elif selector.startswith("conv_"):
             chosen.add(int(selector[5:]))
         else:
@@ -69,13 +70,18 @@ def _float_conv_indices(cfg: DarknetConfig, selectors: Sequence[str]) -> set[int
     return chosen
 
 
-def convert(cfg: DarknetConfig, weights_path: str, precision: str, calibration: Iterable[np.ndarray] = (),
-            recipe: QuantRecipe = FAST_RECIPE) -> bytes:
+def convert(
+    cfg: DarknetConfig,
+    weights_path: str,
+    precision: str,
+    calibration: Iterable[np.ndarray] = (),
+    recipe: QuantRecipe = FAST_RECIPE,
+) -> bytes:
     """Return the .tflite bytes. ``calibration``: letterboxed (1, H, W, 3) float32 batches (static int8 only)."""
     tf = import_tensorflow()
-    from .keras_model import build_model
-
     import keras
+
+    from .keras_model import build_model
 
     model = build_model(cfg, None, load_weights(weights_path, cfg))
     names = head_names(cfg)
@@ -84,18 +90,23 @@ def convert(cfg: DarknetConfig, weights_path: str, precision: str, calibration: 
     # with a named-output endpoint (the converter's concrete-function path would leave them as variables).
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint(name="serving_default", fn=lambda image: dict(zip(names, model(image, training=False))),
-                         input_signature=[spec])
-    with tempfile.TemporaryDirectory(prefix="yolo-desktop-export-") as saved, quiet_native_stderr(), \
-            warnings.catch_warnings():
+    archive.add_endpoint(
+        name="serving_default", fn=lambda image: dict(zip(names, model(image, training=False))), input_signature=[spec]
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="yolo-desktop-export-") as saved,
+        quiet_native_stderr(),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")  # the converter's own deprecation notices are not the user's concern
         archive.write_out(saved, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["serving_default"])
         return _convert(tf, converter, cfg, precision, calibration, recipe)
 
 
-def _convert(tf, converter, cfg: DarknetConfig, precision: str, calibration: Iterable[np.ndarray],
-             recipe: QuantRecipe) -> bytes:
+def _convert(
+    tf, converter, cfg: DarknetConfig, precision: str, calibration: Iterable[np.ndarray], recipe: QuantRecipe
+) -> bytes:
     if precision == "accurate":
         return converter.convert()
     if precision != "fast":
@@ -103,13 +114,14 @@ def _convert(tf, converter, cfg: DarknetConfig, precision: str, calibration: Ite
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if recipe.mode == "dynamic":
         return converter.convert()
-    samples = [np.asarray(batch, dtype=np.float32) for batch in list(calibration)[:recipe.calibration_images]]
+    samples = [np.asarray(batch, dtype=np.float32) for batch in list(calibration)[: recipe.calibration_images]]
     if not samples:
         raise ValueError("int8 conversion needs calibration images")
     converter.representative_dataset = lambda: ([sample] for sample in samples)
     if recipe.mode == "16x8":
         converter.target_spec.supported_ops = [
-            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+        ]
     elif recipe.mode == "int8":
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
     else:
@@ -121,9 +133,11 @@ def _convert(tf, converter, cfg: DarknetConfig, precision: str, calibration: Ite
         return converter.convert()
     # Selective quantisation: TensorFlow's QuantizationDebugger is the supported way to keep nodes in float.
     debug_options = tf.lite.experimental.QuantizationDebugOptions(
-        denylisted_nodes=_denylisted_nodes(converter, float_convs, heads="heads" in recipe.float_layers))
+        denylisted_nodes=_denylisted_nodes(converter, float_convs, heads="heads" in recipe.float_layers)
+    )
     debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=converter, debug_dataset=lambda: ([s] for s in samples[:8]), debug_options=debug_options)
+        converter=converter, debug_dataset=lambda: ([s] for s in samples[:8]), debug_options=debug_options
+    )
     return debugger.get_nondebug_quantized_model()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
@@ -12,8 +13,9 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 
-def _action(window: QMainWindow, text: str, slot, shortcut=None, checkable: bool = False, checked: bool = False,
-            tip: str = "") -> QAction:
+def _action(
+    window: QMainWindow, text: str, slot, shortcut=None, checkable: bool = False, checked: bool = False, tip: str = ""
+) -> QAction:
     action = QAction(text, window)
     if shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
@@ -29,51 +31,97 @@ def _action(window: QMainWindow, text: str, slot, shortcut=None, checkable: bool
     return action
 
 
-def build_actions(window: MainWindow) -> None:
-    """Menus, toolbar and shortcuts of ``window``; the actions become its attributes (``window.cancel_action``…)."""
+@dataclass(frozen=True)
+class Actions:
+    """What the user can trigger from menus, the toolbar and shortcuts."""
+
+    open_images: QAction
+    open_folder: QAction
+    subfolders: QAction
+    export: QAction
+    cancel: QAction
+    resume: QAction
+    quit: QAction
+    fit: QAction
+    actual: QAction
+    zoom_in: QAction
+    zoom_out: QAction
+    labels: QAction
+    scores: QAction
+    copy: QAction
+    add_model: QAction
+    fetch: QAction
+    retry: QAction
+
+
+def build_actions(window: MainWindow) -> Actions:
+    """Menus, toolbar and shortcuts of ``window``; returns its actions."""
     store, view, session = window.store, window.view, window.session
     keys = QKeySequence.StandardKey
-    window.open_images_action = _action(window, "Open Images…", window.open_images, keys.Open,
-                                        tip="Add image files (Ctrl+O)")
-    window.open_folder_action = _action(window, "Open Folder…", window.open_folder, "Ctrl+Shift+O",
-                                        tip="Add every image in a folder (Ctrl+Shift+O)")
-    window.subfolders_action = _action(window, "Include Subfolders", lambda on: store.set("input/subfolders", on),
-                                       checkable=True, checked=store.flag("input/subfolders", True),
-                                       tip="Folders (opened or dropped) are searched recursively")
-    window.export_action = _action(window, "Export…", window.export, "Ctrl+E",
-                                   tip="Write annotated images and detection files (Ctrl+E)")
-    window.cancel_action = _action(window, "Cancel", session.cancel, Qt.Key.Key_Escape,
-                                   tip="Stop after the current image (Esc)")
-    window.resume_action = _action(window, "Resume", session.resume, tip="Process images left queued")
-    window.quit_action = _action(window, "Quit", window.close, keys.Quit)
-    window.fit_action = _action(window, "Fit to Window", view.fit, "Ctrl+0")
-    window.actual_action = _action(window, "Actual Size (1:1)", view.actual_size, "Ctrl+1")
-    window.zoom_in_action = _action(window, "Zoom In", lambda: view.zoom_by(1.25), keys.ZoomIn)
-    window.zoom_out_action = _action(window, "Zoom Out", lambda: view.zoom_by(0.8), keys.ZoomOut)
-    window.labels_action = _action(window, "Show Labels", window.apply_label_options, "L", checkable=True,
-                                   checked=store.flag("view/labels", True))
-    window.scores_action = _action(window, "Show Scores", window.apply_label_options, "S", checkable=True,
-                                   checked=store.flag("view/scores", True))
-    window.copy_action = _action(window, "Copy Detections", window.table.copy_selection)
-    window.add_model_action = _action(window, "Add Model…", window.add_model)
-    window.fetch_action = _action(window, "Fetch Default Model", window.fetch_default_model)
-    window.retry_action = _action(window, "Retry Failed", lambda: session.retry(None))
+    open_images = _action(window, "Open Images…", window.open_images, keys.Open, tip="Add image files (Ctrl+O)")
+    open_folder = _action(
+        window, "Open Folder…", window.open_folder, "Ctrl+Shift+O", tip="Add every image in a folder (Ctrl+Shift+O)"
+    )
+    subfolders = _action(
+        window,
+        "Include Subfolders",
+        lambda on: store.set("input/subfolders", on),
+        checkable=True,
+        checked=store.flag("input/subfolders", True),
+        tip="Folders (opened or dropped) are searched recursively",
+    )
+    export = _action(
+        window, "Export…", window.export, "Ctrl+E", tip="Write annotated images and detection files (Ctrl+E)"
+    )
+    cancel = _action(window, "Cancel", session.cancel, Qt.Key.Key_Escape, tip="Stop after the current image (Esc)")
+    resume = _action(window, "Resume", session.resume, tip="Process images left queued")
+    quit = _action(window, "Quit", window.close, keys.Quit)
+    fit = _action(window, "Fit to Window", view.fit, "Ctrl+0")
+    actual = _action(window, "Actual Size (1:1)", view.actual_size, "Ctrl+1")
+    zoom_in = _action(window, "Zoom In", lambda: view.zoom_by(1.25), keys.ZoomIn)
+    zoom_out = _action(window, "Zoom Out", lambda: view.zoom_by(0.8), keys.ZoomOut)
+    labels = _action(
+        window, "Show Labels", window.apply_label_options, "L", checkable=True, checked=store.flag("view/labels", True)
+    )
+    scores = _action(
+        window, "Show Scores", window.apply_label_options, "S", checkable=True, checked=store.flag("view/scores", True)
+    )
+    copy = _action(window, "Copy Detections", window.table.copy_selection)
+    add_model = _action(window, "Add Model…", window.add_model)
+    fetch = _action(window, "Fetch Default Model", window.fetch_default_model)
+    retry = _action(window, "Retry Failed", lambda: session.retry(None))
 
     menu = window.menuBar()
     file_menu = menu.addMenu("&File")
-    for action in (window.open_images_action, window.open_folder_action, window.subfolders_action, None,
-                   window.export_action, None, window.quit_action):
+    for action in (
+        open_images,
+        open_folder,
+        subfolders,
+        None,
+        export,
+        None,
+        quit,
+    ):
         file_menu.addSeparator() if action is None else file_menu.addAction(action)
     batch_menu = menu.addMenu("&Batch")
-    for action in (window.cancel_action, window.resume_action, window.retry_action):
+    for action in (cancel, resume, retry):
         batch_menu.addAction(action)
     view_menu = menu.addMenu("&View")
-    for action in (window.fit_action, window.actual_action, window.zoom_in_action, window.zoom_out_action, None,
-                   window.labels_action, window.scores_action, None, window.copy_action):
+    for action in (
+        fit,
+        actual,
+        zoom_in,
+        zoom_out,
+        None,
+        labels,
+        scores,
+        None,
+        copy,
+    ):
         view_menu.addSeparator() if action is None else view_menu.addAction(action)
     model_menu = menu.addMenu("&Model")
-    model_menu.addAction(window.add_model_action)
-    model_menu.addAction(window.fetch_action)
+    model_menu.addAction(add_model)
+    model_menu.addAction(fetch)
     menu.addMenu("&Help").addAction(_action(window, "About YOLO Desktop", window.about))
 
     toolbar = QToolBar("Main")
@@ -82,18 +130,45 @@ def build_actions(window: MainWindow) -> None:
     toolbar.setIconSize(QSize(18, 18))
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     style = window.style()
-    for action, pixmap in ((window.open_images_action, QStyle.StandardPixmap.SP_DialogOpenButton),
-                           (window.open_folder_action, QStyle.StandardPixmap.SP_DirOpenIcon),
-                           (window.export_action, QStyle.StandardPixmap.SP_DialogSaveButton),
-                           (window.cancel_action, QStyle.StandardPixmap.SP_BrowserStop)):
+    for action, pixmap in (
+        (open_images, QStyle.StandardPixmap.SP_DialogOpenButton),
+        (open_folder, QStyle.StandardPixmap.SP_DirOpenIcon),
+        (export, QStyle.StandardPixmap.SP_DialogSaveButton),
+        (cancel, QStyle.StandardPixmap.SP_BrowserStop),
+    ):
         action.setIcon(style.standardIcon(pixmap))
-    for action in (window.open_images_action, window.open_folder_action, window.subfolders_action, None):
+    for action in (open_images, open_folder, subfolders, None):
         toolbar.addSeparator() if action is None else toolbar.addAction(action)
     toolbar.addWidget(window.model_picker)
     toolbar.addSeparator()
-    for action in (window.fit_action, window.actual_action, window.labels_action, window.scores_action, None,
-                   window.export_action):
+    for action in (
+        fit,
+        actual,
+        labels,
+        scores,
+        None,
+        export,
+    ):
         toolbar.addSeparator() if action is None else toolbar.addAction(action)
     window.addToolBar(toolbar)
     window.progress.cancel_button.clicked.connect(window.session.cancel)
     window.progress.resume_button.clicked.connect(window.session.resume)
+    return Actions(
+        open_images=open_images,
+        open_folder=open_folder,
+        subfolders=subfolders,
+        export=export,
+        cancel=cancel,
+        resume=resume,
+        quit=quit,
+        fit=fit,
+        actual=actual,
+        zoom_in=zoom_in,
+        zoom_out=zoom_out,
+        labels=labels,
+        scores=scores,
+        copy=copy,
+        add_model=add_model,
+        fetch=fetch,
+        retry=retry,
+    )

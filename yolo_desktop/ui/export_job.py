@@ -1,4 +1,9 @@
-"""Export of the session's results (current thresholds and filter) on a background thread."""
+"""Export of the session's results (current thresholds and filter) on a background thread.
+
+The job gets a snapshot taken when it starts (``SessionModel.export_snapshot``): a slider moved meanwhile re-filters
+the live entries on the GUI thread, never the data being written, so every file has the thresholds its header
+names. Whatever goes wrong, ``finished`` is emitted (the progress dialog always closes).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,14 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from ..batch import UsageError, check_output_dir
-from ..export.writer import BatchWriter, ExportReport
+from ..export.writer import BatchWriter, ExportReport, failure_reason
 from ..results import ImageResult
-from .session import Entry
+from ..session_model import ExportItem
 
 
 @dataclass(frozen=True)
@@ -27,10 +33,18 @@ class ExportJob(QObject):
     progress = Signal(int, int)  # done, total
     finished = Signal(object, str)  # ExportReport, error ("" when the export ran)
 
-    def __init__(self, entries: list[Entry], roots: list[str], names: list[str], model: dict, settings: dict,
-                 options: ExportOptions, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        items: list[ExportItem],
+        roots: list[str],
+        names: list[str],
+        model: dict[str, Any],
+        settings: dict[str, Any],
+        options: ExportOptions,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.entries, self.roots, self.names = entries, roots, names
+        self.items, self.roots, self.names = items, list(roots), names
         self.model, self.settings, self.options = model, settings, options
         self.cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, name="export", daemon=True)
@@ -42,24 +56,32 @@ class ExportJob(QObject):
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        report, error = ExportReport(), ""
+        try:
+            report, error = self._export()
+        except Exception as exc:  # an export that breaks still ends, and says why
+            error = f"the export stopped: {failure_reason(exc)}"
+        finally:
+            self.finished.emit(report, error)
+
+    def _export(self) -> tuple[ExportReport, str]:
         options = self.options
         try:
             check_output_dir(options.folder, self.roots)
             options.folder.mkdir(parents=True, exist_ok=True)
         except (UsageError, OSError) as exc:
-            self.finished.emit(ExportReport(), str(exc))
-            return
+            return ExportReport(), str(exc)
         writer = BatchWriter(options.folder, options.formats, options.images, options.image_format, self.names)
         results: list[ImageResult] = []
         start = time.perf_counter()
-        for done, entry in enumerate(self.entries, start=1):
+        for done, item in enumerate(self.items, start=1):
             if self.cancel.is_set():
                 break
-            if entry.shown is not None:
-                writer.add(entry.item, entry.shown)
-                results.append(entry.shown)
-            elif entry.error is not None:
-                results.append(ImageResult(path=entry.path, error=entry.error))
-            self.progress.emit(done, len(self.entries))
+            if item.shown is not None:
+                writer.add(item.item, item.shown)
+                results.append(item.shown)
+            elif item.error is not None:
+                results.append(ImageResult(path=item.item.path, error=item.error))
+            self.progress.emit(done, len(self.items))
         report = writer.finish(results, self.model, self.settings, time.perf_counter() - start)
-        self.finished.emit(report, "cancelled" if self.cancel.is_set() else "")
+        return report, "cancelled" if self.cancel.is_set() else ""

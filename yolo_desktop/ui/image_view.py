@@ -7,12 +7,19 @@ highlighted. Empty, it shows where to drop images.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView,
-                               QStyleOptionGraphicsItem, QWidget)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPixmapItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from ..annotate import class_color, label_text, text_color_on
 from ..results import Detection
@@ -51,8 +58,9 @@ class LabelItem(QGraphicsItem):
         painter.drawRoundedRect(self._rect, 2, 2)
         painter.setPen(self.foreground)
         painter.setFont(self.font)
-        painter.drawText(self._rect.adjusted(4, 2, -4, -2), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         self.text)
+        painter.drawText(
+            self._rect.adjusted(4, 2, -4, -2), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.text
+        )
 
 
 class BoxItem(QGraphicsRectItem):
@@ -61,8 +69,10 @@ class BoxItem(QGraphicsRectItem):
         self.index = index
         self.detection = detection
         self.label: LabelItem | None = None
-        self.setToolTip(f"{detection.label} {detection.score:.3f}\n"
-                        f"({detection.x1:.0f}, {detection.y1:.0f}) – ({detection.x2:.0f}, {detection.y2:.0f})")
+        self.setToolTip(
+            f"{detection.label} {detection.score:.3f}\n"
+            f"({detection.x1:.0f}, {detection.y1:.0f}) – ({detection.x2:.0f}, {detection.y2:.0f})"
+        )
         self.set_selected(False, dimmed=False)
 
     def set_selected(self, selected: bool, dimmed: bool) -> None:
@@ -78,7 +88,6 @@ class BoxItem(QGraphicsRectItem):
 class ImageView(QGraphicsView):
     box_clicked = Signal(int)  # index into the detections given to set_detections; -1 for empty space
     navigate = Signal(int)  # -1 previous image, +1 next (arrow keys)
-    zoom_changed = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -176,12 +185,10 @@ class ImageView(QGraphicsView):
         self._fit = True
         if self._pixmap_item is not None:
             self.fitInView(self._pixmap_item, Qt.AspectRatioMode.KeepAspectRatio)
-            self.zoom_changed.emit(self.zoom)
 
     def actual_size(self) -> None:
         self._fit = False
         self.resetTransform()
-        self.zoom_changed.emit(self.zoom)
 
     def zoom_by(self, factor: float) -> None:
         target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom * factor))
@@ -189,12 +196,11 @@ class ImageView(QGraphicsView):
             return
         self._fit = False
         self.scale(target / self.zoom, target / self.zoom)
-        self.zoom_changed.emit(self.zoom)
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120
         if steps and self._pixmap_item is not None:
-            self.zoom_by(ZOOM_STEP ** steps)
+            self.zoom_by(ZOOM_STEP**steps)
             event.accept()
         else:
             super().wheelEvent(event)
@@ -217,9 +223,9 @@ class ImageView(QGraphicsView):
 
     def _box_at(self, point) -> BoxItem | None:
         # The smallest box under the cursor wins, so a box inside another can still be picked.
-        hits = [item for item in self.items(point) if isinstance(item, BoxItem)]
-        hits += [item.parentItem() for item in self.items(point) if isinstance(item, LabelItem)]
-        hits = [h for h in hits if isinstance(h, BoxItem)]
+        under = self.items(point)
+        candidates = under + [item.parentItem() for item in under if isinstance(item, LabelItem)]
+        hits = [h for h in candidates if isinstance(h, BoxItem)]
         return min(hits, key=lambda b: b.rect().width() * b.rect().height()) if hits else None
 
     def keyPressEvent(self, event) -> None:
@@ -236,7 +242,7 @@ class ImageView(QGraphicsView):
         else:
             super().keyPressEvent(event)
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         if self._pixmap_item is not None or not self.hint:
             return
         painter.save()

@@ -8,10 +8,23 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QLabel, QMainWindow, QMessageBox, QPushButton,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from ..export.writer import ExportReport
 from ..imaging import IMAGE_EXTENSIONS
+from ..settings import DEFAULT_RESIZE
 from .actions import build_actions
 from .controls import ClassFilter, ThresholdPanel
 from .detection_table import DetectionTable
@@ -28,8 +41,12 @@ from .settings_store import SettingsStore
 from .summary import SummaryPanel
 from .viewer_images import ViewerImages
 
-STATUS_FILTERS = (("All images", set()), ("Queued", {"queued", "running"}), ("Done", {"done"}),
-                  ("Failed", {"failed"}))
+STATUS_FILTERS: tuple[tuple[str, set[str]], ...] = (
+    ("All images", set()),
+    ("Queued", {"queued", "running"}),
+    ("Done", {"done"}),
+    ("Failed", {"failed"}),
+)
 
 
 class MainWindow(QMainWindow):
@@ -42,10 +59,12 @@ class MainWindow(QMainWindow):
         self.session.settings = self.store.detector_settings()
         self.images = ViewerImages(self)
         self._build_widgets()
-        build_actions(self)
+        self.commands = build_actions(self)
         self._wire()
         self._restore()
         self._export_job: ExportJob | None = None
+        self.last_export: tuple[ExportReport, str] | None = None  # (report, error) of the last export
+        self.last_message: QMessageBox | None = None
 
     # ----- construction --------------------------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -126,7 +145,8 @@ class MainWindow(QMainWindow):
         self.image_list.selectionModel().currentChanged.connect(lambda *_: self._show_current())
         self.image_list.proxy.modelReset.connect(self._show_current)
         self.status_filter.currentIndexChanged.connect(
-            lambda i: self.image_list.proxy.set_statuses(STATUS_FILTERS[i][1]))
+            lambda i: self.image_list.proxy.set_statuses(STATUS_FILTERS[i][1])
+        )
         self.thresholds.changed.connect(self._on_thresholds)
         self.class_filter.changed.connect(self._on_classes)
         self.view.box_clicked.connect(self._on_box_clicked)
@@ -158,8 +178,12 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """After the window is shown: pick the model (TensorFlow loads on the worker thread, not here)."""
-        model = self.model_picker.select(self.store.text("model/name", "yolov3-tiny"), self.store.input_size() or 416,
-                                         self.store.text("detector/precision", "accurate"))
+        model = self.model_picker.select(
+            self.store.text("model/name", "yolov3-tiny"),
+            self.store.input_size() or 416,
+            self.store.text("detector/precision", "accurate"),
+            self.store.text("detector/resize", DEFAULT_RESIZE),
+        )
         if model is None:
             self._show_no_model()
             return
@@ -167,12 +191,13 @@ class MainWindow(QMainWindow):
 
     # ----- inputs --------------------------------------------------------------------------------------------
     def add_paths(self, paths: list[str]) -> None:
-        self.session.add_paths(paths, recursive=self.subfolders_action.isChecked())
+        self.session.add_paths(paths, recursive=self.commands.subfolders.isChecked())
 
     def open_images(self) -> None:
         patterns = " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS))
-        files, _ = QFileDialog.getOpenFileNames(self, "Open images", self.store.text("input/last_dir"),
-                                                f"Images ({patterns});;All files (*)")
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Open images", self.store.text("input/last_dir"), f"Images ({patterns});;All files (*)"
+        )
         if files:
             self.store.set("input/last_dir", str(Path(files[0]).parent))
             self.add_paths(files)
@@ -211,9 +236,9 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, progress) -> None:
         self.progress.show_progress(progress)
-        self.cancel_action.setEnabled(progress.running)
-        left = bool(self.session.queued) and not progress.running
-        self.resume_action.setEnabled(left)
+        self.commands.cancel.setEnabled(progress.running)
+        left = self.session.has_unprocessed and not progress.running
+        self.commands.resume.setEnabled(left)
         self.progress.resume_button.setVisible(left)
 
     # ----- showing an image ----------------------------------------------------------------------------------
@@ -284,9 +309,9 @@ class MainWindow(QMainWindow):
             self.right_tabs.setCurrentWidget(self.table)
 
     def apply_label_options(self, *_args) -> None:
-        self.store.set("view/labels", self.labels_action.isChecked())
-        self.store.set("view/scores", self.scores_action.isChecked())
-        self.view.set_label_options(self.labels_action.isChecked(), self.scores_action.isChecked())
+        self.store.set("view/labels", self.commands.labels.isChecked())
+        self.store.set("view/scores", self.commands.scores.isChecked())
+        self.view.set_label_options(self.commands.labels.isChecked(), self.commands.scores.isChecked())
 
     # ----- thresholds and summary ----------------------------------------------------------------------------
     def _on_thresholds(self, conf: float, iou: float) -> None:
@@ -308,29 +333,35 @@ class MainWindow(QMainWindow):
         self.summary.set_counts(image, self.session.batch_counts(), {n: i for i, n in enumerate(names)})
 
     # ----- model ---------------------------------------------------------------------------------------------
-    def _load_model(self, model, size: int, precision: str = "accurate") -> None:
+    def _load_model(self, model, size: int, precision: str = "accurate", resize: str = DEFAULT_RESIZE) -> None:
         self.banner.setVisible(False)
-        self.session.load_model(model, size, precision)
+        self.session.load_model(model, size, precision, resize)
 
     def _on_model_state(self, state: str, message: str) -> None:
         self.progress.set_busy(state == "loading", message)
         if state == "ready":
             info = self.session.model_info
+            assert info is not None
             self.model_label.setText(message)
             self.model_picker.confirm()
             self.store.set("model/name", info.name)
             self.store.set("detector/size", info.input_size)
             self.store.set("detector/precision", info.precision)
+            self.store.set("detector/resize", info.resize)
             self.class_filter.set_classes(info.names, self.session.settings.classes)
         elif state == "failed":
             self.model_picker.revert()
             self.model_label.setText(self.model_label.text() if self.session.model_info else "No model")
-            self.show_message(QMessageBox.Icon.Critical, "Model could not be loaded",
-                              f"{message}\n\nThe previous model stays in use." if self.session.model_info else message)
+            self.show_message(
+                QMessageBox.Icon.Critical,
+                "Model could not be loaded",
+                f"{message}\n\nThe previous model stays in use." if self.session.model_info else message,
+            )
 
     def _show_no_model(self, reason: str = "") -> None:
-        self.banner_text.setText("No model is installed. YOLO Desktop needs one to find objects." +
-                                 (f"\n{reason}" if reason else ""))
+        self.banner_text.setText(
+            "No model is installed. YOLO Desktop needs one to find objects." + (f"\n{reason}" if reason else "")
+        )
         self.banner.setVisible(True)
         self.model_label.setText("No model")
 
@@ -378,9 +409,12 @@ class MainWindow(QMainWindow):
     def about(self) -> None:
         from .. import __version__
 
-        QMessageBox.about(self, "About YOLO Desktop",
-                          f"<b>YOLO Desktop {__version__}</b><p>Finds objects in photos with YOLOv3, locally: "
-                          "nothing leaves this computer.</p>")
+        QMessageBox.about(
+            self,
+            "About YOLO Desktop",
+            f"<b>YOLO Desktop {__version__}</b><p>Finds objects in photos with YOLOv3, locally: "
+            "nothing leaves this computer.</p>",
+        )
 
     def closeEvent(self, event) -> None:
         self.store.set("window/geometry", self.saveGeometry())
@@ -394,4 +428,3 @@ class MainWindow(QMainWindow):
         self.session.shutdown()
         self.images.shutdown()
         super().closeEvent(event)
-

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from ..inference.detector import ModelFiles
-from ..models import DEFAULT_MODEL, fetch, installed_models
-from ..settings import INPUT_SIZES
+from ..models import DEFAULT_MODEL, KNOWN_MODELS, fetch, installed_models, outdated_cfg
+from ..settings import INPUT_SIZES, RESIZES
 
 ADD_MODEL = "Add model…"
 
@@ -18,7 +18,7 @@ ADD_MODEL = "Add model…"
 class ModelPicker(QWidget):
     """Emits ``model_chosen`` when the user picks a model or size; ``revert`` restores the last good choice."""
 
-    model_chosen = Signal(object, int, str)  # ModelFiles, input size, precision
+    model_chosen = Signal(object, int, str, str)  # ModelFiles, input size, precision, resize
     add_requested = Signal()
 
     def __init__(self, custom: list[ModelFiles], parent: QWidget | None = None) -> None:
@@ -27,24 +27,34 @@ class ModelPicker(QWidget):
         self.combo = QComboBox()
         self.combo.setMinimumContentsLength(14)
         self.combo.setToolTip("Model used for detection")
-        self.size = QComboBox()
-        self.size.addItems([str(s) for s in INPUT_SIZES])
-        self.size.setToolTip("Network input size: larger finds smaller objects, smaller is faster")
-        self.precision = QComboBox()
-        self.precision.addItem("Accurate", "accurate")
-        self.precision.addItem("Fast", "fast")
-        self.precision.setToolTip("Accurate: float32. Fast: int8, about 3.5× faster, nearly the same boxes "
-                                  "(97 % of them, measured on 113 photos)")
+        self.size_box = QComboBox()
+        self.size_box.addItems([str(s) for s in INPUT_SIZES])
+        self.size_box.setToolTip("Network input size: larger finds smaller objects, smaller is faster")
+        self.precision_box = QComboBox()
+        self.precision_box.addItem("Accurate", "accurate")
+        self.precision_box.addItem("Fast", "fast")
+        self.precision_box.setToolTip(
+            "Accurate: float32. Fast: int8, about 3.5× faster, nearly the same boxes "
+            "(97 % of them, measured on 113 photos)"
+        )
+        self.resize_box = QComboBox()
+        for value in RESIZES:
+            self.resize_box.addItem({"area": "Area", "bilinear": "Bilinear"}[value], value)
+        self.resize_box.setToolTip(
+            "How photos are shrunk to the network size. Area (default) averages the dropped "
+            "pixels; Bilinear is what Darknet and OpenCV DNN do (to reproduce their output)"
+        )
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Model"))
         layout.addWidget(self.combo)
         layout.addWidget(QLabel("Size"))
-        layout.addWidget(self.size)
-        layout.addWidget(self.precision)
-        self._good: tuple[str, int, str] | None = None
+        layout.addWidget(self.size_box)
+        layout.addWidget(self.precision_box)
+        layout.addWidget(self.resize_box)
+        self._good: tuple[str, int, str, str] | None = None
         self.refresh()
-        for combo in (self.combo, self.size, self.precision):
+        for combo in (self.combo, self.size_box, self.precision_box, self.resize_box):
             combo.activated.connect(self._on_activated)
 
     def models(self) -> list[ModelFiles]:
@@ -56,31 +66,47 @@ class ModelPicker(QWidget):
                 result.append(model)
         return result
 
+    def current_name(self) -> str:
+        return self.combo.currentData() or ""
+
+    def _set_current(self, name: str) -> None:
+        index = self.combo.findData(name)
+        if index >= 0:
+            self.combo.setCurrentIndex(index)
+
     def refresh(self, select: str | None = None) -> None:
-        current = select or self.combo.currentText()
+        current = select or self.current_name()
         self.combo.blockSignals(True)
         self.combo.clear()
         for model in self.models():
-            self.combo.addItem(model.name)
+            known = KNOWN_MODELS.get(model.name)
+            measured = known.measured if known is not None and known.measured else ""
+            self.combo.addItem(f"{model.name} · {measured.split(' (')[0]}" if measured else model.name, model.name)
+            tip = [str(model.cfg.parent)] + ([f"Measured: {measured}"] if measured else [])
+            if outdated_cfg(model) is not None:
+                tip.append(f"Outdated cfg (wrong anchors): run 'yolo-desktop models fetch {model.name} --force'")
+            self.combo.setItemData(self.combo.count() - 1, "\n".join(tip), Qt.ItemDataRole.ToolTipRole)
         self.combo.insertSeparator(self.combo.count())
-        self.combo.addItem(ADD_MODEL)
-        if current and self.combo.findText(current) >= 0:
-            self.combo.setCurrentText(current)
+        self.combo.addItem(ADD_MODEL, ADD_MODEL)
+        if current:
+            self._set_current(current)
         self.combo.blockSignals(False)
 
     def model_named(self, name: str) -> ModelFiles | None:
         return next((m for m in self.models() if m.name == name), None)
 
-    def select(self, name: str, size: int, precision: str = "accurate") -> ModelFiles | None:
+    def select(self, name: str, size: int, precision: str = "accurate", resize: str = "area") -> ModelFiles | None:
         model = self.model_named(name) or self.model_named(DEFAULT_MODEL) or next(iter(self.models()), None)
         if model is not None:
-            self.combo.setCurrentText(model.name)
-        self.size.setCurrentText(str(size))
-        self.precision.setCurrentIndex(max(0, self.precision.findData(precision)))
+            self._set_current(model.name)
+        self.size_box.setCurrentText(str(size))
+        self.precision_box.setCurrentIndex(max(0, self.precision_box.findData(precision)))
+        self.resize_box.setCurrentIndex(max(0, self.resize_box.findData(resize)))
         return model
 
-    def choice(self) -> tuple[int, str]:
-        return int(self.size.currentText()), self.precision.currentData()
+    def choice(self) -> tuple[int, str, str]:
+        """(input size, precision, resize) as chosen."""
+        return int(self.size_box.currentText()), self.precision_box.currentData(), self.resize_box.currentData()
 
     def add_custom(self, model: ModelFiles) -> None:
         self.custom = [m for m in self.custom if m.name != model.name] + [model]
@@ -88,20 +114,21 @@ class ModelPicker(QWidget):
 
     def confirm(self) -> None:
         """The chosen model loaded: remember it as the one to go back to."""
-        self._good = (self.combo.currentText(), *self.choice())
+        self._good = (self.current_name(), *self.choice())
 
     def revert(self) -> None:
         if self._good is not None:
-            self.combo.setCurrentText(self._good[0])
-            self.size.setCurrentText(str(self._good[1]))
-            self.precision.setCurrentIndex(max(0, self.precision.findData(self._good[2])))
+            self._set_current(self._good[0])
+            self.size_box.setCurrentText(str(self._good[1]))
+            self.precision_box.setCurrentIndex(max(0, self.precision_box.findData(self._good[2])))
+            self.resize_box.setCurrentIndex(max(0, self.resize_box.findData(self._good[3])))
 
     def _on_activated(self, *_args) -> None:
-        if self.combo.currentText() == ADD_MODEL:
+        if self.current_name() == ADD_MODEL:
             self.revert()
             self.add_requested.emit()
             return
-        model = self.model_named(self.combo.currentText())
+        model = self.model_named(self.current_name())
         if model is not None and (model.name, *self.choice()) != self._good:
             self.model_chosen.emit(model, *self.choice())
 

@@ -57,8 +57,5 @@ class ViewerImages(QObject):
         if path == self._wanted:
             self.loaded.emit(path, pixmap)
 
-    def forget(self, path: str) -> None:
-        self._cache.pop(path, None)
-
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

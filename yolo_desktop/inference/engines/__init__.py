@@ -12,14 +12,15 @@ and never at application start.
 from __future__ import annotations
 
 import importlib.util
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from ...settings import ENGINES
 from ..darknet_cfg import DarknetConfig
-
 
 
 class Engine(Protocol):
@@ -44,9 +45,17 @@ def resolve_engine(kind: str) -> str:
     return kind
 
 
-def create_engine(kind: str, cfg: DarknetConfig, weights_path: str, size: tuple[int, int],
-                  precision: str = "accurate", cfg_path: str | None = None, model_name: str = "model",
-                  log: Callable[[str], None] | None = None) -> Engine:
+def create_engine(
+    kind: str,
+    cfg: DarknetConfig,
+    weights_path: str,
+    size: tuple[int, int],
+    precision: str = "accurate",
+    cfg_path: str | None = None,
+    model_name: str = "model",
+    log: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Engine:
     """Build an engine for ``cfg`` + weights at ``size`` = (height, width)."""
     kind = resolve_engine(kind)
     if kind == "keras":
@@ -60,5 +69,5 @@ def create_engine(kind: str, cfg: DarknetConfig, weights_path: str, size: tuple[
     from ..converted import ensure_converted
     from .litert_engine import LiteRTEngine
 
-    path = ensure_converted(model_name, cfg, Path(cfg_path or cfg.path), Path(weights_path), precision, log)
+    path = ensure_converted(model_name, cfg, Path(cfg_path or cfg.path), Path(weights_path), precision, log, cancel)
     return LiteRTEngine(cfg, str(path), size, precision)

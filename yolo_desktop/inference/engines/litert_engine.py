@@ -23,8 +23,9 @@ def default_threads() -> int:
 class LiteRTEngine:
     name = "litert"
 
-    def __init__(self, cfg: DarknetConfig, tflite_path: str, size: tuple[int, int], precision: str,
-                 threads: int | None = None) -> None:
+    def __init__(
+        self, cfg: DarknetConfig, tflite_path: str, size: tuple[int, int], precision: str, threads: int | None = None
+    ) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
         self.precision = precision

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .darknet_cfg import DarknetConfig, ShortcutSection
-from .darknet_weights import BN_EPSILON
+from yolo_desktop.inference.darknet_cfg import DarknetConfig, ShortcutSection
+from yolo_desktop.inference.darknet_weights import BN_EPSILON
 
 RESIDUAL_BRANCH_GAIN = 0.2
 
@@ -57,10 +57,10 @@ def _calibrate(cfg: DarknetConfig, layers: list[_RawConv], sample: np.ndarray, h
     """One eager pass: each batch norm gets the mean/variance its conv really produces on ``sample``, with all
     earlier layers already calibrated, so every layer's output is normalized as in a trained net. Convs without
     batch norm (the heads) are scaled so their output varies across the image with std ``head_std``."""
-    from .engines.tf_env import import_tensorflow
+    from yolo_desktop.inference.engines.tf_env import import_tensorflow
 
     import_tensorflow()
-    from .keras_model import plan, wire
+    from yolo_desktop.inference.keras_model import plan, wire
 
     raw_by_index = dict(zip((c.index for c in cfg.conv_layers), layers))
 
@@ -68,8 +68,9 @@ def _calibrate(cfg: DarknetConfig, layers: list[_RawConv], sample: np.ndarray, h
         raw = raw_by_index[section.index]
         conv.build(x.shape)
         if raw.gamma is not None:
-            conv.set_weights([raw.kernel.transpose(2, 3, 1, 0).astype(np.float32),
-                              np.zeros(raw.gamma.size, np.float32)])
+            conv.set_weights(
+                [raw.kernel.transpose(2, 3, 1, 0).astype(np.float32), np.zeros(raw.gamma.size, np.float32)]
+            )
             c = np.asarray(conv(x), dtype=np.float64).reshape(-1, raw.gamma.size)
             raw.mean, raw.variance = c.mean(axis=0), np.maximum(c.var(axis=0), 1e-4)
         else:
@@ -83,8 +84,13 @@ def _calibrate(cfg: DarknetConfig, layers: list[_RawConv], sample: np.ndarray, h
     wire(cfg, sample, plan(cfg, (sample.shape[1], sample.shape[2])), conv_fn=calibrated_conv)
 
 
-def write_random_weights(path: str | os.PathLike[str], cfg: DarknetConfig, seed: int = 0,
-                         sample: np.ndarray | None = None, head_std: float = 0.25) -> None:
+def write_random_weights(
+    path: str | os.PathLike[str],
+    cfg: DarknetConfig,
+    seed: int = 0,
+    sample: np.ndarray | None = None,
+    head_std: float = 0.25,
+) -> None:
     """Random weights for ``cfg``; with ``sample`` (1, H, W, 3) the batch norms and heads are calibrated on it."""
     layers = _random_layers(cfg, np.random.default_rng(seed))
     if sample is not None:
@@ -96,5 +102,5 @@ def write_random_weights(path: str | os.PathLike[str], cfg: DarknetConfig, seed:
                 params = [raw.bias_or_beta]
             else:
                 params = [raw.bias_or_beta, raw.gamma, raw.mean, raw.variance]
-            for array in params + [raw.kernel.reshape(-1)]:
+            for array in [*params, raw.kernel.reshape(-1)]:
                 handle.write(np.asarray(array, dtype="<f4").tobytes())

@@ -1,0 +1,157 @@
+"""The window's session state without Qt: queue, request ids, stale results, cancel/resume, retry, re-filtering,
+per-class counts, model changes — and per-event bookkeeping that never scans the whole batch."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import read_rgb
+from yolo_desktop.batch import InputImage, InputProblem
+from yolo_desktop.inference.detector import ModelFiles
+from yolo_desktop.results import ImageResult
+from yolo_desktop.session_model import MAX_IN_FLIGHT, ModelInfo, SessionModel, Status
+from yolo_desktop.settings import DetectorSettings
+
+MODEL = ModelFiles("m", Path("m.cfg"), Path("m.weights"), Path("m.names"))
+COCO = tuple((Path(__file__).resolve().parents[2] / "weights" / "yolov3-tiny" / "coco.names").read_text().split("\n"))
+
+
+def info(size: int = 416, precision: str = "accurate", resize: str = "area") -> ModelInfo:
+    return ModelInfo("m", size, tuple(n for n in COCO if n), precision, resize, "litert", 0.1)
+
+
+def ready_state(count: int) -> SessionModel:
+    state = SessionModel()
+    state.model_ready(state.begin_model_load(MODEL), info())
+    state.add_scanned([InputImage(f"/p/{i}.jpg", "", str(i)) for i in range(count)], [])
+    return state
+
+
+@pytest.fixture(scope="module")
+def real_results(app_detector, data_dir):
+    """Real detections (with candidates) of three photos, to feed the state as the worker would."""
+    return [app_detector.detect(read_rgb(data_dir / n), n) for n in ("coffee.png", "camera.png", "motorcycle_left.png")]
+
+
+def run_all(state: SessionModel, results: list[ImageResult]) -> None:
+    while True:
+        orders = state.next_orders()
+        if not orders:
+            return
+        for order in orders:
+            state.started(order.request_id)
+            state.finished(order.request_id, results[order.index % len(results)])
+
+
+def test_orders_keep_a_bounded_number_in_flight_and_none_while_a_model_loads():
+    state = SessionModel()
+    state.add_scanned([InputImage(f"/p/{i}.jpg", "", str(i)) for i in range(10)], [InputProblem("/gone", "not found")])
+    assert state.next_orders() == []  # no model yet
+    request = state.begin_model_load(MODEL)
+    assert state.next_orders() == []  # loading
+    assert state.model_ready(request, info()) == []
+    orders = state.next_orders()
+    assert [o.index for o in orders] == list(range(MAX_IN_FLIGHT)) and state.next_orders() == []
+    assert state.entries[10].status is Status.FAILED and state.entries[10].error == "not found"
+    assert state.progress().total == 10 and state.progress().running
+
+
+def test_results_counts_and_refiltering(real_results):
+    state = ready_state(6)
+    run_all(state, real_results)
+    assert all(e.status is Status.DONE for e in state.entries)
+    recount = lambda: +Counter(d.label for e in state.entries if e.shown for d in e.shown.detections)  # noqa: E731
+    assert state.counts == recount() and state.counts["cup"] == 2
+    state.current = 1
+    assert state.set_settings(DetectorSettings(conf=0.05)) == [1]  # the image on screen first
+    assert state.refiltering
+    changed = state.refilter_some(budget_s=10.0)
+    assert sorted(changed) == [0, 2, 3, 4, 5] and not state.refiltering
+    assert state.counts == recount() and sum(state.counts.values()) > 0
+    state.set_settings(DetectorSettings(conf=0.05, classes=frozenset({"person"})))
+    state.refilter_some(10.0)
+    assert set(state.counts) == {"person"} and state.counts == recount()
+
+
+def test_stale_results_are_ignored_after_cancel_and_resume_queues_the_rest(real_results):
+    state = ready_state(10)
+    orders = state.next_orders()
+    state.finished(orders[0].request_id, real_results[0])
+    changed = state.cancel()
+    assert orders[1].cancel.is_set()
+    assert sorted(changed) == list(range(1, 10))  # in flight or queued: all say "queued" (0 finished)
+    assert [state.entries[i].status for i in (0, 1)] == [Status.DONE, Status.QUEUED]
+    assert state.finished(orders[1].request_id, real_results[1]) is None  # stale
+    assert state.has_unprocessed and not state.running
+    state.resume()
+    assert not state.has_unprocessed and state.progress().total == 9
+    run_all(state, real_results)
+    assert [e.status for e in state.entries] == [Status.DONE] * 10 and not state.has_unprocessed
+
+
+def test_failures_and_retry():
+    state = ready_state(2)
+    orders = state.next_orders()
+    state.finished(orders[0].request_id, ImageResult(path="/p/0.jpg", error="truncated"))
+    state.finished(orders[1].request_id, ImageResult(path="/p/1.jpg", width=10, height=10))
+    assert [e.status for e in state.entries] == [Status.FAILED, Status.DONE]
+    assert state.failed_entries()[0][1].error == "truncated"
+    assert state.retry() == [0] and state.entries[0].status is Status.QUEUED
+    assert [o.index for o in state.next_orders()] == [0]
+
+
+def test_a_new_model_or_resize_reruns_finished_images_and_stale_model_replies_are_ignored(real_results):
+    state = ready_state(3)
+    run_all(state, real_results)
+    old = state.begin_model_load(MODEL)
+    newer = state.begin_model_load(MODEL)
+    assert state.model_ready(old, info(size=608)) is None  # superseded by a newer request
+    assert state.model_ready(newer, info(resize="bilinear")) == [0, 1, 2]
+    assert [e.status for e in state.entries] == [Status.QUEUED] * 3
+    assert all(e.shown is not None for e in state.entries)  # old results stay shown until replaced
+    same = state.begin_model_load(MODEL)
+    run_all(state, real_results)
+    assert state.model_ready(same, info(resize="bilinear")) == []  # nothing changed: nothing re-runs
+
+
+def test_export_snapshot_is_frozen(real_results):
+    state = ready_state(3)
+    run_all(state, real_results)
+    snapshot = state.export_snapshot()
+    before = [item.shown for item in snapshot]
+    state.set_settings(DetectorSettings(conf=0.9))
+    state.refilter_some(10.0)
+    assert [item.shown for item in snapshot] == before
+    assert [e.shown for e in state.entries] != before
+
+
+class NoScan(list):
+    """A list that fails the test if anything walks it whole (per-event work must not depend on batch size)."""
+
+    armed = False
+
+    def __iter__(self):
+        assert not NoScan.armed, "walked every entry"
+        return super().__iter__()
+
+
+def test_per_event_bookkeeping_never_walks_the_whole_batch(real_results):
+    state = ready_state(0)
+    state.entries = NoScan()
+    state.add_scanned([InputImage(f"/p/{i}.jpg", "", str(i)) for i in range(20_000)], [])
+    NoScan.armed = True
+    try:
+        for _ in range(50):
+            for order in state.next_orders():
+                state.started(order.request_id)
+                state.finished(order.request_id, real_results[0])
+            assert state.has_unprocessed is False and state.progress().running
+        state.cancel()
+        assert state.has_unprocessed
+        state.resume()
+        assert not state.has_unprocessed
+    finally:
+        NoScan.armed = False

@@ -1,0 +1,33 @@
+"""Child-process entry of a conversion (see ``converted.py``): ``python -m yolo_desktop.inference.convert_process
+--cfg C --weights W --precision P --out FILE``. Writes FILE atomically; exit code 0 on success, the reason on
+stderr otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..atomic import write_bytes
+from .darknet_cfg import parse_cfg
+from .errors import ModelError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="yolo_desktop.inference.convert_process")
+    parser.add_argument("--cfg", required=True)
+    parser.add_argument("--weights", required=True)
+    parser.add_argument("--precision", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    try:
+        from .convert import convert
+
+        write_bytes(args.out, convert(parse_cfg(args.cfg), args.weights, args.precision))
+    except (ModelError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""THE detection pipeline. Every front-end — the command line, the window, the HTTP service, queue workers, video —
+drives this one loop and adapts its results; none re-implements it.
+
+    jobs (file paths, uploaded bytes, decoded video frames)
+      → decode + letterbox on one loader thread, at most ``prefetch`` jobs ahead (memory stays flat)
+      → the network on the thread that iterates ``Pipeline.run`` (the model's one owner)
+      → decode + NMS → ``Done`` items, in job order
+
+Every failure becomes an ``ImageResult`` with an ``error``, with the same message whichever front-end asked.
+Cancel with a ``threading.Event`` (the run's, or a job's own), checked between jobs.
+
+Detection always sees the same pixels for the same file: a large JPEG is decoded at 1/2–1/8 scale by libjpeg when
+that still covers the network input, whether or not the caller later needs the full-size picture (exports reload
+it on their own thread). So the window, the command line and the service give identical detections.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from .imaging import ImageError, LoadedImage, from_frame, load, load_bytes
+from .inference.detector import Prepared
+from .results import ImageResult
+
+
+class Runner(Protocol):
+    """What the pipeline needs from a detector: thread-safe preparation, owner-thread inference."""
+
+    @property
+    def input_size(self) -> int: ...
+
+    def prepare(self, image: np.ndarray, source_size: tuple[int, int] | None = None) -> Prepared: ...
+
+    def infer(self, prepared: Prepared, path: str = "", timings: dict[str, float] | None = None) -> ImageResult: ...
+
+
+@dataclass(frozen=True, eq=False)
+class Job:
+    """One input. Exactly one of ``path``, ``data`` and ``frame`` is set; ``name`` is what the result and every
+    message call it (the path, an upload's file name, ``clip.mp4#120``)."""
+
+    name: str
+    path: str | None = None
+    data: bytes | None = None
+    frame: np.ndarray | None = None  # (H, W, 3) uint8 RGB, upright
+    tag: Any = None  # the caller's handle, handed back with the result
+    cancel: threading.Event | None = None  # this job's batch was cancelled: skip it, no result
+
+    @classmethod
+    def file(cls, path: str, tag: Any = None, cancel: threading.Event | None = None) -> Job:
+        return cls(name=path, path=path, tag=tag, cancel=cancel)
+
+    @classmethod
+    def upload(cls, data: bytes, name: str, tag: Any = None) -> Job:
+        return cls(name=name, data=data, tag=tag)
+
+    @classmethod
+    def video_frame(cls, rgb: np.ndarray, name: str, tag: Any = None) -> Job:
+        return cls(name=name, frame=rgb, tag=tag)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+
+@dataclass(frozen=True, eq=False)
+class Done:
+    job: Job
+    result: ImageResult
+    image: LoadedImage | None  # the pixels detection saw (maybe reduced: see ``image.scale``); None if unreadable
+    extra: Any = None  # what ``on_loaded`` returned for this image (e.g. the window's thumbnail)
+
+
+@runtime_checkable
+class JobSource(Protocol):
+    def poll(self) -> Job | None:
+        """The next job if one is ready now; None if there is none now (the run ends once nothing is pending)."""
+        ...
+
+
+class _IterableSource:
+    def __init__(self, jobs: Iterable[Job]) -> None:
+        self._jobs = iter(jobs)
+
+    def poll(self) -> Job | None:
+        return next(self._jobs, None)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    image: LoadedImage | None
+    prepared: Prepared | None
+    extra: Any
+    failed: ImageResult | None
+    seconds: float
+
+
+# The messages users see for failures, one wording everywhere.
+def load_failure(exc: BaseException) -> str:
+    if isinstance(exc, ImageError):
+        return exc.reason
+    if isinstance(exc, MemoryError):
+        return "not enough memory to decode this image"
+    return f"unexpected error while reading: {exc!r}"
+
+
+def detect_failure(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return "not enough memory to process this image"
+    return f"detection failed: {exc!r}"
+
+
+class Pipeline:
+    """Runs ``runner`` over jobs. ``run`` must be iterated on the thread that owns the runner's model.
+
+    ``on_loaded(image)`` runs on the loader thread for every decoded image (thumbnails, for instance); what it
+    returns comes back as ``Done.extra``. ``on_start(job)`` runs on the owner thread just before the network."""
+
+    def __init__(
+        self, runner: Runner, prefetch: int = 3, on_loaded: Callable[[LoadedImage], Any] | None = None
+    ) -> None:
+        self.runner = runner
+        self.prefetch = max(1, prefetch)
+        self.on_loaded = on_loaded
+        self.network_runs = 0
+
+    def load(self, job: Job) -> _Loaded:
+        """Decode and letterbox one job (any thread): a failure becomes a finished error result, never raises."""
+        start = time.perf_counter()
+        try:
+            if job.frame is not None:
+                image = from_frame(job.frame, job.name)
+            elif job.data is not None:
+                image = load_bytes(job.data, job.name, reduce_to=self.runner.input_size)
+            elif job.path is not None:
+                image = load(job.path, reduce_to=self.runner.input_size)
+            else:
+                raise ImageError(job.name, "nothing to read (no file, data or frame)")
+            source = (image.width, image.height) if image.scale != 1 else None
+            prepared = self.runner.prepare(image.rgb, source)
+            extra = self.on_loaded(image) if self.on_loaded is not None else None
+            return _Loaded(image, prepared, extra, None, time.perf_counter() - start)
+        except Exception as exc:  # never let one bad input stop a batch (MemoryError included)
+            seconds = time.perf_counter() - start
+            failed = ImageResult(path=job.name, error=load_failure(exc), timings={"load": seconds})
+            return _Loaded(None, None, None, failed, seconds)
+
+    def infer(self, job: Job, loaded: _Loaded) -> Done:
+        """The network and decoding for one loaded job (owner thread only)."""
+        if loaded.failed is not None:
+            return Done(job, loaded.failed, None)
+        assert loaded.image is not None and loaded.prepared is not None
+        self.network_runs += 1
+        try:
+            result = self.runner.infer(loaded.prepared, job.name, {"load": loaded.seconds})
+        except Exception as exc:  # a model failure on one input is reported; the batch goes on
+            result = ImageResult(
+                path=job.name, width=loaded.image.width, height=loaded.image.height, error=detect_failure(exc)
+            )
+        return Done(job, result, loaded.image, loaded.extra)
+
+    def run(
+        self,
+        jobs: Iterable[Job] | JobSource,
+        cancel: threading.Event | None = None,
+        on_start: Callable[[Job], None] | None = None,
+    ) -> Iterator[Done]:
+        """Results in job order. Stops between jobs once ``cancel`` is set; skips (no result) a job whose own
+        ``cancel`` is set. A ``JobSource`` may return no job for now: the run ends when nothing is pending."""
+        source = jobs if isinstance(jobs, JobSource) else _IterableSource(jobs)
+        pending: deque[tuple[Job, Future[_Loaded]]] = deque()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode") as loader:
+
+            def top_up() -> None:
+                while len(pending) < self.prefetch:
+                    job = source.poll()
+                    if job is None:
+                        return
+                    pending.append((job, loader.submit(self.load, job)))
+
+            try:
+                top_up()
+                while pending:
+                    if cancel is not None and cancel.is_set():
+                        return
+                    job, future = pending.popleft()
+                    top_up()
+                    if job.cancelled:
+                        future.cancel()
+                        continue
+                    loaded = future.result()
+                    if job.cancelled or (cancel is not None and cancel.is_set()):
+                        continue
+                    if on_start is not None and loaded.failed is None:
+                        on_start(job)
+                    yield self.infer(job, loaded)
+                    top_up()
+            finally:
+                for _job, waiting in pending:
+                    waiting.cancel()
+
+
+def run_one(runner: Runner, job: Job) -> Done:
+    """One job, decoded and detected on the calling thread (which must own the runner's model)."""
+    pipeline = Pipeline(runner)
+    return pipeline.infer(job, pipeline.load(job))

@@ -1,0 +1,340 @@
+"""The window's session as plain state, no Qt: the images, their results, the queue, request ids, progress,
+thresholds and per-class counts. ``ui/session.py`` adapts it to signals and a worker thread (napari keeps its
+``components`` apart from ``_qt`` the same way), so everything here is tested without a window.
+
+Every method runs on one thread (the GUI thread in the app) and returns what changed; nothing here waits.
+Bookkeeping is O(1) per event: queue membership and "never ran" are sets, the batch counts are updated from the
+difference between an image's old and new detections.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .batch import InputImage, InputProblem
+from .inference.detector import ModelFiles, refilter
+from .results import ImageResult
+from .settings import DetectorSettings
+
+MAX_IN_FLIGHT = 4  # one in the network, up to three decoding ahead on the worker's loader thread
+
+
+class Status(Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass
+class Entry:
+    item: InputImage
+    status: Status = Status.QUEUED
+    raw: ImageResult | None = None  # as the worker returned it, with candidates
+    shown: ImageResult | None = None  # re-filtered with the current thresholds and class filter
+    error: str | None = None
+
+    @property
+    def path(self) -> str:
+        return self.item.path
+
+    @property
+    def status_text(self) -> str:
+        if self.status is Status.DONE and self.shown is not None:
+            count = len(self.shown.detections)
+            return f"{count} detection{'s' if count != 1 else ''}"
+        if self.status is Status.FAILED:
+            return f"failed: {self.error}"
+        return self.status.value
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One image as an export sees it: taken when the export starts, so later re-filtering cannot reach it."""
+
+    item: InputImage
+    shown: ImageResult | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    input_size: int
+    names: tuple[str, ...]
+    precision: str
+    resize: str
+    engine: str  # e.g. "litert"; what the status bar shows
+    seconds: float
+
+    @property
+    def identity(self) -> tuple[str, int, str, str]:
+        """What changes the detections themselves (a change re-runs every finished image)."""
+        return (self.name, self.input_size, self.precision, self.resize)
+
+
+@dataclass(frozen=True)
+class DetectOrder:
+    """What the session asks the worker to do for one image."""
+
+    request_id: int
+    index: int
+    path: str
+    cancel: threading.Event  # set when the batch this order belongs to is cancelled
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int = 0
+    total: int = 0
+    rate: float = 0.0  # images per second
+    eta: float | None = None  # seconds
+    running: bool = False
+
+
+@dataclass
+class _Batch:
+    cancel: threading.Event = field(default_factory=threading.Event)
+    total: int = 0
+    done: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+
+class SessionModel:
+    def __init__(self, settings: DetectorSettings | None = None) -> None:
+        self.entries: list[Entry] = []
+        self.roots: list[str] = []  # every file/folder the user added: exports must stay out of them
+        self.settings = settings or DetectorSettings()
+        self.model: ModelFiles | None = None
+        self.model_info: ModelInfo | None = None
+        self.model_state = "none"  # "none" | "loading" | "ready" | "failed"
+        self.current = -1  # the image on screen: re-filtered first
+        self.counts: Counter[str] = Counter()  # shown detections per class over every image
+        self._pending_model: ModelFiles | None = None
+        self._model_request = -1
+        self._next_request = 0
+        self._queue: deque[int] = deque()
+        self._queued: set[int] = set()  # the queue's members, for O(1) membership
+        self._never_ran: set[int] = set()  # added, not yet processed (what Resume would queue)
+        self._in_flight: dict[int, int] = {}  # request id → entry index
+        self._batch = _Batch()
+        self._refilter_pending: deque[int] = deque()
+
+    # ----- model ---------------------------------------------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.model_info.names if self.model_info else ()
+
+    def begin_model_load(self, model: ModelFiles) -> int:
+        """A new model (or size, precision, resize) was asked for; returns the request id to send the worker.
+        Until it is ready the previous one (if any) stays, and no new image is handed out."""
+        self._next_request += 1
+        self._model_request = self._next_request
+        self._pending_model = model
+        self.model_state = "loading"
+        return self._model_request
+
+    def model_ready(self, request_id: int, info: ModelInfo) -> list[int] | None:
+        """Accept a loaded model; None when the request is stale. Returns the images queued again (a new model
+        or input size detects every finished image again; old results stay shown until replaced)."""
+        if request_id != self._model_request:
+            return None
+        previous = self.model_info
+        self.model, self.model_info, self.model_state = self._pending_model, info, "ready"
+        if self.settings.classes is not None:
+            self.settings = self.settings.with_classes(self.settings.classes & set(info.names) or None)
+        return self._rerun_finished() if previous is not None and previous.identity != info.identity else []
+
+    def model_failed(self, request_id: int) -> bool:
+        if request_id != self._model_request:
+            return False
+        self.model_state = "ready" if self.model_info is not None else "failed"
+        return True
+
+    def _rerun_finished(self) -> list[int]:
+        self._new_batch_if_idle()
+        changed = []
+        for index, entry in enumerate(self.entries):
+            if entry.status is Status.DONE:
+                entry.status = Status.QUEUED
+                self._enqueue(index)
+                changed.append(index)
+        return changed
+
+    # ----- adding images -------------------------------------------------------------------------------------
+    def add_scanned(self, items: Sequence[InputImage], problems: Sequence[InputProblem]) -> range:
+        """Images found by a scan join the queue; inputs that could not be listed are shown as failed."""
+        self._new_batch_if_idle()
+        first = len(self.entries)
+        for item in items:
+            self.entries.append(Entry(item))
+            self._never_ran.add(len(self.entries) - 1)
+            self._enqueue(len(self.entries) - 1)
+        for problem in problems:
+            # Never exported (failed), so its output name does not matter; the path is what the user sees.
+            self.entries.append(
+                Entry(InputImage(problem.path, "", os.path.basename(problem.path)), Status.FAILED, error=problem.reason)
+            )
+        return range(first, len(self.entries))
+
+    def retry(self, indices: Iterable[int] | None = None) -> list[int]:
+        """Queue failed images again (all of them by default), e.g. after the files were fixed."""
+        self._new_batch_if_idle()
+        changed = []
+        for index in indices if indices is not None else range(len(self.entries)):
+            entry = self.entries[index]
+            if entry.status is Status.FAILED:
+                self._set_shown(entry, None)
+                entry.status, entry.error, entry.raw = Status.QUEUED, None, None
+                self._enqueue(index)
+                changed.append(index)
+        return changed
+
+    # ----- running -------------------------------------------------------------------------------------------
+    def _enqueue(self, index: int) -> None:
+        if index not in self._queued:
+            self._queue.append(index)
+            self._queued.add(index)
+            self._batch.total += 1
+
+    def _new_batch_if_idle(self) -> None:
+        if not self._queue and not self._in_flight:
+            self._batch = _Batch()
+
+    def next_orders(self) -> list[DetectOrder]:
+        """Images to hand to the worker now (none while a model loads), keeping MAX_IN_FLIGHT in flight."""
+        if self.model_state == "loading" or self.model_info is None:
+            return []
+        orders = []
+        while self._queue and len(self._in_flight) < MAX_IN_FLIGHT:
+            index = self._queue.popleft()
+            self._queued.discard(index)
+            self._next_request += 1
+            self._in_flight[self._next_request] = index
+            orders.append(DetectOrder(self._next_request, index, self.entries[index].path, self._batch.cancel))
+        return orders
+
+    def started(self, request_id: int) -> int | None:
+        index = self._in_flight.get(request_id)
+        if index is not None:
+            self.entries[index].status = Status.RUNNING
+        return index
+
+    def finished(self, request_id: int, result: ImageResult) -> int | None:
+        """A result arrived; None when it is stale (its batch was cancelled or superseded)."""
+        index = self._in_flight.pop(request_id, None)
+        if index is None:
+            return None
+        entry = self.entries[index]
+        entry.raw = result
+        self._never_ran.discard(index)
+        if result.ok:
+            entry.status, entry.error = Status.DONE, None
+            self._set_shown(entry, refilter(result, self.settings, self.names))
+        else:
+            entry.status, entry.error = Status.FAILED, result.error
+            self._set_shown(entry, None)
+        self._batch.done += 1
+        return index
+
+    def cancel(self) -> list[int]:
+        """Stop the batch: the image in the network finishes (≤ one image), the rest go back to 'queued'."""
+        self._batch.cancel.set()
+        changed = []
+        for index in list(self._queue) + list(self._in_flight.values()):
+            entry = self.entries[index]
+            if entry.status in (Status.QUEUED, Status.RUNNING):
+                entry.status = Status.QUEUED if entry.raw is None else Status.DONE
+                changed.append(index)
+        self._queue.clear()
+        self._queued.clear()
+        self._in_flight.clear()
+        done, total = self._batch.done, self._batch.total
+        self._batch = _Batch(total=total, done=done)  # progress keeps saying how far it got
+        return changed
+
+    @property
+    def has_unprocessed(self) -> bool:
+        """Images added that never ran and are not queued (what Resume would queue)."""
+        return len(self._never_ran) > len(self._queued) + len(self._in_flight)
+
+    def resume(self) -> None:
+        """Queue everything that never ran (after a cancel)."""
+        self._new_batch_if_idle()
+        in_flight = set(self._in_flight.values())
+        for index in sorted(self._never_ran):
+            if index not in in_flight:
+                self._enqueue(index)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._queue or self._in_flight)
+
+    def progress(self) -> Progress:
+        batch = self._batch
+        elapsed = time.perf_counter() - batch.started
+        rate = batch.done / elapsed if batch.done and elapsed > 0 else 0.0
+        eta = (batch.total - batch.done) / rate if rate > 0 and self.running else None
+        return Progress(batch.done, batch.total, rate, eta, self.running)
+
+    # ----- thresholds ----------------------------------------------------------------------------------------
+    def set_settings(self, settings: DetectorSettings) -> list[int]:
+        """New thresholds / class filter: the image on screen is re-filtered now (returned), the others by
+        ``refilter_some`` a few at a time."""
+        if settings == self.settings:
+            return []
+        self.settings = settings
+        changed = [self.current] if self._refilter(self.current) else []
+        self._refilter_pending = deque(
+            i for i, e in enumerate(self.entries) if e.raw is not None and e.raw.ok and i != self.current
+        )
+        return changed
+
+    @property
+    def refiltering(self) -> bool:
+        return bool(self._refilter_pending)
+
+    def refilter_some(self, budget_s: float) -> list[int]:
+        """Re-filter pending images for at most ``budget_s`` seconds; returns those that changed."""
+        deadline = time.perf_counter() + budget_s
+        changed = []
+        while self._refilter_pending and time.perf_counter() < deadline:
+            index = self._refilter_pending.popleft()
+            if self._refilter(index):
+                changed.append(index)
+        return changed
+
+    def _refilter(self, index: int) -> bool:
+        if not 0 <= index < len(self.entries):
+            return False
+        entry = self.entries[index]
+        if entry.raw is None or not entry.raw.ok:
+            return False
+        self._set_shown(entry, refilter(entry.raw, self.settings, self.names))
+        return True
+
+    def _set_shown(self, entry: Entry, shown: ImageResult | None) -> None:
+        """Replace what an image shows, keeping the batch counts right (subtract the old, add the new)."""
+        if entry.shown is not None:
+            self.counts.subtract(d.label for d in entry.shown.detections)
+        entry.shown = shown
+        if shown is not None:
+            self.counts.update(d.label for d in shown.detections)
+        self.counts = +self.counts  # drop classes counted down to zero
+
+    # ----- views for summaries and exports -------------------------------------------------------------------
+    def finished_entries(self) -> list[Entry]:
+        return [e for e in self.entries if e.status is Status.DONE and e.shown is not None]
+
+    def failed_entries(self) -> list[tuple[int, Entry]]:
+        return [(i, e) for i, e in enumerate(self.entries) if e.status is Status.FAILED]
+
+    def export_snapshot(self) -> list[ExportItem]:
+        """Every image's current result, frozen now: the export reads this, never the live entries."""
+        return [ExportItem(e.item, e.shown, e.error) for e in self.entries]
