@@ -306,3 +306,34 @@ def test_export_dialog_options(qtbot, tmp_path):
     for box in dialog.checks.values():
         box.setChecked(False)
     assert not dialog.ok_button.isEnabled()  # nothing to write
+
+
+def test_closing_during_a_first_time_conversion_stops_the_converter(qtbot, make_window, tmp_path, monkeypatch):
+    """With an empty cache the model is converted by a child process; closing the window then kills that child
+    (by its PID) and the worker thread ends at once instead of waiting for the conversion."""
+    import time
+
+    import psutil
+
+    monkeypatch.setenv("YOLO_DESKTOP_CACHE", str(tmp_path / "empty cache"))
+    window = make_window(start=False)
+    window.start()
+
+    def converter() -> psutil.Process | None:
+        for child in psutil.Process().children(recursive=True):
+            try:
+                if "convert_process" in " ".join(child.cmdline()):
+                    return child
+            except psutil.Error:
+                continue
+        return None
+
+    qtbot.waitUntil(lambda: converter() is not None, timeout=60_000)
+    child = converter()
+    assert child is not None
+    started = time.perf_counter()
+    window.close()
+    assert window.session.worker.isFinished()
+    assert time.perf_counter() - started < 10  # not the whole conversion
+    assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
+    assert not list((tmp_path / "empty cache").rglob("*.tflite"))  # nothing half-written left as a model
