@@ -14,6 +14,7 @@ from tqdm import tqdm
 from .batch import UsageError, check_output_dir, collect_inputs, detect_many
 from .export.writer import FORMATS, BackgroundWriter, BatchWriter
 from .inference.detector import Detector, ModelFiles
+from .inference.engines import EngineOptions
 from .inference.errors import ModelError
 from .models import resolve_model
 from .results import BatchSummary, ImageResult
@@ -30,7 +31,8 @@ def _fail(message: str) -> int:
 def model_info(detector: Detector) -> dict[str, Any]:
     return {"name": detector.model.name, "cfg": str(detector.model.cfg), "weights": str(detector.model.weights),
             "names": str(detector.model.names), "classes": len(detector.names),
-            "input_size": detector.input_size, "engine": detector.engine.name}
+            "input_size": detector.input_size, "engine": detector.engine.name,
+            "engine_description": detector.engine.description}
 
 
 def settings_info(settings: DetectorSettings) -> dict[str, Any]:
@@ -59,7 +61,8 @@ def run_detect(args: argparse.Namespace) -> int:
 
     print(f"Loading {model.name}…", file=sys.stderr)
     try:
-        detector = Detector(model, settings, engine=args.engine, log=lambda message: print(message, file=sys.stderr))
+        detector = Detector(model, settings, engine=args.engine, log=lambda message: print(message, file=sys.stderr),
+                            options=EngineOptions(device=args.device))
     except (ModelError, ValueError) as exc:
         return _fail(str(exc))
     try:
@@ -92,6 +95,7 @@ def run_detect(args: argparse.Namespace) -> int:
     report = writer.finish(results, model_info(detector), settings_info(settings), seconds)
     summary = BatchSummary.of(results, seconds)
     print_summary(summary, report.failed, out, sys.stdout)
+    print(f"Engine: {detector.engine_summary}", file=sys.stdout)
     return EXIT_OK if not summary.failed and not report.failed else EXIT_SOME_FAILED
 
 

@@ -1,15 +1,30 @@
-"""Converted LiteRT models: find one in the caches, or convert (TensorFlow) and cache it atomically."""
+"""Converted models: find one in the caches, or convert (TensorFlow, NNCF) and cache it atomically.
+
+- LiteRT files (``.tflite``, float32 and dynamic-range int8): the litert engine runs them; OpenVINO reads the
+  float32 one directly.
+- The OpenVINO int8 model (``.xml`` + ``.bin``): quantised from the float32 file by NNCF, calibrated on photos.
+  It is only made when photos are given (``yolo-desktop models convert --precision fast --calibration DIR``, or
+  ``$YOLO_DESKTOP_CALIBRATION``); the standalone app ships it for its default model.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence, Union
 
 from ..atomic import write_bytes
 from .darknet_cfg import DarknetConfig
 from .errors import ModelError
 from .model_cache import converted_target, find_converted, model_key
+
+CALIBRATION_ENV = "YOLO_DESKTOP_CALIBRATION"
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+Calibration = Union[str, os.PathLike, Sequence[os.PathLike], None]  # a folder of photos, or the photos
+OPENVINO_INT8 = "fast-openvino"  # the cache's precision tag of the OpenVINO int8 model
+
 
 def ensure_converted(model_name: str, cfg: DarknetConfig, cfg_path: Path, weights_path: Path, precision: str,
                      log: Callable[[str], None] | None = None) -> Path:
@@ -25,11 +40,10 @@ def ensure_converted(model_name: str, cfg: DarknetConfig, cfg_path: Path, weight
         import_tensorflow()
     except ImportError as exc:
         raise ModelError(
-            f"{model_name} ({precision}) has not been converted for the LiteRT engine yet, and "
-            f"converting needs TensorFlow, which this installation does not include ({exc.name}). Convert it "
-            f"once with a pip installation of YOLO Desktop: yolo-desktop models convert "
-            f"--cfg {cfg_path} --weights {weights_path} --names <names file> --precision {precision}; "
-            f"the result is cached where this app finds it.") from None
+            f"{model_name} ({precision}) has not been converted yet, and converting needs TensorFlow, which this "
+            f"installation does not include ({exc.name}). Convert it once with a pip installation of YOLO "
+            f"Desktop: yolo-desktop models convert --cfg {cfg_path} --weights {weights_path} --names <names file> "
+            f"--precision {precision}; the result is cached where this app finds it.") from None
 
     if log:
         log(f"Converting {model_name} ({precision}) once; it is cached for next time…")
@@ -40,3 +54,63 @@ def ensure_converted(model_name: str, cfg: DarknetConfig, cfg_path: Path, weight
     if log:
         log(f"Converted in {time.perf_counter() - start:.1f} s: {target}")
     return target
+
+
+def find_openvino_int8(model_name: str, cfg_path: Path, weights_path: Path) -> Path | None:
+    """The cached OpenVINO int8 model (its .xml; the .bin beside it), or None."""
+    found = find_converted(model_name, model_key(cfg_path, weights_path, OPENVINO_INT8), OPENVINO_INT8, ".xml")
+    return found if found is not None and found.with_suffix(".bin").is_file() else None
+
+
+def calibration_photos(calibration: Calibration = None) -> list[Path]:
+    """The photos of a folder (recursively, sorted), or the given list; $YOLO_DESKTOP_CALIBRATION by default."""
+    chosen = calibration or os.environ.get(CALIBRATION_ENV)
+    if not chosen:
+        return []
+    if isinstance(chosen, (str, os.PathLike)):
+        return sorted(p for p in Path(chosen).rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES)
+    return [Path(p) for p in chosen]
+
+
+def ensure_openvino_int8(model_name: str, cfg: DarknetConfig, cfg_path: Path, weights_path: Path,
+                         log: Callable[[str], None] | None = None,
+                         calibration: Calibration = None, size: int = 416) -> Path:
+    """Path of the OpenVINO int8 model, quantising it on a cache miss when calibration photos are given
+    (``calibration`` or $YOLO_DESKTOP_CALIBRATION: a folder of photos like the ones the model will see)."""
+    found = find_openvino_int8(model_name, cfg_path, weights_path)
+    if found is not None:
+        return found
+    photos = calibration_photos(calibration)
+    if not photos:
+        raise ModelError(
+            f"{model_name} has no OpenVINO int8 model yet: quantising needs calibration photos. Make it once with "
+            f"yolo-desktop models convert {model_name} --precision fast --calibration <folder of photos> (a few "
+            f"hundred photos like yours), or use --engine litert for the int8 model that needs none.")
+    try:
+        from .openvino_int8 import OV_FAST_RECIPE, calibration_batches, quantize
+    except ImportError as exc:
+        raise ModelError(f"quantising for OpenVINO needs the nncf package ({exc.name} is missing)") from None
+    tflite = ensure_converted(model_name, cfg, cfg_path, weights_path, "accurate", log)
+    batches = calibration_batches(photos, size, OV_FAST_RECIPE.calibration_images)
+    if log:
+        log(f"Quantising {model_name} to int8 for OpenVINO on {len(batches)} photos…")
+    start = time.perf_counter()
+    model = quantize(str(tflite), batches, OV_FAST_RECIPE)
+    target = converted_target(model_name, model_key(cfg_path, weights_path, OPENVINO_INT8), OPENVINO_INT8, ".xml")
+    save_openvino(model, target)
+    if log:
+        log(f"Quantised in {time.perf_counter() - start:.1f} s: {target}")
+    return target
+
+
+def save_openvino(model, target: Path) -> None:
+    """Write ``target`` (.xml) and its .bin atomically: the .bin first, so an .xml never points at a missing or
+    partial .bin."""
+    import openvino
+
+    with tempfile.TemporaryDirectory(prefix="yolo-desktop-ov-") as folder:
+        staged = Path(folder) / "model.xml"
+        # compress_to_fp16 would halve the float layers' weights to f16: the float layers are float for accuracy.
+        openvino.save_model(model, staged, compress_to_fp16=False)
+        write_bytes(target.with_suffix(".bin"), staged.with_suffix(".bin").read_bytes())
+        write_bytes(target, staged.read_bytes())

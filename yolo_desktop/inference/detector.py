@@ -17,7 +17,7 @@ from ..results import Candidates, ImageResult
 from ..settings import CANDIDATE_FLOOR, DetectorSettings
 from .darknet_cfg import DarknetConfig, parse_cfg
 from .decode import HeadSpec, make_candidates, select
-from .engines import Engine, create_engine
+from .engines import Engine, EngineOptions, create_engine
 from .errors import ModelError
 from .letterbox import Letterbox, letterbox
 
@@ -77,7 +77,10 @@ class Detector:
     """Runs one model. ``detect`` never raises for a bad image; model problems raise ``ModelError`` at build."""
 
     def __init__(self, model: ModelFiles, settings: DetectorSettings = DetectorSettings(), engine: str = "auto",
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None, options: EngineOptions = EngineOptions()) -> None:
+        """``engine``: auto, openvino, litert or keras (settings.ENGINES); ``options``: device, compute precision
+        and threads for engines that have them. ``self.engine.description`` says what runs, e.g. "openvino bf16
+        (CPU)"; with ``auto``, ``self.engine.auto_reason`` says why it was chosen."""
         missing = model.missing()
         if missing:
             raise ModelError(f"model '{model.name}': missing file(s): {', '.join(str(p) for p in missing)}")
@@ -91,7 +94,14 @@ class Detector:
             raise ModelError(f"unknown class name(s) {', '.join(unknown)} for model '{model.name}'")
         size = settings.size or self.cfg.net.width
         self.engine: Engine = create_engine(engine, self.cfg, str(model.weights), (size, size), settings.precision,
-                                            cfg_path=str(model.cfg), model_name=model.name, log=log)
+                                            cfg_path=str(model.cfg), model_name=model.name, log=log,
+                                            options=options)
+
+    @property
+    def engine_summary(self) -> str:
+        """What runs and, when ``auto`` chose it, why: for summary lines, the self-test and status bars."""
+        reason = getattr(self.engine, "auto_reason", "")
+        return self.engine.description + (f"; auto: {reason}" if reason else "")
 
     @property
     def input_size(self) -> int:
