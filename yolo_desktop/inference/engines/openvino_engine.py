@@ -68,13 +68,14 @@ class OpenVINOEngine:
         self.input_height, self.input_width = size
         self.path = model_path
         self.device = (device or default_device()).upper()
-        self.hint = hint or accurate_hint(self.device)
-        if self.hint not in HINTS:
-            raise ValueError(f"unknown inference precision {self.hint!r} (available: {', '.join(HINTS)})")
         if not any(d == self.device or d.startswith(self.device + ".") for d in devices()):
             raise ModelError(f"OpenVINO device {self.device} is not available here (available: "
                              f"{', '.join(devices())}); the CPU is the default")
         self.int8 = Path(model_path).suffix == ".xml"
+        # The int8 model's float layers (first conv, heads) are float for accuracy: they run f32 unless told.
+        self.hint = hint or ("f32" if self.int8 else accurate_hint(self.device))
+        if self.hint not in HINTS:
+            raise ValueError(f"unknown inference precision {self.hint!r} (available: {', '.join(HINTS)})")
         names = [f"yolo_{layer.index}" for layer in cfg.yolo_layers]
         with quiet_native_stderr():
             model = core().read_model(model_path)
@@ -94,7 +95,7 @@ class OpenVINOEngine:
     @property
     def description(self) -> str:
         """What runs, for status lines: e.g. "openvino bf16 (CPU)", "openvino int8 (CPU)"."""
-        compute = f"int8+{self.hint}" if self.int8 else self.hint
+        compute = ("int8" if self.hint == "f32" else f"int8+{self.hint}") if self.int8 else self.hint
         return f"openvino {compute} ({self.device})"
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
