@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from tests.conftest import REPO
 
 SAMPLE = REPO.parent / "shared" / "data" / "coco-train-sample"
+TEST_CACHE = os.environ["YOLO_DESKTOP_CACHE"]  # set by tests/conftest.py; some tests point it elsewhere for a while
 
 
 @pytest.fixture(scope="session")
@@ -39,12 +42,13 @@ def openvino_int8(tiny_model) -> Path:
     from yolo_desktop.inference.converted import ensure_openvino_int8, find_openvino_int8
     from yolo_desktop.inference.darknet_cfg import parse_cfg
 
-    found = find_openvino_int8(tiny_model.name, tiny_model.cfg, tiny_model.weights)
-    if found is not None:
-        return found
-    pytest.importorskip("nncf")
-    photos = calibration_photos()
-    if not photos:
-        pytest.skip("no calibration photos (bench/photo_sources.py could not fetch them)")
-    return ensure_openvino_int8(tiny_model.name, parse_cfg(tiny_model.cfg), tiny_model.cfg, tiny_model.weights,
-                                calibration=photos)
+    with mock.patch.dict(os.environ, {"YOLO_DESKTOP_CACHE": TEST_CACHE}):  # the session's cache, always
+        found = find_openvino_int8(tiny_model.name, tiny_model.cfg, tiny_model.weights)
+        if found is not None:
+            return found
+        pytest.importorskip("nncf")
+        photos = calibration_photos()
+        if not photos:
+            pytest.skip("no calibration photos (bench/photo_sources.py could not fetch them)")
+        return ensure_openvino_int8(tiny_model.name, parse_cfg(tiny_model.cfg), tiny_model.cfg, tiny_model.weights,
+                                    calibration=photos)
