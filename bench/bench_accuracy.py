@@ -54,8 +54,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "accuracy.json")
     args = parser.parse_args()
 
-    model = (ModelFiles(Path(args.cfg).stem, Path(args.cfg), Path(args.weights), Path(args.names)) if args.cfg
-             else find_model(args.model))
+    model = (
+        ModelFiles(Path(args.cfg).stem, Path(args.cfg), Path(args.weights), Path(args.names))
+        if args.cfg
+        else find_model(args.model)
+    )
     dataset = load_dataset(args.data / "images", args.data / "instances.json")
     print(f"{model.name} on {len(dataset.files)} photos of {args.data}", flush=True)
     rows = []
@@ -66,18 +69,23 @@ def main() -> None:
                 engine, _, hint = engine_spec.partition(":")
                 reference = None  # this engine's accurate results, for the fast-vs-accurate F1
                 for precision in args.precisions:
-                    settings = DetectorSettings(size=size, conf=EVAL_CONF, max_detections=COCO_MAX_DETECTIONS,
-                                                precision=precision, resize=resize)
+                    settings = DetectorSettings(
+                        size=size,
+                        conf=EVAL_CONF,
+                        max_detections=COCO_MAX_DETECTIONS,
+                        precision=precision,
+                        resize=resize,
+                    )
                     try:
-                        detector = Detector(model, settings, engine=engine,
-                                            options=EngineOptions(hint=hint or None))
+                        detector = Detector(model, settings, engine=engine, options=EngineOptions(hint=hint or None))
                     except ValueError as exc:  # e.g. keras has no int8
                         print(f"skip {engine} {precision}: {exc}", file=sys.stderr)
                         continue
                     started = time.perf_counter()
                     accuracy, results = evaluate(detector, detector.names, dataset)
-                    shown = {r.path: refilter(r, DetectorSettings(conf=F1_CONF), detector.names).detections
-                             for r in results}
+                    shown = {
+                        r.path: refilter(r, DetectorSettings(conf=F1_CONF), detector.names).detections for r in results
+                    }
                     f1 = None
                     if precision == "accurate":
                         reference = shown
@@ -86,20 +94,33 @@ def main() -> None:
                     if float32 is None:
                         float32 = shown
                     f1_float = agreement((shown[p], float32[p]) for p in float32).f1
-                    rows.append({"model": model.name, "size": size, "resize": resize, "engine": detector.engine.name,
-                                 "description": detector.engine.description,
-                                 "f1_vs_float32": round(f1_float, 4),
-                                 "precision": precision, "map50": round(accuracy.map50 * 100, 2),
-                                 "map50_95": round(accuracy.map50_95 * 100, 2),
-                                 "f1_vs_accurate": None if f1 is None else round(f1, 4),
-                                 "failed": len(accuracy.failed), "seconds": round(time.perf_counter() - started, 1)})
+                    rows.append(
+                        {
+                            "model": model.name,
+                            "size": size,
+                            "resize": resize,
+                            "engine": detector.engine.name,
+                            "description": detector.engine.description,
+                            "f1_vs_float32": round(f1_float, 4),
+                            "precision": precision,
+                            "map50": round(accuracy.map50 * 100, 2),
+                            "map50_95": round(accuracy.map50_95 * 100, 2),
+                            "f1_vs_accurate": None if f1 is None else round(f1, 4),
+                            "failed": len(accuracy.failed),
+                            "seconds": round(time.perf_counter() - started, 1),
+                        }
+                    )
                     print(rows[-1], flush=True)
-    print("\n| size | resize | engine, compute | precision | mAP@0.5 | mAP@0.5:0.95 | F1 vs accurate | "
-          "F1 vs float32 |\n|---:|---|---|---|---:|---:|---:|---:|")
+    print(
+        "\n| size | resize | engine, compute | precision | mAP@0.5 | mAP@0.5:0.95 | F1 vs accurate | "
+        "F1 vs float32 |\n|---:|---|---|---|---:|---:|---:|---:|"
+    )
     for row in rows:
         f1 = "" if row["f1_vs_accurate"] is None else f"{row['f1_vs_accurate']:.3f}"
-        print(f"| {row['size']} | {row['resize']} | {row['description']} | {row['precision']} | {row['map50']:.2f} | "
-              f"{row['map50_95']:.2f} | {f1} | {row['f1_vs_float32']:.3f} |")
+        print(
+            f"| {row['size']} | {row['resize']} | {row['description']} | {row['precision']} | {row['map50']:.2f} | "
+            f"{row['map50_95']:.2f} | {f1} | {row['f1_vs_float32']:.3f} |"
+        )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
 

@@ -40,8 +40,7 @@ SHARED = REPO.parent / "shared" / "models"
 def sample_batch(size: int) -> np.ndarray:
     import skimage
 
-    image = cv2.cvtColor(cv2.imread(str(Path(skimage.__file__).parent / "data" / "astronaut.png")),
-                         cv2.COLOR_BGR2RGB)
+    image = cv2.cvtColor(cv2.imread(str(Path(skimage.__file__).parent / "data" / "astronaut.png")), cv2.COLOR_BGR2RGB)
     return letterbox(image, size, size)[0]
 
 
@@ -61,9 +60,14 @@ def time_pair(ours, reference, runs: int, warmup: int = 3) -> tuple[list[float],
 
 
 # label → (engine, precision, OpenVINO compute hint)
-CONFIGS = {"litert-f32": ("litert", "accurate", None), "litert-int8": ("litert", "fast", None),
-           "openvino-f32": ("openvino", "accurate", "f32"), "openvino-bf16": ("openvino", "accurate", "bf16"),
-           "openvino-int8": ("openvino", "fast", "f32"), "keras-f32": ("keras", "accurate", None)}
+CONFIGS = {
+    "litert-f32": ("litert", "accurate", None),
+    "litert-int8": ("litert", "fast", None),
+    "openvino-f32": ("openvino", "accurate", "f32"),
+    "openvino-bf16": ("openvino", "accurate", "bf16"),
+    "openvino-int8": ("openvino", "fast", "f32"),
+    "keras-f32": ("keras", "accurate", None),
+}
 
 
 def calibration() -> list[Path]:
@@ -79,8 +83,16 @@ def bench_model(name: str, cfg_path: Path, weights: Path, config: str, size: int
     engine, precision, hint = CONFIGS[config]
     if engine == "openvino" and precision == "fast":
         ensure_openvino_int8(Path(weights).stem, cfg, cfg_path, weights, calibration=calibration())
-    ours = create_engine(engine, cfg, str(weights), (size, size), precision, cfg_path=str(cfg_path),
-                         model_name=Path(weights).stem, options=EngineOptions(hint=hint))
+    ours = create_engine(
+        engine,
+        cfg,
+        str(weights),
+        (size, size),
+        precision,
+        cfg_path=str(cfg_path),
+        model_name=Path(weights).stem,
+        options=EngineOptions(hint=hint),
+    )
     net = cv2.dnn.readNetFromDarknet(str(cfg_path), str(weights))
     blob = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
     outputs = net.getUnconnectedOutLayersNames()
@@ -91,8 +103,17 @@ def bench_model(name: str, cfg_path: Path, weights: Path, config: str, size: int
 
     a, b = time_pair(lambda: ours.run(batch), run_opencv, runs)
     ours_ms, cv_ms = statistics.median(a) * 1000, statistics.median(b) * 1000
-    return {"model": name, "config": config, "description": ours.description, "precision": precision,
-            "size": size, "runs": runs, "ours_ms": ours_ms, "opencv_ms": cv_ms, "ratio": ours_ms / cv_ms}
+    return {
+        "model": name,
+        "config": config,
+        "description": ours.description,
+        "precision": precision,
+        "size": size,
+        "runs": runs,
+        "ours_ms": ours_ms,
+        "opencv_ms": cv_ms,
+        "ratio": ours_ms / cv_ms,
+    }
 
 
 def spread(values: list[float], digits: int = 1) -> str:
@@ -107,8 +128,11 @@ def main() -> None:
     parser.add_argument("--configs", default=",".join(CONFIGS), help=f"some of {', '.join(CONFIGS)}")
     parser.add_argument("--spp", action="store_true", help="also YOLOv3-SPP")
     args = parser.parse_args()
-    print(f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads; batch 1 at {args.size}; median of "
-          f"{args.runs} interleaved runs after warm-up, {args.repeats} repeats", flush=True)
+    print(
+        f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads; batch 1 at {args.size}; median of "
+        f"{args.runs} interleaved runs after warm-up, {args.repeats} repeats",
+        flush=True,
+    )
     configs = args.configs.split(",")
     rows = []
     tiny = find_model("yolov3-tiny")
@@ -134,8 +158,10 @@ def main() -> None:
         for config in configs:
             cells = [r for r in rows if r["model"] == label and r["config"] == config]
             if cells:
-                print(f"| {label} | {cells[0]['description']} | {spread([c['ours_ms'] for c in cells])} | "
-                      f"{spread([c['opencv_ms'] for c in cells])} | {spread([c['ratio'] for c in cells], 2)} |")
+                print(
+                    f"| {label} | {cells[0]['description']} | {spread([c['ours_ms'] for c in cells])} | "
+                    f"{spread([c['opencv_ms'] for c in cells])} | {spread([c['ratio'] for c in cells], 2)} |"
+                )
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "engine.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

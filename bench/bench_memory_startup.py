@@ -47,7 +47,7 @@ def many_photos(folder: Path, count: int) -> Path:
         h, w = image.shape[:2]
         ch, cw = int(h * rng.uniform(0.7, 1.0)), int(w * rng.uniform(0.7, 1.0))
         y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
-        crop = cv2.resize(image[y:y + ch, x:x + cw], (640, 480), interpolation=cv2.INTER_AREA)
+        crop = cv2.resize(image[y : y + ch, x : x + cw], (640, 480), interpolation=cv2.INTER_AREA)
         if rng.random() < 0.5:
             crop = crop[:, ::-1]
         cv2.imwrite(str(folder / f"img_{i:04d}.jpg"), crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
@@ -65,8 +65,12 @@ def drop_page_cache() -> bool:
 
 
 def launch(command: list[str], photo: Path, cache: Path, cold: bool = False) -> dict[str, float]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "YOLO_DESKTOP_TRACE_STARTUP": "exit",
-           "YOLO_DESKTOP_CACHE": str(cache)}
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "YOLO_DESKTOP_TRACE_STARTUP": "exit",
+        "YOLO_DESKTOP_CACHE": str(cache),
+    }
     if cold:
         drop_page_cache()
     start = time.time()
@@ -74,7 +78,7 @@ def launch(command: list[str], photo: Path, cache: Path, cold: bool = False) -> 
     stamps = {}
     for line in done.stdout.splitlines():
         if line.startswith("[startup] "):
-            *words, stamp = line[len("[startup] "):].split()
+            *words, stamp = line[len("[startup] ") :].split()
             stamps[" ".join(words)] = float(stamp) - start
     return stamps
 
@@ -89,16 +93,21 @@ def startup(runs: int, app: Path | None) -> dict:
             if app is None:
                 command = [sys.executable, "-m", "yolo_desktop"]
                 samples.setdefault("from source, first run (converts the model once)", []).append(
-                    launch(command, photo, Path(cache)))
+                    launch(command, photo, Path(cache))
+                )
                 samples.setdefault("from source, converted model cached", []).append(
-                    launch(command, photo, Path(cache)))
+                    launch(command, photo, Path(cache))
+                )
             else:
                 cold = drop_page_cache()
-                samples.setdefault("standalone, cold (file cache dropped)" if cold else "standalone, first run",
-                                   []).append(launch([str(app)], photo, Path(cache), cold=cold))
+                samples.setdefault(
+                    "standalone, cold (file cache dropped)" if cold else "standalone, first run", []
+                ).append(launch([str(app)], photo, Path(cache), cold=cold))
                 samples.setdefault("standalone, warm", []).append(launch([str(app)], photo, Path(cache)))
-    return {label: {key: round(statistics.median(s[key] for s in runs_), 2) for key in ("window shown", "first result")}
-            for label, runs_ in samples.items()}
+    return {
+        label: {key: round(statistics.median(s[key] for s in runs_), 2) for key in ("window shown", "first result")}
+        for label, runs_ in samples.items()
+    }
 
 
 def rss_mb() -> float:
@@ -138,8 +147,11 @@ def memory_gui(folder: Path) -> dict:
                 marks[1000] = rss_mb()
                 break
         window.close()
-    return {"rss_after_100_mb": round(marks[100], 1), "rss_after_1000_mb": round(marks[1000], 1),
-            "growth_mb": round(marks[1000] - marks[100], 1)}
+    return {
+        "rss_after_100_mb": round(marks[100], 1),
+        "rss_after_1000_mb": round(marks[1000], 1),
+        "growth_mb": round(marks[1000] - marks[100], 1),
+    }
 
 
 def memory_cli(folder: Path) -> dict:
@@ -160,8 +172,11 @@ def memory_cli(folder: Path) -> dict:
             if n in (100, 1000):
                 marks[n] = rss_mb()
         writer.finish(results, {}, {}, 0.0)
-    return {"rss_after_100_mb": round(marks[100], 1), "rss_after_1000_mb": round(marks[1000], 1),
-            "growth_mb": round(marks[1000] - marks[100], 1)}
+    return {
+        "rss_after_100_mb": round(marks[100], 1),
+        "rss_after_1000_mb": round(marks[1000], 1),
+        "growth_mb": round(marks[1000] - marks[100], 1),
+    }
 
 
 def main() -> None:
@@ -179,13 +194,20 @@ def main() -> None:
     if args.child:
         # One measurement in a clean process, so nothing this script imported counts.
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        print(json.dumps(memory_gui(Path(args.child[1])) if args.child[0] == "gui" else memory_cli(Path(args.child[1]))))
+        print(
+            json.dumps(memory_gui(Path(args.child[1])) if args.child[0] == "gui" else memory_cli(Path(args.child[1])))
+        )
         return
     if args.memory:
         folder = many_photos(Path.home() / ".cache" / "yolo-desktop-bench" / "memory-1000", 1000)
         for kind, label in (("gui", "memory_gui"), ("cli", "memory_cli")):
-            done = subprocess.run([sys.executable, __file__, "--child", kind, str(folder)], capture_output=True,
-                                  text=True, check=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", kind, str(folder)],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+            )
             report[label] = json.loads(done.stdout.strip().splitlines()[-1])
             print(label, report[label], flush=True)
     out = REPO / "bench" / "results"

@@ -33,13 +33,12 @@ from photo_sources import ensure_photos  # noqa: E402
 from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset  # noqa: E402
 from yolo_desktop.imaging import load  # noqa: E402
 from yolo_desktop.inference.convert import FAST_RECIPE, QuantRecipe, convert  # noqa: E402
-from yolo_desktop.inference.detector import Detector, refilter  # noqa: E402
-from yolo_desktop.inference.engines.openvino_engine import OpenVINOEngine  # noqa: E402
 from yolo_desktop.inference.converted import save_openvino  # noqa: E402
 from yolo_desktop.inference.darknet_cfg import parse_cfg  # noqa: E402
-from yolo_desktop.inference.detector import head_specs, read_names  # noqa: E402
 from yolo_desktop.inference.decode import make_candidates, select  # noqa: E402
+from yolo_desktop.inference.detector import Detector, head_specs, read_names, refilter  # noqa: E402  # noqa: E402
 from yolo_desktop.inference.engines.litert_engine import LiteRTEngine  # noqa: E402
+from yolo_desktop.inference.engines.openvino_engine import OpenVINOEngine  # noqa: E402
 from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
 from yolo_desktop.inference.openvino_int8 import OV_FAST_RECIPE, OVRecipe, quantize  # noqa: E402
 from yolo_desktop.metrics import agreement  # noqa: E402
@@ -51,7 +50,8 @@ RECIPES = {
     "litert: dynamic-range, TF converter (before)": QuantRecipe(mode="dynamic"),
     "litert: dynamic-range, ai-edge-quantizer, all convs": QuantRecipe(mode="aeq-dynamic"),
     "litert: dynamic-range, ai-edge-quantizer, first + heads float": QuantRecipe(
-        mode="aeq-dynamic", float_layers=("first", "heads")),
+        mode="aeq-dynamic", float_layers=("first", "heads")
+    ),
     "litert: dynamic-range, ai-edge-quantizer, first float": QuantRecipe(mode="aeq-dynamic", float_layers=("first",)),
     "litert: dynamic-range, ai-edge-quantizer, heads float": QuantRecipe(mode="aeq-dynamic", float_layers=("heads",)),
     "litert: int8 weights only (float compute)": QuantRecipe(mode="aeq-weight-only"),
@@ -60,21 +60,26 @@ RECIPES = {
     "int8, first layer float": QuantRecipe(mode="int8", float_layers=("first",)),
     "int8, heads float": QuantRecipe(mode="int8", float_layers=("heads",)),
     "int8, first layer + heads float": QuantRecipe(mode="int8", float_layers=("first", "heads")),
-    "int8, first + heads float, 10 calibration photos": QuantRecipe(mode="int8", float_layers=("first", "heads"),
-                                                                    calibration_images=10),
+    "int8, first + heads float, 10 calibration photos": QuantRecipe(
+        mode="int8", float_layers=("first", "heads"), calibration_images=10
+    ),
     "16x8 (int16 activations)": QuantRecipe(mode="16x8"),
     "openvino: NNCF mixed, all": OVRecipe(),
     "openvino: NNCF mixed, first + heads float": OVRecipe(float_layers=("first", "heads")),
     "openvino: NNCF performance, all": OVRecipe(preset="performance"),
     "openvino: NNCF performance, first + heads float": OVRecipe(preset="performance", float_layers=("first", "heads")),
     "openvino: NNCF performance, first + heads float, min-max ranges": OVRecipe(
-        preset="performance", float_layers=("first", "heads"), activation_ranges="MINMAX"),
+        preset="performance", float_layers=("first", "heads"), activation_ranges="MINMAX"
+    ),
     "openvino: NNCF performance, first + heads float, histogram ranges": OVRecipe(
-        preset="performance", float_layers=("first", "heads"), activation_ranges="HISTOGRAM"),
+        preset="performance", float_layers=("first", "heads"), activation_ranges="HISTOGRAM"
+    ),
     "openvino: NNCF performance, first + heads float, quantile ranges": OVRecipe(
-        preset="performance", float_layers=("first", "heads"), activation_ranges="MEAN_QUANTILE"),
+        preset="performance", float_layers=("first", "heads"), activation_ranges="MEAN_QUANTILE"
+    ),
     "openvino: NNCF performance, first + heads float, no bias correction": OVRecipe(
-        preset="performance", float_layers=("first", "heads"), bias_correction="none"),
+        preset="performance", float_layers=("first", "heads"), bias_correction="none"
+    ),
 }
 for _label in list(RECIPES):  # the static LiteRT recipes of the table before (TF converter)
     if not _label.startswith(("litert", "openvino")):
@@ -114,11 +119,13 @@ def main() -> None:
     parser.add_argument("--recipes", default="all")
     parser.add_argument("--size", type=int, default=416)
     args = parser.parse_args()
-    chosen = RECIPES if args.recipes == "all" else {k: v for k, v in RECIPES.items()
-                                                     if any(part in k for part in args.recipes.split(","))}
+    chosen = (
+        RECIPES
+        if args.recipes == "all"
+        else {k: v for k, v in RECIPES.items() if any(part in k for part in args.recipes.split(","))}
+    )
     photos = ensure_photos(Path.home() / ".cache" / "yolo-desktop-bench" / "photos")
-    print(f"{len(photos['calibration'])} calibration photos, {len(photos['evaluation'])} evaluation photos",
-          flush=True)
+    print(f"{len(photos['calibration'])} calibration photos, {len(photos['evaluation'])} evaluation photos", flush=True)
     model = find_model("yolov3-tiny")
     cfg = parse_cfg(model.cfg)
     names = read_names(model.names, cfg.classes)
@@ -130,15 +137,19 @@ def main() -> None:
     dataset = load_dataset(COCO / "images", COCO / "instances.json")
     coco = DetectorSettings(size=size, conf=EVAL_CONF, max_detections=COCO_MAX_DETECTIONS)
     detector = Detector(model, coco, engine="litert")  # its engine is swapped for each recipe below
-    references = {"litert": detector.engine,
-                  "openvino": OpenVINOEngine(cfg, detector.engine.path, (size, size), "accurate", hint="f32")}
+    references = {
+        "litert": detector.engine,
+        "openvino": OpenVINOEngine(cfg, detector.engine.path, (size, size), "accurate", hint="f32"),
+    }
     float_scores = {}
     for kind, engine in references.items():
         detector.engine = engine
         accuracy, shown, _ = coco_scores(detector, dataset, None)
         float_scores[kind] = (accuracy, shown, detections(engine, evaluation, heads, names, settings))
-        print(f"{kind} float32: mAP@0.5 {accuracy.map50 * 100:.2f}, mAP@0.5:0.95 {accuracy.map50_95 * 100:.2f}",
-              flush=True)
+        print(
+            f"{kind} float32: mAP@0.5 {accuracy.map50 * 100:.2f}, mAP@0.5:0.95 {accuracy.map50_95 * 100:.2f}",
+            flush=True,
+        )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, recipe in chosen.items():
@@ -162,20 +173,34 @@ def main() -> None:
             accuracy, _, f1 = coco_scores(detector, dataset, f32_shown)
             photos_f1 = agreement(zip(detections(engine, evaluation, heads, names, settings), f32_photos)).f1
             fast_ms, float_ms = latency(lambda: engine.run(evaluation[0][0]), lambda: reference.run(evaluation[0][0]))
-            rows.append({"recipe": label, "map50": round(accuracy.map50 * 100, 2),
-                         "map50_95": round(accuracy.map50_95 * 100, 2),
-                         "float_map50": round(f32_accuracy.map50 * 100, 2), "f1_coco": round(f1, 4),
-                         "f1_photos": round(photos_f1, 4), "ms": round(fast_ms, 1), "float_ms": round(float_ms, 1),
-                         "ratio": round(fast_ms / float_ms, 2), "size_mb": round(megabytes, 1),
-                         "convert_s": round(seconds, 1), "used": recipe in (FAST_RECIPE, OV_FAST_RECIPE)})
+            rows.append(
+                {
+                    "recipe": label,
+                    "map50": round(accuracy.map50 * 100, 2),
+                    "map50_95": round(accuracy.map50_95 * 100, 2),
+                    "float_map50": round(f32_accuracy.map50 * 100, 2),
+                    "f1_coco": round(f1, 4),
+                    "f1_photos": round(photos_f1, 4),
+                    "ms": round(fast_ms, 1),
+                    "float_ms": round(float_ms, 1),
+                    "ratio": round(fast_ms / float_ms, 2),
+                    "size_mb": round(megabytes, 1),
+                    "convert_s": round(seconds, 1),
+                    "used": recipe in (FAST_RECIPE, OV_FAST_RECIPE),
+                }
+            )
             print(rows[-1], flush=True)
-    print("\n| recipe | mAP@0.5 (float32) | mAP@0.5:0.95 | F1 vs float32, COCO | F1 vs float32, 113 photos | "
-          "latency ms | float32 ms | ratio | MB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "\n| recipe | mAP@0.5 (float32) | mAP@0.5:0.95 | F1 vs float32, COCO | F1 vs float32, 113 photos | "
+        "latency ms | float32 ms | ratio | MB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )
     for r in rows:
         mark = " **(used)**" if r["used"] else ""
-        print(f"| {r['recipe']}{mark} | {r['map50']:.1f} ({r['float_map50']:.1f}) | {r['map50_95']:.1f} | "
-              f"{r['f1_coco']:.3f} | {r['f1_photos']:.3f} | {r['ms']} | {r['float_ms']} | {r['ratio']:.2f} | "
-              f"{r['size_mb']} |")
+        print(
+            f"| {r['recipe']}{mark} | {r['map50']:.1f} ({r['float_map50']:.1f}) | {r['map50_95']:.1f} | "
+            f"{r['f1_coco']:.3f} | {r['f1_photos']:.3f} | {r['ms']} | {r['float_ms']} | {r['ratio']:.2f} | "
+            f"{r['size_mb']} |"
+        )
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "quant.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

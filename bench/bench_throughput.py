@@ -28,8 +28,16 @@ sys.path.insert(0, str(REPO))
 
 from yolo_desktop.models import find_model  # noqa: E402
 
-SOURCES = ("coffee.png", "motorcycle_left.png", "camera.png", "astronaut.png", "chelsea.png", "rocket.jpg",
-           "motorcycle_right.png", "coins.png")
+SOURCES = (
+    "coffee.png",
+    "motorcycle_left.png",
+    "camera.png",
+    "astronaut.png",
+    "chelsea.png",
+    "rocket.jpg",
+    "motorcycle_right.png",
+    "coins.png",
+)
 
 
 def make_photos(folder: Path, count: int) -> list[Path]:
@@ -50,7 +58,7 @@ def make_photos(folder: Path, count: int) -> list[Path]:
         # Random crop keeping ≥ 85 % of each side, then up to ≥ 3 MP, mirrored every other round, colour shift.
         ch, cw = int(h * rng.uniform(0.85, 1.0)), int(w * rng.uniform(0.85, 1.0))
         y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
-        crop = image[y:y + ch, x:x + cw]
+        crop = image[y : y + ch, x : x + cw]
         scale = np.sqrt(3.2e6 / (ch * cw))
         big = cv2.resize(crop, (round(cw * scale), round(ch * scale)), interpolation=cv2.INTER_CUBIC)
         if (i // len(sources)) % 2:
@@ -75,14 +83,23 @@ def naive_loop(paths: list[Path], out: Path, cfg: Path, weights: Path, size: int
         rows = np.concatenate(net.forward(layers))
         scores = rows[:, 5:].max(axis=1)
         keep = scores >= 0.25
-        boxes = [[int((cx - bw / 2) * w), int((cy - bh / 2) * h), int(bw * w), int(bh * h)]
-                 for cx, cy, bw, bh in rows[keep, :4]]
+        boxes = [
+            [int((cx - bw / 2) * w), int((cy - bh / 2) * h), int(bw * w), int(bh * h)]
+            for cx, cy, bw, bh in rows[keep, :4]
+        ]
         classes = rows[keep, 5:].argmax(axis=1)
         for i in np.asarray(cv2.dnn.NMSBoxes(boxes, scores[keep].tolist(), 0.25, 0.45)).reshape(-1):
             x, y, bw, bh = boxes[i]
             cv2.rectangle(image, (x, y), (x + bw, y + bh), (0, 0, 255), 4)
-            cv2.putText(image, f"{classes[i]} {scores[keep][i]:.2f}", (x, max(20, y - 6)),
-                        cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 255), 3)
+            cv2.putText(
+                image,
+                f"{classes[i]} {scores[keep][i]:.2f}",
+                (x, max(20, y - 6)),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                1.2,
+                (0, 0, 255),
+                3,
+            )
         cv2.imwrite(str(out / path.name), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
     return time.perf_counter() - start
 
@@ -91,8 +108,12 @@ def ours(folder: Path, out: Path, precision: str, extra: list[str]) -> tuple[flo
     """Wall seconds of the whole command, and its own images/s (model already cached)."""
     exe = Path(sys.executable).parent / "yolo-desktop"
     start = time.perf_counter()
-    done = subprocess.run([str(exe), "detect", str(folder), "-o", str(out), "--precision", precision, "--quiet",
-                           *extra], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(exe), "detect", str(folder), "-o", str(out), "--precision", precision, "--quiet", *extra],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     wall = time.perf_counter() - start
     rate = float(done.stdout.split("(")[1].split(" images/s")[0])
     return wall, rate
@@ -119,24 +140,45 @@ def main() -> None:
         naive_rate = len(paths) / naive_s
         print(f"naive loop: {naive_rate:.2f} images/s", flush=True)
         for precision in args.precision:
-            for label, extra in (("annotated JPEGs + JSON/CSV", []), ("detections only (--no-images)",
-                                                                       ["--no-images"])):
+            for label, extra in (
+                ("annotated JPEGs + JSON/CSV", []),
+                ("detections only (--no-images)", ["--no-images"]),
+            ):
                 out = Path(tmp) / f"ours-{precision}-{len(extra)}"
                 wall, rate = ours(folder, out, precision, extra)
-                rows.append({"precision": precision, "outputs": label, "images_per_s": round(rate, 2),
-                             "wall_s": round(wall, 2), "vs_naive": round(rate / naive_rate, 2),
-                             "vs_naive_wall": round((len(paths) / wall) / naive_rate, 2)})
+                rows.append(
+                    {
+                        "precision": precision,
+                        "outputs": label,
+                        "images_per_s": round(rate, 2),
+                        "wall_s": round(wall, 2),
+                        "vs_naive": round(rate / naive_rate, 2),
+                        "vs_naive_wall": round((len(paths) / wall) / naive_rate, 2),
+                    }
+                )
                 print(rows[-1], flush=True)
     print(f"\nnaive sequential loop (read, OpenCV DNN, draw, write): {naive_rate:.2f} images/s\n")
     print("| precision | outputs | images/s | × naive | × naive incl. start-up |\n|---|---|---:|---:|---:|")
     for row in rows:
-        print(f"| {row['precision']} | {row['outputs']} | {row['images_per_s']} | {row['vs_naive']} | "
-              f"{row['vs_naive_wall']} |")
+        print(
+            f"| {row['precision']} | {row['outputs']} | {row['images_per_s']} | {row['vs_naive']} | "
+            f"{row['vs_naive_wall']} |"
+        )
     out_dir = REPO / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
-    (out_dir / "throughput.json").write_text(json.dumps({"naive_images_per_s": round(naive_rate, 2),
-                                                         "photos": len(paths), "megapixels": round(megapixels, 1),
-                                                         "rows": rows}, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "throughput.json").write_text(
+        json.dumps(
+            {
+                "naive_images_per_s": round(naive_rate, 2),
+                "photos": len(paths),
+                "megapixels": round(megapixels, 1),
+                "rows": rows,
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,16 @@ from yolo_desktop.ui.app import make_application  # noqa: E402
 from yolo_desktop.ui.main_window import MainWindow  # noqa: E402
 from yolo_desktop.ui.settings_store import SettingsStore  # noqa: E402
 
-PHOTOS = ("coffee.png", "motorcycle_left.png", "camera.png", "motorcycle_right.png", "chelsea.png", "astronaut.png",
-          "rocket.jpg", "coins.png")
+PHOTOS = (
+    "coffee.png",
+    "motorcycle_left.png",
+    "camera.png",
+    "motorcycle_right.png",
+    "chelsea.png",
+    "astronaut.png",
+    "rocket.jpg",
+    "coins.png",
+)
 
 
 def sample_folder(target: Path) -> Path:
@@ -40,8 +48,10 @@ def sample_folder(target: Path) -> Path:
         images[name] = image
         cv2.imwrite(str(folder / (Path(name).stem + ".jpg")), image, [cv2.IMWRITE_JPEG_QUALITY, 93])
     # A collage of three of them: several kinds of objects in one picture.
-    tiles = [cv2.resize(images[n], (600, 400), interpolation=cv2.INTER_AREA)
-             for n in ("camera.png", "coffee.png", "motorcycle_left.png", "motorcycle_right.png")]
+    tiles = [
+        cv2.resize(images[n], (600, 400), interpolation=cv2.INTER_AREA)
+        for n in ("camera.png", "coffee.png", "motorcycle_left.png", "motorcycle_right.png")
+    ]
     collage = np.vstack([np.hstack(tiles[:2]), np.hstack(tiles[2:])])
     cv2.imwrite(str(folder / "collage.jpg"), collage, [cv2.IMWRITE_JPEG_QUALITY, 93])
     return folder
@@ -64,8 +74,14 @@ def main() -> None:
         window.start()
         pump(app, 120, lambda: window.session.model_state == "ready")
         window.add_paths([str(folder)])
-        pump(app, 120, lambda: len(window.session.entries) == len(PHOTOS) + 1 and
-             all(e.status.value == "done" for e in window.session.entries))
+        pump(
+            app,
+            120,
+            lambda: (
+                len(window.session.entries) == len(PHOTOS) + 1
+                and all(e.status.value == "done" for e in window.session.entries)
+            ),
+        )
         names = [Path(e.path).name for e in window.session.entries]
         window.image_list.set_current_row(names.index("collage.jpg"))
         pump(app, 10, lambda: window.view.has_image and bool(window.view.boxes()))

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import colorsys
-from typing import Iterable
+from collections.abc import Iterable
 
 import cv2
 import numpy as np
 
 from .results import Detection
 
+
 def _distinct_palette(count: int = 80) -> tuple[tuple[int, int, int], ...]:
     """``count`` vivid colours chosen greedily, each as far as possible (CIELAB) from all chosen before it, so
     the first classes (person, bicycle, car… in COCO) get the most distinct colours and none repeat."""
     hues = np.arange(36) / 36.0
-    candidates = np.array([colorsys.hsv_to_rgb(h, s, v) for h in hues for s in (0.6, 0.8, 0.95)
-                           for v in (0.8, 1.0)], dtype=np.float32)
+    candidates = np.array(
+        [colorsys.hsv_to_rgb(h, s, v) for h in hues for s in (0.6, 0.8, 0.95) for v in (0.8, 1.0)], dtype=np.float32
+    )
     lab = cv2.cvtColor(candidates.reshape(1, -1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3)
     chosen = [3]  # hue 0, saturation 0.8, value 1.0: a clear red for class 0 (person in COCO)
     nearest = np.linalg.norm(lab - lab[chosen[0]], axis=1)
@@ -49,8 +51,9 @@ def label_text(detection: Detection, show_label: bool = True, show_score: bool =
     return " ".join(parts)
 
 
-def draw_detections(image: np.ndarray, detections: Iterable[Detection], show_label: bool = True,
-                    show_score: bool = True) -> np.ndarray:
+def draw_detections(
+    image: np.ndarray, detections: Iterable[Detection], show_label: bool = True, show_score: bool = True
+) -> np.ndarray:
     """Return a copy of RGB ``image`` (H, W, 3) uint8 with boxes and labels burned in.
 
     Line width and text size follow the image's short side, so labels stay readable from 300 px thumbnails to
@@ -78,6 +81,14 @@ def draw_detections(image: np.ndarray, detections: Iterable[Detection], show_lab
         top = y1 - box_h if y1 - box_h >= 0 else y1
         left = min(max(0, x1 - thickness // 2), max(0, width - text_w - 2 * pad))
         cv2.rectangle(canvas, (left, top), (left + text_w + 2 * pad, top + box_h), color, cv2.FILLED)
-        cv2.putText(canvas, text, (left + pad, top + pad + text_h), font, font_scale, text_color_on(color),
-                    font_thickness, cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            text,
+            (left + pad, top + pad + text_h),
+            font,
+            font_scale,
+            text_color_on(color),
+            font_thickness,
+            cv2.LINE_AA,
+        )
     return canvas

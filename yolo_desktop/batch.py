@@ -12,10 +12,11 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -58,6 +59,7 @@ def _natural_key(name: str) -> list:
 
 def _walk(folder: str, recursive: bool, problems: list[InputProblem]) -> Iterator[str]:
     """Image files under ``folder``, natural order, hidden files and folders skipped."""
+
     def on_error(error: OSError) -> None:
         problems.append(InputProblem(error.filename or folder, f"cannot list folder: {error.strerror or error}"))
 
@@ -102,8 +104,9 @@ class InputCollector:
         self._seen.add(real)
         return True
 
-    def add(self, paths: Iterable[str | os.PathLike[str]], recursive: bool = False
-            ) -> tuple[list[InputImage], list[InputProblem]]:
+    def add(
+        self, paths: Iterable[str | os.PathLike[str]], recursive: bool = False
+    ) -> tuple[list[InputImage], list[InputProblem]]:
         """Expand files and folders (mixed), in the order given; files already added are skipped."""
         images: list[InputImage] = []
         problems: list[InputProblem] = []
@@ -131,8 +134,9 @@ class InputCollector:
         return images, problems
 
 
-def collect_inputs(paths: Iterable[str | os.PathLike[str]], recursive: bool = False
-                   ) -> tuple[list[InputImage], list[InputProblem]]:
+def collect_inputs(
+    paths: Iterable[str | os.PathLike[str]], recursive: bool = False
+) -> tuple[list[InputImage], list[InputProblem]]:
     """Expand files and folders (mixed) into images with unique output names, in the order given."""
     return InputCollector().add(paths, recursive)
 
@@ -151,8 +155,10 @@ def check_output_dir(out: str | os.PathLike[str], inputs: Sequence[str | os.Path
         if not os.path.exists(given):
             continue
         if os.path.isdir(given) and _is_within(out, given):
-            raise UsageError(f"output folder {out} is inside input folder {given}; choose a folder outside it "
-                             f"(outputs must never mix with inputs)")
+            raise UsageError(
+                f"output folder {out} is inside input folder {given}; choose a folder outside it "
+                f"(outputs must never mix with inputs)"
+            )
         if _is_within(given, out):
             raise UsageError(f"input {given} is inside output folder {out}; choose another output folder")
 
@@ -193,14 +199,19 @@ def load_and_prepare(runner: Runner, path: str, reduce_to: int | None) -> Loaded
     return Loaded(None, None, ImageResult(path=path, error=reason, timings={"load": seconds}), seconds)
 
 
-def detect_many(runner: Runner, items: Sequence[InputImage], cancel: threading.Event | None = None,
-                reduce_to: int | None = None, prefetch: int = 3
-                ) -> Iterator[tuple[InputImage, ImageResult, LoadedImage | None]]:
+def detect_many(
+    runner: Runner,
+    items: Sequence[InputImage],
+    cancel: threading.Event | None = None,
+    reduce_to: int | None = None,
+    prefetch: int = 3,
+) -> Iterator[tuple[InputImage, ImageResult, LoadedImage | None]]:
     """Detect each item in order, decoding the next ``prefetch`` images on a loader thread meanwhile.
     Stops between images once ``cancel`` is set."""
     pending: deque[tuple[InputImage, Future[Loaded]]] = deque()
     upcoming = iter(items)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load") as loader:
+
         def top_up() -> None:
             while len(pending) < prefetch:
                 item = next(upcoming, None)
@@ -224,6 +235,10 @@ def detect_many(runner: Runner, items: Sequence[InputImage], cancel: threading.E
             try:
                 result = runner.infer(loaded.prepared, item.path, {"load": loaded.seconds})
             except Exception as exc:  # a model failure on one image is reported, the batch goes on
-                result = ImageResult(path=item.path, width=loaded.image.width, height=loaded.image.height,
-                                     error=f"detection failed: {exc!r}")
+                result = ImageResult(
+                    path=item.path,
+                    width=loaded.image.width,
+                    height=loaded.image.height,
+                    error=f"detection failed: {exc!r}",
+                )
             yield item, result, loaded.image

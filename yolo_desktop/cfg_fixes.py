@@ -89,5 +89,4 @@ def _sections_with_mask_line(text: str) -> set[int]:
 
 
 def _mask_lines(fix: MaskFix, index: int) -> list[str]:
-    return [f"# {line}" for line in fix.note.splitlines()] + \
-        [f"mask = {','.join(str(m) for m in fix.masks[index])}"]
+    return [f"# {line}" for line in fix.note.splitlines()] + [f"mask = {','.join(str(m) for m in fix.masks[index])}"]

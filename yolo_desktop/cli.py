@@ -10,7 +10,7 @@ import argparse
 import logging
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import __version__
 from .settings import DEFAULT_RESIZE, DEVICES, ENGINES, PRECISIONS, RESIZES
@@ -31,19 +31,27 @@ def _csv_list(text: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="yolo-desktop", usage="%(prog)s [PATH ...] | %(prog)s COMMAND ...",
+        prog="yolo-desktop",
+        usage="%(prog)s [PATH ...] | %(prog)s COMMAND ...",
         description="Find objects in photos with YOLOv3, locally. Without a command, opens the window "
-                    "(with the given images and folders, if any).")
+        "(with the given images and folders, if any).",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--self-test", action="store_true",
-                        help="detect objects in the bundled sample photo, print them and exit (0 = working)")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="detect objects in the bundled sample photo, print them and exit (0 = working)",
+    )
     parser.add_argument("--self-test-precision", choices=PRECISIONS, default="accurate", help=argparse.SUPPRESS)
     parser.add_argument("--self-test-engine", choices=ENGINES, default="auto", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    detect = commands.add_parser("detect", help="detect objects in images and folders (no window)",
-                                 description="Detect objects in images and folders; write annotated images and "
-                                             "detection files under OUT, mirroring the input tree.")
+    detect = commands.add_parser(
+        "detect",
+        help="detect objects in images and folders (no window)",
+        description="Detect objects in images and folders; write annotated images and "
+        "detection files under OUT, mirroring the input tree.",
+    )
     detect.add_argument("paths", nargs="+", metavar="PATH", help="image files and/or folders")
     detect.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder (created if needed)")
     model = detect.add_argument_group("model")
@@ -57,29 +65,57 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("--classes", type=_csv_list, metavar="A,B", help="only these class labels, e.g. person,car")
     detect.add_argument("--max-detections", type=int, default=300, help="per image (default 300)")
     detect.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
-    detect.add_argument("--formats", type=_csv_list, default=["json", "csv"], metavar="F,G",
-                        help="detection files: json,csv,yolo,voc,coco (default json,csv)")
+    detect.add_argument(
+        "--formats",
+        type=_csv_list,
+        default=["json", "csv"],
+        metavar="F,G",
+        help="detection files: json,csv,yolo,voc,coco (default json,csv)",
+    )
     detect.add_argument("--no-images", action="store_true", help="do not write annotated images")
-    detect.add_argument("--image-format", choices=("auto", "jpg", "png"), default="auto",
-                        help="annotated image format; auto keeps JPEGs JPEG, others PNG")
-    detect.add_argument("--precision", choices=PRECISIONS, default="accurate",
-                        help="accurate (default): float32, or bf16 where the processor has it (same boxes); "
-                             "fast: the fastest engine for this machine, int8 where that is faster")
-    detect.add_argument("--engine", choices=ENGINES, default="auto",
-                        help="auto (default: chosen for this machine, and said which), openvino, litert, or keras "
-                             "(the float32 reference)")
-    detect.add_argument("--device", type=str.upper, choices=DEVICES, default=None,
-                        help="OpenVINO device: CPU (default), or an Intel GPU/NPU where its plugin is installed "
-                             "($YOLO_DESKTOP_DEVICE does the same)")
-    detect.add_argument("--resize", choices=RESIZES, default=DEFAULT_RESIZE,
-                        help=f"how photos are shrunk to the network size: area (default {DEFAULT_RESIZE}) or "
-                             f"bilinear (as Darknet and OpenCV DNN do, to reproduce their output)")
+    detect.add_argument(
+        "--image-format",
+        choices=("auto", "jpg", "png"),
+        default="auto",
+        help="annotated image format; auto keeps JPEGs JPEG, others PNG",
+    )
+    detect.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="accurate",
+        help="accurate (default): float32, or bf16 where the processor has it (same boxes); "
+        "fast: the fastest engine for this machine, int8 where that is faster",
+    )
+    detect.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="auto (default: chosen for this machine, and said which), openvino, litert, or keras "
+        "(the float32 reference)",
+    )
+    detect.add_argument(
+        "--device",
+        type=str.upper,
+        choices=DEVICES,
+        default=None,
+        help="OpenVINO device: CPU (default), or an Intel GPU/NPU where its plugin is installed "
+        "($YOLO_DESKTOP_DEVICE does the same)",
+    )
+    detect.add_argument(
+        "--resize",
+        choices=RESIZES,
+        default=DEFAULT_RESIZE,
+        help=f"how photos are shrunk to the network size: area (default {DEFAULT_RESIZE}) or "
+        f"bilinear (as Darknet and OpenCV DNN do, to reproduce their output)",
+    )
     detect.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     evaluate = commands.add_parser(
-        "evaluate", help="measure a model's accuracy (COCO mAP) on your own labelled photos",
+        "evaluate",
+        help="measure a model's accuracy (COCO mAP) on your own labelled photos",
         description="Detect every photo listed in a COCO instances JSON and score the detections with pycocotools "
-                    "(mAP@0.5 and mAP@0.5:0.95). Needs pycocotools (pip install pycocotools).")
+        "(mAP@0.5 and mAP@0.5:0.95). Needs pycocotools (pip install pycocotools).",
+    )
     evaluate.add_argument("images", metavar="IMAGES", help="folder the JSON's file names are relative to")
     evaluate.add_argument("annotations", metavar="INSTANCES_JSON", help="COCO instances file with the true boxes")
     evaluate.add_argument("--model", metavar="NAME", help="installed model name (default: yolov3-tiny)")
@@ -102,18 +138,24 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--force", action="store_true", help="fetch again even if installed")
     fetch.add_argument("--dest", metavar="DIR", help="models folder to install into")
     convert = models_commands.add_parser(
-        "convert", help="convert a model once (needs TensorFlow), so later runs start fast",
+        "convert",
+        help="convert a model once (needs TensorFlow), so later runs start fast",
         description="Convert an installed model (or --cfg/--weights/--names) to LiteRT and cache it; one "
-                    "converted model serves every input size. With --calibration, the fast precision is also "
-                    "quantised to int8 for OpenVINO (needs nncf), calibrated on those photos.")
+        "converted model serves every input size. With --calibration, the fast precision is also "
+        "quantised to int8 for OpenVINO (needs nncf), calibrated on those photos.",
+    )
     convert.add_argument("name", nargs="?", default="yolov3-tiny", help="installed model (default yolov3-tiny)")
     convert.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
     convert.add_argument("--weights", help="Darknet .weights file")
     convert.add_argument("--names", help="class names file")
-    convert.add_argument("--precision", choices=PRECISIONS, action="append",
-                         help="accurate and/or fast (repeatable; default: accurate)")
-    convert.add_argument("--calibration", metavar="DIR",
-                         help="photos like yours (a few hundred) to calibrate OpenVINO's int8 model (fast)")
+    convert.add_argument(
+        "--precision", choices=PRECISIONS, action="append", help="accurate and/or fast (repeatable; default: accurate)"
+    )
+    convert.add_argument(
+        "--calibration",
+        metavar="DIR",
+        help="photos like yours (a few hundred) to calibrate OpenVINO's int8 model (fast)",
+    )
     convert.add_argument("--force", action="store_true", help="convert again even if cached")
     return parser
 

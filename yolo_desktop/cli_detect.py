@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from .batch import UsageError, check_output_dir, collect_inputs, detect_many
 from .export.writer import FORMATS, BackgroundWriter, BatchWriter
-from .inference.detector import Detector, ModelFiles
+from .inference.detector import Detector
 from .inference.engines import EngineOptions
 from .inference.errors import ModelError
 from .models import resolve_model
@@ -29,23 +29,40 @@ def _fail(message: str) -> int:
 
 
 def model_info(detector: Detector) -> dict[str, Any]:
-    return {"name": detector.model.name, "cfg": str(detector.model.cfg), "weights": str(detector.model.weights),
-            "names": str(detector.model.names), "classes": len(detector.names),
-            "input_size": detector.input_size, "engine": detector.engine.name,
-            "engine_description": detector.engine.description}
+    return {
+        "name": detector.model.name,
+        "cfg": str(detector.model.cfg),
+        "weights": str(detector.model.weights),
+        "names": str(detector.model.names),
+        "classes": len(detector.names),
+        "input_size": detector.input_size,
+        "engine": detector.engine.name,
+        "engine_description": detector.engine.description,
+    }
 
 
 def settings_info(settings: DetectorSettings) -> dict[str, Any]:
-    return {"conf": settings.conf, "iou": settings.iou, "max_detections": settings.max_detections,
-            "classes": sorted(settings.classes) if settings.classes is not None else None,
-            "precision": settings.precision, "resize": settings.resize}
+    return {
+        "conf": settings.conf,
+        "iou": settings.iou,
+        "max_detections": settings.max_detections,
+        "classes": sorted(settings.classes) if settings.classes is not None else None,
+        "precision": settings.precision,
+        "resize": settings.resize,
+    }
 
 
 def run_detect(args: argparse.Namespace) -> int:
     try:
-        settings = DetectorSettings(size=args.size, conf=args.conf, iou=args.iou, max_detections=args.max_detections,
-                                    classes=frozenset(args.classes) if args.classes else None,
-                                    precision=args.precision, resize=args.resize)
+        settings = DetectorSettings(
+            size=args.size,
+            conf=args.conf,
+            iou=args.iou,
+            max_detections=args.max_detections,
+            classes=frozenset(args.classes) if args.classes else None,
+            precision=args.precision,
+            resize=args.resize,
+        )
         unknown = sorted(set(args.formats) - set(FORMATS))
         if unknown:
             raise UsageError(f"unknown format(s) {', '.join(unknown)} (available: {', '.join(FORMATS)})")
@@ -56,13 +73,21 @@ def run_detect(args: argparse.Namespace) -> int:
     except (SettingsError, UsageError, ModelError) as exc:
         return _fail(str(exc))
     if not items and not problems:
-        return _fail("no images found in " + ", ".join(args.paths) +
-                     ("" if args.recursive else " (use --recursive to include subfolders)"))
+        return _fail(
+            "no images found in "
+            + ", ".join(args.paths)
+            + ("" if args.recursive else " (use --recursive to include subfolders)")
+        )
 
     print(f"Loading {model.name}…", file=sys.stderr)
     try:
-        detector = Detector(model, settings, engine=args.engine, log=lambda message: print(message, file=sys.stderr),
-                            options=EngineOptions(device=args.device))
+        detector = Detector(
+            model,
+            settings,
+            engine=args.engine,
+            log=lambda message: print(message, file=sys.stderr),
+            options=EngineOptions(device=args.device),
+        )
     except (ModelError, ValueError) as exc:
         return _fail(str(exc))
     try:
@@ -70,12 +95,12 @@ def run_detect(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail(f"cannot create output folder {out}: {exc.strerror or exc}")
 
-    writer = BackgroundWriter(BatchWriter(out, args.formats, images=not args.no_images,
-                                          image_format=args.image_format, names=detector.names))
+    writer = BackgroundWriter(
+        BatchWriter(out, args.formats, images=not args.no_images, image_format=args.image_format, names=detector.names)
+    )
     results: list[ImageResult] = [ImageResult(path=p.path, error=p.reason) for p in problems]
     started = time.perf_counter()
-    bar = tqdm(total=len(items), unit="img", file=sys.stderr, disable=True if args.quiet else None,
-               dynamic_ncols=True)
+    bar = tqdm(total=len(items), unit="img", file=sys.stderr, disable=True if args.quiet else None, dynamic_ncols=True)
     # Without annotated images nothing needs full resolution: large JPEGs decode at 1/2–1/8 scale.
     reduce_to = detector.input_size if args.no_images else None
     try:
@@ -87,8 +112,7 @@ def run_detect(args: argparse.Namespace) -> int:
                 bar.write(f"failed: {result.path}: {result.error}", file=sys.stderr)
     except KeyboardInterrupt:
         bar.close()
-        print("\ninterrupted: files written so far are complete; detection files were not written",
-              file=sys.stderr)
+        print("\ninterrupted: files written so far are complete; detection files were not written", file=sys.stderr)
         return 130
     bar.close()
     seconds = time.perf_counter() - started
@@ -101,8 +125,11 @@ def run_detect(args: argparse.Namespace) -> int:
 
 def print_summary(summary: BatchSummary, write_failures: list[tuple[str, str]], out: Path, stream: TextIO) -> None:
     rate = summary.succeeded / summary.seconds if summary.seconds > 0 else 0.0
-    print(f"{summary.succeeded} of {summary.images} images processed in {summary.seconds:.1f} s "
-          f"({rate:.1f} images/s), {summary.detections} detections", file=stream)
+    print(
+        f"{summary.succeeded} of {summary.images} images processed in {summary.seconds:.1f} s "
+        f"({rate:.1f} images/s), {summary.detections} detections",
+        file=stream,
+    )
     if summary.counts:
         width = max(len(label) for label in summary.counts)
         for label, count in summary.counts.items():
@@ -116,4 +143,3 @@ def print_summary(summary: BatchSummary, write_failures: list[tuple[str, str]], 
         for path, reason in write_failures:
             print(f"  {path}: {reason}", file=stream)
     print(f"Results in {out}", file=stream)
-

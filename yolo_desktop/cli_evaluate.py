@@ -21,11 +21,20 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def run_evaluate(args: argparse.Namespace) -> int:
     try:
         dataset = load_dataset(args.images, args.annotations)
-        settings = DetectorSettings(size=args.size, conf=EVAL_CONF, max_detections=COCO_MAX_DETECTIONS,
-                                    precision=args.precision, resize=args.resize)
-        detector = Detector(resolve_model(args.model, args.cfg, args.weights, args.names), settings, engine=args.engine,
-                            log=lambda message: print(message, file=sys.stderr),
-                            options=EngineOptions(device=args.device))
+        settings = DetectorSettings(
+            size=args.size,
+            conf=EVAL_CONF,
+            max_detections=COCO_MAX_DETECTIONS,
+            precision=args.precision,
+            resize=args.resize,
+        )
+        detector = Detector(
+            resolve_model(args.model, args.cfg, args.weights, args.names),
+            settings,
+            engine=args.engine,
+            log=lambda message: print(message, file=sys.stderr),
+            options=EngineOptions(device=args.device),
+        )
     except (DatasetError, SettingsError, UsageError, ModelError, ValueError) as exc:
         print(f"yolo-desktop evaluate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -36,8 +45,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     with tqdm(total=len(dataset.files), unit="img", file=sys.stderr, dynamic_ncols=True) as bar:
         accuracy, _results = evaluate(detector, detector.names, dataset, on_result=lambda _r: bar.update(1))
-    print(f"{detector.model.name} at {detector.input_size}, {args.precision}, {detector.engine.description}, "
-          f"resize {args.resize}: {accuracy.images} photos, {accuracy.detections} detections")
+    print(
+        f"{detector.model.name} at {detector.input_size}, {args.precision}, {detector.engine.description}, "
+        f"resize {args.resize}: {accuracy.images} photos, {accuracy.detections} detections"
+    )
     print(f"mAP@0.5       {accuracy.map50 * 100:.1f}")
     print(f"mAP@0.5:0.95  {accuracy.map50_95 * 100:.1f}")
     for path, reason in accuracy.failed:

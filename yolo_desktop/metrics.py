@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from .results import Detection
 
@@ -54,8 +54,7 @@ class Agreement:
         return 2 * self.matched / total if total else 1.0
 
 
-def agreement(pairs: Iterable[tuple[Sequence[Detection], Sequence[Detection]]], threshold: float = 0.5
-              ) -> Agreement:
+def agreement(pairs: Iterable[tuple[Sequence[Detection], Sequence[Detection]]], threshold: float = 0.5) -> Agreement:
     """Pooled over images: F1 = 2·matched / (found + reference)."""
     matched = found = reference = 0
     for mine, theirs in pairs:

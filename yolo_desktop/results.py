@@ -7,8 +7,8 @@ Frozen dataclasses only: a result is never changed after it is made; re-filterin
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -63,7 +63,7 @@ class Candidates:
         return int(self.scores.shape[0])
 
     @classmethod
-    def empty(cls, floor: float) -> "Candidates":
+    def empty(cls, floor: float) -> Candidates:
         return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32), floor)
 
 
@@ -102,7 +102,7 @@ class BatchSummary:
         return sum(self.counts.values())
 
     @classmethod
-    def of(cls, results: Iterable[ImageResult], seconds: float) -> "BatchSummary":
+    def of(cls, results: Iterable[ImageResult], seconds: float) -> BatchSummary:
         counter: Counter[str] = Counter()
         failed: list[tuple[str, str]] = []
         images = 0

@@ -28,8 +28,10 @@ def run_self_test(precision: str = "accurate", engine: str = "auto") -> int:
     except (ModelError, ValueError, OSError) as exc:
         print(f"self-test: FAILED: {exc}")
         return 1
-    print(f"model: {detector.model.name} ({detector.input_size}×{detector.input_size}, {precision}) "
-          f"on {detector.engine.name}; TensorFlow loaded: {'tensorflow' in sys.modules}")
+    print(
+        f"model: {detector.model.name} ({detector.input_size}×{detector.input_size}, {precision}) "
+        f"on {detector.engine.name}; TensorFlow loaded: {'tensorflow' in sys.modules}"
+    )
     print(f"engine: {detector.engine_summary}")
     print(f"image: {sample} ({result.width}×{result.height})")
     for d in result.detections:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 # Candidates below this score are not kept, so no threshold below it can be applied later.
 CANDIDATE_FLOOR = 0.005
@@ -49,7 +49,7 @@ class DetectorSettings:
         if self.classes is not None and not isinstance(self.classes, frozenset):
             object.__setattr__(self, "classes", frozenset(self.classes))
 
-    def with_classes(self, classes: Iterable[str] | None) -> "DetectorSettings":
+    def with_classes(self, classes: Iterable[str] | None) -> DetectorSettings:
         return replace(self, classes=None if classes is None else frozenset(classes))
 
     def unknown_classes(self, names: Iterable[str]) -> list[str]:

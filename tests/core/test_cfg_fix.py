@@ -74,8 +74,7 @@ def test_a_model_installed_before_the_fix_is_corrected_and_reconverted(tmp_path,
     assert "corrected" not in caplog.text  # once
 
 
-def test_a_cfg_that_cannot_be_corrected_is_flagged_with_the_fix(tmp_path, tiny_model, monkeypatch, capsys,
-                                                               caplog):
+def test_a_cfg_that_cannot_be_corrected_is_flagged_with_the_fix(tmp_path, tiny_model, monkeypatch, capsys, caplog):
     monkeypatch.setenv("YOLO_DESKTOP_MODELS", str(tmp_path / "models"))
     cfg = install_published(tmp_path / "models", tiny_model)
 
@@ -99,8 +98,25 @@ def test_users_own_cfg_files_are_never_changed(tmp_path, tiny_model, monkeypatch
     before = {p: p.read_bytes() for p in (renamed, own)}
     assert [m.name for m in installed_models()] == ["my-tiny"]
     out = tmp_path / "out"
-    assert main(["detect", str(data_dir / "coffee.png"), "-o", str(out), "--no-images", "-q", "--cfg", str(own),
-                 "--weights", str(own.with_suffix(".weights")), "--names", str(own.parent / "coco.names")]) == 0
+    assert (
+        main(
+            [
+                "detect",
+                str(data_dir / "coffee.png"),
+                "-o",
+                str(out),
+                "--no-images",
+                "-q",
+                "--cfg",
+                str(own),
+                "--weights",
+                str(own.with_suffix(".weights")),
+                "--names",
+                str(own.parent / "coco.names"),
+            ]
+        )
+        == 0
+    )
     assert {p: p.read_bytes() for p in (renamed, own)} == before
 
 

@@ -20,8 +20,10 @@ from yolo_desktop.cli import main
 
 
 def digest_tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-            for p in sorted(root.rglob("*"))}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        for p in sorted(root.rglob("*"))
+    }
 
 
 @pytest.fixture()
@@ -37,8 +39,7 @@ def mixed_inputs(tmp_path, data_dir) -> tuple[Path, Path]:
     exif = Image.Exif()
     exif[0x0112] = 6
     # Stored sideways (as a camera held upright does) with the EXIF tag saying "rotate 90° clockwise to view".
-    Image.fromarray(np.ascontiguousarray(np.rot90(coffee))).save(root / "rotated.jpg", quality=92,
-                                                                 exif=exif.tobytes())
+    Image.fromarray(np.ascontiguousarray(np.rot90(coffee))).save(root / "rotated.jpg", quality=92, exif=exif.tobytes())
     Image.fromarray(coffee).convert("CMYK").save(root / "cmyk.jpg", quality=92)
     cv2.imwrite(str(root / "deep.png"), cv2.cvtColor(coffee, cv2.COLOR_RGB2BGR).astype(np.uint16) * 257)
     (root / "empty.jpg").write_bytes(b"")
@@ -63,14 +64,25 @@ def test_mixed_batch(tmp_path, mixed_inputs, capsys):
     code = run(str(root), str(loose), "-o", str(out), "-r", "--formats", "json,csv,yolo,voc,coco")
     captured = capsys.readouterr()
     assert code == 1  # some failed, all others done
-    assert digest_tree(tmp_path / "my photos") == {k[len("my photos/"):]: v for k, v in before.items()
-                                                   if k.startswith("my photos/")}
+    assert digest_tree(tmp_path / "my photos") == {
+        k[len("my photos/") :]: v for k, v in before.items() if k.startswith("my photos/")
+    }
     assert not [p for p in out.rglob("*") if p.name.endswith(".part") or p.name.startswith(".")]
 
     document = json.loads((out / "detections.json").read_text(encoding="utf-8"))
     records = {Path(r["path"]).name: r for r in document["images"]}
-    assert set(records) == {"coffee.jpg", "motorbike ü.png", "inside.png", "rotated.jpg", "cmyk.jpg", "deep.png",
-                            "empty.jpg", "text.jpg", "truncated.jpg", "loose camera.png"}
+    assert set(records) == {
+        "coffee.jpg",
+        "motorbike ü.png",
+        "inside.png",
+        "rotated.jpg",
+        "cmyk.jpg",
+        "deep.png",
+        "empty.jpg",
+        "text.jpg",
+        "truncated.jpg",
+        "loose camera.png",
+    }
     assert "empty file" in records["empty.jpg"]["error"]
     assert "not a supported image" in records["text.jpg"]["error"]
     assert "truncated" in records["truncated.jpg"]["error"]
@@ -111,11 +123,17 @@ def test_output_names_never_collide(tmp_path, data_dir):
         photo.save(tmp_path / parent / "photos" / "cup.png")
     photo.save(tmp_path / "a" / "photos" / "cup.jpg")
     out = tmp_path / "out"
-    assert run(str(tmp_path / "a" / "photos"), str(tmp_path / "b" / "photos"), "-o", str(out),
-               "--formats", "yolo") == 0
+    assert run(str(tmp_path / "a" / "photos"), str(tmp_path / "b" / "photos"), "-o", str(out), "--formats", "yolo") == 0
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert files == ["data.yaml", "photos-2/cup.png", "photos-2/cup.txt", "photos/cup.jpg", "photos/cup.txt",
-                     "photos/cup_png.png", "photos/cup_png.txt"]
+    assert files == [
+        "data.yaml",
+        "photos-2/cup.png",
+        "photos-2/cup.txt",
+        "photos/cup.jpg",
+        "photos/cup.txt",
+        "photos/cup_png.png",
+        "photos/cup_png.txt",
+    ]
 
 
 def test_output_inside_input_is_refused(tmp_path, data_dir, capsys):
@@ -127,14 +145,17 @@ def test_output_inside_input_is_refused(tmp_path, data_dir, capsys):
     assert "inside" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--conf", "1.5"], "confidence"),
-    (["--size", "300"], "multiple of 32"),
-    (["--classes", "person,unicorn"], "unicorn"),
-    (["--formats", "json,xls"], "xls"),
-    (["--model", "no-such-model"], "not installed"),
-    (["--cfg", "x.cfg"], "go together"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--conf", "1.5"], "confidence"),
+        (["--size", "300"], "multiple of 32"),
+        (["--classes", "person,unicorn"], "unicorn"),
+        (["--formats", "json,xls"], "xls"),
+        (["--model", "no-such-model"], "not installed"),
+        (["--cfg", "x.cfg"], "go together"),
+    ],
+)
 def test_usage_and_model_errors_exit_2(tmp_path, data_dir, capsys, args, words):
     assert run(str(data_dir / "coffee.png"), "-o", str(tmp_path / "out"), *args) == 2
     assert words in capsys.readouterr().err
@@ -144,15 +165,39 @@ def test_usage_and_model_errors_exit_2(tmp_path, data_dir, capsys, args, words):
 def test_bad_model_files_exit_2(tmp_path, data_dir, tiny_model, capsys):
     cut = tmp_path / "cut.weights"
     cut.write_bytes(tiny_model.weights.read_bytes()[:-100])
-    assert run(str(data_dir / "coffee.png"), "-o", str(tmp_path / "out"), "--cfg", str(tiny_model.cfg),
-               "--weights", str(cut), "--names", str(tiny_model.names)) == 2
+    assert (
+        run(
+            str(data_dir / "coffee.png"),
+            "-o",
+            str(tmp_path / "out"),
+            "--cfg",
+            str(tiny_model.cfg),
+            "--weights",
+            str(cut),
+            "--names",
+            str(tiny_model.names),
+        )
+        == 2
+    )
     assert "too short" in capsys.readouterr().err
 
 
 def test_all_good_exit_0_class_filter_and_no_images(tmp_path, data_dir):
     out = tmp_path / "out"
-    assert run(str(data_dir / "camera.png"), str(data_dir / "coffee.png"), "-o", str(out), "--no-images",
-               "--classes", "person", "--conf", "0.3") == 0
+    assert (
+        run(
+            str(data_dir / "camera.png"),
+            str(data_dir / "coffee.png"),
+            "-o",
+            str(out),
+            "--no-images",
+            "--classes",
+            "person",
+            "--conf",
+            "0.3",
+        )
+        == 0
+    )
     document = json.loads((out / "detections.json").read_text(encoding="utf-8"))
     labels = {d["label"] for r in document["images"] for d in r["detections"]}
     assert labels == {"person"}
@@ -163,9 +208,14 @@ def test_real_entry_point(tmp_path, data_dir):
     """The installed command, in its own process: exit code, summary on stdout, quiet stderr."""
     out = tmp_path / "out"
     exe = Path(sys.executable).parent / "yolo-desktop"
-    done = subprocess.run([str(exe), "detect", str(data_dir / "coffee.png"), str(tmp_path / "missing.jpg"),
-                           "-o", str(out)], capture_output=True, text=True, timeout=300, cwd=REPO,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    done = subprocess.run(
+        [str(exe), "detect", str(data_dir / "coffee.png"), str(tmp_path / "missing.jpg"), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     assert done.returncode == 1, done.stderr
     assert "1 of 2 images processed" in done.stdout and "missing.jpg: not found" in done.stdout
     assert "oneDNN" not in done.stderr and "cuda" not in done.stderr.lower()

@@ -28,8 +28,9 @@ def exported(tmp_path_factory, data_dir, detector) -> tuple[Path, dict[str, Imag
     root = tmp_path_factory.mktemp("export")
     items, problems = collect_inputs([data_dir / p for p in PHOTOS])
     assert not problems
-    writer = BatchWriter(root / "out", ["json", "csv", "yolo", "voc", "coco"], images=True,
-                         image_format="png", names=detector.names)
+    writer = BatchWriter(
+        root / "out", ["json", "csv", "yolo", "voc", "coco"], images=True, image_format="png", names=detector.names
+    )
     results = {}
     for item in items:
         image = load(item.path)
@@ -55,8 +56,12 @@ def test_coco_loads_in_pycocotools(exported):
     for image in coco.loadImgs(coco.getImgIds()):
         result = results[Path(image["file_name"]).stem]
         annotations = coco.loadAnns(coco.getAnnIds(imgIds=[image["id"]]))
-        got = np.array([[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]]
-                        for a in annotations]).reshape(-1, 4)
+        got = np.array(
+            [
+                [a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]]
+                for a in annotations
+            ]
+        ).reshape(-1, 4)
         assert np.allclose(got, boxes_of(result), atol=0.01)
         names = [coco.loadCats(a["category_id"])[0]["name"] for a in annotations]
         assert names == [d.label for d in result.detections]
@@ -73,8 +78,9 @@ def test_yolo_txt_reads_back_with_supervision(exported):
     import supervision as sv
 
     out, results = exported
-    dataset = sv.DetectionDataset.from_yolo(images_directory_path=str(out), annotations_directory_path=str(out),
-                                            data_yaml_path=str(out / "data.yaml"))
+    dataset = sv.DetectionDataset.from_yolo(
+        images_directory_path=str(out), annotations_directory_path=str(out), data_yaml_path=str(out / "data.yaml")
+    )
     assert len(dataset) == len(PHOTOS)
     assert dataset.classes[41] == "cup"
     for path, _image, detections in dataset:
@@ -84,8 +90,8 @@ def test_yolo_txt_reads_back_with_supervision(exported):
 
 
 def test_images_without_detections_get_an_empty_yolo_file(tmp_path, data_dir, detector):
-    from yolo_desktop.settings import DetectorSettings
     from yolo_desktop.inference.detector import refilter
+    from yolo_desktop.settings import DetectorSettings
 
     items, _ = collect_inputs([data_dir / "chelsea.png"])
     image = load(items[0].path)

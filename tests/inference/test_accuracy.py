@@ -28,11 +28,13 @@ def test_objects_pasted_into_a_scene_are_found_where_they_were_put(detector, dat
     """Two real photos pasted into one wide gray canvas at known offsets: each object is found at its hand-drawn
     box moved by the offset (letterbox geometry on an unusual aspect ratio, two classes in one image)."""
     canvas = np.full((700, 1500, 3), 128, np.uint8)
-    placed = [("coffee.png", "cup", (160, 25, 425, 300), (40, 250)),
-              ("motorcycle_left.png", "motorbike", (40, 60, 710, 470), (700, 120))]
+    placed = [
+        ("coffee.png", "cup", (160, 25, 425, 300), (40, 250)),
+        ("motorcycle_left.png", "motorbike", (40, 60, 710, 470), (700, 120)),
+    ]
     for photo, _label, _box, (x, y) in placed:
         image = read_rgb(data_dir / photo)
-        canvas[y:y + image.shape[0], x:x + image.shape[1]] = image
+        canvas[y : y + image.shape[0], x : x + image.shape[1]] = image
     result = detector.detect(canvas)
     for _photo, label, (x1, y1, x2, y2), (x, y) in placed:
         moved = (x1 + x, y1 + y, x2 + x, y2 + y)

@@ -6,8 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from yolo_desktop.inference.darknet_cfg import (CfgError, ConvSection, MaxPoolSection, RouteSection,
-                                                ShortcutSection, UpsampleSection, YoloSection, parse_cfg)
+from yolo_desktop.inference.darknet_cfg import (
+    CfgError,
+    ConvSection,
+    MaxPoolSection,
+    RouteSection,
+    ShortcutSection,
+    UpsampleSection,
+    YoloSection,
+    parse_cfg,
+)
 
 TINY_HEAD = """[net]
 width=416
@@ -76,30 +84,42 @@ def test_full_size_structure(shared_cfg, name, layers, convs, yolos):
 
 
 def test_custom_class_count(tmp_path):
-    cfg = parse_cfg(write(tmp_path, TINY_HEAD + TINY_TAIL.replace("filters=255", "filters=21")
-                          .replace("classes=80", "classes=2")))
+    cfg = parse_cfg(
+        write(tmp_path, TINY_HEAD + TINY_TAIL.replace("filters=255", "filters=21").replace("classes=80", "classes=2"))
+    )
     assert cfg.classes == 2
     assert isinstance(cfg.layers[-1], YoloSection)
     assert isinstance(cfg.layers[0], ConvSection)
 
 
-@pytest.mark.parametrize("edit, line, section, words", [
-    (lambda t: t + "\n[region]\nclasses=80\n", 27, "[region]", "unsupported section"),
-    (lambda t: t.replace("filters=16\n", ""), 6, "[convolutional]", "missing required key 'filters'"),
-    (lambda t: t.replace("filters=16", "filters=sixteen"), 8, "[convolutional]", "is not an integer"),
-    (lambda t: t.replace("activation=leaky", "activation=mish"), 12, "[convolutional]", "mish"),
-    (lambda t: t.replace("stride=1\npad=1\nactivation=leaky", "stride=1\npad=1\ngroups=2\nactivation=leaky"),
-     12, "[convolutional]", "groups=2 is not supported"),
-    (lambda t: t + "\n[route]\nlayers=-2, 40\n", 28, "[route]", "not an earlier layer"),
-    (lambda t: t + "\n[route]\nlayers=-1\n", 28, "[route]", "a [yolo] section"),
-    (lambda t: t + "\n[route]\nlayers=-1,-2,-3,-1,-2\n", 28, "[route]", "at most 4"),
-    (lambda t: t.replace("filters=255", "filters=254"), 21, "[yolo]", "set filters=255"),
-    (lambda t: t.replace("mask = 0,1,2", "mask = 0,1,7"), 22, "[yolo]", "outside 0..2"),
-    (lambda t: t.replace("width=416", "width=416\nwidth=320"), 3, "[net]", "given twice"),
-    (lambda t: t.replace("channels=3", "channels=1"), 4, "[net]", "only 3-channel"),
-    (lambda t: t.replace("pad=1\nactivation=leaky", "pad=1\nthis line is garbage\nactivation=leaky"), 12, "",
-     "expected 'key=value'"),
-])
+@pytest.mark.parametrize(
+    "edit, line, section, words",
+    [
+        (lambda t: t + "\n[region]\nclasses=80\n", 27, "[region]", "unsupported section"),
+        (lambda t: t.replace("filters=16\n", ""), 6, "[convolutional]", "missing required key 'filters'"),
+        (lambda t: t.replace("filters=16", "filters=sixteen"), 8, "[convolutional]", "is not an integer"),
+        (lambda t: t.replace("activation=leaky", "activation=mish"), 12, "[convolutional]", "mish"),
+        (
+            lambda t: t.replace("stride=1\npad=1\nactivation=leaky", "stride=1\npad=1\ngroups=2\nactivation=leaky"),
+            12,
+            "[convolutional]",
+            "groups=2 is not supported",
+        ),
+        (lambda t: t + "\n[route]\nlayers=-2, 40\n", 28, "[route]", "not an earlier layer"),
+        (lambda t: t + "\n[route]\nlayers=-1\n", 28, "[route]", "a [yolo] section"),
+        (lambda t: t + "\n[route]\nlayers=-1,-2,-3,-1,-2\n", 28, "[route]", "at most 4"),
+        (lambda t: t.replace("filters=255", "filters=254"), 21, "[yolo]", "set filters=255"),
+        (lambda t: t.replace("mask = 0,1,2", "mask = 0,1,7"), 22, "[yolo]", "outside 0..2"),
+        (lambda t: t.replace("width=416", "width=416\nwidth=320"), 3, "[net]", "given twice"),
+        (lambda t: t.replace("channels=3", "channels=1"), 4, "[net]", "only 3-channel"),
+        (
+            lambda t: t.replace("pad=1\nactivation=leaky", "pad=1\nthis line is garbage\nactivation=leaky"),
+            12,
+            "",
+            "expected 'key=value'",
+        ),
+    ],
+)
 def test_errors_name_file_line_and_section(tmp_path, edit, line, section, words):
     path = write(tmp_path, edit(TINY_HEAD + TINY_TAIL))
     with pytest.raises(CfgError) as error:
@@ -116,12 +136,15 @@ def test_first_section_must_be_net(tmp_path):
         parse_cfg(path)
 
 
-@pytest.mark.parametrize("content, words", [
-    (b"", "no sections found"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not a text file"),
-    (b"<html><body>404 Not Found</body></html>\n", "expected 'key=value'"),
-    (TINY_HEAD.encode(), "no [yolo] section"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"", "no sections found"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not a text file"),
+        (b"<html><body>404 Not Found</body></html>\n", "expected 'key=value'"),
+        (TINY_HEAD.encode(), "no [yolo] section"),
+    ],
+)
 def test_garbage_files(tmp_path, content, words):
     path = tmp_path / "garbage.cfg"
     path.write_bytes(content)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from yolo_desktop.inference.darknet_cfg import parse_cfg
-from yolo_desktop.inference.darknet_weights import (WeightsError, load_weights, parameter_count, read_header)
+from yolo_desktop.inference.darknet_weights import WeightsError, load_weights, parameter_count, read_header
 from yolo_desktop.inference.detector import Detector, ModelFiles, NamesError, read_names
 from yolo_desktop.inference.errors import ModelError
 from yolo_desktop.inference.random_weights import write_random_weights
@@ -28,11 +28,14 @@ def test_official_tiny_weights(tiny_model):
     assert all(np.isfinite(layer.kernel).all() and np.isfinite(layer.bias).all() for layer in layers)
 
 
-@pytest.mark.parametrize("change, words", [
-    (lambda data: data[:-4096], "too short"),
-    (lambda data: data + b"\0" * 8, "too long"),
-    (lambda data: data[:10], "too short to be a Darknet weights file"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda data: data[:-4096], "too short"),
+        (lambda data: data + b"\0" * 8, "too long"),
+        (lambda data: data[:10], "too short to be a Darknet weights file"),
+    ],
+)
 def test_wrong_size_gives_expected_and_actual(tmp_path, tiny_model, change, words):
     bad = tmp_path / "bad.weights"
     bad.write_bytes(change(tiny_model.weights.read_bytes()))

@@ -49,10 +49,18 @@ def test_input_size_changes_the_network_not_the_coordinates(tiny_model, data_dir
     assert cups and iou(cups[0].box, EXPECTED[0][2]) > 0.6
 
 
-@pytest.mark.parametrize("conf, iou_threshold, classes", [
-    (0.25, 0.45, None), (0.05, 0.45, None), (0.1, 0.2, None), (0.01, 0.9, None), (0.6, 0.45, None),
-    (0.05, 0.45, frozenset({"person"})), (0.02, 0.5, frozenset({"cup", "bowl", "person"})),
-])
+@pytest.mark.parametrize(
+    "conf, iou_threshold, classes",
+    [
+        (0.25, 0.45, None),
+        (0.05, 0.45, None),
+        (0.1, 0.2, None),
+        (0.01, 0.9, None),
+        (0.6, 0.45, None),
+        (0.05, 0.45, frozenset({"person"})),
+        (0.02, 0.5, frozenset({"cup", "bowl", "person"})),
+    ],
+)
 def test_reapplying_thresholds_equals_a_fresh_run(tiny_model, data_dir, detector, conf, iou_threshold, classes):
     settings = DetectorSettings(conf=conf, iou=iou_threshold, classes=classes)
     fresh_detector = Detector(tiny_model, settings, engine="keras")
@@ -77,7 +85,7 @@ def test_per_class_nms_keeps_overlapping_boxes_of_different_classes(detector, da
     result = detector.detect(read_rgb(data_dir / "astronaut.png"))
     loose = refilter(result, DetectorSettings(conf=0.01, iou=0.3), detector.names)
     for i, a in enumerate(loose.detections):
-        for b in loose.detections[i + 1:]:
+        for b in loose.detections[i + 1 :]:
             if a.class_id == b.class_id:
                 assert iou(a.box, b.box) <= 0.3 + 1e-6
 

@@ -49,8 +49,9 @@ def compare(cfg_path, weights_path, batch: np.ndarray) -> list[np.ndarray]:
     return ours
 
 
-@pytest.mark.parametrize("photo, size", [("coffee.png", 416), ("astronaut.png", 416), ("motorcycle_left.png", 320),
-                                         ("camera.png", 608)])
+@pytest.mark.parametrize(
+    "photo, size", [("coffee.png", 416), ("astronaut.png", 416), ("motorcycle_left.png", 320), ("camera.png", 608)]
+)
 def test_tiny_real_weights_match_opencv(tiny_model, data_dir, photo, size):
     batch, _ = letterbox(read_rgb(data_dir / photo), size, size)
     compare(tiny_model.cfg, tiny_model.weights, batch)
@@ -73,7 +74,7 @@ def test_decoded_boxes_match_opencv_yolo_layer(tiny_model, data_dir):
         w = np.exp(grid[..., 2]) * spec.anchors[:, 0] / 416
         h = np.exp(grid[..., 3]) * spec.anchors[:, 1] / 416
         ours = np.stack([cx, cy, w, h, sig[..., 4]], axis=-1).reshape(-1, 5)
-        theirs, rows = rows[:len(ours), :5], rows[len(ours):]
+        theirs, rows = rows[: len(ours), :5], rows[len(ours) :]
         assert np.abs(ours - theirs).max() < TOLERANCE
     # And the production decoder returns the same boxes for everything above a threshold.
     boxes, scores, classes = decode_heads(heads, specs, 416, 416, floor=0.05)

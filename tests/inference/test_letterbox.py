@@ -8,12 +8,16 @@ import pytest
 from yolo_desktop.inference.letterbox import PAD_VALUE, Letterbox, letterbox
 
 
-@pytest.mark.parametrize("width, height, size", [(600, 400, 416), (400, 600, 416), (512, 512, 320), (5472, 3648, 608),
-                                                 (37, 1000, 416), (1, 1, 32)])
+@pytest.mark.parametrize(
+    "width, height, size",
+    [(600, 400, 416), (400, 600, 416), (512, 512, 320), (5472, 3648, 608), (37, 1000, 416), (1, 1, 32)],
+)
 def test_fit_keeps_aspect_and_centres(width, height, size):
     box = Letterbox.fit(width, height, size, size)
     assert max(box.scaled_width, box.scaled_height) == size
-    assert abs(box.scaled_width / box.scaled_height - width / height) < 2 / min(box.scaled_width, box.scaled_height) + 1e-9
+    assert (
+        abs(box.scaled_width / box.scaled_height - width / height) < 2 / min(box.scaled_width, box.scaled_height) + 1e-9
+    )
     assert box.pad_x == (size - box.scaled_width) // 2 and box.pad_y == (size - box.scaled_height) // 2
 
 
@@ -34,8 +38,9 @@ def test_inverse_is_exact():
     assert np.allclose(back, boxes, atol=1e-3)
     # The image's own corners map onto the scaled region's corners.
     corners = box.to_network(np.array([[0, 0, 1234, 567]], np.float32))[0]
-    assert np.allclose(corners, [box.pad_x, box.pad_y, box.pad_x + box.scaled_width, box.pad_y + box.scaled_height],
-                       atol=1e-3)
+    assert np.allclose(
+        corners, [box.pad_x, box.pad_y, box.pad_x + box.scaled_width, box.pad_y + box.scaled_height], atol=1e-3
+    )
 
 
 def test_reduced_decode_maps_to_full_size():

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO, read_rgb
 from yolo_desktop.inference.darknet_cfg import parse_cfg
-from yolo_desktop.inference.detector import Detector, ModelFiles
+from yolo_desktop.inference.detector import Detector
 from yolo_desktop.inference.engines import create_engine
 from yolo_desktop.inference.letterbox import letterbox
 from yolo_desktop.inference.model_cache import model_key
@@ -25,8 +25,15 @@ PHOTOS = ("coffee.png", "astronaut.png", "camera.png", "motorcycle_left.png", "c
 def engines(tiny_model):
     cfg = parse_cfg(tiny_model.cfg)
     keras = create_engine("keras", cfg, str(tiny_model.weights), (416, 416))
-    litert = create_engine("litert", cfg, str(tiny_model.weights), (416, 416), "accurate",
-                           cfg_path=str(tiny_model.cfg), model_name=tiny_model.name)
+    litert = create_engine(
+        "litert",
+        cfg,
+        str(tiny_model.weights),
+        (416, 416),
+        "accurate",
+        cfg_path=str(tiny_model.cfg),
+        model_name=tiny_model.name,
+    )
     return keras, litert
 
 
@@ -45,8 +52,15 @@ def test_float32_heads_match_keras(engines, data_dir):
 def test_one_converted_model_serves_every_size(tiny_model, data_dir, engines, size):
     cfg = parse_cfg(tiny_model.cfg)
     keras = create_engine("keras", cfg, str(tiny_model.weights), (size, size))
-    litert = create_engine("litert", cfg, str(tiny_model.weights), (size, size), "accurate",
-                           cfg_path=str(tiny_model.cfg), model_name=tiny_model.name)
+    litert = create_engine(
+        "litert",
+        cfg,
+        str(tiny_model.weights),
+        (size, size),
+        "accurate",
+        cfg_path=str(tiny_model.cfg),
+        model_name=tiny_model.name,
+    )
     assert litert.path == engines[1].path  # the same file as at 416
     batch, _ = letterbox(read_rgb(data_dir / "camera.png"), size, size)
     for mine, theirs in zip(litert.run(batch), keras.run(batch)):
@@ -87,8 +101,15 @@ print(json.dumps({'tensorflow': 'tensorflow' in sys.modules, 'keras': 'keras' in
 
 def test_cached_model_runs_without_tensorflow(tmp_path, tiny_model, data_dir):
     env = {**os.environ, "YOLO_DESKTOP_CACHE": str(tmp_path / "cache")}
-    args = [sys.executable, "-c", CHILD, str(tiny_model.cfg), str(tiny_model.weights), str(tiny_model.names),
-            str(data_dir / "coffee.png")]
+    args = [
+        sys.executable,
+        "-c",
+        CHILD,
+        str(tiny_model.cfg),
+        str(tiny_model.weights),
+        str(tiny_model.names),
+        str(data_dir / "coffee.png"),
+    ]
     import json
 
     first = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)

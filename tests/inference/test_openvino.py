@@ -23,8 +23,8 @@ from yolo_desktop.metrics import agreement
 from yolo_desktop.settings import DetectorSettings
 
 pytest.importorskip("openvino")
-from yolo_desktop.inference.engines.openvino_engine import has_bf16  # noqa: E402
-from yolo_desktop.inference.engines.tflite_signature import signature_outputs  # noqa: E402
+from yolo_desktop.inference.engines.openvino_engine import has_bf16
+from yolo_desktop.inference.engines.tflite_signature import signature_outputs
 
 PHOTOS = ("coffee.png", "astronaut.png", "camera.png", "motorcycle_left.png", "chelsea.png")
 BF16_MAP_GATE = 0.002  # mAP (as a fraction): bf16 may differ from float32 by at most 0.2 points
@@ -32,8 +32,16 @@ BF16_F1_GATE = 0.99  # detections at conf 0.25 that bf16 shares with float32 (F1
 
 
 def engine(tiny_model, kind: str, size: int = 416, precision: str = "accurate", hint: str | None = None):
-    return create_engine(kind, parse_cfg(tiny_model.cfg), str(tiny_model.weights), (size, size), precision,
-                         cfg_path=str(tiny_model.cfg), model_name=tiny_model.name, options=EngineOptions(hint=hint))
+    return create_engine(
+        kind,
+        parse_cfg(tiny_model.cfg),
+        str(tiny_model.weights),
+        (size, size),
+        precision,
+        cfg_path=str(tiny_model.cfg),
+        model_name=tiny_model.name,
+        options=EngineOptions(hint=hint),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +121,10 @@ def test_int8_finds_the_same_objects(tiny_model, openvino_int8, openvino_f32, da
             assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.98
     int8 = Detector(tiny_model, DetectorSettings(precision="fast"), engine="openvino")
     reference = Detector(tiny_model, engine="openvino", options=EngineOptions(hint="f32"))
-    result = agreement((int8.detect(read_rgb(data_dir / p)).detections,
-                        reference.detect(read_rgb(data_dir / p)).detections) for p in PHOTOS)
+    result = agreement(
+        (int8.detect(read_rgb(data_dir / p)).detections, reference.detect(read_rgb(data_dir / p)).detections)
+        for p in PHOTOS
+    )
     assert result.reference >= 4 and result.f1 >= 0.8, result
 
 
@@ -136,8 +146,17 @@ print(json.dumps({'tensorflow': 'tensorflow' in sys.modules, 'keras': 'keras' in
 @pytest.mark.parametrize("kind, precision", [("openvino", "accurate"), ("openvino", "fast"), ("auto", "accurate")])
 def test_cached_model_runs_without_tensorflow(tiny_model, data_dir, openvino_int8, litert, kind, precision):
     """A fresh process, with the converted model in the (test) cache: neither TensorFlow nor Keras is imported."""
-    args = [sys.executable, "-c", CHILD, str(tiny_model.cfg), str(tiny_model.weights), str(tiny_model.names),
-            str(data_dir / "coffee.png"), kind, precision]
+    args = [
+        sys.executable,
+        "-c",
+        CHILD,
+        str(tiny_model.cfg),
+        str(tiny_model.weights),
+        str(tiny_model.names),
+        str(data_dir / "coffee.png"),
+        kind,
+        precision,
+    ]
     done = subprocess.run(args, capture_output=True, text=True, env=dict(os.environ), timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -148,6 +167,12 @@ def test_cached_model_runs_without_tensorflow(tiny_model, data_dir, openvino_int
 
 def test_device_that_is_not_there_is_refused(tiny_model):
     with pytest.raises(ModelError, match="NOSUCHDEVICE is not available"):
-        create_engine("openvino", parse_cfg(tiny_model.cfg), str(tiny_model.weights), (416, 416),
-                      cfg_path=str(tiny_model.cfg), model_name=tiny_model.name,
-                      options=EngineOptions(device="NOSUCHDEVICE"))
+        create_engine(
+            "openvino",
+            parse_cfg(tiny_model.cfg),
+            str(tiny_model.weights),
+            (416, 416),
+            cfg_path=str(tiny_model.cfg),
+            model_name=tiny_model.name,
+            options=EngineOptions(device="NOSUCHDEVICE"),
+        )

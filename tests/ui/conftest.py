@@ -64,8 +64,10 @@ def photo_folder(tmp_path, data_dir) -> Path:
 
 def many_photos(folder: Path, data_dir: Path, count: int) -> list[Path]:
     """``count`` distinct real photos (sample photos, flipped and shifted so each is a different image)."""
-    sources = [read_rgb(data_dir / n) for n in ("coffee.png", "motorcycle_left.png", "camera.png", "astronaut.png",
-                                                 "chelsea.png", "rocket.jpg")]
+    sources = [
+        read_rgb(data_dir / n)
+        for n in ("coffee.png", "motorcycle_left.png", "camera.png", "astronaut.png", "chelsea.png", "rocket.jpg")
+    ]
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(count):

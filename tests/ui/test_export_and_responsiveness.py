@@ -44,8 +44,9 @@ def test_export_every_format(qtbot, window, photo_folder, tmp_path):
     for image in coco.loadImgs(coco.getImgIds()):
         result = shown[Path(image["file_name"]).stem]
         anns = coco.loadAnns(coco.getAnnIds(imgIds=[image["id"]]))
-        got = np.array([[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]]
-                        for a in anns]).reshape(-1, 4)
+        got = np.array(
+            [[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]] for a in anns]
+        ).reshape(-1, 4)
         expected = np.array([d.box for d in result.detections]).reshape(-1, 4)
         assert np.allclose(got, expected, atol=0.01)
         assert (image["width"], image["height"]) == (result.width, result.height)
@@ -106,8 +107,12 @@ def test_gui_thread_stays_responsive_during_a_batch(qtbot, window, tmp_path, dat
     seconds = time.perf_counter() - started
     assert all(e.status is Status.DONE for e in window.session.entries)
     p99 = statistics.quantiles(lateness, n=100)[98]
-    report = {"probes": len(lateness), "p99_ms": round(p99, 1), "max_ms": round(max(lateness), 1),
-              "batch_seconds": round(seconds, 2)}
+    report = {
+        "probes": len(lateness),
+        "p99_ms": round(p99, 1),
+        "max_ms": round(max(lateness), 1),
+        "batch_seconds": round(seconds, 2),
+    }
     print(f"\nGUI responsiveness during a 30-image batch: {report}")
     out = Path(__file__).resolve().parents[2] / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)

@@ -23,12 +23,14 @@ def drop(window, paths) -> None:
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     target = window.view.viewport()
     point = target.rect().center()
-    enter = QDragEnterEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(target, enter)
     assert enter.isAccepted()
-    event = QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(target, event)
     assert event.isAccepted()
 
@@ -37,8 +39,7 @@ def row_of(window, name: str) -> int:
     return next(i for i, e in enumerate(window.session.entries) if os.path.basename(e.path) == name)
 
 
-def test_drop_file_and_folder_then_table_equals_engine(qtbot, window, photo_folder, data_dir, tmp_path,
-                                                       app_detector):
+def test_drop_file_and_folder_then_table_equals_engine(qtbot, window, photo_folder, data_dir, tmp_path, app_detector):
     loose = tmp_path / "camera man ü.png"
     Image.fromarray(read_rgb(data_dir / "camera.png")).save(loose)
     drop(window, [loose, photo_folder])
@@ -77,8 +78,14 @@ def test_confidence_slider_refilters_without_the_network(qtbot, window, data_dir
     assert lowered > before
     assert len(window.view.boxes()) == lowered
     # Every finished image follows, not only the one on screen.
-    qtbot.waitUntil(lambda: all(e.shown is not None and e.shown.detections == refilter(
-        e.raw, window.session.settings, window.session.model_info.names).detections for e in window.session.entries))
+    qtbot.waitUntil(
+        lambda: all(
+            e.shown is not None
+            and e.shown.detections
+            == refilter(e.raw, window.session.settings, window.session.model_info.names).detections
+            for e in window.session.entries
+        )
+    )
     window.thresholds.conf.spin.setValue(0.6)
     assert window.table.model().rowCount() < before
     assert len(window.view.boxes()) == window.table.model().rowCount()
@@ -91,8 +98,11 @@ def test_class_filter_and_iou(qtbot, window, data_dir):
     window.thresholds.conf.spin.setValue(0.01)
     assert {d.label for d in window.table.source.detections} - {"person"}  # other classes at this threshold
     window.class_filter.search.setText("pers")
-    visible = [window.class_filter.list.item(i) for i in range(window.class_filter.list.count())
-               if not window.class_filter.list.item(i).isHidden()]
+    visible = [
+        window.class_filter.list.item(i)
+        for i in range(window.class_filter.list.count())
+        if not window.class_filter.list.item(i).isHidden()
+    ]
     assert [i.text() for i in visible] == ["person"]
     window.class_filter.search.clear()
     none_button = [b for b in window.class_filter.findChildren(type(window.fetch_button)) if b.text() == "None"][0]
@@ -200,8 +210,7 @@ def test_bad_model_keeps_the_previous_one(qtbot, window, tmp_path, tiny_model, d
     cut = tmp_path / "cut.weights"
     cut.write_bytes(tiny_model.weights.read_bytes()[:-1000])
     window.session.load_model(ModelFiles("broken", tiny_model.cfg, cut, tiny_model.names), 416)
-    qtbot.waitUntil(lambda: window.session.model_state == "ready" and window.last_message.isVisible(),
-                    timeout=60_000)
+    qtbot.waitUntil(lambda: window.session.model_state == "ready" and window.last_message.isVisible(), timeout=60_000)
     assert "too short" in window.last_message.text() and "previous model stays" in window.last_message.text()
     assert window.session.model_info.name == "yolov3-tiny"
     window.last_message.close()
@@ -252,9 +261,15 @@ def test_window_appears_before_tensorflow(tmp_path):
         "print('tensorflow' in sys.modules, w.isVisible())\n"
         "w.start(); app.processEvents()\n"
         "print(w.progress.text.text())\n"
-        "w.close()\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+        "w.close()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     lines = done.stdout.splitlines()
     assert lines[0] == "False True", done.stderr
     assert lines[1].startswith("Loading yolov3-tiny")

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
-from ..results import ImageResult
 from ..atomic import atomic_open
+from ..results import ImageResult
 
-COLUMNS = ("path", "image_width", "image_height", "class_id", "label", "score", "x1", "y1", "x2", "y2",
-           "width", "height")
+COLUMNS = (
+    "path",
+    "image_width",
+    "image_height",
+    "class_id",
+    "label",
+    "score",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "width",
+    "height",
+)
 
 
 def write_csv(path: str | os.PathLike[str], results: Iterable[ImageResult]) -> None:
@@ -20,6 +32,19 @@ def write_csv(path: str | os.PathLike[str], results: Iterable[ImageResult]) -> N
         writer.writerow(COLUMNS)
         for result in results:
             for d in result.detections:
-                writer.writerow([result.path, result.width, result.height, d.class_id, d.label, f"{d.score:.4f}",
-                                 f"{d.x1:.2f}", f"{d.y1:.2f}", f"{d.x2:.2f}", f"{d.y2:.2f}",
-                                 f"{d.width:.2f}", f"{d.height:.2f}"])
+                writer.writerow(
+                    [
+                        result.path,
+                        result.width,
+                        result.height,
+                        d.class_id,
+                        d.label,
+                        f"{d.score:.4f}",
+                        f"{d.x1:.2f}",
+                        f"{d.y1:.2f}",
+                        f"{d.x2:.2f}",
+                        f"{d.y2:.2f}",
+                        f"{d.width:.2f}",
+                        f"{d.height:.2f}",
+                    ]
+                )

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 
 from ..annotate import draw_detections
-from ..results import ImageResult
 from ..atomic import write_bytes
+from ..results import ImageResult
 
 IMAGE_FORMATS = ("jpg", "png")
 JPEG_QUALITY = 92

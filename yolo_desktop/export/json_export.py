@@ -4,29 +4,40 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .. import __version__
-from ..results import BatchSummary, ImageResult
 from ..atomic import write_text
+from ..results import BatchSummary, ImageResult
 from .records import image_record
 
 
-def detections_document(results: Iterable[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any],
-                        seconds: float = 0.0) -> dict[str, Any]:
+def detections_document(
+    results: Iterable[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any], seconds: float = 0.0
+) -> dict[str, Any]:
     results = list(results)
     summary = BatchSummary.of(results, seconds)
     return {
         "generator": f"yolo-desktop {__version__}",
         "model": dict(model),
         "settings": dict(settings),
-        "summary": {"images": summary.images, "failed": len(summary.failed), "detections": summary.detections,
-                    "counts": dict(summary.counts)},
+        "summary": {
+            "images": summary.images,
+            "failed": len(summary.failed),
+            "detections": summary.detections,
+            "counts": dict(summary.counts),
+        },
         "images": [image_record(r) for r in results],
     }
 
 
-def write_json(path: str | os.PathLike[str], results: Iterable[ImageResult], model: Mapping[str, Any],
-               settings: Mapping[str, Any], seconds: float = 0.0) -> None:
+def write_json(
+    path: str | os.PathLike[str],
+    results: Iterable[ImageResult],
+    model: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    seconds: float = 0.0,
+) -> None:
     document = detections_document(results, model, settings, seconds)
     write_text(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")

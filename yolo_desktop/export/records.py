@@ -12,11 +12,20 @@ def round_box(detection: Detection) -> list[float]:
 
 
 def detection_record(detection: Detection) -> dict[str, Any]:
-    return {"class_id": detection.class_id, "label": detection.label, "score": round(detection.score, 4),
-            "box": round_box(detection)}
+    return {
+        "class_id": detection.class_id,
+        "label": detection.label,
+        "score": round(detection.score, 4),
+        "box": round_box(detection),
+    }
 
 
 def image_record(result: ImageResult) -> dict[str, Any]:
     """The per-image record of detections.json (GUI and CLI alike)."""
-    return {"path": result.path, "width": result.width, "height": result.height,
-            "detections": [detection_record(d) for d in result.detections], "error": result.error}
+    return {
+        "path": result.path,
+        "width": result.width,
+        "height": result.height,
+        "detections": [detection_record(d) for d in result.detections],
+        "error": result.error,
+    }

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import xml.etree.ElementTree as ET
 
-from ..results import ImageResult
 from ..atomic import write_bytes
+from ..results import ImageResult
 
 
 def voc_document(result: ImageResult, image_name: str) -> bytes:
@@ -28,8 +28,12 @@ def voc_document(result: ImageResult, image_name: str) -> bytes:
         ET.SubElement(obj, "confidence").text = f"{d.score:.4f}"
         box = ET.SubElement(obj, "bndbox")
         # Continuous [x1, x2) → 1-based first pixel, inclusive last pixel.
-        values = (round(d.x1) + 1, round(d.y1) + 1, max(round(d.x1) + 1, round(d.x2)),
-                  max(round(d.y1) + 1, round(d.y2)))
+        values = (
+            round(d.x1) + 1,
+            round(d.y1) + 1,
+            max(round(d.x1) + 1, round(d.x2)),
+            max(round(d.y1) + 1, round(d.y2)),
+        )
         for key, value in zip(("xmin", "ymin", "xmax", "ymax"), values):
             ET.SubElement(box, key).text = str(value)
     ET.indent(root)

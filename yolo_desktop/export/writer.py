@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,8 +45,9 @@ def annotated_suffix(item: InputImage, image_format: str) -> str:
 
 
 class BatchWriter:
-    def __init__(self, out: Path, formats: Sequence[str], images: bool, image_format: str = "auto",
-                 names: Sequence[str] = ()) -> None:
+    def __init__(
+        self, out: Path, formats: Sequence[str], images: bool, image_format: str = "auto", names: Sequence[str] = ()
+    ) -> None:
         unknown = sorted(set(formats) - set(FORMATS))
         if unknown:
             raise ValueError(f"unknown format(s) {', '.join(unknown)} (available: {', '.join(FORMATS)})")
@@ -62,27 +64,35 @@ class BatchWriter:
             action(path)
             self.report.written.append(path)
         except (OSError, ValueError, ImageError) as exc:
-            self.report.failed.append((str(path), getattr(exc, "reason", None) or getattr(exc, "strerror", None)
-                                       or str(exc)))
+            self.report.failed.append(
+                (str(path), getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc))
+            )
 
     def add(self, item: InputImage, result: ImageResult, image: LoadedImage | None = None) -> None:
         """Write the per-image outputs of one finished result (failed results produce none)."""
         if not result.ok:
             return
-        image_name = item.relative_output(annotated_suffix(item, self.image_format)) if self.images \
+        image_name = (
+            item.relative_output(annotated_suffix(item, self.image_format))
+            if self.images
             else item.relative_output(item.extension)
+        )
         self._coco_items.append((result, image_name))
         if self.images:
-            self._write(item.output_path(self.out, annotated_suffix(item, self.image_format)),
-                        lambda p: write_annotated(p, _full_resolution(item, image), result))
+            self._write(
+                item.output_path(self.out, annotated_suffix(item, self.image_format)),
+                lambda p: write_annotated(p, _full_resolution(item, image), result),
+            )
         if "yolo" in self.formats:
             self._write(item.output_path(self.out, ".txt"), lambda p: write_yolo_txt(p, result))
         if "voc" in self.formats:
-            self._write(item.output_path(self.out, ".xml"),
-                        lambda p: write_voc(p, result, os.path.basename(image_name)))
+            self._write(
+                item.output_path(self.out, ".xml"), lambda p: write_voc(p, result, os.path.basename(image_name))
+            )
 
-    def finish(self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any],
-               seconds: float) -> ExportReport:
+    def finish(
+        self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any], seconds: float
+    ) -> ExportReport:
         if "json" in self.formats:
             self._write(self.out / "detections.json", lambda p: write_json(p, results, model, settings, seconds))
         if "csv" in self.formats:
@@ -115,7 +125,8 @@ class BackgroundWriter:
         future = self._pool.submit(self.writer.add, item, result, image)
         future.add_done_callback(lambda _f: self._slots.release())
 
-    def finish(self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any],
-               seconds: float) -> ExportReport:
+    def finish(
+        self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any], seconds: float
+    ) -> ExportReport:
         self._pool.shutdown(wait=True)
         return self.writer.finish(results, model, settings, seconds)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
-from ..results import ImageResult
 from ..atomic import write_text
+from ..results import ImageResult
 
 
 def yolo_lines(result: ImageResult) -> str:

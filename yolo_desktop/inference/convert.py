@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 import tempfile
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -65,8 +65,9 @@ def _float_conv_indices(cfg: DarknetConfig, selectors: Sequence[str]) -> set[int
         if selector == "first":
             chosen.add(convs[0].index)
         elif selector == "heads":
-            chosen.update(layer.index - 1 for layer in cfg.yolo_layers
-                          if isinstance(cfg.layers[layer.index - 1], ConvSection))
+            chosen.update(
+                layer.index - 1 for layer in cfg.yolo_layers if isinstance(cfg.layers[layer.index - 1], ConvSection)
+            )
         elif selector.startswith("conv_"):
             chosen.add(int(selector[5:]))
         else:
@@ -74,13 +75,18 @@ def _float_conv_indices(cfg: DarknetConfig, selectors: Sequence[str]) -> set[int
     return chosen
 
 
-def convert(cfg: DarknetConfig, weights_path: str, precision: str, calibration: Iterable[np.ndarray] = (),
-            recipe: QuantRecipe = FAST_RECIPE) -> bytes:
+def convert(
+    cfg: DarknetConfig,
+    weights_path: str,
+    precision: str,
+    calibration: Iterable[np.ndarray] = (),
+    recipe: QuantRecipe = FAST_RECIPE,
+) -> bytes:
     """Return the .tflite bytes. ``calibration``: letterboxed (1, H, W, 3) float32 batches (static int8 only)."""
     tf = import_tensorflow()
-    from .keras_model import build_model
-
     import keras
+
+    from .keras_model import build_model
 
     model = build_model(cfg, None, load_weights(weights_path, cfg))
     names = head_names(cfg)
@@ -89,18 +95,23 @@ def convert(cfg: DarknetConfig, weights_path: str, precision: str, calibration: 
     # with a named-output endpoint (the converter's concrete-function path would leave them as variables).
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint(name="serving_default", fn=lambda image: dict(zip(names, model(image, training=False))),
-                         input_signature=[spec])
-    with tempfile.TemporaryDirectory(prefix="yolo-desktop-export-") as saved, quiet_native_stderr(), \
-            warnings.catch_warnings():
+    archive.add_endpoint(
+        name="serving_default", fn=lambda image: dict(zip(names, model(image, training=False))), input_signature=[spec]
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="yolo-desktop-export-") as saved,
+        quiet_native_stderr(),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")  # the converter's own deprecation notices are not the user's concern
         archive.write_out(saved, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["serving_default"])
         return _convert(tf, converter, cfg, precision, calibration, recipe)
 
 
-def _convert(tf, converter, cfg: DarknetConfig, precision: str, calibration: Iterable[np.ndarray],
-             recipe: QuantRecipe) -> bytes:
+def _convert(
+    tf, converter, cfg: DarknetConfig, precision: str, calibration: Iterable[np.ndarray], recipe: QuantRecipe
+) -> bytes:
     if precision == "accurate":
         return converter.convert()
     if precision != "fast":
@@ -110,13 +121,14 @@ def _convert(tf, converter, cfg: DarknetConfig, precision: str, calibration: Ite
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if recipe.mode == "dynamic":
         return converter.convert()
-    samples = [np.asarray(batch, dtype=np.float32) for batch in list(calibration)[:recipe.calibration_images]]
+    samples = [np.asarray(batch, dtype=np.float32) for batch in list(calibration)[: recipe.calibration_images]]
     if not samples:
         raise ValueError("int8 conversion needs calibration images")
     converter.representative_dataset = lambda: ([sample] for sample in samples)
     if recipe.mode == "16x8":
         converter.target_spec.supported_ops = [
-            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+        ]
     elif recipe.mode == "int8":
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
     else:
@@ -128,9 +140,11 @@ def _convert(tf, converter, cfg: DarknetConfig, precision: str, calibration: Ite
         return converter.convert()
     # Selective quantisation: TensorFlow's QuantizationDebugger is the supported way to keep nodes in float.
     debug_options = tf.lite.experimental.QuantizationDebugOptions(
-        denylisted_nodes=_denylisted_nodes(converter, float_convs, heads="heads" in recipe.float_layers))
+        denylisted_nodes=_denylisted_nodes(converter, float_convs, heads="heads" in recipe.float_layers)
+    )
     debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=converter, debug_dataset=lambda: ([s] for s in samples[:8]), debug_options=debug_options)
+        converter=converter, debug_dataset=lambda: ([s] for s in samples[:8]), debug_options=debug_options
+    )
     return debugger.get_nondebug_quantized_model()
 
 
@@ -154,7 +168,7 @@ def _denylisted_nodes(converter, conv_indices: set[int], heads: bool) -> list[st
 def quantize_aeq(float_model: bytes, cfg: DarknetConfig, recipe: QuantRecipe) -> bytes:
     """int8 weights (per output channel, symmetric, min/max) on every CONV_2D except ``recipe.float_layers``, with
     ai-edge-quantizer: ``aeq-dynamic`` leaves activations float for XNNPACK to quantise per inference."""
-    from ai_edge_quantizer import quantizer, qtyping
+    from ai_edge_quantizer import qtyping, quantizer
 
     kept = _float_conv_indices(cfg, recipe.float_layers)
     heads = {layer.index - 1 for layer in cfg.yolo_layers}
@@ -164,12 +178,15 @@ def quantize_aeq(float_model: bytes, cfg: DarknetConfig, recipe: QuantRecipe) ->
     if kept & heads:
         excluded.append("StatefulPartitionedCall")
     regex = f"^(?!{'|'.join(excluded)})" if excluded else ".*"
-    weights = qtyping.TensorQuantizationConfig(num_bits=8, symmetric=True,
-                                               granularity=qtyping.QuantGranularity.CHANNELWISE)
+    weights = qtyping.TensorQuantizationConfig(
+        num_bits=8, symmetric=True, granularity=qtyping.QuantGranularity.CHANNELWISE
+    )
     integer = recipe.mode == "aeq-dynamic"
     config = qtyping.OpQuantizationConfig(
-        weight_tensor_config=weights, explicit_dequantize=not integer,
-        compute_precision=qtyping.ComputePrecision.INTEGER if integer else qtyping.ComputePrecision.FLOAT)
+        weight_tensor_config=weights,
+        explicit_dequantize=not integer,
+        compute_precision=qtyping.ComputePrecision.INTEGER if integer else qtyping.ComputePrecision.FLOAT,
+    )
     with tempfile.TemporaryDirectory(prefix="yolo-desktop-aeq-") as folder:
         source = f"{folder}/float.tflite"
         with open(source, "wb") as handle:
@@ -177,7 +194,8 @@ def quantize_aeq(float_model: bytes, cfg: DarknetConfig, recipe: QuantRecipe) ->
         with quiet_native_stderr(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             quantizing = quantizer.Quantizer(source)
-            quantizing.update_quantization_recipe(regex=regex, operation_name=qtyping.TFLOperationName.CONV_2D,
-                                                  op_config=config)
+            quantizing.update_quantization_recipe(
+                regex=regex, operation_name=qtyping.TFLOperationName.CONV_2D, op_config=config
+            )
             result = quantizing.quantize(enable_progress_bar=False, enable_progress_report=False)
     return bytes(result.quantized_model)

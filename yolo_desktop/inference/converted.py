@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence, Union
+from typing import Union
 
 from ..atomic import write_bytes
 from .darknet_cfg import DarknetConfig
@@ -26,8 +27,14 @@ Calibration = Union[str, os.PathLike, Sequence[os.PathLike], None]  # a folder o
 OPENVINO_INT8 = "fast-openvino"  # the cache's precision tag of the OpenVINO int8 model
 
 
-def ensure_converted(model_name: str, cfg: DarknetConfig, cfg_path: Path, weights_path: Path, precision: str,
-                     log: Callable[[str], None] | None = None) -> Path:
+def ensure_converted(
+    model_name: str,
+    cfg: DarknetConfig,
+    cfg_path: Path,
+    weights_path: Path,
+    precision: str,
+    log: Callable[[str], None] | None = None,
+) -> Path:
     """Path of the converted model (any input size) for these files and precision, converting on a cache miss."""
     key = model_key(cfg_path, weights_path, precision)
     found = find_converted(model_name, key, precision)
@@ -43,7 +50,8 @@ def ensure_converted(model_name: str, cfg: DarknetConfig, cfg_path: Path, weight
             f"{model_name} ({precision}) has not been converted yet, and converting needs TensorFlow, which this "
             f"installation does not include ({exc.name}). Convert it once with a pip installation of YOLO "
             f"Desktop: yolo-desktop models convert --cfg {cfg_path} --weights {weights_path} --names <names file> "
-            f"--precision {precision}; the result is cached where this app finds it.") from None
+            f"--precision {precision}; the result is cached where this app finds it."
+        ) from None
 
     if log:
         log(f"Converting {model_name} ({precision}) once; it is cached for next time…")
@@ -72,9 +80,15 @@ def calibration_photos(calibration: Calibration = None) -> list[Path]:
     return [Path(p) for p in chosen]
 
 
-def ensure_openvino_int8(model_name: str, cfg: DarknetConfig, cfg_path: Path, weights_path: Path,
-                         log: Callable[[str], None] | None = None,
-                         calibration: Calibration = None, size: int = 416) -> Path:
+def ensure_openvino_int8(
+    model_name: str,
+    cfg: DarknetConfig,
+    cfg_path: Path,
+    weights_path: Path,
+    log: Callable[[str], None] | None = None,
+    calibration: Calibration = None,
+    size: int = 416,
+) -> Path:
     """Path of the OpenVINO int8 model, quantising it on a cache miss when calibration photos are given
     (``calibration`` or $YOLO_DESKTOP_CALIBRATION: a folder of photos like the ones the model will see)."""
     found = find_openvino_int8(model_name, cfg_path, weights_path)
@@ -85,7 +99,8 @@ def ensure_openvino_int8(model_name: str, cfg: DarknetConfig, cfg_path: Path, we
         raise ModelError(
             f"{model_name} has no OpenVINO int8 model yet: quantising needs calibration photos. Make it once with "
             f"yolo-desktop models convert {model_name} --precision fast --calibration <folder of photos> (a few "
-            f"hundred photos like yours), or use --engine litert for the int8 model that needs none.")
+            f"hundred photos like yours), or use --engine litert for the int8 model that needs none."
+        )
     try:
         from .openvino_int8 import OV_FAST_RECIPE, calibration_batches, quantize
     except ImportError as exc:

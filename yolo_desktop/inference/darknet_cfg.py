@@ -9,9 +9,10 @@ Every error names the file, the line and the section.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, TypeVar, Union
+from typing import TypeVar, Union
 
 from .errors import ModelError
 
@@ -23,8 +24,18 @@ ACTIVATIONS = ("leaky", "linear")
 # Anything listed here with another value is refused rather than silently ignored.
 _UNSUPPORTED_IF_NOT_DEFAULT: dict[str, dict[str, str]] = {
     "net": {"inputs": "", "flip": "", "letter_box": "0"},
-    "convolutional": {"groups": "1", "dilation": "1", "binary": "0", "xnor": "0", "antialiasing": "0",
-                      "share_index": "", "deform": "0", "stride_x": "", "stride_y": "", "coordconv": "0"},
+    "convolutional": {
+        "groups": "1",
+        "dilation": "1",
+        "binary": "0",
+        "xnor": "0",
+        "antialiasing": "0",
+        "share_index": "",
+        "deform": "0",
+        "stride_x": "",
+        "stride_y": "",
+        "coordconv": "0",
+    },
     "maxpool": {"stride_x": "", "stride_y": "", "maxpool_depth": "0", "antialiasing": "0"},
     "upsample": {"scale": "1"},
     "route": {"groups": "1", "group_id": "0"},
@@ -178,8 +189,10 @@ def _infer_channels(path: str, net: NetSection, layers: list[Layer]) -> tuple[in
             channels.append(sum(channels[i] for i in layer.layers))
         elif isinstance(layer, ShortcutSection):
             if channels[layer.source] != previous:
-                raise CfgError(f"{path}:{layer.line}: [shortcut] (layer {layer.index}): adds layer "
-                               f"{layer.source} ({channels[layer.source]} channels) to {previous} channels")
+                raise CfgError(
+                    f"{path}:{layer.line}: [shortcut] (layer {layer.index}): adds layer "
+                    f"{layer.source} ({channels[layer.source]} channels) to {previous} channels"
+                )
             channels.append(previous)
         else:
             channels.append(previous)
@@ -189,7 +202,8 @@ def _infer_channels(path: str, net: NetSection, layers: list[Layer]) -> tuple[in
                 raise CfgError(
                     f"{path}:{layer.line}: [yolo] (layer {layer.index}): its input has {previous} channels but "
                     f"{len(layer.anchors)} anchors × (5 + {layer.classes} classes) needs {needed}; "
-                    f"set filters={needed} in the [convolutional] before it")
+                    f"set filters={needed} in the [convolutional] before it"
+                )
     return tuple(channels)
 
 
@@ -211,8 +225,9 @@ def _split_sections(text: str, path: str) -> list[_RawSection]:
         key, value = (part.strip() for part in line.split("=", 1))
         current = sections[-1]
         if key in current.options:
-            raise CfgError(f"{path}:{number}: [{current.name}]: '{key}' given twice "
-                           f"(first on line {current.options[key][1]})")
+            raise CfgError(
+                f"{path}:{number}: [{current.name}]: '{key}' given twice (first on line {current.options[key][1]})"
+            )
         current.options[key] = (value, number)
     return sections
 
@@ -293,9 +308,13 @@ def _conv(reader: _Reader, _layers: list[Layer]) -> ConvSection:
     pad = reader.int("pad", 0, minimum=0)
     padding = size // 2 if pad else reader.int("padding", 0, minimum=0)
     return ConvSection(
-        index=reader.index or 0, line=reader.section.line,
-        filters=reader.int("filters", minimum=1), size=size, stride=reader.int("stride", 1, minimum=1),
-        padding=padding, batch_normalize=bool(reader.int("batch_normalize", 0, minimum=0)),
+        index=reader.index or 0,
+        line=reader.section.line,
+        filters=reader.int("filters", minimum=1),
+        size=size,
+        stride=reader.int("stride", 1, minimum=1),
+        padding=padding,
+        batch_normalize=bool(reader.int("batch_normalize", 0, minimum=0)),
         # Darknet's default activation is logistic, which this engine does not implement: say so.
         activation=reader.choice("activation", "logistic", ACTIVATIONS),
     )
@@ -303,14 +322,17 @@ def _conv(reader: _Reader, _layers: list[Layer]) -> ConvSection:
 
 def _maxpool(reader: _Reader, _layers: list[Layer]) -> MaxPoolSection:
     size = reader.int("size", None, minimum=1)
-    return MaxPoolSection(index=reader.index or 0, line=reader.section.line, size=size,
-                          stride=reader.int("stride", 1, minimum=1),
-                          padding=reader.int("padding", size - 1, minimum=0))
+    return MaxPoolSection(
+        index=reader.index or 0,
+        line=reader.section.line,
+        size=size,
+        stride=reader.int("stride", 1, minimum=1),
+        padding=reader.int("padding", size - 1, minimum=0),
+    )
 
 
 def _upsample(reader: _Reader, _layers: list[Layer]) -> UpsampleSection:
-    return UpsampleSection(index=reader.index or 0, line=reader.section.line,
-                           stride=reader.int("stride", 2, minimum=1))
+    return UpsampleSection(index=reader.index or 0, line=reader.section.line, stride=reader.int("stride", 2, minimum=1))
 
 
 def _absolute(reader: _Reader, key: str, reference: int, layers: list[Layer]) -> int:
@@ -327,17 +349,23 @@ def _route(reader: _Reader, layers: list[Layer]) -> RouteSection:
     refs = reader.ints("layers")
     if len(refs) > 4:
         raise reader.error(f"layers has {len(refs)} entries; at most 4 are supported", "layers")
-    return RouteSection(index=reader.index or 0, line=reader.section.line,
-                        layers=tuple(_absolute(reader, "layers", ref, layers) for ref in refs))
+    return RouteSection(
+        index=reader.index or 0,
+        line=reader.section.line,
+        layers=tuple(_absolute(reader, "layers", ref, layers) for ref in refs),
+    )
 
 
 def _shortcut(reader: _Reader, layers: list[Layer]) -> ShortcutSection:
     refs = reader.ints("from")
     if len(refs) != 1:
         raise reader.error("from must name exactly one layer", "from")
-    return ShortcutSection(index=reader.index or 0, line=reader.section.line,
-                           source=_absolute(reader, "from", refs[0], layers),
-                           activation=reader.choice("activation", "linear", ACTIVATIONS))
+    return ShortcutSection(
+        index=reader.index or 0,
+        line=reader.section.line,
+        source=_absolute(reader, "from", refs[0], layers),
+        activation=reader.choice("activation", "linear", ACTIVATIONS),
+    )
 
 
 def _yolo(reader: _Reader, _layers: list[Layer]) -> YoloSection:
@@ -353,8 +381,9 @@ def _yolo(reader: _Reader, _layers: list[Layer]) -> YoloSection:
     for m in mask:
         if not 0 <= m < num:
             raise reader.error(f"mask entry {m} is outside 0..{num - 1}", "mask")
-    return YoloSection(index=reader.index or 0, line=reader.section.line, classes=classes,
-                       anchors=tuple(all_anchors[m] for m in mask))
+    return YoloSection(
+        index=reader.index or 0, line=reader.section.line, classes=classes, anchors=tuple(all_anchors[m] for m in mask)
+    )
 
 
 _LAYER_PARSERS: Mapping[str, Callable[[_Reader, list[Layer]], Layer]] = {

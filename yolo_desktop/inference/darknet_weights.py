@@ -85,7 +85,8 @@ def check_weights_size(path: str, cfg: DarknetConfig) -> WeightsHeader:
         raise WeightsError(
             f"{path}: {actual:,} bytes, but {cfg_name} needs exactly {expected:,} "
             f"({header.size}-byte header + {needed_values:,} float32 values): the file is {relation}, "
-            f"or these weights belong to a different cfg")
+            f"or these weights belong to a different cfg"
+        )
     return header
 
 
@@ -102,7 +103,7 @@ def load_weights(path: str | os.PathLike[str], cfg: DarknetConfig) -> list[ConvW
 
     def take(count: int) -> np.ndarray:
         nonlocal offset
-        chunk = values[offset:offset + count]
+        chunk = values[offset : offset + count]
         offset += count
         return chunk
 
@@ -117,13 +118,18 @@ def load_weights(path: str | os.PathLike[str], cfg: DarknetConfig) -> list[ConvW
         kernel = kernel.transpose(2, 3, 1, 0)  # → [k, k, in, out]
         if conv.batch_normalize:
             if np.any(variance < 0):
-                raise WeightsError(f"{path}: layer {conv.index} has a negative batch-norm variance; "
-                                   f"the file is damaged or not for this cfg")
+                raise WeightsError(
+                    f"{path}: layer {conv.index} has a negative batch-norm variance; "
+                    f"the file is damaged or not for this cfg"
+                )
             # Fold in float64 so the folded kernel rounds once, like an unfused conv followed by BN.
             scale = gamma.astype(np.float64) / np.sqrt(variance.astype(np.float64) + BN_EPSILON)
             kernel = kernel.astype(np.float64) * scale  # broadcasts over the 'out' axis
             bias = beta - mean.astype(np.float64) * scale
-        layers.append(ConvWeights(kernel=np.ascontiguousarray(kernel, dtype=np.float32),
-                                  bias=np.ascontiguousarray(bias, dtype=np.float32)))
+        layers.append(
+            ConvWeights(
+                kernel=np.ascontiguousarray(kernel, dtype=np.float32), bias=np.ascontiguousarray(bias, dtype=np.float32)
+            )
+        )
     assert offset == values.size  # guaranteed by the size check above
     return layers

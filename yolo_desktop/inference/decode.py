@@ -8,8 +8,8 @@ threshold, NMS IoU or class filter can be applied again later and give exactly w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -32,8 +32,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def decode_heads(outputs: Sequence[np.ndarray], heads: Sequence[HeadSpec], input_width: int, input_height: int,
-                 floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decode_heads(
+    outputs: Sequence[np.ndarray], heads: Sequence[HeadSpec], input_width: int, input_height: int, floor: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Raw head tensors (1, G_h, G_w, A·(5+C)) → (boxes (N, 4) x1y1x2y2 network px, scores (N,), class ids (N,))."""
     all_boxes, all_scores, all_classes = [], [], []
     for raw, head in zip(outputs, heads):
@@ -61,20 +62,25 @@ def decode_heads(outputs: Sequence[np.ndarray], heads: Sequence[HeadSpec], input
         all_classes.append(class_ids)
     if not all_boxes:
         return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32)
-    return (np.concatenate(all_boxes).astype(np.float32), np.concatenate(all_scores).astype(np.float32),
-            np.concatenate(all_classes).astype(np.int32))
+    return (
+        np.concatenate(all_boxes).astype(np.float32),
+        np.concatenate(all_scores).astype(np.float32),
+        np.concatenate(all_classes).astype(np.int32),
+    )
 
 
-def make_candidates(outputs: Sequence[np.ndarray], heads: Sequence[HeadSpec], box: Letterbox,
-                    floor: float) -> Candidates:
+def make_candidates(
+    outputs: Sequence[np.ndarray], heads: Sequence[HeadSpec], box: Letterbox, floor: float
+) -> Candidates:
     boxes, scores, class_ids = decode_heads(outputs, heads, box.target_width, box.target_height, floor)
     # Highest score first, ties broken by decode order, so selection is deterministic.
     order = np.argsort(-scores, kind="stable")[:MAX_CANDIDATES]
     return Candidates(box.to_original(boxes[order]), scores[order], class_ids[order], floor)
 
 
-def select(candidates: Candidates, settings: DetectorSettings, names: Sequence[str], width: int, height: int
-           ) -> tuple[Detection, ...]:
+def select(
+    candidates: Candidates, settings: DetectorSettings, names: Sequence[str], width: int, height: int
+) -> tuple[Detection, ...]:
     """Apply the score threshold, class filter and per-class NMS; clip to the image; best first."""
     if settings.conf < candidates.floor:
         raise ValueError(f"confidence {settings.conf} is below the kept floor {candidates.floor}")
@@ -88,8 +94,9 @@ def select(candidates: Candidates, settings: DetectorSettings, names: Sequence[s
     boxes = candidates.boxes[indices]
     xywh = np.column_stack([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]]).astype(np.float64)
     # Scores were filtered above (inclusively); OpenCV's own threshold is strict, so it gets 0.
-    kept = cv2.dnn.NMSBoxesBatched(xywh, candidates.scores[indices].astype(np.float64),
-                                   candidates.class_ids[indices], 0.0, settings.iou)
+    kept = cv2.dnn.NMSBoxesBatched(
+        xywh, candidates.scores[indices].astype(np.float64), candidates.class_ids[indices], 0.0, settings.iou
+    )
     kept = np.asarray(kept, dtype=np.int64).reshape(-1)
     # OpenCV returns them best first; re-sort stably anyway so the order never depends on its version.
     kept = kept[np.argsort(-candidates.scores[indices][kept], kind="stable")]

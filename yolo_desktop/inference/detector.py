@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
-from ..results import Candidates, ImageResult
+from ..results import ImageResult
 from ..settings import CANDIDATE_FLOOR, DetectorSettings
 from .darknet_cfg import DarknetConfig, parse_cfg
 from .decode import HeadSpec, make_candidates, select
@@ -64,8 +64,10 @@ def read_names(path: str | os.PathLike[str], classes: int | None = None, cfg_pat
     names = [line.strip() for line in text.splitlines() if line.strip()]
     if classes is not None and len(names) != classes:
         cfg = os.path.basename(cfg_path) or "the cfg"
-        raise NamesError(f"{path}: has {len(names)} class names but {cfg} has classes={classes}; "
-                         f"the names file must list exactly one label per class")
+        raise NamesError(
+            f"{path}: has {len(names)} class names but {cfg} has classes={classes}; "
+            f"the names file must list exactly one label per class"
+        )
     return names
 
 
@@ -76,8 +78,14 @@ def head_specs(cfg: DarknetConfig) -> list[HeadSpec]:
 class Detector:
     """Runs one model. ``detect`` never raises for a bad image; model problems raise ``ModelError`` at build."""
 
-    def __init__(self, model: ModelFiles, settings: DetectorSettings = DetectorSettings(), engine: str = "auto",
-                 log: Callable[[str], None] | None = None, options: EngineOptions = EngineOptions()) -> None:
+    def __init__(
+        self,
+        model: ModelFiles,
+        settings: DetectorSettings = DetectorSettings(),
+        engine: str = "auto",
+        log: Callable[[str], None] | None = None,
+        options: EngineOptions = EngineOptions(),
+    ) -> None:
         """``engine``: auto, openvino, litert or keras (settings.ENGINES); ``options``: device, compute precision
         and threads for engines that have them. ``self.engine.description`` says what runs, e.g. "openvino bf16
         (CPU)"; with ``auto``, ``self.engine.auto_reason`` says why it was chosen."""
@@ -93,9 +101,17 @@ class Detector:
         if unknown:
             raise ModelError(f"unknown class name(s) {', '.join(unknown)} for model '{model.name}'")
         size = settings.size or self.cfg.net.width
-        self.engine: Engine = create_engine(engine, self.cfg, str(model.weights), (size, size), settings.precision,
-                                            cfg_path=str(model.cfg), model_name=model.name, log=log,
-                                            options=options)
+        self.engine: Engine = create_engine(
+            engine,
+            self.cfg,
+            str(model.weights),
+            (size, size),
+            settings.precision,
+            cfg_path=str(model.cfg),
+            model_name=model.name,
+            log=log,
+            options=options,
+        )
 
     @property
     def engine_summary(self) -> str:
@@ -110,8 +126,9 @@ class Detector:
     def prepare(self, image: np.ndarray, source_size: tuple[int, int] | None = None) -> Prepared:
         """Letterbox ``image`` for the network. Touches no engine state: may run on any thread, ahead of time."""
         start = time.perf_counter()
-        batch, box = letterbox(image, self.engine.input_width, self.engine.input_height, source_size,
-                               self.settings.resize)
+        batch, box = letterbox(
+            image, self.engine.input_width, self.engine.input_height, source_size, self.settings.resize
+        )
         return Prepared(batch, box, time.perf_counter() - start)
 
     def infer(self, prepared: Prepared, path: str = "", timings: dict[str, float] | None = None) -> ImageResult:
@@ -124,11 +141,22 @@ class Detector:
         candidates = make_candidates(outputs, self.heads, box, CANDIDATE_FLOOR)
         detections = select(candidates, self.settings, self.names, box.source_width, box.source_height)
         timings.update(network=after_network - start, decode=time.perf_counter() - after_network)
-        return ImageResult(path=path, width=box.source_width, height=box.source_height, detections=detections,
-                           timings=timings, candidates=candidates)
+        return ImageResult(
+            path=path,
+            width=box.source_width,
+            height=box.source_height,
+            detections=detections,
+            timings=timings,
+            candidates=candidates,
+        )
 
-    def detect(self, image: np.ndarray, path: str = "", source_size: tuple[int, int] | None = None,
-               timings: dict[str, float] | None = None) -> ImageResult:
+    def detect(
+        self,
+        image: np.ndarray,
+        path: str = "",
+        source_size: tuple[int, int] | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> ImageResult:
         """RGB uint8 (H, W, 3) → result. ``source_size`` (w, h) when ``image`` was decoded at reduced scale."""
         return self.infer(self.prepare(image, source_size), path, timings)
 
@@ -139,4 +167,3 @@ def refilter(result: ImageResult, settings: DetectorSettings, names: Sequence[st
         return result
     detections = select(result.candidates, settings, names, result.width, result.height)
     return replace(result, detections=detections)
-

@@ -16,13 +16,21 @@ This module imports Keras and must only be imported by an engine, never at appli
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 from keras import layers as kl
 
-from .darknet_cfg import (CfgError, ConvSection, DarknetConfig, MaxPoolSection, RouteSection, ShortcutSection,
-                          UpsampleSection, YoloSection)
+from .darknet_cfg import (
+    CfgError,
+    ConvSection,
+    DarknetConfig,
+    MaxPoolSection,
+    RouteSection,
+    ShortcutSection,
+    UpsampleSection,
+)
 from .darknet_weights import ConvWeights
 
 LEAKY_SLOPE = 0.1
@@ -32,8 +40,9 @@ def check_input_size(cfg: DarknetConfig, size: tuple[int, int]) -> None:
     """Darknet YOLOv3 downsamples by 32; other sizes break the route/upsample shapes."""
     height, width = size
     if height <= 0 or width <= 0 or height % 32 or width % 32:
-        raise CfgError(f"{cfg.path}: input size {width}×{height} must be a positive multiple of 32 "
-                       f"(e.g. 320, 416, 608)")
+        raise CfgError(
+            f"{cfg.path}: input size {width}×{height} must be a positive multiple of 32 (e.g. 320, 416, 608)"
+        )
 
 
 # conv_fn(section, Conv2D layer, padded input) → conv output; lets calibration observe and set each conv.
@@ -61,8 +70,10 @@ def plan(cfg: DarknetConfig, size: tuple[int, int]) -> Plan:
         elif isinstance(layer, RouteSection):
             sizes = {extents[i] for i in layer.layers}
             if len(sizes) > 1:
-                raise CfgError(f"{cfg.path}:{layer.line}: [route] (layer {layer.index}): layers {layer.layers} have "
-                               f"different sizes {sorted(sizes)} at input {size[1]}×{size[0]}")
+                raise CfgError(
+                    f"{cfg.path}:{layer.line}: [route] (layer {layer.index}): layers {layer.layers} have "
+                    f"different sizes {sorted(sizes)} at input {size[1]}×{size[0]}"
+                )
             extent = sizes.pop()
         extents.append(extent)
     return decisions
@@ -73,8 +84,10 @@ def plan_for_any_size(cfg: DarknetConfig) -> Plan:
     reference = plan(cfg, (416, 416))
     for size in CHECKED_SIZES:
         if plan(cfg, (size, size)) != reference:
-            raise CfgError(f"{cfg.path}: the padding of some layers depends on the input size ({size}×{size} "
-                           f"differs from 416×416); this network cannot be converted for every size at once")
+            raise CfgError(
+                f"{cfg.path}: the padding of some layers depends on the input size ({size}×{size} "
+                f"differs from 416×416); this network cannot be converted for every size at once"
+            )
     return reference
 
 
@@ -92,8 +105,12 @@ def wire(cfg: DarknetConfig, inputs, decisions: Plan, conv_fn: ConvFn | None = N
             if layer.activation == "leaky":
                 x = kl.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"leaky_{layer.index}")(x)
         elif isinstance(layer, MaxPoolSection):
-            x = kl.MaxPooling2D(pool_size=layer.size, strides=layer.stride, padding=decisions[layer.index],
-                                name=f"maxpool_{layer.index}")(previous)
+            x = kl.MaxPooling2D(
+                pool_size=layer.size,
+                strides=layer.stride,
+                padding=decisions[layer.index],
+                name=f"maxpool_{layer.index}",
+            )(previous)
         elif isinstance(layer, UpsampleSection):
             x = NearestUpsample(layer.stride, name=f"upsample_{layer.index}")(previous)
         elif isinstance(layer, RouteSection):
@@ -132,8 +149,9 @@ class NearestUpsample(kl.Layer):
         return (shape[0], *scaled, shape[3])
 
 
-def build_model(cfg: DarknetConfig, size: tuple[int, int] | None, weights: Sequence[ConvWeights] | None = None
-                ) -> keras.Model:
+def build_model(
+    cfg: DarknetConfig, size: tuple[int, int] | None, weights: Sequence[ConvWeights] | None = None
+) -> keras.Model:
     """A functional Keras model for ``cfg`` at ``size`` = (height, width), or for any size when None."""
     decisions = plan(cfg, size) if size is not None else plan_for_any_size(cfg)
     height, width = size if size is not None else (None, None)
@@ -153,8 +171,14 @@ def _same(layer: ConvSection) -> bool:
 
 
 def _conv_layer(layer: ConvSection) -> kl.Conv2D:
-    return kl.Conv2D(layer.filters, layer.size, strides=layer.stride, padding="same" if _same(layer) else "valid",
-                     use_bias=True, name=f"conv_{layer.index}")
+    return kl.Conv2D(
+        layer.filters,
+        layer.size,
+        strides=layer.stride,
+        padding="same" if _same(layer) else "valid",
+        use_bias=True,
+        name=f"conv_{layer.index}",
+    )
 
 
 def _conv_padding(layer: ConvSection, extent: tuple[int, int]):
@@ -168,8 +192,10 @@ def _conv_padding(layer: ConvSection, extent: tuple[int, int]):
         used = (out - 1) * layer.stride + layer.size  # input rows the last window reaches, padding included
         after = used - e - layer.padding
         if after < 0:
-            raise CfgError(f"conv layer {layer.index}: unsupported geometry (size {layer.size}, stride "
-                           f"{layer.stride}, padding {layer.padding} on {e} pixels)")
+            raise CfgError(
+                f"conv layer {layer.index}: unsupported geometry (size {layer.size}, stride "
+                f"{layer.stride}, padding {layer.padding} on {e} pixels)"
+            )
         pads.append((layer.padding, after))
     return None if pads == [(0, 0), (0, 0)] else tuple(pads)
 
@@ -177,11 +203,15 @@ def _conv_padding(layer: ConvSection, extent: tuple[int, int]):
 def _pool_padding(layer: MaxPoolSection, extent: tuple[int, int], path: str) -> str:
     """Keras 'same' or 'valid', whichever selects Darknet's windows; refuse when neither does."""
     for padding in ("same", "valid"):
-        if all(_keras_pool_geometry(e, layer.size, layer.stride, padding) == _darknet_pool_geometry(e, layer)
-               for e in extent):
+        if all(
+            _keras_pool_geometry(e, layer.size, layer.stride, padding) == _darknet_pool_geometry(e, layer)
+            for e in extent
+        ):
             return padding
-    raise CfgError(f"{path}:{layer.line}: [maxpool] (layer {layer.index}): size={layer.size} stride={layer.stride} "
-                   f"padding={layer.padding} on a {extent[1]}×{extent[0]} input has no exact equivalent here")
+    raise CfgError(
+        f"{path}:{layer.line}: [maxpool] (layer {layer.index}): size={layer.size} stride={layer.stride} "
+        f"padding={layer.padding} on a {extent[1]}×{extent[0]} input has no exact equivalent here"
+    )
 
 
 def _darknet_pool_geometry(extent: int, layer: MaxPoolSection) -> tuple[int, int, int]:

@@ -28,14 +28,22 @@ class Letterbox:
     pad_y: int  # top padding, network pixels
 
     @classmethod
-    def fit(cls, width: int, height: int, target_width: int, target_height: int) -> "Letterbox":
+    def fit(cls, width: int, height: int, target_width: int, target_height: int) -> Letterbox:
         # Same integer arithmetic as Darknet's letterbox_image: the longer side fills the input.
         if target_width * height < target_height * width:
             scaled_w, scaled_h = target_width, max(1, (height * target_width) // width)
         else:
             scaled_w, scaled_h = max(1, (width * target_height) // height), target_height
-        return cls(width, height, target_width, target_height, scaled_w, scaled_h,
-                   (target_width - scaled_w) // 2, (target_height - scaled_h) // 2)
+        return cls(
+            width,
+            height,
+            target_width,
+            target_height,
+            scaled_w,
+            scaled_h,
+            (target_width - scaled_w) // 2,
+            (target_height - scaled_h) // 2,
+        )
 
     def to_original(self, boxes: np.ndarray) -> np.ndarray:
         """(N, 4) x1, y1, x2, y2 in network pixels → original-image pixels (float32, not clipped)."""
@@ -56,8 +64,13 @@ class Letterbox:
         return out
 
 
-def letterbox(image: np.ndarray, target_width: int, target_height: int,
-              source_size: tuple[int, int] | None = None, resize: str = "area") -> tuple[np.ndarray, Letterbox]:
+def letterbox(
+    image: np.ndarray,
+    target_width: int,
+    target_height: int,
+    source_size: tuple[int, int] | None = None,
+    resize: str = "area",
+) -> tuple[np.ndarray, Letterbox]:
     """RGB uint8 (H, W, 3) → network input (1, target_height, target_width, 3) float32 in [0, 1].
 
     ``source_size`` (width, height) is the size the boxes must map back to when ``image`` was decoded at reduced
@@ -74,6 +87,6 @@ def letterbox(image: np.ndarray, target_width: int, target_height: int,
     if (width, height) != (box.scaled_width, box.scaled_height):
         image = cv2.resize(image, (box.scaled_width, box.scaled_height), interpolation=interpolation)
     batch = np.full((1, target_height, target_width, 3), PAD_VALUE, dtype=np.float32)
-    region = batch[0, box.pad_y:box.pad_y + box.scaled_height, box.pad_x:box.pad_x + box.scaled_width]
+    region = batch[0, box.pad_y : box.pad_y + box.scaled_height, box.pad_x : box.pad_x + box.scaled_width]
     np.multiply(image, np.float32(1.0 / 255.0), out=region, casting="unsafe")
     return batch, box

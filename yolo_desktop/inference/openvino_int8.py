@@ -10,9 +10,10 @@ bench/bench_quant.py (table in DEVELOPERS.md); ``OV_FAST_RECIPE`` is the one the
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def quantize(tflite_path: str, calibration: Iterable[np.ndarray], recipe: OVReci
     import nncf
     from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters
 
-    samples = [np.asarray(batch, np.float32) for batch in list(calibration)[:recipe.calibration_images]]
+    samples = [np.asarray(batch, np.float32) for batch in list(calibration)[: recipe.calibration_images]]
     if not samples:
         raise ValueError("int8 quantisation needs calibration photos")
     with quiet_native_stderr():
@@ -79,12 +80,16 @@ def quantize(tflite_path: str, calibration: Iterable[np.ndarray], recipe: OVReci
     if recipe.activation_ranges:
         from nncf.quantization.range_estimator import RangeEstimatorParametersSet
 
-        advanced.activations_range_estimator_params = getattr(RangeEstimatorParametersSet,
-                                                              recipe.activation_ranges)
+        advanced.activations_range_estimator_params = getattr(RangeEstimatorParametersSet, recipe.activation_ranges)
     return nncf.quantize(
-        model, nncf.Dataset(samples), preset=nncf.QuantizationPreset(recipe.preset), subset_size=len(samples),
+        model,
+        nncf.Dataset(samples),
+        preset=nncf.QuantizationPreset(recipe.preset),
+        subset_size=len(samples),
         fast_bias_correction=recipe.bias_correction != "accurate",
-        ignored_scope=nncf.IgnoredScope(names=ignored) if ignored else None, advanced_parameters=advanced)
+        ignored_scope=nncf.IgnoredScope(names=ignored) if ignored else None,
+        advanced_parameters=advanced,
+    )
 
 
 def calibration_batches(photos: Sequence[Path], size: int, limit: int) -> list[np.ndarray]:

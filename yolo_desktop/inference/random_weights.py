@@ -68,8 +68,9 @@ def _calibrate(cfg: DarknetConfig, layers: list[_RawConv], sample: np.ndarray, h
         raw = raw_by_index[section.index]
         conv.build(x.shape)
         if raw.gamma is not None:
-            conv.set_weights([raw.kernel.transpose(2, 3, 1, 0).astype(np.float32),
-                              np.zeros(raw.gamma.size, np.float32)])
+            conv.set_weights(
+                [raw.kernel.transpose(2, 3, 1, 0).astype(np.float32), np.zeros(raw.gamma.size, np.float32)]
+            )
             c = np.asarray(conv(x), dtype=np.float64).reshape(-1, raw.gamma.size)
             raw.mean, raw.variance = c.mean(axis=0), np.maximum(c.var(axis=0), 1e-4)
         else:
@@ -83,8 +84,13 @@ def _calibrate(cfg: DarknetConfig, layers: list[_RawConv], sample: np.ndarray, h
     wire(cfg, sample, plan(cfg, (sample.shape[1], sample.shape[2])), conv_fn=calibrated_conv)
 
 
-def write_random_weights(path: str | os.PathLike[str], cfg: DarknetConfig, seed: int = 0,
-                         sample: np.ndarray | None = None, head_std: float = 0.25) -> None:
+def write_random_weights(
+    path: str | os.PathLike[str],
+    cfg: DarknetConfig,
+    seed: int = 0,
+    sample: np.ndarray | None = None,
+    head_std: float = 0.25,
+) -> None:
     """Random weights for ``cfg``; with ``sample`` (1, H, W, 3) the batch norms and heads are calibrated on it."""
     layers = _random_layers(cfg, np.random.default_rng(seed))
     if sample is not None:

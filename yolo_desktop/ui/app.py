@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import QTimer, Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -54,7 +54,8 @@ class StartupTrace:
         self.window = window
         self.first_result = False
         window.session.model_state_changed.connect(
-            lambda state, _message: self.mark("model ready") if state == "ready" else None)
+            lambda state, _message: self.mark("model ready") if state == "ready" else None
+        )
         window.session.entry_changed.connect(self._on_entry)
         self.mark("qt ready")
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..settings import CANDIDATE_FLOOR
 
@@ -52,8 +62,10 @@ class ValueSlider(QWidget):
         if abs(value - self._value) < 1e-9:
             return
         self._value = value
-        for widget, update in ((self.slider, lambda: self.slider.setValue(self._to_step(value))),
-                               (self.spin, lambda: self.spin.setValue(value))):
+        for widget, update in (
+            (self.slider, lambda: self.slider.setValue(self._to_step(value))),
+            (self.spin, lambda: self.spin.setValue(value)),
+        ):
             widget.blockSignals(True)
             update()
             widget.blockSignals(False)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QKeySequence
@@ -12,8 +13,17 @@ from ..annotate import class_color
 from ..results import Detection
 
 COLUMNS = ("#", "Class", "Confidence", "x1", "y1", "x2", "y2", "Width", "Height")
-TOOLTIPS = ("Rank by score", "Class label", "Objectness × class probability", "Left (pixels)", "Top (pixels)",
-            "Right (pixels)", "Bottom (pixels)", "Box width (pixels)", "Box height (pixels)")
+TOOLTIPS = (
+    "Rank by score",
+    "Class label",
+    "Objectness × class probability",
+    "Left (pixels)",
+    "Top (pixels)",
+    "Right (pixels)",
+    "Bottom (pixels)",
+    "Box width (pixels)",
+    "Box height (pixels)",
+)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 Index = QModelIndex | QPersistentModelIndex
@@ -114,8 +124,9 @@ class DetectionTable(QTableView):
         for row in sorted(rows):
             index = self.proxy.mapFromSource(self.source.index(row, 0))
             if index.isValid():
-                self.selectionModel().select(index, self.selectionModel().SelectionFlag.Select |
-                                             self.selectionModel().SelectionFlag.Rows)
+                self.selectionModel().select(
+                    index, self.selectionModel().SelectionFlag.Select | self.selectionModel().SelectionFlag.Rows
+                )
                 self.scrollTo(index)
         self._quiet = False
 

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..inference.detector import ModelFiles
 from .export_job import ExportOptions
 
-FORMAT_LABELS = (("csv", "CSV (one row per detection)"), ("json", "JSON (same schema as the command line)"),
-                 ("yolo", "YOLO txt (+ data.yaml; empty file when nothing was found)"),
-                 ("voc", "Pascal VOC XML"), ("coco", "COCO JSON"))
+FORMAT_LABELS = (
+    ("csv", "CSV (one row per detection)"),
+    ("json", "JSON (same schema as the command line)"),
+    ("yolo", "YOLO txt (+ data.yaml; empty file when nothing was found)"),
+    ("voc", "Pascal VOC XML"),
+    ("coco", "COCO JSON"),
+)
 
 
 def _path_row(edit: QLineEdit, browse) -> QWidget:
@@ -27,8 +42,9 @@ def _path_row(edit: QLineEdit, browse) -> QWidget:
 
 
 class ExportDialog(QDialog):
-    def __init__(self, folder: str, formats: set[str], images: bool, image_format: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, folder: str, formats: set[str], images: bool, image_format: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export results")
         self.folder = QLineEdit(folder)
@@ -73,10 +89,12 @@ class ExportDialog(QDialog):
         self.ok_button.setEnabled(bool(self.folder.text().strip()) and chosen)
 
     def options(self) -> ExportOptions:
-        return ExportOptions(folder=Path(self.folder.text().strip()),
-                             formats=tuple(k for k, b in self.checks.items() if b.isChecked()),
-                             images=self.images.isChecked(),
-                             image_format="png" if self.image_format.currentText() == "PNG" else "jpg")
+        return ExportOptions(
+            folder=Path(self.folder.text().strip()),
+            formats=tuple(k for k, b in self.checks.items() if b.isChecked()),
+            images=self.images.isChecked(),
+            image_format="png" if self.image_format.currentText() == "PNG" else "jpg",
+        )
 
 
 class AddModelDialog(QDialog):
@@ -90,9 +108,11 @@ class AddModelDialog(QDialog):
         self.cfg, self.weights, self.names = QLineEdit(), QLineEdit(), QLineEdit()
         form = QFormLayout()
         form.addRow("Name", self.name)
-        for label, edit, pattern in (("Config (.cfg)", self.cfg, "Darknet config (*.cfg)"),
-                                     ("Weights (.weights)", self.weights, "Darknet weights (*.weights)"),
-                                     ("Class names", self.names, "Class names (*.names *.txt)")):
+        for label, edit, pattern in (
+            ("Config (.cfg)", self.cfg, "Darknet config (*.cfg)"),
+            ("Weights (.weights)", self.weights, "Darknet weights (*.weights)"),
+            ("Class names", self.names, "Class names (*.names *.txt)"),
+        ):
             form.addRow(label, _path_row(edit, lambda _=False, e=edit, p=pattern: self._pick(e, p)))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -106,8 +126,9 @@ class AddModelDialog(QDialog):
         self._validate()
 
     def _pick(self, edit: QLineEdit, pattern: str) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose file", edit.text() or self.start_folder,
-                                              f"{pattern};;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose file", edit.text() or self.start_folder, f"{pattern};;All files (*)"
+        )
         if path:
             edit.setText(path)
             self.start_folder = str(Path(path).parent)
@@ -118,5 +139,9 @@ class AddModelDialog(QDialog):
         self.ok_button.setEnabled(all(e.text().strip() for e in (self.name, self.cfg, self.weights, self.names)))
 
     def model(self) -> ModelFiles:
-        return ModelFiles(self.name.text().strip(), Path(self.cfg.text().strip()), Path(self.weights.text().strip()),
-                          Path(self.names.text().strip()))
+        return ModelFiles(
+            self.name.text().strip(),
+            Path(self.cfg.text().strip()),
+            Path(self.weights.text().strip()),
+            Path(self.names.text().strip()),
+        )

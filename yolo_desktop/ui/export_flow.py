@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import os
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -25,8 +24,13 @@ def ask_and_export(window: MainWindow) -> None:
         window.show_message(QMessageBox.Icon.Information, "Nothing to export", "No image has been processed yet.")
         return
     store = window.store
-    dialog = ExportDialog(store.text("export/dir"), set(store.text("export/formats", "csv,json").split(",")),
-                          store.flag("export/images", True), store.text("export/image_format", "jpg"), window)
+    dialog = ExportDialog(
+        store.text("export/dir"),
+        set(store.text("export/formats", "csv,json").split(",")),
+        store.flag("export/images", True),
+        store.text("export/image_format", "jpg"),
+        window,
+    )
     if not dialog.exec():
         return
     options = dialog.options()
@@ -41,11 +45,20 @@ def run_export(window: MainWindow, options: ExportOptions) -> ExportJob:
     """Write the session's results with the thresholds on screen, on a background thread, with progress."""
     info = window.session.model_info
     settings = window.session.settings
-    job = ExportJob(window.session.entries, window.session.roots, list(info.names) if info else [],
-                    {"name": info.name if info else "", "input_size": info.input_size if info else None},
-                    {"conf": settings.conf, "iou": settings.iou, "max_detections": settings.max_detections,
-                     "classes": sorted(settings.classes) if settings.classes is not None else None},
-                    options, window)
+    job = ExportJob(
+        window.session.entries,
+        window.session.roots,
+        list(info.names) if info else [],
+        {"name": info.name if info else "", "input_size": info.input_size if info else None},
+        {
+            "conf": settings.conf,
+            "iou": settings.iou,
+            "max_detections": settings.max_detections,
+            "classes": sorted(settings.classes) if settings.classes is not None else None,
+        },
+        options,
+        window,
+    )
     dialog = QProgressDialog("Exporting…", "Cancel", 0, max(1, len(window.session.entries)), window)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setMinimumDuration(400)
@@ -57,7 +70,9 @@ def run_export(window: MainWindow, options: ExportOptions) -> ExportJob:
     return job
 
 
-def _export_finished(window: MainWindow, dialog: QProgressDialog, options: ExportOptions, report: ExportReport, error: str) -> None:
+def _export_finished(
+    window: MainWindow, dialog: QProgressDialog, options: ExportOptions, report: ExportReport, error: str
+) -> None:
     dialog.reset()
     window.last_export = (report, error)
     if error and error != "cancelled":
@@ -69,7 +84,8 @@ def _export_finished(window: MainWindow, dialog: QProgressDialog, options: Expor
     if report.failed:
         lines.append(f"{len(report.failed)} could not be written:")
         lines += [f"• {os.path.basename(path)}: {reason}" for path, reason in report.failed[:10]]
-    box = window.show_message(QMessageBox.Icon.Warning if report.failed else QMessageBox.Icon.Information,
-                            "Export finished", "\n".join(lines))
+    box = window.show_message(
+        QMessageBox.Icon.Warning if report.failed else QMessageBox.Icon.Information, "Export finished", "\n".join(lines)
+    )
     open_button = box.addButton("Open Folder", QMessageBox.ButtonRole.ActionRole)
     open_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(options.folder))))

@@ -27,8 +27,16 @@ class ExportJob(QObject):
     progress = Signal(int, int)  # done, total
     finished = Signal(object, str)  # ExportReport, error ("" when the export ran)
 
-    def __init__(self, entries: list[Entry], roots: list[str], names: list[str], model: dict, settings: dict,
-                 options: ExportOptions, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        entries: list[Entry],
+        roots: list[str],
+        names: list[str],
+        model: dict,
+        settings: dict,
+        options: ExportOptions,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.entries, self.roots, self.names = entries, roots, names
         self.model, self.settings, self.options = model, settings, options

@@ -35,7 +35,8 @@ class FailedPanel(QWidget):
         layout.addLayout(buttons)
         self.retry_all.clicked.connect(lambda: self.retry_requested.emit(None))
         self.retry_selected.clicked.connect(
-            lambda: self.retry_requested.emit([i.data(ROW_ROLE) for i in self.list.selectedItems()]))
+            lambda: self.retry_requested.emit([i.data(ROW_ROLE) for i in self.list.selectedItems()])
+        )
         self.list.itemActivated.connect(lambda item: self.show_requested.emit(item.data(ROW_ROLE)))
         self.list.itemSelectionChanged.connect(self._update_buttons)
         self.refresh()
@@ -50,8 +51,11 @@ class FailedPanel(QWidget):
             item.setData(ROW_ROLE, row)
             self.list.addItem(item)
             item.setSelected(row in selected)
-        self.heading.setText(f"{len(failed)} file{'s' if len(failed) != 1 else ''} could not be processed"
-                             if failed else "No failed files")
+        self.heading.setText(
+            f"{len(failed)} file{'s' if len(failed) != 1 else ''} could not be processed"
+            if failed
+            else "No failed files"
+        )
         self._update_buttons()
 
     def _update_buttons(self) -> None:

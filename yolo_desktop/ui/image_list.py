@@ -5,8 +5,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from PySide6.QtCore import (QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize,
-                            QSortFilterProxyModel, Qt)
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+)
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
@@ -16,8 +23,12 @@ STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 2
 THUMB = 56  # logical pixels
 
-STATUS_COLORS = {Status.QUEUED: QColor(128, 128, 128), Status.RUNNING: QColor(30, 136, 229),
-                 Status.DONE: QColor(46, 160, 67), Status.FAILED: QColor(215, 58, 73)}
+STATUS_COLORS = {
+    Status.QUEUED: QColor(128, 128, 128),
+    Status.RUNNING: QColor(30, 136, 229),
+    Status.DONE: QColor(46, 160, 67),
+    Status.FAILED: QColor(215, 58, 73),
+}
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -55,9 +66,14 @@ class ImageListModel(QAbstractListModel):
             return None
         if row not in self._pixmaps:
             ratio = QGuiApplication.primaryScreen().devicePixelRatio() if QGuiApplication.primaryScreen() else 1.0
-            pixmap = QPixmap.fromImage(entry.thumbnail.scaled(
-                round(THUMB * ratio), round(THUMB * ratio), Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation))
+            pixmap = QPixmap.fromImage(
+                entry.thumbnail.scaled(
+                    round(THUMB * ratio),
+                    round(THUMB * ratio),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
             pixmap.setDevicePixelRatio(ratio)
             self._pixmaps[row] = pixmap
         return self._pixmaps[row]
@@ -109,20 +125,24 @@ class ImageDelegate(QStyledItemDelegate):
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
             size = pixmap.deviceIndependentSize().toSize()
-            painter.drawPixmap(thumb_box.left() + (THUMB - size.width()) // 2,
-                               thumb_box.top() + (THUMB - size.height()) // 2, pixmap)
+            painter.drawPixmap(
+                thumb_box.left() + (THUMB - size.width()) // 2, thumb_box.top() + (THUMB - size.height()) // 2, pixmap
+            )
         else:
             painter.fillRect(thumb_box, option.palette.color(QPalette.ColorRole.AlternateBase))
         text_left = thumb_box.right() + 8
         text_rect = QRect(text_left, rect.top() + 2, rect.right() - text_left, rect.height() // 2)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(option.palette.color(role))
-        name = option.fontMetrics.elidedText(index.data(Qt.ItemDataRole.DisplayRole), Qt.TextElideMode.ElideMiddle,
-                                             text_rect.width())
+        name = option.fontMetrics.elidedText(
+            index.data(Qt.ItemDataRole.DisplayRole), Qt.TextElideMode.ElideMiddle, text_rect.width()
+        )
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         status_rect = text_rect.translated(0, rect.height() // 2)
         nothing_found = entry.status is Status.DONE and entry.shown is not None and not entry.shown.detections
-        color = option.palette.color(QPalette.ColorRole.PlaceholderText) if nothing_found else STATUS_COLORS[entry.status]
+        color = (
+            option.palette.color(QPalette.ColorRole.PlaceholderText) if nothing_found else STATUS_COLORS[entry.status]
+        )
         painter.setPen(option.palette.color(role) if selected else color)
         status = option.fontMetrics.elidedText(entry.status_text, Qt.TextElideMode.ElideRight, status_rect.width())
         painter.drawText(status_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, status)

@@ -7,12 +7,19 @@ highlighted. Empty, it shows where to drop images.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView,
-                               QStyleOptionGraphicsItem, QWidget)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPixmapItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from ..annotate import class_color, label_text, text_color_on
 from ..results import Detection
@@ -51,8 +58,9 @@ class LabelItem(QGraphicsItem):
         painter.drawRoundedRect(self._rect, 2, 2)
         painter.setPen(self.foreground)
         painter.setFont(self.font)
-        painter.drawText(self._rect.adjusted(4, 2, -4, -2), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         self.text)
+        painter.drawText(
+            self._rect.adjusted(4, 2, -4, -2), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.text
+        )
 
 
 class BoxItem(QGraphicsRectItem):
@@ -61,8 +69,10 @@ class BoxItem(QGraphicsRectItem):
         self.index = index
         self.detection = detection
         self.label: LabelItem | None = None
-        self.setToolTip(f"{detection.label} {detection.score:.3f}\n"
-                        f"({detection.x1:.0f}, {detection.y1:.0f}) – ({detection.x2:.0f}, {detection.y2:.0f})")
+        self.setToolTip(
+            f"{detection.label} {detection.score:.3f}\n"
+            f"({detection.x1:.0f}, {detection.y1:.0f}) – ({detection.x2:.0f}, {detection.y2:.0f})"
+        )
         self.set_selected(False, dimmed=False)
 
     def set_selected(self, selected: bool, dimmed: bool) -> None:
@@ -194,7 +204,7 @@ class ImageView(QGraphicsView):
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120
         if steps and self._pixmap_item is not None:
-            self.zoom_by(ZOOM_STEP ** steps)
+            self.zoom_by(ZOOM_STEP**steps)
             event.accept()
         else:
             super().wheelEvent(event)

@@ -8,8 +8,19 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QLabel, QMainWindow, QMessageBox, QPushButton,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..imaging import IMAGE_EXTENSIONS
 from .actions import build_actions
@@ -28,8 +39,7 @@ from .settings_store import SettingsStore
 from .summary import SummaryPanel
 from .viewer_images import ViewerImages
 
-STATUS_FILTERS = (("All images", set()), ("Queued", {"queued", "running"}), ("Done", {"done"}),
-                  ("Failed", {"failed"}))
+STATUS_FILTERS = (("All images", set()), ("Queued", {"queued", "running"}), ("Done", {"done"}), ("Failed", {"failed"}))
 
 
 class MainWindow(QMainWindow):
@@ -126,7 +136,8 @@ class MainWindow(QMainWindow):
         self.image_list.selectionModel().currentChanged.connect(lambda *_: self._show_current())
         self.image_list.proxy.modelReset.connect(self._show_current)
         self.status_filter.currentIndexChanged.connect(
-            lambda i: self.image_list.proxy.set_statuses(STATUS_FILTERS[i][1]))
+            lambda i: self.image_list.proxy.set_statuses(STATUS_FILTERS[i][1])
+        )
         self.thresholds.changed.connect(self._on_thresholds)
         self.class_filter.changed.connect(self._on_classes)
         self.view.box_clicked.connect(self._on_box_clicked)
@@ -158,8 +169,11 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """After the window is shown: pick the model (TensorFlow loads on the worker thread, not here)."""
-        model = self.model_picker.select(self.store.text("model/name", "yolov3-tiny"), self.store.input_size() or 416,
-                                         self.store.text("detector/precision", "accurate"))
+        model = self.model_picker.select(
+            self.store.text("model/name", "yolov3-tiny"),
+            self.store.input_size() or 416,
+            self.store.text("detector/precision", "accurate"),
+        )
         if model is None:
             self._show_no_model()
             return
@@ -171,8 +185,9 @@ class MainWindow(QMainWindow):
 
     def open_images(self) -> None:
         patterns = " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS))
-        files, _ = QFileDialog.getOpenFileNames(self, "Open images", self.store.text("input/last_dir"),
-                                                f"Images ({patterns});;All files (*)")
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Open images", self.store.text("input/last_dir"), f"Images ({patterns});;All files (*)"
+        )
         if files:
             self.store.set("input/last_dir", str(Path(files[0]).parent))
             self.add_paths(files)
@@ -325,12 +340,16 @@ class MainWindow(QMainWindow):
         elif state == "failed":
             self.model_picker.revert()
             self.model_label.setText(self.model_label.text() if self.session.model_info else "No model")
-            self.show_message(QMessageBox.Icon.Critical, "Model could not be loaded",
-                              f"{message}\n\nThe previous model stays in use." if self.session.model_info else message)
+            self.show_message(
+                QMessageBox.Icon.Critical,
+                "Model could not be loaded",
+                f"{message}\n\nThe previous model stays in use." if self.session.model_info else message,
+            )
 
     def _show_no_model(self, reason: str = "") -> None:
-        self.banner_text.setText("No model is installed. YOLO Desktop needs one to find objects." +
-                                 (f"\n{reason}" if reason else ""))
+        self.banner_text.setText(
+            "No model is installed. YOLO Desktop needs one to find objects." + (f"\n{reason}" if reason else "")
+        )
         self.banner.setVisible(True)
         self.model_label.setText("No model")
 
@@ -378,9 +397,12 @@ class MainWindow(QMainWindow):
     def about(self) -> None:
         from .. import __version__
 
-        QMessageBox.about(self, "About YOLO Desktop",
-                          f"<b>YOLO Desktop {__version__}</b><p>Finds objects in photos with YOLOv3, locally: "
-                          "nothing leaves this computer.</p>")
+        QMessageBox.about(
+            self,
+            "About YOLO Desktop",
+            f"<b>YOLO Desktop {__version__}</b><p>Finds objects in photos with YOLOv3, locally: "
+            "nothing leaves this computer.</p>",
+        )
 
     def closeEvent(self, event) -> None:
         self.store.set("window/geometry", self.saveGeometry())
@@ -394,4 +416,3 @@ class MainWindow(QMainWindow):
         self.session.shutdown()
         self.images.shutdown()
         super().closeEvent(event)
-

@@ -33,8 +33,10 @@ class ModelPicker(QWidget):
         self.precision = QComboBox()
         self.precision.addItem("Accurate", "accurate")
         self.precision.addItem("Fast", "fast")
-        self.precision.setToolTip("Accurate: float32. Fast: int8, about 3.5× faster, nearly the same boxes "
-                                  "(97 % of them, measured on 113 photos)")
+        self.precision.setToolTip(
+            "Accurate: float32. Fast: int8, about 3.5× faster, nearly the same boxes "
+            "(97 % of them, measured on 113 photos)"
+        )
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Model"))

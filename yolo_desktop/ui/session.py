@@ -11,10 +11,10 @@ import os
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Iterable
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
@@ -134,16 +134,19 @@ class Session(QObject):
         self.model_state = "loading"
         self.model_state_changed.emit("loading", f"Loading {model.name}…")
         self._pending_model = model
-        self._request_model.emit(ModelRequest(self._model_request, model,
-                                              replace(self.settings, size=size, precision=precision)))
+        self._request_model.emit(
+            ModelRequest(self._model_request, model, replace(self.settings, size=size, precision=precision))
+        )
 
     @Slot(int, object)
     def _on_model_ready(self, request_id: int, info: ModelInfo) -> None:
         if request_id != self._model_request:
             return
-        changed = self.model_info is not None and \
-            (self.model_info.name, self.model_info.input_size, self.model_info.precision) != \
-            (info.name, info.input_size, info.precision)
+        changed = self.model_info is not None and (
+            self.model_info.name,
+            self.model_info.input_size,
+            self.model_info.precision,
+        ) != (info.name, info.input_size, info.precision)
         self.model, self.model_info, self.model_state = self._pending_model, info, "ready"
         known = set(info.names)
         if self.settings.classes is not None:
@@ -195,8 +198,9 @@ class Session(QObject):
             self._queue.append(len(self.entries) - 1)
         for problem in problems:
             # Never exported (failed), so its output name does not matter; the path is what the user sees.
-            self.entries.append(Entry(InputImage(problem.path, "", os.path.basename(problem.path)), Status.FAILED,
-                                      error=problem.reason))
+            self.entries.append(
+                Entry(InputImage(problem.path, "", os.path.basename(problem.path)), Status.FAILED, error=problem.reason)
+            )
         added = len(self.entries) - first
         if added:
             self._batch.total += len(items)
@@ -230,8 +234,7 @@ class Session(QObject):
             index = self._queue.popleft()
             self._next_request += 1
             self._in_flight[self._next_request] = index
-            self._request_detect.emit(DetectRequest(self._next_request, self.entries[index].path,
-                                                    self._batch.cancel))
+            self._request_detect.emit(DetectRequest(self._next_request, self.entries[index].path, self._batch.cancel))
 
     @Slot(int)
     def _on_started(self, request_id: int) -> None:
@@ -310,8 +313,9 @@ class Session(QObject):
         names = self.model_info.names if self.model_info else ()
         if 0 <= self.current < len(self.entries):
             self._refilter_one(self.current, names)
-        self._refilter_pending = deque(i for i, e in enumerate(self.entries) if e.raw is not None and e.raw.ok
-                                       and i != self.current)
+        self._refilter_pending = deque(
+            i for i, e in enumerate(self.entries) if e.raw is not None and e.raw.ok and i != self.current
+        )
         self._refilter_timer.start()
 
     def _refilter_one(self, index: int, names) -> None:

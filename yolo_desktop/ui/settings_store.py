@@ -50,9 +50,11 @@ class SettingsStore:
     def detector_settings(self) -> DetectorSettings:
         try:
             classes = json.loads(self.text("detector/classes", "null"))
-            return DetectorSettings(conf=self._get("detector/conf", 0.25, float),
-                                    iou=self._get("detector/iou", 0.45, float),
-                                    classes=frozenset(classes) if isinstance(classes, list) else None)
+            return DetectorSettings(
+                conf=self._get("detector/conf", 0.25, float),
+                iou=self._get("detector/iou", 0.45, float),
+                classes=frozenset(classes) if isinstance(classes, list) else None,
+            )
         except (SettingsError, ValueError):
             return DetectorSettings()
 
@@ -74,5 +76,9 @@ class SettingsStore:
             return []
 
     def save_custom_models(self, models: list[ModelFiles]) -> None:
-        self.set("models/custom", json.dumps([{"name": m.name, "cfg": str(m.cfg), "weights": str(m.weights),
-                                               "names": str(m.names)} for m in models]))
+        self.set(
+            "models/custom",
+            json.dumps(
+                [{"name": m.name, "cfg": str(m.cfg), "weights": str(m.weights), "names": str(m.names)} for m in models]
+            ),
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter
@@ -37,8 +37,7 @@ class BarChart(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No detections yet")
             return
         metrics = self.fontMetrics()
-        label_width = min(max(metrics.horizontalAdvance(label) for label, _, _ in self.counts) + 8,
-                          self.width() // 3)
+        label_width = min(max(metrics.horizontalAdvance(label) for label, _, _ in self.counts) + 8, self.width() // 3)
         number_width = metrics.horizontalAdvance(str(self.counts[0][1])) + 8
         row = min(22.0, (self.height() - 4) / len(self.counts))
         top = 2.0
@@ -47,15 +46,21 @@ class BarChart(QWidget):
         for label, count, class_id in self.counts:
             text_rect = QRectF(0, top, label_width - 6, row)
             painter.setPen(palette.text().color())
-            painter.drawText(text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             metrics.elidedText(label, Qt.TextElideMode.ElideRight, int(text_rect.width())))
+            painter.drawText(
+                text_rect,
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                metrics.elidedText(label, Qt.TextElideMode.ElideRight, int(text_rect.width())),
+            )
             bar = QRectF(label_width, top + row * 0.15, max(2.0, available * count / biggest), row * 0.7)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(*class_color(class_id)))
             painter.drawRoundedRect(bar, 2, 2)
             painter.setPen(palette.text().color())
-            painter.drawText(QRectF(bar.right() + 4, top, number_width, row),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, str(count))
+            painter.drawText(
+                QRectF(bar.right() + 4, top, number_width, row),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                str(count),
+            )
             top += row
 
 

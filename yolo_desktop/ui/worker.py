@@ -56,8 +56,7 @@ def make_thumbnail(rgb: np.ndarray, size: int = THUMBNAIL_SIZE) -> np.ndarray:
     scale = size / max(height, width)
     if scale >= 1:
         return np.ascontiguousarray(rgb)
-    return cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
-                      interpolation=cv2.INTER_AREA)
+    return cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
 
 
 class InferenceWorker(QObject):
@@ -85,9 +84,17 @@ class InferenceWorker(QObject):
             self.model_failed.emit(request.request_id, str(exc))
             return
         self.detector = detector
-        self.model_ready.emit(request.request_id, ModelInfo(
-            request.model.name, detector.input_size, tuple(detector.names), request.settings.precision,
-            detector.engine.name, time.perf_counter() - start))
+        self.model_ready.emit(
+            request.request_id,
+            ModelInfo(
+                request.model.name,
+                detector.input_size,
+                tuple(detector.names),
+                request.settings.precision,
+                detector.engine.name,
+                time.perf_counter() - start,
+            ),
+        )
 
     def _load(self, path: str, detector: Detector) -> tuple[Loaded, np.ndarray | None]:
         # Detection needs no more than the network's resolution: large JPEGs decode at 1/2–1/8 scale here (the

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -71,9 +72,17 @@ def check_engine(kind: str) -> None:
         raise ValueError(f"unknown engine {kind!r} (available: {', '.join(ENGINES)})")
 
 
-def create_engine(kind: str, cfg: DarknetConfig, weights_path: str, size: tuple[int, int],
-                  precision: str = "accurate", cfg_path: str | None = None, model_name: str = "model",
-                  log: Callable[[str], None] | None = None, options: EngineOptions = EngineOptions()) -> Engine:
+def create_engine(
+    kind: str,
+    cfg: DarknetConfig,
+    weights_path: str,
+    size: tuple[int, int],
+    precision: str = "accurate",
+    cfg_path: str | None = None,
+    model_name: str = "model",
+    log: Callable[[str], None] | None = None,
+    options: EngineOptions = EngineOptions(),
+) -> Engine:
     """Build an engine for ``cfg`` + weights at ``size`` = (height, width). ``auto`` picks one (auto.py)."""
     check_engine(kind)
     files = (model_name, cfg, Path(cfg_path or cfg.path), Path(weights_path))
@@ -84,14 +93,19 @@ def create_engine(kind: str, cfg: DarknetConfig, weights_path: str, size: tuple[
     return build_engine(kind, files, size, precision, log, options)
 
 
-def build_engine(kind: str, files: tuple, size: tuple[int, int], precision: str,
-                 log: Callable[[str], None] | None, options: EngineOptions) -> Engine:
+def build_engine(
+    kind: str,
+    files: tuple,
+    size: tuple[int, int],
+    precision: str,
+    log: Callable[[str], None] | None,
+    options: EngineOptions,
+) -> Engine:
     """``files`` = (model name, parsed cfg, cfg path, weights path)."""
     model_name, cfg, cfg_path, weights_path = files
     if kind == "keras":
         if precision != "accurate":
-            raise ValueError("the keras engine runs float32 only; the fast (int8) precision needs LiteRT or "
-                             "OpenVINO")
+            raise ValueError("the keras engine runs float32 only; the fast (int8) precision needs LiteRT or OpenVINO")
         from .keras_engine import KerasEngine
 
         return KerasEngine(cfg, str(weights_path), size)
@@ -113,6 +127,7 @@ def build_engine(kind: str, files: tuple, size: tuple[int, int], precision: str,
             path = ensure_openvino_int8(model_name, cfg, cfg_path, weights_path, log)
         else:
             path = ensure_converted(model_name, cfg, cfg_path, weights_path, "accurate", log)
-        return OpenVINOEngine(cfg, str(path), size, precision, device=options.device, threads=options.threads,
-                              hint=options.hint)
+        return OpenVINOEngine(
+            cfg, str(path), size, precision, device=options.device, threads=options.threads, hint=options.hint
+        )
     raise ValueError(f"unknown engine {kind!r}")

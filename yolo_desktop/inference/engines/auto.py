@@ -19,9 +19,9 @@ import platform
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -35,14 +35,18 @@ WARMUP_RUNS, TIMED_RUNS = 2, 5
 _lock = threading.Lock()
 
 
-def choose_engine(files: tuple, size: tuple[int, int], precision: str, log: Callable[[str], None] | None,
-                  options: EngineOptions) -> Engine:
+def choose_engine(
+    files: tuple, size: tuple[int, int], precision: str, log: Callable[[str], None] | None, options: EngineOptions
+) -> Engine:
     model_name, cfg, cfg_path, weights_path = files
     if precision == "accurate" or not (available("openvino") or available("litert")):
         kind = next(k for k in ("openvino", "litert", "keras") if available(k))
         engine = build_engine(kind, files, size, precision, log, options)
-        engine.auto_reason = {"openvino": "OpenVINO is installed: faster than LiteRT in float32 and bf16",
-                              "litert": "OpenVINO is not installed", "keras": "no converted-model runtime"}[kind]
+        engine.auto_reason = {
+            "openvino": "OpenVINO is installed: faster than LiteRT in float32 and bf16",
+            "litert": "OpenVINO is not installed",
+            "keras": "no converted-model runtime",
+        }[kind]
         return engine
     if options.device not in (None, "CPU") or options.hint is not None:
         engine = build_engine("openvino", files, size, precision, log, options)
@@ -74,7 +78,8 @@ def choose_engine(files: tuple, size: tuple[int, int], precision: str, log: Call
     _remember(key, chosen)
     engine = built[chosen]
     engine.auto_reason = "measured fastest on this machine: " + ", ".join(
-        f"{name} {ms:.1f} ms" for name, ms in sorted(timings.items(), key=lambda item: item[1]))
+        f"{name} {ms:.1f} ms" for name, ms in sorted(timings.items(), key=lambda item: item[1])
+    )
     return engine
 
 
@@ -93,8 +98,9 @@ def _candidates() -> list[str]:
 
 def _build(name: str, files: tuple, size: tuple[int, int], log, options: EngineOptions) -> Engine:
     if name == "openvino-bf16":
-        return build_engine("openvino", files, size, "accurate", log, EngineOptions(hint="bf16",
-                                                                                     threads=options.threads))
+        return build_engine(
+            "openvino", files, size, "accurate", log, EngineOptions(hint="bf16", threads=options.threads)
+        )
     kind = name.split("-")[0]
     return build_engine(kind, files, size, "fast", log, options)
 

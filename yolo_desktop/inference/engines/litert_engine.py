@@ -17,8 +17,9 @@ from .quiet import quiet_native_stderr
 class LiteRTEngine:
     name = "litert"
 
-    def __init__(self, cfg: DarknetConfig, tflite_path: str, size: tuple[int, int], precision: str,
-                 threads: int | None = None) -> None:
+    def __init__(
+        self, cfg: DarknetConfig, tflite_path: str, size: tuple[int, int], precision: str, threads: int | None = None
+    ) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
         self.precision = precision

@@ -60,8 +60,16 @@ def accurate_hint(device: str) -> str:
 class OpenVINOEngine:
     name = "openvino"
 
-    def __init__(self, cfg: DarknetConfig, model_path: str, size: tuple[int, int], precision: str,
-                 device: str | None = None, threads: int | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        cfg: DarknetConfig,
+        model_path: str,
+        size: tuple[int, int],
+        precision: str,
+        device: str | None = None,
+        threads: int | None = None,
+        hint: str | None = None,
+    ) -> None:
         """``model_path``: a converted .tflite (float32) or an OpenVINO .xml (int8). ``hint``: the inference
         precision (f32, bf16, f16); by default bf16 where the CPU has it, else f32."""
         self.precision = precision
@@ -69,8 +77,10 @@ class OpenVINOEngine:
         self.path = model_path
         self.device = (device or default_device()).upper()
         if not any(d == self.device or d.startswith(self.device + ".") for d in devices()):
-            raise ModelError(f"OpenVINO device {self.device} is not available here (available: "
-                             f"{', '.join(devices())}); the CPU is the default")
+            raise ModelError(
+                f"OpenVINO device {self.device} is not available here (available: "
+                f"{', '.join(devices())}); the CPU is the default"
+            )
         self.int8 = Path(model_path).suffix == ".xml"
         # The int8 model's float layers (first conv, heads) are float for accuracy: they run f32 unless told.
         self.hint = hint or ("f32" if self.int8 else accurate_hint(self.device))

@@ -10,7 +10,7 @@ import re
 import sys
 import tempfile
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 _lock = threading.RLock()  # fd 2 is process-wide: one capture at a time (nested ones on the same thread are fine)
 
@@ -22,7 +22,8 @@ _NOISE = re.compile(
     r"Created TensorFlow Lite XNNPACK delegate|Estimated count of arithmetic ops|tf.lite.Interpreter is deprecated|"
     r"TF 2.20. Please use the LiteRT|migration guide|for details\.|_INTERPRETER_DELETION_WARNING|"
     r"Ignored output_format|Ignored drop_control_dependency|Reading SavedModel|Reading meta graph|"
-    r"Restoring SavedModel|SavedModel load|Saving SavedModel")
+    r"Restoring SavedModel|SavedModel load|Saving SavedModel"
+)
 
 
 @contextlib.contextmanager
@@ -50,10 +51,11 @@ def _captured() -> Iterator[None]:
             os.dup2(original, 2)
             os.close(original)
             capture.seek(0)
-            kept = [line for line in capture.read().decode("utf-8", "replace").splitlines(keepends=True)
-                    if line.strip() and not _NOISE.search(line)]
+            kept = [
+                line
+                for line in capture.read().decode("utf-8", "replace").splitlines(keepends=True)
+                if line.strip() and not _NOISE.search(line)
+            ]
             if kept:
                 with contextlib.suppress(Exception):
                     sys.stderr.write("".join(kept))
-
-

@@ -7,6 +7,7 @@ import warnings
 
 from .quiet import quiet_native_stderr
 
+
 def import_tensorflow():
     """Return the ``tensorflow`` module, configured for a desktop app (quiet logs, Keras on TF)."""
     # Both must be set before the first import; setdefault keeps a user's explicit choice.
