@@ -39,10 +39,13 @@ bench: $(STAMP) $(MODEL)
 screenshot: $(STAMP) $(MODEL)
 	$(BIN)/python docs/make_screenshot.py
 
-# The standalone app: dist/yolo-desktop/ (see README). The default model's converted LiteRT models are made first,
-# so the bundle needs no TensorFlow.
+# The standalone app: dist/yolo-desktop/ (see README). The default model's converted models are made first (LiteRT
+# float32 and int8; OpenVINO int8, calibrated on bench/photo_sources.py's calibration photos), so the bundle needs
+# no TensorFlow.
+CALIBRATION := build/calibration
 package: $(STAMP) $(MODEL)
-	$(BIN)/yolo-desktop models convert yolov3-tiny --precision accurate --precision fast
+	$(BIN)/python bench/photo_sources.py --link-calibration $(CALIBRATION)
+	$(BIN)/yolo-desktop models convert yolov3-tiny --precision accurate --precision fast --calibration $(CALIBRATION)
 	$(BIN)/pyinstaller build.spec --noconfirm --clean --log-level WARN
 	@du -sh dist/yolo-desktop
 
@@ -54,8 +57,9 @@ package-test: package
 	cp resources/sample.jpg $(PKG_TEST)/in/ && cp resources/sample.jpg "$(PKG_TEST)/in/sub/copy é.jpg"
 	printf 'not an image' > $(PKG_TEST)/in/broken.jpg
 	test ! -e dist/yolo-desktop/_internal/tensorflow
-	YOLO_DESKTOP_CACHE=$(PKG_TEST)/cache dist/yolo-desktop/yolo-desktop-cli --self-test
-	YOLO_DESKTOP_CACHE=$(PKG_TEST)/cache dist/yolo-desktop/yolo-desktop-cli --self-test --self-test-precision fast
+	for engine in auto openvino litert; do for precision in accurate fast; do \
+		YOLO_DESKTOP_CACHE=$(PKG_TEST)/cache dist/yolo-desktop/yolo-desktop-cli --self-test \
+			--self-test-engine $$engine --self-test-precision $$precision || exit 1; done; done
 	YOLO_DESKTOP_CACHE=$(PKG_TEST)/cache dist/yolo-desktop/yolo-desktop-cli detect $(PKG_TEST)/in -r \
 		-o $(PKG_TEST)/out --formats json,csv,coco; test $$? -eq 1
 	test -s "$(PKG_TEST)/out/in/sub/copy é.jpg" && grep -q '"cup"' $(PKG_TEST)/out/detections.json

@@ -3,9 +3,12 @@
 On ``../shared/data/coco-train-sample`` (167 COCO *train* photos: the official weights saw them in training, so
 absolute values are optimistic; compare rows with each other). Detections at conf 0.005 (the candidate floor),
 NMS IoU 0.45, the 100 best per image, as COCO evaluates. Also the agreement of fast with accurate: F1 at IoU 0.5
-of the conf-0.25 detections, the same engine, size and resize.
+of the conf-0.25 detections, the same engine, size and resize; and of every row with the float32 reference (the
+first engine listed, accurate). An engine may carry an OpenVINO compute precision: ``openvino:f32`` forces float32
+where ``openvino`` runs bf16 on a processor that has it.
 
-    .venv/bin/python bench/bench_accuracy.py [--sizes 320,416,608] [--engines keras,litert] [--resizes area,bilinear]
+    .venv/bin/python bench/bench_accuracy.py [--sizes 320,416,608] [--engines keras,litert,openvino:f32,openvino]
+        [--resizes area,bilinear]
         [--model yolov3-tiny | --cfg C --weights W --names N] [--data DIR]
 
 Deterministic: one run is the figure (no spread to report).
@@ -24,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset  # noqa: E402
 from yolo_desktop.inference.detector import Detector, ModelFiles, refilter  # noqa: E402
+from yolo_desktop.inference.engines import EngineOptions  # noqa: E402
 from yolo_desktop.metrics import agreement  # noqa: E402
 from yolo_desktop.models import find_model  # noqa: E402
 from yolo_desktop.settings import DetectorSettings  # noqa: E402
@@ -39,7 +43,7 @@ def _list(text: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=_list, default=["320", "416", "608"])
-    parser.add_argument("--engines", type=_list, default=["keras", "litert"])
+    parser.add_argument("--engines", type=_list, default=["keras", "litert", "openvino:f32", "openvino"])
     parser.add_argument("--precisions", type=_list, default=["accurate", "fast"])
     parser.add_argument("--resizes", type=_list, default=["area", "bilinear"])
     parser.add_argument("--model", default="yolov3-tiny")
@@ -60,7 +64,9 @@ def main() -> None:
     rows = []
     for size in map(int, args.sizes):
         for resize in args.resizes:
-            for engine in args.engines:
+            float32 = None  # the first engine's accurate results: the float32 reference
+            for engine_spec in args.engines:
+                engine, _, hint = engine_spec.partition(":")
                 reference = None  # this engine's accurate results, for the fast-vs-accurate F1
                 for precision in args.precisions:
                     settings = DetectorSettings(
@@ -71,7 +77,7 @@ def main() -> None:
                         resize=resize,
                     )
                     try:
-                        detector = Detector(model, settings, engine=engine)
+                        detector = Detector(model, settings, engine=engine, options=EngineOptions(hint=hint or None))
                     except ValueError as exc:  # e.g. keras has no int8
                         print(f"skip {engine} {precision}: {exc}", file=sys.stderr)
                         continue
@@ -85,12 +91,17 @@ def main() -> None:
                         reference = shown
                     elif reference is not None:
                         f1 = agreement((shown[p], reference[p]) for p in reference).f1
+                    if float32 is None:
+                        float32 = shown
+                    f1_float = agreement((shown[p], float32[p]) for p in float32).f1
                     rows.append(
                         {
                             "model": model.name,
                             "size": size,
                             "resize": resize,
                             "engine": detector.engine.name,
+                            "description": detector.engine.description,
+                            "f1_vs_float32": round(f1_float, 4),
                             "precision": precision,
                             "map50": round(accuracy.map50 * 100, 2),
                             "map50_95": round(accuracy.map50_95 * 100, 2),
@@ -101,14 +112,14 @@ def main() -> None:
                     )
                     print(rows[-1], flush=True)
     print(
-        "\n| size | resize | engine | precision | mAP@0.5 | mAP@0.5:0.95 | F1 vs accurate (conf 0.25) |\n"
-        "|---:|---|---|---|---:|---:|---:|"
+        "\n| size | resize | engine, compute | precision | mAP@0.5 | mAP@0.5:0.95 | F1 vs accurate | "
+        "F1 vs float32 |\n|---:|---|---|---|---:|---:|---:|---:|"
     )
     for row in rows:
         f1 = "" if row["f1_vs_accurate"] is None else f"{row['f1_vs_accurate']:.3f}"
         print(
-            f"| {row['size']} | {row['resize']} | {row['engine']} | {row['precision']} | {row['map50']:.1f} | "
-            f"{row['map50_95']:.1f} | {f1} |"
+            f"| {row['size']} | {row['resize']} | {row['description']} | {row['precision']} | {row['map50']:.2f} | "
+            f"{row['map50_95']:.2f} | {f1} | {row['f1_vs_float32']:.3f} |"
         )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

@@ -1,11 +1,13 @@
 """Network latency: this project's engines vs OpenCV DNN's Darknet importer, same model and input, one run.
 
 Batch 1, 416×416, median of N runs after warm-up, each engine interleaved run by run with OpenCV so machine noise
-hits both alike. Models: YOLOv3-tiny with its real weights; YOLOv3 (and SPP with --spp) with random weights written
-in Darknet format from ../shared/models cfgs. Engines × precisions: keras (float32), litert accurate (float32),
-litert fast (int8). Reported as ratios (ours / OpenCV): lower is faster.
+hits both alike; the whole table is measured --repeats times and each cell reports the median of those medians with
+their spread (min–max). Models: YOLOv3-tiny with its real weights; YOLOv3 (and SPP with --spp) with random weights
+written in Darknet format from ../shared/models cfgs. Engines × compute: litert f32 / int8 (dynamic range),
+openvino f32 / bf16 / int8 (NNCF, calibrated on bench/photo_sources.py's calibration photos), keras f32. Reported
+as ratios (ours / OpenCV, same run): lower is faster.
 
-    .venv/bin/python bench/bench_engine.py [--runs 15] [--spp]
+    .venv/bin/python bench/bench_engine.py [--runs 15] [--repeats 3] [--spp]
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ sys.path.insert(0, str(REPO))
 
 from tests.support.random_weights import write_random_weights  # noqa: E402
 from yolo_desktop.inference.darknet_cfg import parse_cfg  # noqa: E402
-from yolo_desktop.inference.engines import create_engine  # noqa: E402
+from yolo_desktop.inference.engines import EngineOptions, create_engine  # noqa: E402
 from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
+from yolo_desktop.inference.openvino_converted import ensure_openvino_int8  # noqa: E402
 from yolo_desktop.models import find_model  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "models"
@@ -56,11 +59,39 @@ def time_pair(ours, reference, runs: int, warmup: int = 3) -> tuple[list[float],
     return a, b
 
 
-def bench_model(name: str, cfg_path: Path, weights: Path, engine: str, precision: str, size: int, runs: int) -> dict:
+# label → (engine, precision, OpenVINO compute hint)
+CONFIGS = {
+    "litert-f32": ("litert", "accurate", None),
+    "litert-int8": ("litert", "fast", None),
+    "openvino-f32": ("openvino", "accurate", "f32"),
+    "openvino-bf16": ("openvino", "accurate", "bf16"),
+    "openvino-int8": ("openvino", "fast", "f32"),
+    "keras-f32": ("keras", "accurate", None),
+}
+
+
+def calibration() -> list[Path]:
+    sys.path.insert(0, str(REPO / "bench"))
+    from photo_sources import DEFAULT_CACHE, ensure_photos
+
+    return ensure_photos(DEFAULT_CACHE)["calibration"]
+
+
+def bench_model(name: str, cfg_path: Path, weights: Path, config: str, size: int, runs: int) -> dict:
     cfg = parse_cfg(cfg_path)
     batch = sample_batch(size)
+    engine, precision, hint = CONFIGS[config]
+    if engine == "openvino" and precision == "fast":
+        ensure_openvino_int8(Path(weights).stem, cfg, cfg_path, weights, calibration=calibration())
     ours = create_engine(
-        engine, cfg, str(weights), (size, size), precision, cfg_path=str(cfg_path), model_name=Path(weights).stem
+        engine,
+        cfg,
+        str(weights),
+        (size, size),
+        precision,
+        cfg_path=str(cfg_path),
+        model_name=Path(weights).stem,
+        options=EngineOptions(hint=hint),
     )
     net = cv2.dnn.readNetFromDarknet(str(cfg_path), str(weights))
     blob = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
@@ -74,31 +105,35 @@ def bench_model(name: str, cfg_path: Path, weights: Path, engine: str, precision
     ours_ms, cv_ms = statistics.median(a) * 1000, statistics.median(b) * 1000
     return {
         "model": name,
-        "engine": engine,
+        "config": config,
+        "description": ours.description,
         "precision": precision,
         "size": size,
         "runs": runs,
-        "ours_ms": round(ours_ms, 1),
-        "opencv_ms": round(cv_ms, 1),
-        "ratio": round(ours_ms / cv_ms, 3),
+        "ours_ms": ours_ms,
+        "opencv_ms": cv_ms,
+        "ratio": ours_ms / cv_ms,
     }
+
+
+def spread(values: list[float], digits: int = 1) -> str:
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--size", type=int, default=416)
-    parser.add_argument(
-        "--configs", default="keras:accurate,litert:accurate,litert:fast", help="engine:precision pairs"
-    )
+    parser.add_argument("--configs", default=",".join(CONFIGS), help=f"some of {', '.join(CONFIGS)}")
     parser.add_argument("--spp", action="store_true", help="also YOLOv3-SPP")
     args = parser.parse_args()
     print(
         f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads; batch 1 at {args.size}; median of "
-        f"{args.runs} interleaved runs after warm-up",
+        f"{args.runs} interleaved runs after warm-up, {args.repeats} repeats",
         flush=True,
     )
-    configs = [tuple(pair.split(":")) for pair in args.configs.split(",")]
+    configs = args.configs.split(",")
     rows = []
     tiny = find_model("yolov3-tiny")
     models = [("yolov3-tiny (real weights)", tiny.cfg, tiny.weights, args.runs)]
@@ -112,19 +147,21 @@ def main() -> None:
                 continue
             weights = Path(tmp) / f"{name}.weights"
             write_random_weights(weights, parse_cfg(cfg_path), seed=0)
-            models.append((f"{name} (random weights)", cfg_path, weights, max(10, args.runs // 2)))
-        for label, cfg_path, weights, runs in models:
-            for engine, precision in configs:
-                rows.append(bench_model(label, cfg_path, weights, engine, precision, args.size, runs))
-                print(rows[-1], flush=True)
-    print(
-        "\n| model | engine | precision | ours (ms) | OpenCV DNN (ms) | ours / OpenCV |\n|---|---|---|---:|---:|---:|"
-    )
-    for row in rows:
-        print(
-            f"| {row['model']} | {row['engine']} | {row['precision']} | {row['ours_ms']} | {row['opencv_ms']} | "
-            f"{row['ratio']:.2f} |"
-        )
+            models.append((f"{name} (random weights)", cfg_path, weights, max(5, args.runs // 3)))
+        for repeat in range(args.repeats):
+            for label, cfg_path, weights, runs in models:
+                for config in configs:
+                    rows.append({**bench_model(label, cfg_path, weights, config, args.size, runs), "repeat": repeat})
+                    print({k: round(v, 3) if isinstance(v, float) else v for k, v in rows[-1].items()}, flush=True)
+    print("\n| model | engine, compute | ours (ms) | OpenCV DNN (ms) | ours / OpenCV |\n|---|---|---:|---:|---:|")
+    for label, *_ in models:
+        for config in configs:
+            cells = [r for r in rows if r["model"] == label and r["config"] == config]
+            if cells:
+                print(
+                    f"| {label} | {cells[0]['description']} | {spread([c['ours_ms'] for c in cells])} | "
+                    f"{spread([c['opencv_ms'] for c in cells])} | {spread([c['ratio'] for c in cells], 2)} |"
+                )
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "engine.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

@@ -1,11 +1,14 @@
-"""What int8 recipe keeps YOLOv3-tiny's detections? Agreement with float32 (F1 at IoU 0.5) and speed.
+"""Which int8 recipe keeps YOLOv3-tiny's detections? Accuracy (COCO mAP), agreement with float32, and speed.
 
-Calibration and evaluation use disjoint sets of real photos shipped inside registry packages
-(bench/photo_sources.py). Reference: the float32 LiteRT model (= Keras within 1e-4). Each recipe is converted,
-run on the evaluation photos at the app's default thresholds (conf 0.25, IoU 0.45), and compared image by image.
-Latency: median of interleaved runs on one letterboxed photo, 2 threads, vs float32 in the same run.
+Every recipe of both int8 engines: LiteRT (TensorFlow's converter or ai-edge-quantizer; dynamic-range or static)
+and OpenVINO (NNCF post-training quantisation). Calibration: the calibration split of bench/photo_sources.py
+(223 photos from registry packages), never the photos scored. Scored on (a) the labelled COCO sample
+(../shared/data/coco-train-sample, 167 photos): mAP@0.5 and mAP@0.5:0.95 at conf 0.005, and F1 at IoU 0.5 of the
+conf-0.25 detections against the same engine's float32; (b) F1 against float32 on the 113 evaluation photos of
+photo_sources (disjoint from calibration and from COCO: the unbiased one when choosing a recipe). Latency: median of
+interleaved runs on one letterboxed photo, 2 threads, against the same engine's float32 in the same run.
 
-    .venv/bin/python bench/bench_quant.py [--recipes all|name,...]
+    .venv/bin/python bench/bench_quant.py [--recipes all|substring,...]
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,20 +30,31 @@ sys.path.insert(0, str(REPO / "bench"))
 from bench_engine import time_pair  # noqa: E402
 from photo_sources import ensure_photos  # noqa: E402
 
+from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset  # noqa: E402
 from yolo_desktop.imaging import load  # noqa: E402
 from yolo_desktop.inference.convert import FAST_RECIPE, QuantRecipe, convert  # noqa: E402
 from yolo_desktop.inference.darknet_cfg import parse_cfg  # noqa: E402
 from yolo_desktop.inference.decode import make_candidates, select  # noqa: E402
-from yolo_desktop.inference.detector import head_specs, read_names  # noqa: E402
-from yolo_desktop.inference.engines import create_engine  # noqa: E402
+from yolo_desktop.inference.detector import Detector, head_specs, read_names, refilter  # noqa: E402  # noqa: E402
 from yolo_desktop.inference.engines.litert_engine import LiteRTEngine  # noqa: E402
+from yolo_desktop.inference.engines.openvino_engine import OpenVINOEngine  # noqa: E402
 from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
+from yolo_desktop.inference.openvino_converted import save_openvino  # noqa: E402
+from yolo_desktop.inference.openvino_int8 import OV_FAST_RECIPE, OVRecipe, quantize  # noqa: E402
 from yolo_desktop.metrics import agreement  # noqa: E402
 from yolo_desktop.models import find_model  # noqa: E402
 from yolo_desktop.settings import CANDIDATE_FLOOR, DetectorSettings  # noqa: E402
 
+COCO = REPO.parent / "shared" / "data" / "coco-train-sample"
 RECIPES = {
-    "dynamic-range (int8 weights, float activations)": QuantRecipe(mode="dynamic"),
+    "litert: dynamic-range, TF converter (before)": QuantRecipe(mode="dynamic"),
+    "litert: dynamic-range, ai-edge-quantizer, all convs": QuantRecipe(mode="aeq-dynamic"),
+    "litert: dynamic-range, ai-edge-quantizer, first + heads float": QuantRecipe(
+        mode="aeq-dynamic", float_layers=("first", "heads")
+    ),
+    "litert: dynamic-range, ai-edge-quantizer, first float": QuantRecipe(mode="aeq-dynamic", float_layers=("first",)),
+    "litert: dynamic-range, ai-edge-quantizer, heads float": QuantRecipe(mode="aeq-dynamic", float_layers=("heads",)),
+    "litert: int8 weights only (float compute)": QuantRecipe(mode="aeq-weight-only"),
     "int8, per-channel, all layers": QuantRecipe(mode="int8", per_channel=True),
     "int8, per-tensor weights, all layers": QuantRecipe(mode="int8", per_channel=False),
     "int8, first layer float": QuantRecipe(mode="int8", float_layers=("first",)),
@@ -51,7 +64,26 @@ RECIPES = {
         mode="int8", float_layers=("first", "heads"), calibration_images=10
     ),
     "16x8 (int16 activations)": QuantRecipe(mode="16x8"),
+    "openvino: NNCF mixed, all": OVRecipe(),
+    "openvino: NNCF mixed, first + heads float": OVRecipe(float_layers=("first", "heads")),
+    "openvino: NNCF performance, all": OVRecipe(preset="performance"),
+    "openvino: NNCF performance, first + heads float": OVRecipe(preset="performance", float_layers=("first", "heads")),
+    "openvino: NNCF performance, first + heads float, min-max ranges": OVRecipe(
+        preset="performance", float_layers=("first", "heads"), activation_ranges="MINMAX"
+    ),
+    "openvino: NNCF performance, first + heads float, histogram ranges": OVRecipe(
+        preset="performance", float_layers=("first", "heads"), activation_ranges="HISTOGRAM"
+    ),
+    "openvino: NNCF performance, first + heads float, quantile ranges": OVRecipe(
+        preset="performance", float_layers=("first", "heads"), activation_ranges="MEAN_QUANTILE"
+    ),
+    "openvino: NNCF performance, first + heads float, no bias correction": OVRecipe(
+        preset="performance", float_layers=("first", "heads"), bias_correction="none"
+    ),
 }
+for _label in list(RECIPES):  # the static LiteRT recipes of the table before (TF converter)
+    if not _label.startswith(("litert", "openvino")):
+        RECIPES["litert: static " + _label] = RECIPES.pop(_label)
 
 
 def batches(paths: list[Path], size: int) -> list[np.ndarray]:
@@ -75,6 +107,13 @@ def latency(run, reference_run, runs: int = 40) -> tuple[float, float]:
     return statistics.median(a) * 1000, statistics.median(b) * 1000
 
 
+def coco_scores(detector: Detector, dataset, reference: dict | None):
+    accuracy, results = evaluate(detector, detector.names, dataset)
+    shown = {r.path: refilter(r, DetectorSettings(conf=0.25), detector.names).detections for r in results}
+    f1 = agreement((shown[p], reference[p]) for p in reference).f1 if reference else None
+    return accuracy, shown, f1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipes", default="all")
@@ -95,56 +134,82 @@ def main() -> None:
     size = args.size
     calibration = [b for b, _ in batches(photos["calibration"], size)]
     evaluation = batches(photos["evaluation"], size)
-    reference = create_engine(
-        "litert", cfg, str(model.weights), (size, size), "accurate", cfg_path=str(model.cfg), model_name=model.name
-    )
-    expected = detections(reference, evaluation, heads, names, settings)
-    print(
-        f"float32 reference: {sum(len(d) for d in expected)} detections on {len(evaluation)} photos "
-        f"({sum(1 for d in expected if d)} with at least one)",
-        flush=True,
-    )
+    dataset = load_dataset(COCO / "images", COCO / "instances.json")
+    coco = DetectorSettings(size=size, conf=EVAL_CONF, max_detections=COCO_MAX_DETECTIONS)
+    detector = Detector(model, coco, engine="litert")  # its engine is swapped for each recipe below
+    references = {
+        "litert": detector.engine,
+        "openvino": OpenVINOEngine(cfg, detector.engine.path, (size, size), "accurate", hint="f32"),
+    }
+    float_scores = {}
+    for kind, engine in references.items():
+        detector.engine = engine
+        accuracy, shown, _ = coco_scores(detector, dataset, None)
+        float_scores[kind] = (accuracy, shown, detections(engine, evaluation, heads, names, settings))
+        print(
+            f"{kind} float32: mAP@0.5 {accuracy.map50 * 100:.2f}, mAP@0.5:0.95 {accuracy.map50_95 * 100:.2f}",
+            flush=True,
+        )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, recipe in chosen.items():
+            kind = "openvino" if isinstance(recipe, OVRecipe) else "litert"
             start = time.perf_counter()
-            data = convert(cfg, str(model.weights), "fast", calibration, recipe)
+            if kind == "litert":
+                data = convert(cfg, str(model.weights), "fast", calibration, recipe)
+                path = Path(tmp) / "model.tflite"
+                path.write_bytes(data)
+                engine = LiteRTEngine(cfg, str(path), (size, size), "fast")
+                megabytes = len(data) / 1e6
+            else:
+                path = Path(tmp) / "model.xml"
+                save_openvino(quantize(detector_path(references), calibration, recipe), path)
+                engine = OpenVINOEngine(cfg, str(path), (size, size), "fast")
+                megabytes = (path.stat().st_size + path.with_suffix(".bin").stat().st_size) / 1e6
             seconds = time.perf_counter() - start
-            path = Path(tmp) / "model.tflite"
-            path.write_bytes(data)
-            engine = LiteRTEngine(cfg, str(path), (size, size), "fast")
-            result = agreement(zip(detections(engine, evaluation, heads, names, settings), expected))
+            reference = references[kind]
+            f32_accuracy, f32_shown, f32_photos = float_scores[kind]
+            detector.engine = engine
+            accuracy, _, f1 = coco_scores(detector, dataset, f32_shown)
+            photos_f1 = agreement(zip(detections(engine, evaluation, heads, names, settings), f32_photos)).f1
             fast_ms, float_ms = latency(
-                lambda e=engine: e.run(evaluation[0][0]), lambda: reference.run(evaluation[0][0])
+                lambda e=engine: e.run(evaluation[0][0]), lambda r=reference: r.run(evaluation[0][0])
             )
             rows.append(
                 {
                     "recipe": label,
-                    "f1": round(result.f1, 4),
-                    "precision": round(result.precision, 4),
-                    "recall": round(result.recall, 4),
+                    "map50": round(accuracy.map50 * 100, 2),
+                    "map50_95": round(accuracy.map50_95 * 100, 2),
+                    "float_map50": round(f32_accuracy.map50 * 100, 2),
+                    "f1_coco": round(f1, 4),
+                    "f1_photos": round(photos_f1, 4),
                     "ms": round(fast_ms, 1),
                     "float_ms": round(float_ms, 1),
-                    "speedup": round(float_ms / fast_ms, 2),
-                    "size_mb": round(len(data) / 1e6, 1),
+                    "ratio": round(fast_ms / float_ms, 2),
+                    "size_mb": round(megabytes, 1),
                     "convert_s": round(seconds, 1),
-                    "default": recipe == replace(FAST_RECIPE),
+                    "used": recipe in (FAST_RECIPE, OV_FAST_RECIPE),
                 }
             )
             print(rows[-1], flush=True)
     print(
-        "\n| recipe | F1 vs float32 | precision | recall | latency ms | float32 ms | speed-up | MB |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|"
+        "\n| recipe | mAP@0.5 (float32) | mAP@0.5:0.95 | F1 vs float32, COCO | F1 vs float32, 113 photos | "
+        "latency ms | float32 ms | ratio | MB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     for r in rows:
-        mark = " **(used)**" if r["default"] else ""
+        mark = " **(used)**" if r["used"] else ""
         print(
-            f"| {r['recipe']}{mark} | {r['f1']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['ms']} | "
-            f"{r['float_ms']} | {r['speedup']}× | {r['size_mb']} |"
+            f"| {r['recipe']}{mark} | {r['map50']:.1f} ({r['float_map50']:.1f}) | {r['map50_95']:.1f} | "
+            f"{r['f1_coco']:.3f} | {r['f1_photos']:.3f} | {r['ms']} | {r['float_ms']} | {r['ratio']:.2f} | "
+            f"{r['size_mb']} |"
         )
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "quant.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+
+
+def detector_path(references: dict) -> str:
+    return references["litert"].path  # the float32 .tflite both engines read
 
 
 if __name__ == "__main__":

@@ -12,7 +12,10 @@ source that cannot be fetched is skipped with a warning on stderr; identical fil
 split is fixed: EVALUATION lists the photos where YOLOv3-tiny finds objects at confidence 0.25, all others are for
 calibration. Licences are the packages' own (noted per source); the photos are not for committing.
 
-    .venv/bin/python bench/photo_sources.py [CACHE_DIR]
+    .venv/bin/python bench/photo_sources.py [CACHE_DIR] [--link-calibration DIR]
+
+--link-calibration fills DIR with links to the calibration photos (`make package` calibrates the bundled OpenVINO
+int8 model on them: `yolo-desktop models convert --calibration DIR`).
 """
 
 from __future__ import annotations
@@ -334,11 +337,26 @@ def ensure_photos(cache_dir: Path) -> dict[str, list[Path]]:
     return {key: sorted(paths) for key, paths in split.items()}
 
 
+def link_calibration(photos: list[Path], folder: Path) -> None:
+    """``folder`` holds exactly one link per calibration photo, named <source>_<file>."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for photo in photos:
+        (folder / f"{photo.parent.name}_{photo.name}").symlink_to(photo.resolve())
+
+
 if __name__ == "__main__":
+    import argparse
     import time
 
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("cache", nargs="?", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--link-calibration", type=Path, metavar="DIR")
+    args = parser.parse_args()
     started = time.perf_counter()
-    photos = ensure_photos(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CACHE)
+    photos = ensure_photos(args.cache)
+    if args.link_calibration:
+        link_calibration(photos["calibration"], args.link_calibration)
     print(
         f"calibration: {len(photos['calibration'])}  evaluation: {len(photos['evaluation'])}  "
         f"({time.perf_counter() - started:.1f} s)"

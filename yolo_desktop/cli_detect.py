@@ -15,6 +15,7 @@ from .batch import UsageError, check_output_dir, collect_inputs
 from .export.header import detector_header
 from .export.writer import FORMATS, BackgroundWriter, BatchWriter
 from .inference.detector import Detector
+from .inference.engines import EngineOptions
 from .inference.errors import ModelError
 from .models import resolve_model
 from .pipeline import Job, Pipeline
@@ -58,7 +59,13 @@ def run_detect(args: argparse.Namespace) -> int:
 
     print(f"Loading {model.name}…", file=sys.stderr)
     try:
-        detector = Detector(model, settings, engine=args.engine, log=lambda message: print(message, file=sys.stderr))
+        detector = Detector(
+            model,
+            settings,
+            engine=args.engine,
+            log=lambda message: print(message, file=sys.stderr),
+            options=EngineOptions(device=args.device),
+        )
     except (ModelError, ValueError) as exc:
         return _fail(str(exc))
     try:
@@ -89,6 +96,7 @@ def run_detect(args: argparse.Namespace) -> int:
     report = writer.finish(results, *detector_header(detector), seconds)
     summary = BatchSummary.of(results, seconds)
     print_summary(summary, report.failed, out, sys.stdout)
+    print(f"Engine: {detector.engine_summary}", file=sys.stdout)
     return EXIT_OK if not summary.failed and not report.failed else EXIT_SOME_FAILED
 
 

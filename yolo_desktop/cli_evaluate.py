@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from .evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, DatasetError, evaluate, load_dataset
 from .inference.detector import Detector
+from .inference.engines import EngineOptions
 from .inference.errors import ModelError
 from .models import resolve_model
 from .settings import DetectorSettings, SettingsError
@@ -31,6 +32,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             settings,
             engine=args.engine,
             log=lambda message: print(message, file=sys.stderr),
+            options=EngineOptions(device=args.device),
         )
     except (DatasetError, SettingsError, ModelError, ValueError) as exc:
         print(f"yolo-desktop evaluate: error: {exc}", file=sys.stderr)
@@ -43,7 +45,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     with tqdm(total=len(dataset.files), unit="img", file=sys.stderr, dynamic_ncols=True) as bar:
         accuracy, _results = evaluate(detector, detector.names, dataset, on_result=lambda _r: bar.update(1))
     print(
-        f"{detector.model.name} at {detector.input_size}, {args.precision}, {detector.engine.name}, "
+        f"{detector.model.name} at {detector.input_size}, {args.precision}, {detector.engine.description}, "
         f"resize {args.resize}: {accuracy.images} photos, {accuracy.detections} detections"
     )
     print(f"mAP@0.5       {accuracy.map50 * 100:.1f}")

@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from .inference.converted import ensure_converted
 from .inference.errors import ModelError
+from .inference.openvino_converted import OPENVINO_INT8, ensure_openvino_int8
 from .models import (
     KNOWN_MODELS,
     FetchError,
@@ -114,6 +115,29 @@ def convert_model(args: argparse.Namespace) -> int:
             print(f"yolo-desktop models convert: error: {exc}", file=sys.stderr)
             return EXIT_FAILED
         print(f"{model.name} {precision} (every input size): {path}")
+    if args.calibration and "fast" in (args.precision or []):
+        if args.force:
+            target = converted_target(
+                model.name, model_key(model.cfg, model.weights, OPENVINO_INT8), OPENVINO_INT8, ".xml"
+            )
+            target.unlink(missing_ok=True)
+            target.with_suffix(".bin").unlink(missing_ok=True)
+        try:
+            path = ensure_openvino_int8(
+                model.name,
+                cfg,
+                model.cfg,
+                model.weights,
+                calibration=args.calibration,
+                log=lambda message: print(message, file=sys.stderr),
+            )
+        except (ModelError, ValueError) as exc:
+            print(f"yolo-desktop models convert: error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"{model.name} fast, OpenVINO int8 (every input size): {path}")
+    elif args.calibration:
+        print("yolo-desktop models convert: --calibration applies to --precision fast", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 

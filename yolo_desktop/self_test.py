@@ -16,14 +16,14 @@ from .settings import DetectorSettings
 EXPECTED_LABEL = "cup"  # what YOLOv3-tiny finds in resources/sample.jpg
 
 
-def run_self_test(precision: str = "accurate") -> int:
+def run_self_test(precision: str = "accurate", engine: str = "auto") -> int:
     started = time.perf_counter()
     sample = resource_path("sample.jpg")
     if sample is None:
         print("self-test: FAILED: the sample photo (resources/sample.jpg) is missing")
         return 1
     try:
-        detector = Detector(find_model(DEFAULT_MODEL), DetectorSettings(precision=precision))
+        detector = Detector(find_model(DEFAULT_MODEL), DetectorSettings(precision=precision), engine=engine)
         result = detector.detect(load(sample).rgb, str(sample))
     except (ModelError, ValueError, OSError) as exc:
         print(f"self-test: FAILED: {exc}")
@@ -32,6 +32,7 @@ def run_self_test(precision: str = "accurate") -> int:
         f"model: {detector.model.name} ({detector.input_size}×{detector.input_size}, {precision}) "
         f"on {detector.engine.name}; TensorFlow loaded: {'tensorflow' in sys.modules}"
     )
+    print(f"engine: {detector.engine_summary}")
     print(f"image: {sample} ({result.width}×{result.height})")
     for d in result.detections:
         print(f"  {d.label:<12} {d.score:.3f}  [{d.x1:.0f}, {d.y1:.0f}, {d.x2:.0f}, {d.y2:.0f}]")

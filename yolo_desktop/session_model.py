@@ -70,8 +70,9 @@ class ModelInfo:
     names: tuple[str, ...]
     precision: str
     resize: str
-    engine: str  # e.g. "litert"; what the status bar shows
+    engine: str  # e.g. "openvino"
     seconds: float
+    engine_description: str = ""  # what runs and why, e.g. "openvino bf16 (CPU); auto: …" (the status bar)
 
     @property
     def identity(self) -> tuple[str, int, str, str]:

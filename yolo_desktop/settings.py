@@ -10,7 +10,8 @@ CANDIDATE_FLOOR = 0.005
 # The most candidates kept per image (highest scores first); bounds NMS time for untrained/random weights.
 MAX_CANDIDATES = 30_000
 PRECISIONS = ("accurate", "fast")
-ENGINES = ("auto", "litert", "keras")  # see inference/engines
+ENGINES = ("auto", "openvino", "litert", "keras")  # see inference/engines
+DEVICES = ("CPU", "GPU", "NPU")  # OpenVINO devices; CPU unless chosen explicitly
 INPUT_SIZES = (320, 416, 608)
 # How a photo is shrunk into the network input: "area" averages the pixels it drops (cv2.INTER_AREA); "bilinear"
 # samples (cv2.INTER_LINEAR), as Darknet and OpenCV DNN do. Enlarging is bilinear either way.

@@ -49,9 +49,9 @@ def sample():
     return load_dataset(SAMPLE / "images", SAMPLE / "instances.json")
 
 
-def map_of(tiny_model, sample, precision: str):
+def map_of(tiny_model, sample, precision: str, engine: str = "auto"):
     settings = DetectorSettings(size=416, conf=EVAL_CONF, max_detections=COCO_MAX_DETECTIONS, precision=precision)
-    detector = Detector(tiny_model, settings)  # the engine the app uses by default
+    detector = Detector(tiny_model, settings, engine=engine)  # auto: the engine the app uses by default
     accuracy, _ = evaluate(detector, detector.names, sample)
     assert accuracy.images == len(sample.files) and not accuracy.failed
     return accuracy
@@ -67,6 +67,10 @@ def test_default_model_reaches_its_measured_map(accurate):
     assert accurate.map50_95 >= 0.19, f"mAP@0.5:0.95 {accurate.map50_95:.3f}"
 
 
-def test_fast_stays_close_to_accurate(tiny_model, sample, accurate):
-    fast = map_of(tiny_model, sample, "fast")
+@pytest.mark.parametrize("engine", ["auto", "litert", "openvino"])
+def test_fast_stays_close_to_accurate(tiny_model, sample, accurate, engine, request):
+    """Whatever runs "fast" — auto's choice for this machine, LiteRT's dynamic-range int8, OpenVINO's int8."""
+    if engine == "openvino":
+        request.getfixturevalue("openvino_int8")  # made once, calibrated on photos outside this sample
+    fast = map_of(tiny_model, sample, "fast", engine)
     assert fast.map50 >= accurate.map50 - MAX_FAST_LOSS, f"fast {fast.map50:.3f} vs accurate {accurate.map50:.3f}"

@@ -11,7 +11,12 @@ from ..settings import DetectorSettings
 
 
 def model_record(
-    files: ModelFiles | None, name: str, classes: int, input_size: int | None, engine: str
+    files: ModelFiles | None,
+    name: str,
+    classes: int,
+    input_size: int | None,
+    engine: str,
+    engine_description: str = "",
 ) -> dict[str, Any]:
     return {
         "name": name,
@@ -21,6 +26,7 @@ def model_record(
         "classes": classes,
         "input_size": input_size,
         "engine": engine,
+        "engine_description": engine_description,  # what ran (compute precision, device) and why auto chose it
     }
 
 
@@ -39,7 +45,12 @@ def detector_header(detector: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """(model, settings) records of a ``Detector``."""
     return (
         model_record(
-            detector.model, detector.model.name, len(detector.names), detector.input_size, detector.engine.name
+            detector.model,
+            detector.model.name,
+            len(detector.names),
+            detector.input_size,
+            detector.engine.name,
+            detector.engine_summary,
         ),
         settings_record(detector.settings),
     )

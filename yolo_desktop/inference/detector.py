@@ -6,7 +6,6 @@ Not thread-safe by design: one thread owns a Detector (the GUI worker, or the CL
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -18,7 +17,7 @@ from ..results import ImageResult
 from ..settings import CANDIDATE_FLOOR, DetectorSettings
 from .darknet_cfg import DarknetConfig, parse_cfg
 from .decode import HeadSpec, make_candidates, select
-from .engines import Engine, create_engine
+from .engines import Engine, EngineOptions, create_engine
 from .errors import ModelError
 from .letterbox import Letterbox, letterbox
 
@@ -85,8 +84,11 @@ class Detector:
         settings: DetectorSettings = DetectorSettings(),
         engine: str = "auto",
         log: Callable[[str], None] | None = None,
-        cancel: threading.Event | None = None,
+        options: EngineOptions = EngineOptions(),
     ) -> None:
+        """``engine``: auto, openvino, litert or keras (settings.ENGINES); ``options``: device, compute precision
+        and threads for engines that have them. ``self.engine.description`` says what runs, e.g. "openvino bf16
+        (CPU)"; with ``auto``, ``self.engine.auto_reason`` says why it was chosen."""
         missing = model.missing()
         if missing:
             raise ModelError(f"model '{model.name}': missing file(s): {', '.join(str(p) for p in missing)}")
@@ -108,8 +110,14 @@ class Detector:
             cfg_path=str(model.cfg),
             model_name=model.name,
             log=log,
-            cancel=cancel,
+            options=options,
         )
+
+    @property
+    def engine_summary(self) -> str:
+        """What runs and, when ``auto`` chose it, why: for summary lines, the self-test and status bars."""
+        reason = self.engine.auto_reason
+        return self.engine.description + (f"; auto: {reason}" if reason else "")
 
     @property
     def input_size(self) -> int:

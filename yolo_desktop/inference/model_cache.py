@@ -19,7 +19,7 @@ from platformdirs import user_cache_dir
 from ..atomic import write_text
 
 # Bump when the conversion recipe changes (quantization settings, graph layout): old caches are then ignored.
-CONVERTER_VERSION = "5"
+CONVERTER_VERSION = "6"
 APP_NAME = "yolo-desktop"
 _lock = threading.Lock()
 
@@ -73,14 +73,14 @@ def model_key(cfg: Path, weights: Path, precision: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
-def converted_name(model_name: str, key: str, precision: str) -> str:
-    return f"{model_name}-{precision}-{key}.tflite"
+def converted_name(model_name: str, key: str, precision: str, suffix: str = ".tflite") -> str:
+    return f"{model_name}-{precision}-{key}{suffix}"
 
 
-def find_converted(model_name: str, key: str, precision: str) -> Path | None:
-    name = converted_name(model_name, key, precision)
+def find_converted(model_name: str, key: str, precision: str, suffix: str = ".tflite") -> Path | None:
+    name = converted_name(model_name, key, precision, suffix)
     return next((d / name for d in converted_dirs() if (d / name).is_file()), None)
 
 
-def converted_target(model_name: str, key: str, precision: str) -> Path:
-    return cache_dir() / "converted" / converted_name(model_name, key, precision)
+def converted_target(model_name: str, key: str, precision: str, suffix: str = ".tflite") -> Path:
+    return cache_dir() / "converted" / converted_name(model_name, key, precision, suffix)

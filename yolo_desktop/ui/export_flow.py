@@ -56,6 +56,7 @@ def run_export(window: MainWindow, options: ExportOptions) -> ExportJob:
         len(info.names) if info else 0,
         info.input_size if info else None,
         info.engine if info else "",
+        info.engine_description if info else "",
     )
     items = session.export_snapshot()  # taken now: sliders moved during the export do not reach it
     job = ExportJob(

@@ -132,9 +132,9 @@ class Session(QObject):
         rerun = self.state.model_ready(request_id, info)
         if rerun is None:
             return
-        self.model_state_changed.emit(
-            "ready", f"{info.name} · {info.input_size}×{info.input_size} · {info.precision} · {info.engine}"
-        )
+        size = f"{info.input_size}×{info.input_size}"
+        engine = info.engine_description or info.engine
+        self.model_state_changed.emit("ready", f"{info.name} · {size} · {info.precision} · {engine}")
         self._changed(rerun)
         self._pump()
 

@@ -20,6 +20,7 @@ from PySide6.QtCore import QThread, Signal
 
 from ..imaging import LoadedImage
 from ..inference.detector import Detector, ModelFiles
+from ..inference.engines import EngineOptions
 from ..pipeline import Job, Pipeline
 from ..results import ImageResult
 from ..session_model import DetectOrder, ModelInfo
@@ -140,7 +141,12 @@ class InferenceWorker(QThread):
     def _load_model(self, request: ModelRequest) -> None:
         start = time.perf_counter()
         try:
-            detector = Detector(request.model, request.settings, log=self.model_progress.emit, cancel=self._stopping)
+            detector = Detector(
+                request.model,
+                request.settings,
+                log=self.model_progress.emit,
+                options=EngineOptions(cancel=self._stopping),
+            )
         except Exception as exc:  # the previous detector stays in place
             if not self._stopping.is_set():
                 self.model_failed.emit(request.request_id, str(exc))
@@ -157,5 +163,6 @@ class InferenceWorker(QThread):
                 settings.resize,
                 detector.engine.name,
                 time.perf_counter() - start,
+                detector.engine_summary,
             ),
         )

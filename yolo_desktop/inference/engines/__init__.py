@@ -1,19 +1,23 @@
 """How the network runs. Every engine takes the letterboxed batch and returns the raw YOLO head tensors.
 
 - ``keras``: the reference; the Keras model in a tf.function (imports TensorFlow; float32 only).
-- ``litert``: the converted model in ai-edge-litert's interpreter; float32 (``accurate``) or int8 (``fast``).
-  With the converted model cached, neither TensorFlow nor Keras is imported.
-- ``auto``: LiteRT when ai-edge-litert is installed, else Keras.
+- ``litert``: the converted model in ai-edge-litert's interpreter; float32 (``accurate``) or dynamic-range int8
+  (``fast``).
+- ``openvino``: the same converted file in the OpenVINO runtime; ``accurate`` in bf16 where the processor has it
+  (float32 elsewhere), ``fast`` an int8 model quantised from it with NNCF (openvino_engine.py).
+- ``auto``: chosen per machine and precision by ``choose_engine`` (auto.py), which says why.
 
-Engines are imported only when created, so TensorFlow (or LiteRT) is loaded on the thread that owns the model
-and never at application start.
+With the converted model cached, neither TensorFlow nor Keras is imported. Engines are imported only when created,
+so native runtimes load on the thread that owns the model and never at application start.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -27,22 +31,49 @@ class Engine(Protocol):
     name: str
     input_width: int
     input_height: int
+    auto_reason: str  # why ``auto`` chose this engine ("" when it was asked for by name)
+
+    @property
+    def description(self) -> str:
+        """Human-readable: engine, compute precision and device, e.g. "openvino bf16 (CPU)"."""
+        ...
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
         """(1, H, W, 3) float32 in [0, 1] → one (1, G_h, G_w, A·(5+C)) float32 array per [yolo], in cfg order."""
         ...
 
 
+@dataclass(frozen=True)
+class EngineOptions:
+    """Knobs beyond engine and precision. Defaults are what the app uses; tests and benches pin them."""
+
+    device: str | None = None  # OpenVINO device: CPU (default), GPU, NPU; None → $YOLO_DESKTOP_DEVICE or CPU
+    hint: str | None = None  # OpenVINO compute precision (f32, bf16); None → bf16 where the CPU has it, else f32
+    threads: int | None = None  # CPU threads; None → default_threads()
+    # Set to stop a first-time conversion (a child process, killed by its PID): the window closing.
+    cancel: threading.Event | None = field(default=None, compare=False)
+
+
+def default_threads() -> int:
+    # Two cores were measured fastest here; more threads than cores only adds contention.
+    return int(os.environ.get("YOLO_DESKTOP_THREADS", 0)) or max(1, min(4, os.cpu_count() or 1))
+
+
+def available(kind: str) -> bool:
+    module = {"litert": "ai_edge_litert", "openvino": "openvino", "keras": "tensorflow"}[kind]
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ValueError:  # a module set to None in sys.modules (how tests hide a package)
+        return False
+
+
 def litert_available() -> bool:
-    return importlib.util.find_spec("ai_edge_litert") is not None
+    return available("litert")
 
 
-def resolve_engine(kind: str) -> str:
+def check_engine(kind: str) -> None:
     if kind not in ENGINES:
         raise ValueError(f"unknown engine {kind!r} (available: {', '.join(ENGINES)})")
-    if kind == "auto":
-        return "litert" if litert_available() else "keras"
-    return kind
 
 
 def create_engine(
@@ -54,20 +85,53 @@ def create_engine(
     cfg_path: str | None = None,
     model_name: str = "model",
     log: Callable[[str], None] | None = None,
-    cancel: threading.Event | None = None,
+    options: EngineOptions = EngineOptions(),
 ) -> Engine:
-    """Build an engine for ``cfg`` + weights at ``size`` = (height, width)."""
-    kind = resolve_engine(kind)
+    """Build an engine for ``cfg`` + weights at ``size`` = (height, width). ``auto`` picks one (auto.py)."""
+    check_engine(kind)
+    files = (model_name, cfg, Path(cfg_path or cfg.path), Path(weights_path))
+    if kind == "auto":
+        from .auto import choose_engine
+
+        return choose_engine(files, size, precision, log, options)
+    return build_engine(kind, files, size, precision, log, options)
+
+
+def build_engine(
+    kind: str,
+    files: tuple,
+    size: tuple[int, int],
+    precision: str,
+    log: Callable[[str], None] | None,
+    options: EngineOptions,
+) -> Engine:
+    """``files`` = (model name, parsed cfg, cfg path, weights path)."""
+    model_name, cfg, cfg_path, weights_path = files
     if kind == "keras":
         if precision != "accurate":
-            raise ValueError("the keras engine runs float32 only; the fast (int8) precision needs LiteRT")
+            raise ValueError("the keras engine runs float32 only; the fast (int8) precision needs LiteRT or OpenVINO")
         from .keras_engine import KerasEngine
 
-        return KerasEngine(cfg, weights_path, size)
+        return KerasEngine(cfg, str(weights_path), size)
     if size[0] != size[1]:
-        raise ValueError("the litert engine is built for square inputs")
+        raise ValueError(f"the {kind} engine is built for square inputs")
     from ..converted import ensure_converted
-    from .litert_engine import LiteRTEngine
 
-    path = ensure_converted(model_name, cfg, Path(cfg_path or cfg.path), Path(weights_path), precision, log, cancel)
-    return LiteRTEngine(cfg, str(path), size, precision)
+    if kind == "litert":
+        from .litert_engine import LiteRTEngine
+
+        path = ensure_converted(model_name, cfg, cfg_path, weights_path, precision, log, options.cancel)
+        return LiteRTEngine(cfg, str(path), size, precision, threads=options.threads)
+    if kind == "openvino":
+        from .openvino_engine import OpenVINOEngine
+
+        if precision == "fast":
+            from ..openvino_converted import ensure_openvino_int8
+
+            path = ensure_openvino_int8(model_name, cfg, cfg_path, weights_path, log)
+        else:
+            path = ensure_converted(model_name, cfg, cfg_path, weights_path, "accurate", log, options.cancel)
+        return OpenVINOEngine(
+            cfg, str(path), size, precision, device=options.device, threads=options.threads, hint=options.hint
+        )
+    raise ValueError(f"unknown engine {kind!r}")

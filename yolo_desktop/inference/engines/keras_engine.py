@@ -15,6 +15,9 @@ from .tf_env import import_tensorflow
 
 class KerasEngine:
     name = "keras"
+    auto_reason = ""
+    precision = "accurate"
+    description = "keras f32 (CPU, TensorFlow)"
 
     def __init__(self, cfg: DarknetConfig, weights_path: str, size: tuple[int, int]) -> None:
         tf = import_tensorflow()

@@ -7,21 +7,16 @@ model accepts any input size; the interpreter is resized to this engine's size o
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from ..darknet_cfg import DarknetConfig
+from . import default_threads
 from .quiet import quiet_native_stderr
-
-
-def default_threads() -> int:
-    # Two cores were measured fastest here; more threads than cores only adds contention.
-    return int(os.environ.get("YOLO_DESKTOP_THREADS", 0)) or max(1, min(4, os.cpu_count() or 1))
 
 
 class LiteRTEngine:
     name = "litert"
+    auto_reason = ""
 
     def __init__(
         self, cfg: DarknetConfig, tflite_path: str, size: tuple[int, int], precision: str, threads: int | None = None
@@ -36,6 +31,10 @@ class LiteRTEngine:
             self.runner = self.interpreter.get_signature_runner()
             self.outputs = [f"yolo_{layer.index}" for layer in cfg.yolo_layers]
             self.run(np.full((1, self.input_height, self.input_width, 3), 0.5, np.float32))  # allocate, warm up
+
+    @property
+    def description(self) -> str:
+        return f"litert {'int8 (dynamic range)' if self.precision == 'fast' else 'f32'} (CPU, XNNPACK)"
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
         result = self.runner(image=np.ascontiguousarray(batch, dtype=np.float32))

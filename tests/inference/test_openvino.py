@@ -1,0 +1,178 @@
+"""The OpenVINO engine: the converted file read by OpenVINO gives LiteRT's heads in float32; bf16 ("accurate" where
+the processor has it) stays within the accuracy gate of float32 on labelled photos; the int8 model finds the same
+objects; a cached model runs without TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO, read_rgb
+from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate
+from yolo_desktop.inference.darknet_cfg import parse_cfg
+from yolo_desktop.inference.detector import Detector, refilter
+from yolo_desktop.inference.engines import EngineOptions, create_engine
+from yolo_desktop.inference.errors import ModelError
+from yolo_desktop.inference.letterbox import letterbox
+from yolo_desktop.metrics import agreement
+from yolo_desktop.settings import DetectorSettings
+
+pytest.importorskip("openvino")
+from yolo_desktop.inference.engines.openvino_engine import has_bf16
+from yolo_desktop.inference.engines.tflite_signature import signature_outputs
+
+PHOTOS = ("coffee.png", "astronaut.png", "camera.png", "motorcycle_left.png", "chelsea.png")
+BF16_MAP_GATE = 0.002  # mAP (as a fraction): bf16 may differ from float32 by at most 0.2 points
+BF16_F1_GATE = 0.99  # detections at conf 0.25 that bf16 shares with float32 (F1 at IoU 0.5)
+
+
+def engine(tiny_model, kind: str, size: int = 416, precision: str = "accurate", hint: str | None = None):
+    return create_engine(
+        kind,
+        parse_cfg(tiny_model.cfg),
+        str(tiny_model.weights),
+        (size, size),
+        precision,
+        cfg_path=str(tiny_model.cfg),
+        model_name=tiny_model.name,
+        options=EngineOptions(hint=hint),
+    )
+
+
+@pytest.fixture(scope="module")
+def litert(tiny_model):
+    return engine(tiny_model, "litert")
+
+
+@pytest.fixture(scope="module")
+def openvino_f32(tiny_model):
+    return engine(tiny_model, "openvino", hint="f32")
+
+
+def test_signature_names_match_litert(litert):
+    """The flatbuffer reader maps the same output names to the same tensors as LiteRT's own signature runner."""
+    details = litert.runner.get_output_details()
+    assert signature_outputs(litert.path) == {name: d["name"] for name, d in details.items()}
+
+
+@pytest.mark.parametrize("size", [320, 416, 608])
+def test_float32_heads_match_litert(tiny_model, litert, openvino_f32, data_dir, size):
+    ours = openvino_f32 if size == 416 else engine(tiny_model, "openvino", size, hint="f32")
+    reference = litert if size == 416 else engine(tiny_model, "litert", size)
+    assert ours.path == reference.path  # OpenVINO reads the very file LiteRT runs
+    for photo in PHOTOS[: 5 if size == 416 else 1]:
+        batch, _ = letterbox(read_rgb(data_dir / photo), size, size)
+        mine, theirs = ours.run(batch), reference.run(batch)
+        assert [m.shape for m in mine] == [t.shape for t in theirs]
+        assert mine[0].shape[1] == size // 32  # in cfg order: the coarse head first
+        for a, b in zip(mine, theirs):
+            assert np.abs(a - b).max() < 1e-4
+
+
+@pytest.mark.skipif(not has_bf16(), reason="this processor has no native bf16 (OpenVINO does not report BF16)")
+def test_bf16_heads_stay_close_to_float32(tiny_model, openvino_f32, data_dir):
+    bf16 = engine(tiny_model, "openvino", hint="bf16")
+    assert bf16.description == "openvino bf16 (CPU)"
+    for photo in PHOTOS:
+        batch, _ = letterbox(read_rgb(data_dir / photo), 416, 416)
+        for a, b in zip(bf16.run(batch), openvino_f32.run(batch)):
+            # Logits: bf16 keeps 8 mantissa bits (0.4 % steps, 0.03 at a logit of -6), accumulated over 13 layers.
+            assert np.abs(a - b).mean() < 0.1 and np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.999
+
+
+def test_accurate_is_bf16_exactly_where_the_processor_has_it(tiny_model):
+    accurate = engine(tiny_model, "openvino")
+    assert accurate.hint == ("bf16" if has_bf16() else "f32")
+
+
+def test_bf16_accuracy_gate(tiny_model, coco_sample):
+    """``accurate`` may run in bf16 only if it is as accurate as float32 on labelled photos: mAP@0.5 and
+    mAP@0.5:0.95 within 0.2 points, and F1 ≥ 0.99 against float32's detections at conf 0.25. Deterministic."""
+    if not has_bf16():
+        pytest.skip("this processor has no native bf16: accurate runs float32 here")
+    settings = DetectorSettings(size=416, conf=EVAL_CONF, max_detections=COCO_MAX_DETECTIONS)
+    runs = {}
+    for hint in ("f32", "bf16"):
+        detector = Detector(tiny_model, settings, engine="openvino", options=EngineOptions(hint=hint))
+        accuracy, results = evaluate(detector, detector.names, coco_sample)
+        assert not accuracy.failed
+        shown = {r.path: refilter(r, DetectorSettings(conf=0.25), detector.names).detections for r in results}
+        runs[hint] = (accuracy, shown)
+    (f32, f32_shown), (bf16, bf16_shown) = runs["f32"], runs["bf16"]
+    assert abs(bf16.map50 - f32.map50) <= BF16_MAP_GATE, (bf16.map50, f32.map50)
+    assert abs(bf16.map50_95 - f32.map50_95) <= BF16_MAP_GATE, (bf16.map50_95, f32.map50_95)
+    assert agreement((bf16_shown[p], f32_shown[p]) for p in f32_shown).f1 >= BF16_F1_GATE
+
+
+def test_int8_finds_the_same_objects(tiny_model, openvino_int8, openvino_f32, data_dir):
+    fast = engine(tiny_model, "openvino", precision="fast", hint="f32")
+    assert fast.path == str(openvino_int8) and fast.description.startswith("openvino int8")
+    pairs = []
+    for photo in PHOTOS:
+        batch, _ = letterbox(read_rgb(data_dir / photo), 416, 416)
+        pairs.append((fast.run(batch), openvino_f32.run(batch)))
+    for mine, theirs in pairs:  # int8 logits follow float32's closely (not exactly)
+        for a, b in zip(mine, theirs):
+            assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.98
+    int8 = Detector(tiny_model, DetectorSettings(precision="fast"), engine="openvino")
+    reference = Detector(tiny_model, engine="openvino", options=EngineOptions(hint="f32"))
+    result = agreement(
+        (int8.detect(read_rgb(data_dir / p)).detections, reference.detect(read_rgb(data_dir / p)).detections)
+        for p in PHOTOS
+    )
+    assert result.reference >= 4 and result.f1 >= 0.8, result
+
+
+CHILD = """
+import sys, json
+from pathlib import Path
+from yolo_desktop.inference.detector import Detector, ModelFiles
+from yolo_desktop.imaging import load
+from yolo_desktop.settings import DetectorSettings
+m = ModelFiles('yolov3-tiny', Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
+d = Detector(m, DetectorSettings(precision=sys.argv[6]), engine=sys.argv[5])
+r = d.detect(load(sys.argv[4]).rgb)
+print(json.dumps({'tensorflow': 'tensorflow' in sys.modules, 'keras': 'keras' in sys.modules,
+                  'litert': 'ai_edge_litert.interpreter' in sys.modules, 'engine': d.engine.name,
+                  'description': d.engine.description, 'labels': [x.label for x in r.detections]}))
+"""
+
+
+@pytest.mark.parametrize("kind, precision", [("openvino", "accurate"), ("openvino", "fast"), ("auto", "accurate")])
+def test_cached_model_runs_without_tensorflow(tiny_model, data_dir, openvino_int8, litert, kind, precision):
+    """A fresh process, with the converted model in the (test) cache: neither TensorFlow nor Keras is imported."""
+    args = [
+        sys.executable,
+        "-c",
+        CHILD,
+        str(tiny_model.cfg),
+        str(tiny_model.weights),
+        str(tiny_model.names),
+        str(data_dir / "coffee.png"),
+        kind,
+        precision,
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, env=dict(os.environ), timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["tensorflow"] is False and report["keras"] is False
+    assert report["engine"] == "openvino" and not report["litert"]
+    assert report["labels"] == ["cup"], report
+
+
+def test_device_that_is_not_there_is_refused(tiny_model):
+    with pytest.raises(ModelError, match="NOSUCHDEVICE is not available"):
+        create_engine(
+            "openvino",
+            parse_cfg(tiny_model.cfg),
+            str(tiny_model.weights),
+            (416, 416),
+            cfg_path=str(tiny_model.cfg),
+            model_name=tiny_model.name,
+            options=EngineOptions(device="NOSUCHDEVICE"),
+        )

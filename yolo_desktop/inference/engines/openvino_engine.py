@@ -1,0 +1,115 @@
+"""The OpenVINO engine: the converted model run by the OpenVINO runtime, which reads the LiteRT file directly
+(accurate), or an int8 OpenVINO model quantised from it by NNCF (fast; see inference/openvino_int8.py).
+
+Precision on the CPU: ``accurate`` runs in bfloat16 where the processor has native bf16 (OpenVINO lists ``BF16`` in
+``OPTIMIZATION_CAPABILITIES``: AVX-512-BF16 or AMX), float32 elsewhere. bf16 keeps float32's range with an 8-bit
+mantissa; on the COCO sample it scores within the accuracy gate of float32 (tests/inference/test_openvino.py,
+table in DEVELOPERS.md). Imports neither TensorFlow nor LiteRT.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..darknet_cfg import DarknetConfig
+from ..errors import ModelError
+from . import default_threads
+from .quiet import quiet_native_stderr
+from .tflite_signature import signature_outputs
+
+# What OpenVINO calls each inference precision, and what we show.
+HINTS = {"f32": "f32", "bf16": "bf16", "f16": "f16"}
+DEVICE_ENV = "YOLO_DESKTOP_DEVICE"
+
+
+@functools.lru_cache(maxsize=1)
+def core() -> Any:
+    """One OpenVINO Core per process (thread-safe; it loads each device plugin once)."""
+    import openvino
+
+    return openvino.Core()
+
+
+def default_device() -> str:
+    return os.environ.get(DEVICE_ENV, "").strip().upper() or "CPU"
+
+
+def devices() -> list[str]:
+    return list(core().available_devices)
+
+
+def has_bf16(device: str = "CPU") -> bool:
+    """True when the device computes bfloat16 natively (OpenVINO reports it; on x86: AVX-512-BF16 or AMX)."""
+    try:
+        return "BF16" in core().get_property(device, "OPTIMIZATION_CAPABILITIES")
+    except RuntimeError:  # device plugin absent
+        return False
+
+
+def accurate_hint(device: str) -> str:
+    if device == "CPU":
+        return "bf16" if has_bf16(device) else "f32"
+    return "f32"  # GPUs default to f16, which is not what "accurate" promises
+
+
+class OpenVINOEngine:
+    name = "openvino"
+    auto_reason = ""
+
+    def __init__(
+        self,
+        cfg: DarknetConfig,
+        model_path: str,
+        size: tuple[int, int],
+        precision: str,
+        device: str | None = None,
+        threads: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        """``model_path``: a converted .tflite (float32) or an OpenVINO .xml (int8). ``hint``: the inference
+        precision (f32, bf16, f16); by default bf16 where the CPU has it, else f32."""
+        self.precision = precision
+        self.input_height, self.input_width = size
+        self.path = model_path
+        self.device = (device or default_device()).upper()
+        if not any(d == self.device or d.startswith(self.device + ".") for d in devices()):
+            raise ModelError(
+                f"OpenVINO device {self.device} is not available here (available: "
+                f"{', '.join(devices())}); the CPU is the default"
+            )
+        self.int8 = Path(model_path).suffix == ".xml"
+        # The int8 model's float layers (first conv, heads) are float for accuracy: they run f32 unless told.
+        self.hint = hint or ("f32" if self.int8 else accurate_hint(self.device))
+        if self.hint not in HINTS:
+            raise ValueError(f"unknown inference precision {self.hint!r} (available: {', '.join(HINTS)})")
+        names = [f"yolo_{layer.index}" for layer in cfg.yolo_layers]
+        with quiet_native_stderr():
+            model = core().read_model(model_path)
+            if not self.int8:  # a .tflite names its outputs after tensors; give them the signature's names
+                by_tensor = {tensor: name for name, tensor in signature_outputs(model_path).items()}
+                for output in model.outputs:
+                    output.get_tensor().set_names({by_tensor[output.get_any_name()]})
+            model.reshape({model.inputs[0]: [1, self.input_height, self.input_width, 3]})
+            config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": HINTS[self.hint], "PERFORMANCE_HINT": "LATENCY"}
+            if self.device == "CPU":
+                config["INFERENCE_NUM_THREADS"] = threads or default_threads()
+            self.compiled = core().compile_model(model, self.device, config)
+            self.request = self.compiled.create_infer_request()
+            self.outputs = [self.compiled.output(name) for name in names]
+            self.run(np.full((1, self.input_height, self.input_width, 3), 0.5, np.float32))  # first run allocates
+
+    @property
+    def description(self) -> str:
+        """What runs, for status lines: e.g. "openvino bf16 (CPU)", "openvino int8 (CPU)"."""
+        compute = ("int8" if self.hint == "f32" else f"int8+{self.hint}") if self.int8 else self.hint
+        return f"openvino {compute} ({self.device})"
+
+    def run(self, batch: np.ndarray) -> list[np.ndarray]:
+        self.request.infer({0: np.ascontiguousarray(batch, dtype=np.float32)})
+        # The request reuses its output buffers on the next run: copy (13×13×255 floats, microseconds).
+        return [self.request.get_tensor(output).data.copy() for output in self.outputs]

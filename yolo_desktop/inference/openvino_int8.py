@@ -1,0 +1,111 @@
+"""The OpenVINO int8 model (``fast`` on the openvino engine): NNCF post-training quantisation of the float32
+converted model, calibrated on real photos.
+
+Needs ``nncf`` (conversion only: the app runs the result with the OpenVINO runtime alone). NNCF quantises weights
+per output channel and activations per tensor (symmetric or, with the ``mixed`` preset, asymmetric where an
+activation is not centred on zero: after leaky ReLU it is not), with min/max ranges from the calibration photos,
+then corrects each conv's bias for the error its quantisation adds. Recipe variants are measured by
+bench/bench_quant.py (table in DEVELOPERS.md); ``OV_FAST_RECIPE`` is the one the app uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .engines.openvino_engine import core
+from .engines.quiet import quiet_native_stderr
+from .engines.tflite_signature import signature_outputs
+
+
+@dataclass(frozen=True)
+class OVRecipe:
+    preset: str = "mixed"  # "mixed": asymmetric activations; "performance": symmetric everywhere
+    float_layers: tuple[str, ...] = ()  # "first" (the conv that sees the image), "heads" (the convs before [yolo])
+    calibration_images: int = 300
+    bias_correction: str = "fast"  # "fast", "accurate" (slower, layer by layer) or "none"
+    # How activation ranges are estimated from the calibration photos: NNCF's RangeEstimatorParametersSet name
+    # ("MINMAX", "MEAN_MINMAX", "MEAN_QUANTILE", "HISTOGRAM", ...) or "" for NNCF's default (per preset).
+    activation_ranges: str = ""
+
+
+# Chosen by bench/bench_quant.py (DEVELOPERS.md): the only variant within 1 mAP@0.5 point of float32.
+OV_FAST_RECIPE = OVRecipe(preset="performance", float_layers=("first", "heads"), activation_ranges="HISTOGRAM")
+
+
+def float_conv_names(model: Any, selectors: Sequence[str]) -> list[str]:
+    """Names of the OpenVINO Convolution nodes selected: "first" is the first in graph order; "heads" are the
+    convs with no activation after them (the linear ones before each [yolo])."""
+    convs = [op for op in model.get_ordered_ops() if op.get_type_name() == "Convolution"]
+    chosen: list[str] = []
+    for selector in selectors:
+        if selector == "first":
+            chosen.append(convs[0].get_friendly_name())
+        elif selector == "heads":
+            chosen += [conv.get_friendly_name() for conv in convs if not _activated(conv)]
+        else:
+            raise ValueError(f"unknown layer selector {selector!r}")
+    return chosen
+
+
+def _activated(conv: Any) -> bool:
+    """True when the conv's bias-add feeds an activation (leaky ReLU is PRelu in OpenVINO)."""
+    for bias in conv.output(0).get_target_inputs():
+        for after in bias.get_node().output(0).get_target_inputs():
+            if after.get_node().get_type_name() in ("PRelu", "Relu", "Sigmoid", "Swish", "Mish"):
+                return True
+    return False
+
+
+def quantize(tflite_path: str, calibration: Iterable[np.ndarray], recipe: OVRecipe = OV_FAST_RECIPE) -> Any:
+    """The int8 ``openvino.Model`` (input left at any size, outputs named ``yolo_<index>``) of a float32 .tflite.
+    ``calibration``: letterboxed (1, H, W, 3) float32 batches."""
+    import nncf
+    from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters
+
+    samples = [np.asarray(batch, np.float32) for batch in list(calibration)[: recipe.calibration_images]]
+    if not samples:
+        raise ValueError("int8 quantisation needs calibration photos")
+    with quiet_native_stderr():
+        model = core().read_model(tflite_path)
+    by_tensor = {tensor: name for name, tensor in signature_outputs(tflite_path).items()}
+    for output in model.outputs:
+        output.get_tensor().set_names({by_tensor[output.get_any_name()]})
+    ignored = float_conv_names(model, recipe.float_layers)
+    advanced = AdvancedQuantizationParameters(disable_bias_correction=recipe.bias_correction == "none")
+    if recipe.activation_ranges:
+        from nncf.quantization.range_estimator import RangeEstimatorParametersSet
+
+        advanced.activations_range_estimator_params = getattr(RangeEstimatorParametersSet, recipe.activation_ranges)
+    return nncf.quantize(
+        model,
+        nncf.Dataset(samples),
+        preset=nncf.QuantizationPreset(recipe.preset),
+        subset_size=len(samples),
+        fast_bias_correction=recipe.bias_correction != "accurate",
+        ignored_scope=nncf.IgnoredScope(names=ignored) if ignored else None,
+        advanced_parameters=advanced,
+    )
+
+
+def calibration_batches(photos: Sequence[Path], size: int, limit: int) -> list[np.ndarray]:
+    """Up to ``limit`` of ``photos``, letterboxed to ``size`` as the app does (unreadable files skipped)."""
+    import cv2
+
+    from .letterbox import letterbox
+
+    batches = []
+    for path in photos:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            continue  # unreadable files are simply not used
+        batches.append(letterbox(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), size, size)[0])
+        if len(batches) == limit:
+            break
+    if not batches:
+        raise ValueError("no readable photos for calibration")
+    return batches
