@@ -122,7 +122,8 @@ async def receive(
         options = parse(form)
         detected = await service.backend.detect(uploads, options)
     except UploadError as exc:
-        raise Refusal(exc.status, exc.message) from None
+        # After a 413 the rest of the body is not worth reading: close rather than drain it for keep-alive.
+        raise Refusal(exc.status, exc.message, {"Connection": "close"} if exc.status == 413 else None) from None
     except (OptionError, RequestError) as exc:
         raise Refusal(getattr(exc, "status", 400), str(exc)) from None
     except ClientDisconnect:
