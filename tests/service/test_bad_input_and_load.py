@@ -68,7 +68,9 @@ def test_bad_options_are_the_clients_error(server, form, says):
 
 
 def test_other_malformed_requests(server, photos):
-    raw = httpx.post(f"{server.url}/v1/detect", content=photos["coffee"].read_bytes(), headers={"Content-Type": "image/jpeg"})
+    raw = httpx.post(
+        f"{server.url}/v1/detect", content=photos["coffee"].read_bytes(), headers={"Content-Type": "image/jpeg"}
+    )
     assert raw.status_code == 415 and "multipart/form-data" in raw.json()["detail"]
     cut = httpx.post(
         f"{server.url}/v1/detect",
@@ -132,7 +134,7 @@ def test_disconnect_mid_upload_leaves_nothing_and_the_server_goes_on(server, pho
         sock = raw_request(
             server.port,
             b"POST /v1/detect HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=XX\r\n"
-            b"Content-Length: 2000000\r\n\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; "
+            b'Content-Length: 2000000\r\n\r\n--XX\r\nContent-Disposition: form-data; name="file"; '
             b'filename="half.jpg"\r\n\r\n' + photos["big"].read_bytes()[:300_000],
         )
         sock.close()

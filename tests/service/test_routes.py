@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from PIL import Image
 
@@ -178,3 +179,31 @@ def test_counts_models_and_health(server):
     assert httpx.get(f"{server.url}/v2/health/live").json()["status"] == "live"
     ready = httpx.get(f"{server.url}/v2/health/ready").json()
     assert ready["status"] == "ready" and ready["pid"] == server.pid and ready["model_loads"] >= 1
+
+
+def test_per_request_size_uses_a_second_detector_owned_by_the_same_thread(server, photos):
+    loads = httpx.get(f"{server.url}/v2/health/ready").json()["model_loads"]
+    small = [
+        httpx.post(f"{server.url}/v1/detect", files=files(photos["coffee"]), data={"size": "320"}, timeout=120).json()
+        for _ in range(2)
+    ]
+    default = httpx.post(f"{server.url}/v1/detect", files=files(photos["coffee"]), timeout=30).json()
+    assert [d["model"]["input_size"] for d in small] == [320, 320] and default["model"]["input_size"] == 416
+    assert small[0]["images"] == small[1]["images"] != default["images"]
+    assert httpx.get(f"{server.url}/v2/health/ready").json()["model_loads"] == loads + 1  # built once, kept
+
+
+def test_live_openapi_equals_the_checked_in_copy(server):
+    from yolo_desktop.service.openapi import DEFAULT_PATH, render
+
+    live = httpx.get(f"{server.url}/openapi.json").json()
+    assert render(live) == DEFAULT_PATH.read_text(encoding="utf-8"), (
+        "the API changed: run 'python -m yolo_desktop.service.openapi' and commit docs/openapi.json"
+    )
+    assert httpx.get(f"{server.url}/docs").status_code == 200
+
+
+def test_the_serving_process_has_neither_tensorflow_nor_qt(server):
+    mapped = {m.path for m in psutil.Process(server.pid).memory_maps()}
+    assert any("ai_edge_litert" in path for path in mapped)  # the model runs on LiteRT…
+    assert not [p for p in mapped if "tensorflow" in p or "PySide6" in p or "Qt6" in p]  # …and nothing heavier

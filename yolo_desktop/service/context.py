@@ -83,7 +83,8 @@ class Service:
 
 
 def service_of(request: Request) -> Service:
-    return request.app.state.service  # type: ignore[no-any-return]
+    service: Service = request.app.state.service
+    return service
 
 
 def given_key(request: Request) -> str | None:

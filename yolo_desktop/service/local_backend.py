@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, replace
 from typing import Any
@@ -199,7 +199,7 @@ class LocalBackend:
         for upload in uploads:
             future: Future[tuple[Done, ModelInfo, DetectorSettings]] = Future()
             cancel = threading.Event()  # the pipeline skips a job whose client went away, even once prefetched
-            future.add_done_callback(lambda f, event=cancel: event.set() if f.cancelled() else None)
+            future.add_done_callback(_set_if_cancelled(cancel))
             works.append(_Work(key, Job(name=upload.name, data=upload.data, tag=future, cancel=cancel), future))
         self._inbox.put_all(works)
         waiting = [asyncio.wrap_future(work.future) for work in works]
@@ -240,7 +240,9 @@ class LocalBackend:
             )
         default = self._default_files
         if default is not None and default.name not in {m["name"] for m in installed}:
-            installed.insert(0, {"name": default.name, "classes": len(self._names.get(default.name, ())), "measured": ""})
+            installed.insert(
+                0, {"name": default.name, "classes": len(self._names.get(default.name, ())), "measured": ""}
+            )
         ready = self.readiness()
         return {
             "default": default.name if default else None,
@@ -300,7 +302,12 @@ class LocalBackend:
             if model_record.get(key_name):
                 model_record[key_name] = os.path.basename(model_record[key_name])
         info = ModelInfo(
-            files.name, tuple(detector.names), detector.input_size, settings.precision, detector.engine.name, model_record
+            files.name,
+            tuple(detector.names),
+            detector.input_size,
+            settings.precision,
+            detector.engine.name,
+            model_record,
         )
         with self._lock:
             self.model_loads += 1
@@ -319,6 +326,14 @@ class LocalBackend:
             return resolve_model(name, None, None, None)
         except ModelError as exc:
             raise RequestError(str(exc), 404) from None
+
+
+def _set_if_cancelled(event: threading.Event) -> Callable[[Future[Any]], None]:
+    def callback(future: Future[Any]) -> None:
+        if future.cancelled():
+            event.set()
+
+    return callback
 
 
 def _check_classes(settings: DetectorSettings, model: str, names: Sequence[str]) -> None:

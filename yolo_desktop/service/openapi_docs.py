@@ -73,8 +73,8 @@ class DeepStackReply(BaseModel):
     message: str | None = None
     predictions: list[Prediction] = []
     count: int = 0
-    inferenceMs: int = 0  # noqa: N815 (the API's names)
-    processMs: int = 0  # noqa: N815
+    inferenceMs: int = 0
+    processMs: int = 0
     duration: int = 0
     error: str | None = None
 

@@ -17,7 +17,7 @@ from ..results import ImageResult
 from ..settings import SettingsError
 from .backend import Detected
 from .context import Refusal, form_values, receive, refuse_if_all_failed, service_of
-from .openapi_docs import JPEG_REPLY, DetectionsDocument, Problem, multipart_body
+from .openapi_docs import DetectionsDocument, Problem, multipart_body
 from .options import OptionError, parse_options
 from .render import ZIP_IMAGE_SUFFIX, annotated_jpeg, unique_names, zip_archive
 from .replies import native_reply

@@ -36,7 +36,7 @@ def wants_image(request: Request) -> bool:
 async def upload(request: Request) -> Response:
     service = service_of(request)
     try:
-        uploads, detected = await receive(
+        _uploads, detected = await receive(
             request, service, "file", lambda form: parse_options(form_values(request, form))
         )
         refuse_if_all_failed(detected[:1])
@@ -56,7 +56,7 @@ async def upload(request: Request) -> Response:
     "/view/{result_id}",
     summary="The annotated image of an earlier upload",
     description="Results are kept for a bounded time and count; unknown or expired ids are 404. An id whose "
-    "result is not finished yet answers 202 with `{\"status\": \"processing\"}`.",
+    'result is not finished yet answers 202 with `{"status": "processing"}`.',
     responses={**JPEG_REPLY, 202: {"description": "still processing"}, 404: {"model": Problem}},
 )
 async def view(request: Request, result_id: str) -> Response:

@@ -13,6 +13,7 @@ import re
 import urllib.parse
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -112,7 +113,7 @@ class _PartCollector:
         self._data: list[bytes] = []
         self._size = 0
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> Any:  # python_multipart's MultipartCallbacks (a TypedDict it defines for type checkers)
         return {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda data, start, end: self._header_field.extend(data[start:end]),
