@@ -148,3 +148,20 @@ def test_seed_reply_shape():
     }
     assert reply["info"]["timings"] == {"network": 20.0, "total": 20.0}
     assert object_string(()) == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--model", "nope"], "model 'nope' is not installed"),
+        (["--size", "100"], "must be a positive multiple of 32"),
+        (["--api-key", " "], "--api-key must not be empty"),
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--cfg", "x.cfg"], "--cfg, --weights and --names go together"),
+    ],
+)
+def test_serve_refuses_bad_arguments_before_binding(args, says, capsys):
+    from yolo_desktop.cli import main
+
+    assert main(["serve", "--port", "1", *args]) == 2
+    assert says in capsys.readouterr().err

@@ -106,9 +106,15 @@ class _KeySource:
     def __init__(self, inbox: _Inbox, key: DetectorKey) -> None:
         self.inbox = inbox
         self.key = key
+        # Jobs handed to the pipeline; only the last few can still be unanswered (it prefetches 3), and a long run
+        # must not hold every finished result.
+        self.polled: deque[Future[Any]] = deque(maxlen=16)
 
     def poll(self) -> Job | None:
-        return self.inbox.poll(self.key)
+        job = self.inbox.poll(self.key)
+        if job is not None:
+            self.polled.append(job.tag)
+        return job
 
 
 class _Ticket:
@@ -276,9 +282,14 @@ class LocalBackend:
                 _resolve(work.future, error=exc)
                 continue
             self._inbox.push_front(work)
-            for done in Pipeline(detector).run(_KeySource(self._inbox, work.key), cancel=self._stopping):
-                finished = done.job.tag
-                _resolve(finished, (done, info, detector.settings))
+            source = _KeySource(self._inbox, work.key)
+            try:
+                for done in Pipeline(detector).run(source, cancel=self._stopping):
+                    _resolve(done.job.tag, (done, info, detector.settings))
+            except Exception as exc:  # a bug, not bad input (the pipeline turns those into results): keep serving
+                log.exception("inference failed")
+                for future in source.polled:  # every request of this run gets an answer; finished ones keep theirs
+                    _resolve(future, error=RequestError(f"detection failed: {exc!r}", 500))
 
     def _detector(self, key: DetectorKey) -> tuple[Detector, ModelInfo]:
         """The detector for ``key``, built (and cached) on this thread when needed."""
