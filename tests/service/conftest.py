@@ -65,7 +65,7 @@ class Server:
         psutil.wait_procs(alive, timeout=10)
 
 
-def start_server(tmp: Path, *args: str, env: dict[str, str] | None = None) -> Server:
+def start_server(tmp: Path, *args: str, env: dict[str, str] | None = None, wait: bool = True) -> Server:
     port = free_port()
     log = tmp / f"serve-{port}.log"
     environment = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
@@ -79,6 +79,8 @@ def start_server(tmp: Path, *args: str, env: dict[str, str] | None = None) -> Se
             stderr=subprocess.STDOUT,
         )
     server = Server(process, port, log)
+    if not wait:
+        return server
     deadline = time.monotonic() + READY_TIMEOUT
     try:
         while True:
@@ -97,16 +99,29 @@ def start_server(tmp: Path, *args: str, env: dict[str, str] | None = None) -> Se
         raise
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory) -> Iterator[Server]:
-    """One server for a module: a small queue (so 503s can be provoked) and a 3 MB upload limit."""
+    """One server for these tests: a small queue (so 503s can be provoked) and a 3 MB upload limit."""
     running = start_server(tmp_path_factory.mktemp("serve"), "--queue", "3", "--max-upload-mb", "3")
     yield running
     running.stop()
     assert running.process.returncode is not None
 
 
-@pytest.fixture(scope="module")
+API_KEY = "s3cret-key"
+
+
+@pytest.fixture(scope="package")
+def two_workers(tmp_path_factory) -> Iterator[Server]:
+    """Two worker processes behind one port, with an API key."""
+    running = start_server(tmp_path_factory.mktemp("workers"), "--workers", "2", "--api-key", API_KEY)
+    children = psutil.Process(running.pid).children(recursive=True)
+    yield running
+    running.stop()
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+
+@pytest.fixture(scope="package")
 def photos(tmp_path_factory, data_dir) -> dict[str, Path]:
     """Real photos as files a client would send: JPEGs, a PNG, a large JPEG (decoded reduced for detection) and
     one stored sideways with an EXIF orientation tag."""

@@ -100,3 +100,20 @@ def test_drop_page_in_a_real_browser(server, browser, photos, tmp_path):
     assert any("/v1/results/" in url for url in requests)  # thresholds re-filtered on the server, no new upload
     assert sum("/v1/detect" in url for url in requests) == 3
     page.close()
+
+
+def test_drop_page_asks_for_the_api_key(two_workers, browser, photos):
+    from tests.service.conftest import API_KEY
+
+    page = browser.new_page()
+    page.goto(two_workers.url + "/")
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('Ready')", timeout=30_000)
+    assert page.locator("#key-label").is_hidden()
+    page.set_input_files("#files", [str(photos["coffee"])])
+    page.wait_for_function("document.querySelector('#photos .photo').dataset.state === 'failed'", timeout=30_000)
+    assert page.locator("#key-label").is_visible() and "API key" in page.locator("#status").inner_text()
+    page.fill("#api-key", API_KEY)
+    page.set_input_files("#files", [str(photos["coffee"])])
+    page.wait_for_function("document.querySelectorAll('#photos .photo')[1].dataset.state === 'done'", timeout=30_000)
+    assert "cup" in page.locator("#photos .photo").nth(1).locator(".counts").inner_text()
+    page.close()

@@ -10,19 +10,9 @@ import httpx
 import psutil
 import pytest
 
-from tests.service.conftest import start_server
+from tests.service.conftest import API_KEY as KEY
 
-KEY = "s3cret-key"
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample.jpg"
-
-
-@pytest.fixture(scope="module")
-def two_workers(tmp_path_factory):
-    running = start_server(tmp_path_factory.mktemp("workers"), "--workers", "2", "--api-key", KEY)
-    yield running
-    children = psutil.Process(running.pid).children(recursive=True)
-    running.stop()
-    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
 
 
 def ready_pids(server, tries: int = 200) -> dict[int, dict]:
