@@ -53,3 +53,11 @@ test("class colours differ between neighbouring classes", () => {
   const colours = new Set([0, 1, 2, 3, 4, 5, 6, 7].map(L.classColor));
   assert.equal(colours.size, 8);
 });
+
+test("label text is black on light colours and white on dark ones", () => {
+  const hueOf = (id) => (id * 137.508) % 360;
+  const yellowish = [...Array(80).keys()].find((id) => hueOf(id) > 50 && hueOf(id) < 70);
+  const blueish = [...Array(80).keys()].find((id) => hueOf(id) > 230 && hueOf(id) < 250);
+  assert.equal(L.labelTextColor(yellowish), "#000");
+  assert.equal(L.labelTextColor(blueish), "#fff");
+});

@@ -156,7 +156,7 @@
       const ty = y1 >= 17 ? y1 - 17 : y1;
       g.fillStyle = color;
       g.fillRect(x1, ty, tw, 17);
-      g.fillStyle = "#000";
+      g.fillStyle = L.labelTextColor(d.class_id);
       g.fillText(text, x1 + 3, ty + 2);
     }
   }

@@ -65,6 +65,24 @@
     return `hsl(${hue}, 85%, 50%)`;
   }
 
+  /** Black or white, whichever reads better on a class's colour (ITU-R BT.601 luma, as the exported images). */
+  function labelTextColor(classId) {
+    const hue = ((classId * 137.508) % 360) / 360;
+    const s = 0.85;
+    const l = 0.5;
+    const q = l < 0.5 ? l * (1 + s) : l + s - l * s;
+    const p = 2 * l - q;
+    const channel = (t) => {
+      t = (t + 1) % 1;
+      if (t < 1 / 6) return p + (q - p) * 6 * t;
+      if (t < 1 / 2) return q;
+      if (t < 2 / 3) return p + (q - p) * (2 / 3 - t) * 6;
+      return p;
+    };
+    const [r, g, b] = [channel(hue + 1 / 3), channel(hue), channel(hue - 1 / 3)].map((v) => v * 255);
+    return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? "#000" : "#fff";
+  }
+
   /** The message to show for a failed request: the server's words when it sent any. */
   function errorMessage(status, body) {
     if (body && typeof body === "object") {
@@ -84,7 +102,7 @@
 
   const DropLogic = {
     countByLabel, totalCounts, objectString, scaleBox, fitSize, parseClasses, thresholdQuery, tableRows,
-    classColor, errorMessage, retryDelay,
+    classColor, labelTextColor, errorMessage, retryDelay,
   };
   if (typeof module !== "undefined" && module.exports) module.exports = DropLogic;
   else root.DropLogic = DropLogic;
