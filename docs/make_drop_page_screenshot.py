@@ -1,6 +1,6 @@
 """Regenerate docs/drop-page.png: a real server, three sample photos dropped on the page in Debian's chromium.
 
-    PYTHONPATH=. .venv/bin/python docs/make_drop_page_screenshot.py
+PYTHONPATH=. .venv/bin/python docs/make_drop_page_screenshot.py
 """
 
 from __future__ import annotations
