@@ -49,8 +49,8 @@ package: $(STAMP) $(MODEL)
 	$(BIN)/pyinstaller build.spec --noconfirm --clean --log-level WARN
 	@du -sh dist/yolo-desktop
 
-# Build, then run the frozen app headless: self-test, and a folder batch (one broken file → exit code 1),
-# with an empty model cache so only what is bundled can be used.
+# Build, then run the frozen app headless: self-test, a folder batch (one broken file → exit code 1) and the
+# HTTP service (start, ready, one detection, stop by PID), with an empty model cache so only what is bundled can be used.
 PKG_TEST := build/package-test
 package-test: package
 	rm -rf $(PKG_TEST) && mkdir -p $(PKG_TEST)/in/sub
@@ -63,6 +63,7 @@ package-test: package
 	YOLO_DESKTOP_CACHE=$(PKG_TEST)/cache dist/yolo-desktop/yolo-desktop-cli detect $(PKG_TEST)/in -r \
 		-o $(PKG_TEST)/out --formats json,csv,coco; test $$? -eq 1
 	test -s "$(PKG_TEST)/out/in/sub/copy é.jpg" && grep -q '"cup"' $(PKG_TEST)/out/detections.json
+	YOLO_DESKTOP_CACHE=$(PKG_TEST)/cache bash .ci/package-serve-check dist/yolo-desktop/yolo-desktop-cli resources/sample.jpg
 	@echo "package-test: OK"
 
 clean:

@@ -1,4 +1,5 @@
-"""Command line: the GUI by default, ``detect`` for headless batches, ``models`` to manage model files.
+"""Command line: the GUI by default, ``detect`` for headless batches, ``models`` to manage model files, ``serve``
+for the HTTP service.
 
 Exit codes of ``detect``: 0 every image processed, 1 some images failed (all others still done), 2 usage or
 model errors (nothing processed).
@@ -128,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", type=str.upper, choices=DEVICES, default=None)
     evaluate.add_argument("--resize", choices=RESIZES, default=DEFAULT_RESIZE)
 
+    _add_serve(commands)
+
     models = commands.add_parser("models", help="list or fetch model files")
     models_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     models_commands.add_parser("list", help="show installed and known models")
@@ -160,7 +163,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("detect", "models", "evaluate")
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP service (upload, DeepStack and native detection APIs, a drop page)",
+        description="Serve detection over HTTP: POST /upload (the original service), /v1/vision/detection "
+        "(DeepStack API), /v1/detect (detections.json records), a drop page at /, API docs at /docs.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
+    serve.add_argument("--port", type=int, default=5001, help="port (default 5001)")
+    serve.add_argument("--workers", type=int, default=1, help="processes, each with its own model (default 1)")
+    model = serve.add_argument_group("model")
+    model.add_argument("--model", metavar="NAME", help="installed model name (default: yolov3-tiny)")
+    model.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
+    model.add_argument("--weights", help="Darknet .weights file")
+    model.add_argument("--names", help="class names file, one per line")
+    serve.add_argument("--size", type=int, help="network input size, a multiple of 32 (default: the cfg's)")
+    serve.add_argument("--precision", choices=PRECISIONS, default="accurate", help="accurate (default) or fast")
+    serve.add_argument("--engine", choices=ENGINES, default="auto", help=argparse.SUPPRESS)
+    serve.add_argument("--resize", choices=RESIZES, default=DEFAULT_RESIZE, help=argparse.SUPPRESS)
+    serve.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="require this key (Authorization: Bearer KEY or X-API-Key: KEY) on every route but health; "
+        "also read from $YOLO_DESKTOP_API_KEY, which keeps it out of the process list",
+    )
+    serve.add_argument("--max-upload-mb", type=float, default=50.0, help="largest request body (default 50)")
+    serve.add_argument(
+        "--queue", type=int, default=8, help="requests that may wait for the model; more get 503 (default 8)"
+    )
+    serve.add_argument(
+        "--log-level", choices=("debug", "info", "warning", "error"), default="info", help="(default info)"
+    )
+
+
+COMMANDS = ("detect", "models", "evaluate", "serve")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -183,6 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .cli_models import run_models
 
         return run_models(args)
+    if args.command == "serve":
+        from .cli_serve import run_serve
+
+        return run_serve(args)
     if args.command == "evaluate":
         from .cli_evaluate import run_evaluate
 

@@ -1,0 +1,107 @@
+"""``yolo-desktop serve``: the HTTP service on uvicorn (see ``service/``).
+
+Everything that can be checked without loading the model is checked here, before a port is bound (exit code 2
+with the reason). Each worker process then loads the model once, in the background (``/v2/health/ready`` says
+when). Workers × engine threads stay within the cores unless ``YOLO_DESKTOP_THREADS`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+
+from .inference.errors import ModelError
+from .models import resolve_model
+from .service.config import CONFIG_ENV, ServiceConfig
+from .settings import DetectorSettings, SettingsError
+
+EXIT_USAGE = 2
+API_KEY_ENV = "YOLO_DESKTOP_API_KEY"
+THREADS_ENV = "YOLO_DESKTOP_THREADS"
+
+
+def _fail(message: str) -> int:
+    print(f"yolo-desktop serve: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def config_from_args(args: argparse.Namespace) -> ServiceConfig:
+    """Raises ValueError (SettingsError, ModelError) with the message for the user."""
+    api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV) or None
+    if api_key is not None and not api_key.strip():
+        raise ValueError("--api-key must not be empty")
+    if args.workers < 1:
+        raise ValueError("--workers must be at least 1")
+    if args.queue < 0:
+        raise ValueError("--queue must be 0 or more")
+    if args.max_upload_mb <= 0:
+        raise ValueError("--max-upload-mb must be above 0")
+    if not 0 < args.port < 65536:
+        raise ValueError(f"--port {args.port} must be between 1 and 65535")
+    DetectorSettings(size=args.size, precision=args.precision, resize=args.resize)  # validates
+    model = resolve_model(args.model, args.cfg, args.weights, args.names)  # installed, or the three files exist?
+    missing = model.missing()
+    if missing:
+        raise ModelError(f"model '{model.name}': missing file(s): {', '.join(str(p) for p in missing)}")
+    return ServiceConfig(
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        model=args.model,
+        cfg=os.path.abspath(args.cfg) if args.cfg else None,
+        weights=os.path.abspath(args.weights) if args.weights else None,
+        names=os.path.abspath(args.names) if args.names else None,
+        size=args.size,
+        precision=args.precision,
+        resize=args.resize,
+        engine=args.engine,
+        api_key=api_key,
+        max_upload_mb=args.max_upload_mb,
+        queue=args.queue,
+    )
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    try:
+        config = config_from_args(args)
+    except (SettingsError, ModelError, ValueError) as exc:
+        return _fail(str(exc))
+    import uvicorn
+
+    os.environ[CONFIG_ENV] = config.to_env()  # uvicorn's workers start afresh and read it (never forked)
+    if THREADS_ENV not in os.environ:
+        os.environ[THREADS_ENV] = str(max(1, (os.cpu_count() or 1) // config.workers))
+    if not _loopback(config.host) and config.api_key is None:
+        print(
+            f"yolo-desktop serve: warning: listening on {config.host} without --api-key: anyone who can reach "
+            f"this machine can use the service",
+            file=sys.stderr,
+        )
+    print(
+        f"Serving on http://{config.host}:{config.port} ({config.workers} worker(s), "
+        f"{os.environ[THREADS_ENV]} engine thread(s) each); the model loads in the background: "
+        f"ready when /v2/health/ready says so. Ctrl+C stops.",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        "yolo_desktop.service.app:app_from_env",
+        factory=True,
+        host=config.host,
+        port=config.port,
+        workers=config.workers,
+        log_level=args.log_level,
+        access_log=args.log_level in ("debug", "info"),
+        timeout_graceful_shutdown=10,
+    )
+    return 0

@@ -1,0 +1,102 @@
+"""The FastAPI application: ``create_app(config)``, and ``app_from_env`` for uvicorn's worker processes.
+
+The lifespan starts the backend, whose inference thread loads the model in the background: the process answers
+``/v2/health/live`` at once and ``/v2/health/ready`` only once the model is loaded. uvicorn starts each worker
+as a fresh process (spawn), so no model is ever loaded before a fork.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request, Security
+from fastapi.exceptions import HTTPException
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from .. import __version__
+from . import routes_deepstack, routes_health, routes_native, routes_page, routes_seed
+from .backend import Backend
+from .config import ServiceConfig
+from .context import Service, service_of
+from .local_backend import LocalBackend
+from .store import Store
+
+DESCRIPTION = """Find objects in photos with YOLOv3, on this machine.
+
+Three families of routes read the same detections: the original service's (`/upload`, `/view/<id>`, `/counts`),
+the DeepStack / CodeProject.AI API (`/v1/vision/...`), and the native `/v1/detect` (the command line's
+`detections.json`). With an API key, every route but health needs `Authorization: Bearer KEY` or `X-API-Key: KEY`.
+"""
+
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the server's --api-key")
+_bearer = HTTPBearer(auto_error=False, description="the server's --api-key as a bearer token")
+
+
+class Unauthorized(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(401, "a valid API key is required", headers={"WWW-Authenticate": "Bearer"})
+
+
+async def require_key(
+    request: Request,
+    header: str | None = Security(_api_key_header),
+    bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
+) -> None:
+    service = service_of(request)
+    if not service.key_matches(header or (bearer.credentials if bearer else None)):
+        raise Unauthorized()
+
+
+def create_app(config: ServiceConfig, backend: Backend | None = None) -> FastAPI:
+    service = Service(
+        config=config,
+        backend=backend or LocalBackend(config),
+        store=Store(config.keep_results, int(config.keep_mb * 1024 * 1024), config.keep_minutes * 60),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service.backend.start()
+        try:
+            yield
+        finally:
+            service.backend.stop()
+
+    app = FastAPI(title="YOLO Desktop", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.service = service
+    protected = [Depends(require_key)]
+    app.include_router(routes_health.router)
+    app.include_router(routes_seed.router, dependencies=protected)
+    # DeepStack clients may send the key as a form field, so those routes check it themselves.
+    app.include_router(routes_deepstack.router)
+    app.include_router(routes_native.router, dependencies=protected)
+    app.include_router(routes_page.router)
+    app.mount("/static", routes_page.static_files(), name="static")
+
+    @app.exception_handler(Unauthorized)
+    async def unauthorized(_request: Request, exc: Unauthorized) -> JSONResponse:
+        # One body that every family's clients understand: FastAPI's ``detail`` and DeepStack's success/error.
+        return JSONResponse(
+            {"detail": exc.detail, "success": False, "error": exc.detail}, exc.status_code, headers=exc.headers
+        )
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn's factory in each worker process: the configuration comes from ``serve`` through the environment."""
+    _log_like_uvicorn()
+    return create_app(ServiceConfig.from_env())
+
+
+def _log_like_uvicorn() -> None:
+    """The service's messages (model loading, conversion) go where uvicorn's own go, in its format."""
+    ours, theirs = logging.getLogger("yolo_desktop"), logging.getLogger("uvicorn")
+    if not ours.handlers and theirs.handlers:
+        for handler in theirs.handlers:
+            ours.addHandler(handler)
+        ours.setLevel(theirs.getEffectiveLevel())
+        ours.propagate = False

@@ -1,0 +1,129 @@
+"""The seam between the routes and whatever runs detection.
+
+Routes only talk to a ``Backend``: ``admit`` a request (or be told the queue is full), ``detect`` its uploads,
+and ask about readiness and models. Today's backend is ``local_backend.LocalBackend`` (one inference thread in this
+process owns the model); a queue-worker backend (rq + Redis) can implement the same protocol, and ``store.Store``
+already answers "processing" for results that are not finished yet.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..imaging import LoadedImage
+from ..results import ImageResult
+from ..settings import DetectorSettings
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded image: ``name`` is the client's file name, cleaned (``uploads.clean_name``): only ever a
+    label in messages and replies, never a path."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class DetectOptions:
+    """What a request may choose. ``model``/``size``/``precision`` pick a detector (None → the server's);
+    the thresholds re-filter that detector's kept candidates (no second network run)."""
+
+    model: str | None = None
+    size: int | None = None
+    precision: str | None = None
+    conf: float = 0.25
+    iou: float = 0.45
+    classes: frozenset[str] | None = None
+    max_detections: int = 300
+
+    def thresholds(self) -> DetectorSettings:
+        """The settings ``refilter`` applies (validated: out-of-range values raise ``SettingsError``)."""
+        return DetectorSettings(
+            size=self.size,
+            conf=self.conf,
+            iou=self.iou,
+            classes=self.classes,
+            max_detections=self.max_detections,
+            precision=self.precision or "accurate",
+        )
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Which detector produced a result, and the header records every detection file carries."""
+
+    name: str
+    names: tuple[str, ...]
+    input_size: int
+    precision: str
+    engine: str
+    model_record: dict[str, Any] = field(hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Detected:
+    upload: Upload
+    result: ImageResult  # at the request's thresholds; keeps the candidates for later re-filtering
+    image: LoadedImage | None  # the pixels detection saw (maybe reduced, see ``image.scale``); None if unreadable
+    model: ModelInfo
+    settings: DetectorSettings  # what was applied (the detector's size/precision, the request's thresholds)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    state: str  # "loading", "ready" or "failed"
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+
+class QueueFull(Exception):
+    """More requests are waiting than the queue holds; the client should retry after ``retry_after`` seconds."""
+
+    def __init__(self, waiting: int, seconds_per_request: float) -> None:
+        super().__init__(f"the server is busy ({waiting} requests waiting); retry shortly")
+        self.retry_after = max(1, math.ceil(waiting * seconds_per_request))
+
+
+class RequestError(Exception):
+    """A request that cannot be served as asked (unknown model or class, model that failed to load)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class Ticket(Protocol):
+    """A request's place in the queue, held while its body is read and its images are detected."""
+
+    def release(self) -> None: ...
+
+
+class Backend(Protocol):
+    def start(self) -> None:
+        """Begin loading the model in the background (the process answers /v2/health/live meanwhile)."""
+        ...
+
+    def stop(self) -> None: ...
+
+    def readiness(self) -> Readiness: ...
+
+    def admit(self) -> Ticket:
+        """Take a place in the queue before reading a request's body, or raise ``QueueFull``."""
+        ...
+
+    async def detect(self, uploads: Sequence[Upload], options: DetectOptions) -> list[Detected]:
+        """Every upload detected, in order; an unreadable image is a ``Detected`` whose result has an ``error``."""
+        ...
+
+    def models(self) -> dict[str, Any]:
+        """Installed models and the detectors loaded in this process (for /v1/models)."""
+        ...

@@ -1,0 +1,151 @@
+"""What every route shares: the backend, the result store, the per-class counter, and the one detection flow
+(admit → read the form → detect) with its refusals worded once."""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio
+from fastapi import Request
+from starlette.requests import ClientDisconnect
+
+from ..results import ImageResult
+from .backend import Backend, Detected, DetectOptions, QueueFull, RequestError, Upload
+from .config import ServiceConfig
+from .options import OptionError
+from .replies import error_status, failure_message
+from .store import Store, StoredResult
+from .uploads import Form, UploadError, check_length, read_form
+
+T = TypeVar("T")
+RENDER_THREADS = 2  # annotated images drawn at once (each holds a few full-size copies of a photo)
+
+
+class Refusal(Exception):
+    """A request that gets an error reply; each route family words it in its own shape."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass
+class Counts:
+    """Detections per class since the process started (the original service's counter)."""
+
+    images: int = 0
+    labels: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, results: Sequence[ImageResult]) -> None:
+        with self.lock:
+            for result in results:
+                if result.ok:
+                    self.images += 1
+                    self.labels.update(d.label for d in result.detections)
+
+    def snapshot(self) -> dict[str, int]:
+        with self.lock:
+            return dict(self.labels.most_common())
+
+
+@dataclass
+class Service:
+    config: ServiceConfig
+    backend: Backend
+    store: Store
+    counts: Counts = field(default_factory=Counts)
+    render_limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(RENDER_THREADS))
+
+    async def off_loop(self, function: Callable[..., T], *args: Any) -> T:
+        """CPU work (drawing, encoding, zipping, re-filtering) on a worker thread, a few at a time."""
+        return await anyio.to_thread.run_sync(function, *args, limiter=self.render_limiter)
+
+    def key_matches(self, given: str | None) -> bool:
+        expected = self.config.api_key
+        return not expected or (given is not None and hmac.compare_digest(given.encode(), expected.encode()))
+
+    def store_result(self, detected: Detected, keep_source: bool) -> str | None:
+        if not detected.result.ok:
+            return None
+        entry = StoredResult(
+            detected.result, detected.model, detected.settings, detected.upload.data if keep_source else None
+        )
+        return self.store.put(entry)
+
+
+def service_of(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def given_key(request: Request) -> str | None:
+    """The API key a request carries: ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``."""
+    header = request.headers.get("x-api-key")
+    if header:
+        return header
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
+
+
+async def receive(
+    request: Request,
+    service: Service,
+    field_name: str,
+    parse: Callable[[Form], DetectOptions],
+    check: Callable[[Form], None] | None = None,
+) -> tuple[list[Upload], list[Detected]]:
+    """Admit the request, read its form, detect the uploads in ``field_name``. Raises ``Refusal``."""
+    readiness = service.backend.readiness()
+    if readiness.state == "failed":
+        raise Refusal(503, f"the model could not be loaded: {readiness.error}")
+    try:
+        ticket = service.backend.admit()
+    except QueueFull as exc:
+        raise Refusal(503, str(exc), {"Retry-After": str(exc.retry_after)}) from None
+    try:
+        limit = service.config.max_upload_bytes
+        check_length(request.headers.get("content-length"), limit)
+        form = await read_form(request.headers.get("content-type"), request.stream(), limit)
+        if check is not None:
+            check(form)
+        uploads = form.uploads(field_name)
+        if not uploads:
+            raise Refusal(400, f"no image: send it as the multipart file field '{field_name}'")
+        options = parse(form)
+        detected = await service.backend.detect(uploads, options)
+    except UploadError as exc:
+        # After a 413 the rest of the body is not worth reading: close rather than drain it for keep-alive.
+        raise Refusal(exc.status, exc.message, {"Connection": "close"} if exc.status == 413 else None) from None
+    except (OptionError, RequestError) as exc:
+        raise Refusal(getattr(exc, "status", 400), str(exc)) from None
+    except ClientDisconnect:
+        raise Refusal(400, "the client disconnected") from None
+    finally:
+        ticket.release()
+    service.counts.add([d.result for d in detected])
+    return uploads, detected
+
+
+def refuse_if_all_failed(detected: Sequence[Detected]) -> None:
+    """One bad image among good ones is reported in its record; a request with nothing usable is refused."""
+    if detected and all(not d.result.ok for d in detected):
+        first = detected[0].result
+        raise Refusal(error_status(first.error or ""), failure_message(first))
+
+
+def form_values(request: Request, form: Form) -> dict[str, str]:
+    """Options from the query string, overridden by form fields."""
+    return {**dict(request.query_params), **form.fields}
+
+
+def elapsed_since(start: float) -> float:
+    return time.perf_counter() - start

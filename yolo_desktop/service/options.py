@@ -1,0 +1,56 @@
+"""Request options (form fields or query parameters) → ``DetectOptions``; bad values are the client's error (400)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..settings import CANDIDATE_FLOOR, PRECISIONS, SettingsError
+from .backend import DetectOptions
+
+
+class OptionError(ValueError):
+    pass
+
+
+def _number(values: Mapping[str, str], key: str, kind: type, default: float | int | None) -> float | int | None:
+    raw = values.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return kind(raw.strip())
+    except ValueError:
+        raise OptionError(f"{key}={raw!r} is not a {'whole ' if kind is int else ''}number") from None
+
+
+def _classes(values: Mapping[str, str]) -> frozenset[str] | None:
+    raw = values.get("classes")
+    if raw is None:
+        return None
+    labels = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    return labels or None
+
+
+def parse_options(values: Mapping[str, str], model: str | None = None, conf_key: str = "conf") -> DetectOptions:
+    """Options of the native and seed routes (the CLI's names and defaults); ``conf_key`` lets the DeepStack
+    routes read ``min_confidence`` (default 0.40) instead."""
+    precision = values.get("precision") or None
+    if precision is not None and precision not in PRECISIONS:
+        raise OptionError(f"precision {precision!r} must be one of {', '.join(PRECISIONS)}")
+    default_conf = 0.40 if conf_key == "min_confidence" else 0.25
+    conf = _number(values, conf_key, float, default_conf)
+    if conf_key == "min_confidence" and conf is not None:
+        conf = max(float(conf), CANDIDATE_FLOOR)  # DeepStack clients send 0 for "everything"
+    options = DetectOptions(
+        model=model or values.get("model") or None,
+        size=_number(values, "size", int, None),  # type: ignore[arg-type]
+        precision=precision,
+        conf=float(conf),  # type: ignore[arg-type]
+        iou=float(_number(values, "iou", float, 0.45)),  # type: ignore[arg-type]
+        classes=_classes(values),
+        max_detections=int(_number(values, "max_detections", int, 300)),  # type: ignore[arg-type]
+    )
+    try:
+        options.thresholds()  # validates ranges with the CLI's messages
+    except SettingsError as exc:
+        raise OptionError(str(exc)) from None
+    return options
