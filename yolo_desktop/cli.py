@@ -98,6 +98,33 @@ def build_parser() -> argparse.ArgumentParser:
         f"bilinear (as Darknet and OpenCV DNN do, to reproduce their output)",
     )
     detect.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    batch = detect.add_argument_group("resuming and many machines")
+    batch.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted batch: images already done (recorded in OUT/.parts) are skipped",
+    )
+    batch.add_argument(
+        "--cluster",
+        metavar="REDIS_URL",
+        help="run the batch on queue workers ('yolo-desktop worker') through Redis, e.g. redis://:PASSWORD@host:6379/0",
+    )
+    batch.add_argument("--chunk", type=int, default=256, metavar="N", help="images per part/queued job (default 256)")
+    batch.add_argument(
+        "--path-map",
+        action="append",
+        default=[],
+        metavar="LOCAL=REMOTE",
+        help="with --cluster: inputs and OUT under LOCAL are seen by the workers under REMOTE (repeatable)",
+    )
+    batch.add_argument("--queue", default="yolo-desktop", help="with --cluster: the queue name (default yolo-desktop)")
+    batch.add_argument(
+        "--redis-wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="with --cluster: how long to keep retrying when Redis goes away mid-batch (default 60)",
+    )
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -115,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--precision", choices=PRECISIONS, default="accurate")
     evaluate.add_argument("--engine", choices=ENGINES, default="auto")
     evaluate.add_argument("--resize", choices=RESIZES, default=DEFAULT_RESIZE)
+
+    from .cli_cluster import add_cluster_commands
+
+    add_cluster_commands(commands)
 
     models = commands.add_parser("models", help="list or fetch model files")
     models_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
@@ -142,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("detect", "models", "evaluate")
+COMMANDS = ("detect", "models", "evaluate", "worker", "cluster")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,6 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .cli_models import run_models
 
         return run_models(args)
+    if args.command in ("worker", "cluster"):
+        from .cli_cluster import run_cluster_command
+
+        return run_cluster_command(args)
     if args.command == "evaluate":
         from .cli_evaluate import run_evaluate
 
