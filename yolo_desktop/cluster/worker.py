@@ -134,7 +134,7 @@ class ModelWorker(SimpleWorker):
     def get_heartbeat_ttl(self, job: Job) -> int:
         # rq's SimpleWorker waits job.timeout + 60 s before a silent worker's job counts as abandoned; this one
         # beats between images, so three missed beats are enough.
-        return int(3 * self.job_monitoring_interval + 5)
+        return int(3 * self.job_monitoring_interval + 2)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         refusal = self._refusal(job)
