@@ -19,7 +19,7 @@ from .inference.errors import ModelError
 from .models import resolve_model
 from .pipeline import Job, Pipeline
 from .results import BatchSummary, ImageResult
-from .resume import BatchIdentity, ResumableRun, ResumeRefused, input_size_of, model_fingerprint
+from .resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused, input_size_of, model_fingerprint
 from .settings import DetectorSettings, SettingsError
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -90,6 +90,8 @@ def run_detect(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         out.mkdir(parents=True, exist_ok=True)
+        if resumable is None:
+            PartStore(out).clear()  # parts of an earlier --resume run no longer describe OUT
     except OSError as exc:
         return _fail(f"cannot create output folder {out}: {exc.strerror or exc}")
 

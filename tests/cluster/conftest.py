@@ -1,4 +1,5 @@
-"""A real Redis server and a real pool of 2 worker processes per module, real photos, a local reference run."""
+"""One real Redis server and one real pool of 2 worker processes for the cluster tests, real photos, and a local
+reference run of the same photos."""
 
 from __future__ import annotations
 
@@ -18,21 +19,21 @@ CHUNK = 6
 CHUNKS = 11  # 60 photos + 1 broken file in chunks of 6
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pool(redis_server, tmp_path_factory):
     workers = WorkerPool(redis_server.url, tmp_path_factory.mktemp("pool") / "workers.log").start()
     yield workers
     workers.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def photos(tmp_path_factory, data_dir) -> Path:
     """60 distinct real photos (a subfolder among them) and one broken file."""
     root = tmp_path_factory.mktemp("inputs") / "photos"
@@ -43,7 +44,7 @@ def photos(tmp_path_factory, data_dir) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def local_reference(photos, tmp_path_factory) -> Path:
     """What a local ``detect`` writes for the same photos and options."""
     out = tmp_path_factory.mktemp("local") / "out"

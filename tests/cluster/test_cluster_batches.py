@@ -25,7 +25,9 @@ def parts_of(out):
     return {p.name: json.loads(p.read_text()) for p in (out / ".parts").glob("*.part.json")}
 
 
-def test_two_workers_give_the_local_outputs_and_load_the_model_once(pool, redis_server, photos, local_reference, tmp_path):
+def test_two_workers_give_the_local_outputs_and_load_the_model_once(
+    pool, redis_server, photos, local_reference, tmp_path
+):
     out = tmp_path / "out"
     done = run_cli(*cluster_detect(photos, out, redis_server.url, "--resume"))
     assert done.returncode == 1, done.stderr  # the broken file, as locally
