@@ -84,7 +84,7 @@ def test_worker_killed_mid_chunk_its_chunk_is_run_again(pool, redis_server, phot
         worker, job_id = wait_for(busy, 60, "a worker busy with a chunk")
         os.kill(worker.pid, signal.SIGKILL)  # mid-chunk: its part is not written
         killed_pid, chunk = worker.pid, job_id.split("-", 2)[2]
-        stdout, stderr = coordinator.communicate(timeout=120)
+        _stdout, stderr = coordinator.communicate(timeout=120)
     finally:
         if coordinator.poll() is None:
             coordinator.kill()

@@ -78,7 +78,7 @@ def test_redis_restarted_mid_batch_the_coordinator_retries_and_finishes(guarded,
         server.stop()  # an empty Redis comes back: every queued chunk is lost
         time.sleep(1.5)
         server.start()
-        stdout, stderr = coordinator.communicate(timeout=120)
+        _stdout, stderr = coordinator.communicate(timeout=120)
     finally:
         if coordinator.poll() is None:
             coordinator.kill()
@@ -96,7 +96,7 @@ def test_redis_gone_for_good_then_resume(guarded, photos, local_reference, tmp_p
     try:
         wait_for_part(out, coordinator)
         server.stop()
-        stdout, stderr = coordinator.communicate(timeout=120)
+        _stdout, stderr = coordinator.communicate(timeout=120)
     finally:
         if coordinator.poll() is None:
             coordinator.kill()
