@@ -32,6 +32,7 @@ from .protocol import (
     SERIALIZER,
     UPLOAD_FUNCTION,
     UPLOAD_RESULT_TTL,
+    job_failure,
     retry_policy,
     settings_payload,
 )
@@ -115,10 +116,7 @@ class AsyncDetections:
                 image=base64.b64decode(image) if image else None,
             )
         if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-            latest = job.latest_result()
-            text = (latest.exc_string if latest is not None else None) or str(status)
-            lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-            return AsyncState(job_id, "failed", error=lines[-1] if lines else "failed")
+            return AsyncState(job_id, "failed", error=job_failure(job))
         if status == JobStatus.STARTED:
             return AsyncState(job_id, "processing")
         return AsyncState(job_id, "queued", position=job.get_position())

@@ -40,6 +40,7 @@ from .protocol import (
     SERIALIZER,
     PathMap,
     chunk_timeout,
+    job_failure,
     job_id,
     progress_key,
     retry_policy,
@@ -208,7 +209,7 @@ class Coordinator:
                 continue
             status = job.get_status(refresh=False)
             if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-                self._give_up(pending, chunk, _failure_of(job))
+                self._give_up(pending, chunk, job_failure(job))
             elif status == JobStatus.FINISHED:
                 first = missing_since.setdefault(chunk.name, now)
                 if now - first > MISSING_PART_GRACE_S:
@@ -228,13 +229,6 @@ class Coordinator:
         self.say(f"chunk {chunk.name} ({len(chunk.items)} images) failed: {why}")
         for item in chunk.items:
             self.unfinished[image_key(item)] = f"not processed: {why}"
-
-
-def _failure_of(job: RqJob) -> str:
-    result = job.latest_result()
-    text = (result.exc_string if result is not None else None) or job.exc_info or job.get_status(refresh=False)
-    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "failed"
 
 
 def run_cluster_batch(

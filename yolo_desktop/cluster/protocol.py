@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rq import Retry
+from rq.job import Job as RqJob
 from rq.serializers import JSONSerializer
 
 from ..settings import DetectorSettings
@@ -121,3 +122,11 @@ class PathMap:
                 rest = absolute[len(local) :].lstrip(os.sep).replace(os.sep, "/")
                 return f"{remote}/{rest}" if rest else remote
         return absolute
+
+
+def job_failure(job: RqJob) -> str:
+    """Why a job failed, in one line: the last line of the exception the worker recorded (or its status)."""
+    latest = job.latest_result()
+    text = (latest.exc_string if latest is not None else None) or job.exc_info or str(job.get_status(refresh=False))
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "failed"
