@@ -49,7 +49,7 @@ from .protocol import (
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 STATUS_EVERY_S = 3.0  # job states, abandoned jobs (dead workers), lost jobs (Redis restarted)
-POLL_S = 0.5
+POLL_S = 0.1  # the parts folder and the progress hash: cheap, and the bar and the end are timely
 MISSING_PART_GRACE_S = 15.0  # a finished job's part may take a moment to appear on shared storage
 ON_ITS_WAY = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
