@@ -81,6 +81,8 @@ def run_worker(args: argparse.Namespace) -> int:
 
     if args.processes < 1:
         return fail("-n must be at least 1")
+    # A worker runs for days: its log lines get a time stamp (rq's own lines included).
+    logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S", force=True)
     logging.getLogger("yolo_desktop").setLevel(logging.INFO)
     connect(args.redis)  # a wrong URL or password is said now, in one line, not by N processes
     try:
