@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,23 @@ def atomic_open(
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+# What a hard-killed write leaves: mkstemp's name for ``atomic_open``'s temp file (8 random characters).
+_LEFTOVER = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")
+
+
+def remove_leftovers(folder: str | os.PathLike[str]) -> int:
+    """Delete the temp files of writes that never finished (a process killed mid-write) under ``folder``; call
+    it only when nothing else writes there. Returns how many were removed."""
+    removed = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            if _LEFTOVER.match(name):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(root, name))
+                    removed += 1
+    return removed
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

@@ -110,6 +110,33 @@ def build_parser() -> argparse.ArgumentParser:
         f"bilinear (as Darknet and OpenCV DNN do, to reproduce their output)",
     )
     detect.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    batch = detect.add_argument_group("resuming and many machines")
+    batch.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted batch: images already done (recorded in OUT/.parts) are skipped",
+    )
+    batch.add_argument(
+        "--cluster",
+        metavar="REDIS_URL",
+        help="run the batch on queue workers ('yolo-desktop worker') through Redis, e.g. redis://:PASSWORD@host:6379/0",
+    )
+    batch.add_argument("--chunk", type=int, default=256, metavar="N", help="images per part/queued job (default 256)")
+    batch.add_argument(
+        "--path-map",
+        action="append",
+        default=[],
+        metavar="LOCAL=REMOTE",
+        help="with --cluster: inputs and OUT under LOCAL are seen by the workers under REMOTE (repeatable)",
+    )
+    batch.add_argument("--queue", default="yolo-desktop", help="with --cluster: the queue name (default yolo-desktop)")
+    batch.add_argument(
+        "--redis-wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="with --cluster: how long to keep retrying when Redis goes away mid-batch (default 60)",
+    )
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -130,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--resize", choices=RESIZES, default=DEFAULT_RESIZE)
 
     _add_serve(commands)
+    from .cli_cluster import add_cluster_commands
+
+    add_cluster_commands(commands)
 
     models = commands.add_parser("models", help="list or fetch model files")
     models_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
@@ -197,7 +227,7 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     )
 
 
-COMMANDS = ("detect", "models", "evaluate", "serve")
+COMMANDS = ("detect", "models", "evaluate", "serve", "worker", "cluster")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -224,6 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .cli_serve import run_serve
 
         return run_serve(args)
+    if args.command in ("worker", "cluster"):
+        from .cli_cluster import run_cluster_command
+
+        return run_cluster_command(args)
     if args.command == "evaluate":
         from .cli_evaluate import run_evaluate
 

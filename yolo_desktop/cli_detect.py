@@ -11,6 +11,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
+from .atomic import remove_leftovers
 from .batch import UsageError, check_output_dir, collect_inputs
 from .export.header import detector_header
 from .export.writer import FORMATS, BackgroundWriter, BatchWriter
@@ -20,6 +21,7 @@ from .inference.errors import ModelError
 from .models import resolve_model
 from .pipeline import Job, Pipeline
 from .results import BatchSummary, ImageResult
+from .resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused, input_size_of, model_fingerprint
 from .settings import DetectorSettings, SettingsError
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -48,7 +50,17 @@ def run_detect(args: argparse.Namespace) -> int:
         out = Path(args.output)
         check_output_dir(out, args.paths)
         items, problems = collect_inputs(args.paths, recursive=args.recursive)
-    except (SettingsError, UsageError, ModelError) as exc:
+        identity = None
+        if args.resume or args.cluster:
+            identity = BatchIdentity.of(
+                model_fingerprint(model),
+                settings,
+                input_size_of(model, settings),
+                args.formats,
+                not args.no_images,
+                args.image_format,
+            )
+    except (SettingsError, UsageError, ModelError, OSError) as exc:
         return _fail(str(exc))
     if not items and not problems:
         return _fail(
@@ -56,6 +68,22 @@ def run_detect(args: argparse.Namespace) -> int:
             + ", ".join(args.paths)
             + ("" if args.recursive else " (use --recursive to include subfolders)")
         )
+    if args.cluster:
+        from .cluster.coordinator import run_cluster_batch
+
+        assert identity is not None
+        return run_cluster_batch(args, model, settings, identity, out, items, problems, print_summary)
+    resumable, all_items = None, items
+    if args.resume:
+        assert identity is not None
+        try:
+            resumable = ResumableRun(out, identity, args.chunk)
+        except (ResumeRefused, OSError) as exc:
+            return _fail(str(exc))
+        items = resumable.todo(all_items)
+        skipped = len(all_items) - len(items)
+        if skipped:
+            print(f"Resuming: {skipped} of {len(all_items)} images already done", file=sys.stderr)
 
     print(f"Loading {model.name}…", file=sys.stderr)
     try:
@@ -70,6 +98,9 @@ def run_detect(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         out.mkdir(parents=True, exist_ok=True)
+        if resumable is None:
+            PartStore(out).clear()  # parts of an earlier --resume run no longer describe OUT
+        remove_leftovers(out)  # temp files of a run that was killed mid-write: never outputs
     except OSError as exc:
         return _fail(f"cannot create output folder {out}: {exc.strerror or exc}")
 
@@ -77,6 +108,11 @@ def run_detect(args: argparse.Namespace) -> int:
         BatchWriter(out, args.formats, images=not args.no_images, image_format=args.image_format, names=detector.names)
     )
     results: list[ImageResult] = [ImageResult(path=p.path, error=p.reason) for p in problems]
+    part_info = {
+        "engine": detector.engine.name,
+        "engine_description": detector.engine_summary,
+        "input_size": detector.input_size,
+    }
     started = time.perf_counter()
     bar = tqdm(total=len(items), unit="img", file=sys.stderr, disable=True if args.quiet else None, dynamic_ncols=True)
     try:
@@ -84,16 +120,27 @@ def run_detect(args: argparse.Namespace) -> int:
             result = done.result
             writer.add(done.job.tag, result, done.image)
             results.append(replace(result, candidates=None))  # the kept candidates are only for re-filtering
+            if resumable is not None:
+                resumable.add(done.job.tag, results[-1], writer, part_info)
             bar.update(1)
             if not result.ok:
                 bar.write(f"failed: {result.path}: {result.error}", file=sys.stderr)
     except KeyboardInterrupt:
         bar.close()
-        print("\ninterrupted: files written so far are complete; detection files were not written", file=sys.stderr)
+        hint = "" if resumable is None else "; run the same command again (with --resume) to finish"
+        print(
+            f"\ninterrupted: files written so far are complete; detection files were not written{hint}", file=sys.stderr
+        )
+        if resumable is not None:
+            resumable.flush(writer, part_info)  # what finished is kept (written once its files are)
         return 130
     bar.close()
     seconds = time.perf_counter() - started
-    report = writer.finish(results, *detector_header(detector), seconds)
+    order = None
+    if resumable is not None:
+        results = results[: len(problems)] + resumable.results(all_items, writer, part_info)
+        order = all_items
+    report = writer.finish(results, *detector_header(detector), seconds, order)
     summary = BatchSummary.of(results, seconds)
     print_summary(summary, report.failed, out, sys.stdout)
     print(f"Engine: {detector.engine_summary}", file=sys.stdout)

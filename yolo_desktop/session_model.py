@@ -126,6 +126,7 @@ class SessionModel:
         self._in_flight: dict[int, int] = {}  # request id → entry index
         self._batch = _Batch()
         self._refilter_pending: deque[int] = deque()
+        self.max_in_flight = MAX_IN_FLIGHT  # more when queue workers on other machines do the work
 
     # ----- model ---------------------------------------------------------------------------------------------
     @property
@@ -213,7 +214,7 @@ class SessionModel:
         if self.model_state == "loading" or self.model_info is None:
             return []
         orders = []
-        while self._queue and len(self._in_flight) < MAX_IN_FLIGHT:
+        while self._queue and len(self._in_flight) < self.max_in_flight:
             index = self._queue.popleft()
             self._queued.discard(index)
             self._next_request += 1

@@ -134,3 +134,42 @@ def test_annotated_images_are_full_size(exported, data_dir):
         assert annotated.shape == original.shape
         if results[stem].detections:
             assert not np.array_equal(annotated, original)
+
+
+def test_leftovers_of_a_killed_write_are_removed_and_nothing_else(tmp_path):
+    """A process killed inside ``atomic_open`` leaves its hidden temp file; the next run removes exactly those."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from yolo_desktop.atomic import remove_leftovers
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "photo.jpg").write_bytes(b"an output")
+    (tmp_path / ".parts").mkdir()
+    (tmp_path / ".parts" / "chunk-0.part.json").write_text("{}")
+    (tmp_path / ".hidden note.txt").write_text("the user's")
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom yolo_desktop.atomic import atomic_open\n"
+            "with atomic_open(sys.argv[1]) as f:\n    f.write(b'half'); f.flush(); print('writing', flush=True); "
+            "time.sleep(60)",
+            str(tmp_path / "sub" / "next.jpg"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdout.readline().strip() == "writing"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    leftovers = [p.name for p in (tmp_path / "sub").iterdir() if p.name.endswith(".part")]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".next.jpg.")
+    assert remove_leftovers(tmp_path) == 1
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == [
+        ".hidden note.txt",
+        ".parts/chunk-0.part.json",
+        "sub/photo.jpg",
+    ]

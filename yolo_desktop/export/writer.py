@@ -78,15 +78,22 @@ class BatchWriter:
         except Exception as exc:  # every failure is reported (a cv2.error or MemoryError as much as a full disk)
             self.report.failed.append((str(path), failure_reason(exc)))
 
+    def _image_name(self, item: InputImage) -> str:
+        if self.images:
+            return item.relative_output(annotated_suffix(item, self.image_format))
+        return item.relative_output(item.extension)
+
+    def record(self, item: InputImage, result: ImageResult) -> None:
+        """Count a result whose per-image files are already written (a resumed batch, a cluster worker's part)
+        in the batch-wide files, without writing anything now."""
+        if result.ok:
+            self._coco_items.append((result, self._image_name(item)))
+
     def add(self, item: InputImage, result: ImageResult, image: LoadedImage | None = None) -> None:
         """Write the per-image outputs of one finished result (failed results produce none)."""
         if not result.ok:
             return
-        image_name = (
-            item.relative_output(annotated_suffix(item, self.image_format))
-            if self.images
-            else item.relative_output(item.extension)
-        )
+        image_name = self._image_name(item)
         self._coco_items.append((result, image_name))
         if self.images:
             self._write(
@@ -101,8 +108,18 @@ class BatchWriter:
             )
 
     def finish(
-        self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any], seconds: float
+        self,
+        results: Sequence[ImageResult],
+        model: Mapping[str, Any],
+        settings: Mapping[str, Any],
+        seconds: float,
+        order: Sequence[InputImage] | None = None,
     ) -> ExportReport:
+        """Write the batch-wide files. ``order``: the inputs in batch order, when results were added or recorded
+        out of order (a resumed batch), so coco.json lists images as a run that never stopped would."""
+        if order is not None:
+            position = {self._image_name(item): i for i, item in enumerate(order)}
+            self._coco_items.sort(key=lambda entry: position.get(entry[1], len(position)))
         if "json" in self.formats:
             self._write(self.out / "detections.json", lambda p: write_json(p, results, model, settings, seconds))
         if "csv" in self.formats:
@@ -136,15 +153,46 @@ class BackgroundWriter:
         future = self._pool.submit(self.writer.add, item, result, image)
         future.add_done_callback(lambda f: self._done(f, item))
 
+    def call(self, action: Callable[[], object], name: str = "") -> Future[object]:
+        """Run ``action`` on the writer thread after every image added so far is written (a resumable batch
+        writes its part file this way: only once the chunk's files exist). A failure is reported under ``name``."""
+        future = self._pool.submit(action)
+        future.add_done_callback(
+            lambda f: (
+                self._escaped.append((name, failure_reason(f.exception())))  # type: ignore[arg-type]
+                if not f.cancelled() and f.exception() is not None
+                else None
+            )
+        )
+        return future
+
+    def drain(self) -> None:
+        """Wait until every image added so far is written (the thread stays for more)."""
+        self.call(lambda: None).result()
+
+    @property
+    def failed(self) -> list[tuple[str, str]]:
+        """Every write that failed so far: (file, reason)."""
+        return [*self.writer.report.failed, *self._escaped]
+
+    def close(self) -> None:
+        """Stop the thread without writing the batch-wide files (a worker's chunk; an abandoned batch)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
     def _done(self, future: Future[None], item: InputImage) -> None:
         self._slots.release()
         if not future.cancelled() and future.exception() is not None:
             self._escaped.append((item.path, failure_reason(future.exception())))  # type: ignore[arg-type]
 
     def finish(
-        self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any], seconds: float
+        self,
+        results: Sequence[ImageResult],
+        model: Mapping[str, Any],
+        settings: Mapping[str, Any],
+        seconds: float,
+        order: Sequence[InputImage] | None = None,
     ) -> ExportReport:
         self._pool.shutdown(wait=True)
-        report = self.writer.finish(results, model, settings, seconds)
+        report = self.writer.finish(results, model, settings, seconds, order)
         report.failed.extend(self._escaped)
         return report

@@ -52,6 +52,7 @@ class Actions:
     add_model: QAction
     fetch: QAction
     retry: QAction
+    process_on: QAction
 
 
 def build_actions(window: MainWindow) -> Actions:
@@ -90,6 +91,9 @@ def build_actions(window: MainWindow) -> Actions:
     add_model = _action(window, "Add Model…", window.add_model)
     fetch = _action(window, "Fetch Default Model", window.fetch_default_model)
     retry = _action(window, "Retry Failed", lambda: session.retry(None))
+    process_on = _action(
+        window, "Process On…", window.choose_processing, tip="This computer, or queue workers on other machines"
+    )
 
     menu = window.menuBar()
     file_menu = menu.addMenu("&File")
@@ -104,8 +108,8 @@ def build_actions(window: MainWindow) -> Actions:
     ):
         file_menu.addSeparator() if action is None else file_menu.addAction(action)
     batch_menu = menu.addMenu("&Batch")
-    for action in (cancel, resume, retry):
-        batch_menu.addAction(action)
+    for action in (cancel, resume, retry, None, process_on):
+        batch_menu.addSeparator() if action is None else batch_menu.addAction(action)
     view_menu = menu.addMenu("&View")
     for action in (
         fit,
@@ -171,4 +175,5 @@ def build_actions(window: MainWindow) -> Actions:
         add_model=add_model,
         fetch=fetch,
         retry=retry,
+        process_on=process_on,
     )

@@ -35,6 +35,7 @@ from .failed_panel import FailedPanel
 from .image_list import ImageList
 from .image_view import DROP_HINT, ImageView
 from .model_picker import DefaultModelFetch, ModelPicker
+from .process_on import ProcessOnDialog
 from .progress_bar import ProgressStrip
 from .session import Session
 from .settings_store import SettingsStore
@@ -389,6 +390,18 @@ class MainWindow(QMainWindow):
             return
         self.model_picker.refresh(select=model.name)
         self._load_model(model, *self.model_picker.choice())
+
+    # ----- where batches run ---------------------------------------------------------------------------------
+    def choose_processing(self) -> None:
+        dialog = ProcessOnDialog(self.session.workers_url, self.store.text("processing/last_url"), self)
+        if dialog.exec():
+            self.process_on(dialog.choice())
+
+    def process_on(self, url: str | None) -> None:
+        """This computer (None) or queue workers through Redis at ``url``."""
+        if url:
+            self.store.set("processing/last_url", url)
+        self.session.use_workers(url)
 
     # ----- export --------------------------------------------------------------------------------------------
     def export(self) -> None:

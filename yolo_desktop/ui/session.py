@@ -18,13 +18,15 @@ from PySide6.QtGui import QImage
 from ..batch import InputCollector, InputImage, InputProblem
 from ..inference.detector import ModelFiles
 from ..results import ImageResult
-from ..session_model import Entry, ExportItem, ModelInfo, SessionModel, Status
+from ..session_model import MAX_IN_FLIGHT, Entry, ExportItem, ModelInfo, SessionModel, Status
 from ..settings import DEFAULT_RESIZE, DetectorSettings
+from .cluster_worker import ClusterWorker
 from .qt_images import qimage_from_rgb
 from .worker import InferenceWorker, ModelRequest
 
 __all__ = ["Entry", "Session", "Status"]
 
+CLUSTER_IN_FLIGHT = 64  # images handed to queue workers at once (in jobs of a few): enough to keep many busy
 REFILTER_BUDGET_S = 0.012  # per event-loop turn when re-filtering many images, so the window stays fluid
 
 
@@ -47,14 +49,35 @@ class Session(QObject):
         self._refilter_timer.timeout.connect(self._refilter_some)
         self._shut_down = False
 
-        self.worker = InferenceWorker()
-        self.worker.model_ready.connect(self._on_model_ready)
-        self.worker.model_failed.connect(self._on_model_failed)
-        self.worker.model_progress.connect(lambda message: self.model_state_changed.emit("loading", message))
-        self.worker.started_image.connect(self._on_started)
-        self.worker.finished_image.connect(self._on_finished)
+        self.workers_url: str | None = None  # None: this computer; else the Redis URL of queue workers
+        self._model_args: tuple | None = None  # the last load_model request, repeated when the backend changes
+        self.worker: InferenceWorker | ClusterWorker = self._attach(InferenceWorker())
         self._scanned.connect(self._on_scanned)
-        self.worker.start()
+
+    def _attach(self, worker: InferenceWorker | ClusterWorker) -> InferenceWorker | ClusterWorker:
+        worker.model_ready.connect(self._on_model_ready)
+        worker.model_failed.connect(self._on_model_failed)
+        worker.model_progress.connect(lambda message: self.model_state_changed.emit("loading", message))
+        worker.started_image.connect(self._on_started)
+        worker.finished_image.connect(self._on_finished)
+        worker.start()
+        return worker
+
+    def use_workers(self, url: str | None) -> None:
+        """Process on this computer (None) or on queue workers through Redis at ``url`` (their thread replaces
+        the local one: the running batch is cancelled, the model is asked for again; results already shown stay)."""
+        if url == self.workers_url:
+            return
+        self.cancel()
+        old = self.worker
+        for signal in (old.model_ready, old.model_failed, old.model_progress, old.started_image, old.finished_image):
+            signal.disconnect()
+        old.stop()
+        self.workers_url = url
+        self.state.max_in_flight = CLUSTER_IN_FLIGHT if url else MAX_IN_FLIGHT
+        self.worker = self._attach(InferenceWorker() if url is None else ClusterWorker(url))
+        if self._model_args is not None:
+            self.load_model(*self._model_args)
 
     # ----- plain state, read by the widgets ------------------------------------------------------------------
     @property
@@ -121,6 +144,7 @@ class Session(QObject):
         self, model: ModelFiles, size: int | None = None, precision: str = "accurate", resize: str = DEFAULT_RESIZE
     ) -> None:
         """Build a detector on the worker thread; until it is ready the previous one (if any) stays."""
+        self._model_args = (model, size, precision, resize)
         request_id = self.state.begin_model_load(model)
         self.model_state_changed.emit("loading", f"Loading {model.name}…")
         self.worker.load_model(

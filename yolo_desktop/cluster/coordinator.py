@@ -1,0 +1,353 @@
+"""``detect --cluster``: list the inputs, queue chunks for the workers, follow them, merge the parts.
+
+Chunks are named after their images (``resume.chunk_id``) and their job ids after the batch, so running the same
+command again never queues a chunk twice: a job already queued or running is left alone, one that failed is queued
+afresh. The part files in OUT are the truth about what is done; Redis is only the way work gets to the workers, so
+a Redis that restarts empty loses nothing but time (lost jobs are queued again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import redis
+from rq import Queue, Worker
+from rq.job import Job as RqJob
+from rq.job import JobStatus
+from rq.registry import StartedJobRegistry
+from tqdm import tqdm
+
+from ..batch import InputImage, InputProblem
+from ..inference.detector import ModelFiles, read_names
+from ..results import BatchSummary
+from ..resume import PART_SUFFIX, BatchIdentity, PartStore, ResumeRefused, chunk_id, chunks, image_key, is_done
+from ..settings import DetectorSettings
+from .connection import RedisUnavailable, connect, reason, safe_url
+from .merge import merge_parts
+from .protocol import (
+    CHUNK_FUNCTION,
+    FAILURE_TTL,
+    PROTOCOL,
+    RESULT_TTL,
+    SERIALIZER,
+    PathMap,
+    chunk_timeout,
+    job_failure,
+    job_id,
+    progress_key,
+    retry_policy,
+    settings_payload,
+)
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+STATUS_EVERY_S = 3.0  # job states, abandoned jobs (dead workers), lost jobs (Redis restarted)
+POLL_S = 0.1  # the parts folder and the progress hash: cheap, and the bar and the end are timely
+MISSING_PART_GRACE_S = 15.0  # a finished job's part may take a moment to appear on shared storage
+ON_ITS_WAY = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+Summary = Callable[[BatchSummary, list[tuple[str, str]], Path, TextIO], None]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    name: str
+    items: tuple[InputImage, ...]
+    job_id: str
+
+
+def batch_key(identity: BatchIdentity, out: Path) -> str:
+    return hashlib.sha256(f"{identity.key}|{os.path.realpath(out)}".encode()).hexdigest()
+
+
+def plan_chunks(items: Sequence[InputImage], done: Mapping[str, Any], size: int, key: str) -> list[Chunk]:
+    """The images not done yet, in chunks of ``size`` taken in input order (the same command → the same chunks)."""
+    planned = []
+    for group in chunks(items, size):
+        todo = tuple(item for item in group if not is_done(item, done))
+        if todo:
+            name = chunk_id("c", todo)
+            planned.append(Chunk(name, todo, job_id(key, name)))
+    return planned
+
+
+class RedisLost(Exception):
+    pass
+
+
+@dataclass
+class Coordinator:
+    """Queues chunks and follows them until each has a part file or has failed for good."""
+
+    connection: redis.Redis
+    queue: Queue
+    url: str
+    store: PartStore
+    payload: Callable[[Chunk], dict[str, Any]]
+    progress: str  # the progress hash's key
+    redis_wait: float = 60.0
+    say: Callable[[str], None] = print
+    records: dict[str, dict] = field(default_factory=dict)  # image key → part record (finished images)
+    unfinished: dict[str, str] = field(default_factory=dict)  # image key → why it failed for good
+    failed_chunks: int = 0
+
+    def submit(self, planned: Sequence[Chunk]) -> int:
+        """Queue every chunk not already on its way (idempotent); returns how many were queued now."""
+        jobs = RqJob.fetch_many([c.job_id for c in planned], connection=self.connection, serializer=SERIALIZER)
+        fresh = []
+        for chunk, job in zip(planned, jobs):
+            if job is not None:
+                status = job.get_status(refresh=False)
+                if status in ON_ITS_WAY:
+                    continue
+                if status == JobStatus.FINISHED and self.store.part_path(chunk.name).is_file():
+                    continue
+                job.delete()  # failed, stopped, or finished without a part: queued again, with fresh tries
+            fresh.append(
+                Queue.prepare_data(
+                    CHUNK_FUNCTION,
+                    args=(self.payload(chunk),),
+                    job_id=chunk.job_id,
+                    timeout=chunk_timeout(len(chunk.items)),
+                    result_ttl=RESULT_TTL,
+                    failure_ttl=FAILURE_TTL,
+                    retry=retry_policy(),
+                    description=f"yolo-desktop chunk {chunk.name} ({len(chunk.items)} images)",
+                )
+            )
+        if fresh:
+            with self.connection.pipeline() as pipe:
+                self.queue.enqueue_many(fresh, pipeline=pipe)
+                pipe.execute()
+        return len(fresh)
+
+    def run(self, planned: Sequence[Chunk], bar: tqdm) -> None:
+        """Until every chunk is done or failed. Raises ``RedisLost`` after ``redis_wait`` s without Redis."""
+        pending = {c.name: c for c in planned}
+        done_images = 0
+        last_ok = time.monotonic()
+        last_status = 0.0
+        last_progress = (time.monotonic(), -1)
+        outage = False
+        missing_since: dict[str, float] = {}
+        hinted = False
+        while pending:
+            now = time.monotonic()
+            done_images += self._collect(pending)
+            in_flight = 0
+            try:
+                if pending:
+                    counts: dict[bytes, bytes] = self.connection.hgetall(self.progress)  # type: ignore[assignment]
+                    in_flight = sum(int(v) for k, v in counts.items() if k.decode() in pending)
+                    if now - last_status >= STATUS_EVERY_S:
+                        last_status = now
+                        self._check_jobs(pending, missing_since, now)
+                        if not hinted and now - last_progress[0] > 20 and Worker.count(queue=self.queue) == 0:
+                            hinted = True
+                            self.say(
+                                f"no worker is listening on queue {self.queue.name!r} at {safe_url(self.url)}; "
+                                f"start some with: yolo-desktop worker --redis {safe_url(self.url)}"
+                            )
+                if outage:
+                    outage = False
+                    self.say(f"Redis at {safe_url(self.url)} is back")
+                last_ok = now
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                if now - last_ok > self.redis_wait:
+                    raise RedisLost(reason(exc)) from None
+                if not outage:
+                    outage = True
+                    self.say(
+                        f"Redis at {safe_url(self.url)} is unreachable ({reason(exc)}); retrying for up to "
+                        f"{self.redis_wait:.0f} s"
+                    )
+            position = done_images + in_flight
+            if position != last_progress[1]:
+                last_progress = (now, position)
+            bar.n = min(bar.total, position)
+            bar.refresh()
+            if pending:
+                time.sleep(POLL_S)
+
+    def _collect(self, pending: dict[str, Chunk]) -> int:
+        """Chunks whose part file has appeared: their records are taken; returns the images they hold."""
+        try:
+            present = set(os.listdir(self.store.folder))
+        except OSError:
+            return 0
+        images = 0
+        for name in [n for n in pending if f"{n}{PART_SUFFIX}" in present]:
+            part = self.store.read(name)
+            if part is None:
+                continue  # being replaced right now; read next time
+            chunk = pending.pop(name)
+            for record in part.get("images", ()):
+                self.records[record["key"]] = {
+                    **record,
+                    "engine": part.get("engine"),
+                    "engine_description": part.get("engine_description"),
+                    "input_size": part.get("input_size"),
+                }
+            images += len(chunk.items)
+        return images
+
+    def _check_jobs(self, pending: dict[str, Chunk], missing_since: dict[str, float], now: float) -> None:
+        # Jobs of dead workers (their heartbeats stopped) go back to the queue while tries are left.
+        StartedJobRegistry(queue=self.queue).cleanup()
+        chunks_now = list(pending.values())
+        jobs = RqJob.fetch_many([c.job_id for c in chunks_now], connection=self.connection, serializer=SERIALIZER)
+        lost = []
+        for chunk, job in zip(chunks_now, jobs):
+            if job is None:
+                lost.append(chunk)  # Redis restarted empty (or the job expired): queue it again
+                continue
+            status = job.get_status(refresh=False)
+            if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+                self._give_up(pending, chunk, job_failure(job))
+            elif status == JobStatus.FINISHED:
+                first = missing_since.setdefault(chunk.name, now)
+                if now - first > MISSING_PART_GRACE_S:
+                    receipt = job.return_value() or {}
+                    self._give_up(
+                        pending,
+                        chunk,
+                        f"its worker wrote {receipt.get('part', 'a part file')} but {self.store.part_path(chunk.name)} "
+                        f"does not exist here: do the workers see OUT under the same path? (see --path-map)",
+                    )
+        if lost:
+            self.submit(lost)
+
+    def _give_up(self, pending: dict[str, Chunk], chunk: Chunk, why: str) -> None:
+        pending.pop(chunk.name, None)
+        self.failed_chunks += 1
+        self.say(f"chunk {chunk.name} ({len(chunk.items)} images) failed: {why}")
+        for item in chunk.items:
+            self.unfinished[image_key(item)] = f"not processed: {why}"
+
+
+def run_cluster_batch(
+    args: argparse.Namespace,
+    model: ModelFiles,
+    settings: DetectorSettings,
+    identity: BatchIdentity,
+    out: Path,
+    items: list[InputImage],
+    problems: list[InputProblem],
+    summary: Summary,
+) -> int:
+    """The ``detect --cluster`` command after its inputs were listed; returns the exit code."""
+
+    def fail(message: str) -> int:
+        print(f"yolo-desktop detect: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+    url = args.cluster
+    try:
+        path_map = PathMap.parse(args.path_map)
+        connection = connect(url)
+        names = read_names(model.names)
+        store = PartStore(out)
+        done = store.start(identity, resume=args.resume)
+    except (RedisUnavailable, ResumeRefused, ValueError) as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(f"cannot write to output folder {out}: {exc.strerror or exc}")
+    key = batch_key(identity, out)
+    planned = plan_chunks(items, done, args.chunk, key)
+    size = int(identity.settings["size"])
+    base = {
+        "protocol": PROTOCOL,
+        "batch": key,
+        "model": dict(identity.model),
+        "settings": settings_payload(settings, size),
+        "out": path_map.remote(out),
+        "formats": list(args.formats),
+        "images": not args.no_images,
+        "image_format": args.image_format,
+        "progress_key": progress_key(key),
+    }
+
+    def payload(chunk: Chunk) -> dict[str, Any]:
+        items_payload = [[path_map.remote(i.path), i.path, i.rel_dir, i.stem] for i in chunk.items]
+        return {**base, "chunk": chunk.name, "items": items_payload}
+
+    todo = sum(len(c.items) for c in planned)
+    bar = tqdm(total=todo, unit="img", file=sys.stderr, disable=True if args.quiet else None, dynamic_ncols=True)
+    coordinator = Coordinator(
+        connection,
+        Queue(args.queue, connection=connection, serializer=SERIALIZER),
+        url,
+        store,
+        payload,
+        progress_key(key),
+        args.redis_wait,
+        say=lambda message: bar.write(message, file=sys.stderr),
+    )
+    coordinator.records.update(done)
+    started = time.perf_counter()
+    try:
+        if len(items) > todo:
+            bar.write(f"Resuming: {len(items) - todo} of {len(items)} images already done", file=sys.stderr)
+        queued = coordinator.submit(planned)
+        bar.write(
+            f"{len(planned)} chunk(s) of up to {args.chunk} images for the workers on {safe_url(url)} "
+            f"(queue {args.queue!r}; {queued} queued now, {len(planned) - queued} already on their way)",
+            file=sys.stderr,
+        )
+        bar.write(f"batch {key[:12]} (see: yolo-desktop cluster status {key[:12]} --redis …)", file=sys.stderr)
+        coordinator.run(planned, bar)
+    except (RedisLost, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        bar.close()
+        left = [c for c in planned if not store.part_path(c.name).is_file()]
+        print(
+            f"yolo-desktop detect: error: Redis at {safe_url(url)} unreachable for more than {args.redis_wait:.0f} s "
+            f"({exc}); {len(left)} of {len(planned)} chunks ({sum(len(c.items) for c in left)} images) are not "
+            f"finished. What the workers finish is kept in {store.folder}; run the same command with --resume to "
+            f"finish the batch.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        bar.close()
+        print(
+            "\ninterrupted: queued chunks stay queued and the workers keep going; run the same command with --resume "
+            "to collect them and finish",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    bar.close()
+    seconds = time.perf_counter() - started
+    results, report = merge_parts(
+        out,
+        items,
+        problems,
+        coordinator.records,
+        coordinator.unfinished,
+        model,
+        names,
+        settings,
+        identity.outputs,
+        seconds,
+    )
+    _tidy(connection, key, store, keep=args.resume or bool(coordinator.unfinished))
+    batch = BatchSummary.of(results, seconds)
+    summary(batch, report.failed, out, sys.stdout)
+    return EXIT_OK if not batch.failed and not report.failed else EXIT_SOME_FAILED
+
+
+def _tidy(connection: redis.Redis, key: str, store: PartStore, keep: bool) -> None:
+    """The batch is merged: drop its progress hash; drop the parts too unless they are wanted for --resume (OUT
+    then holds exactly what a local run writes)."""
+    try:
+        connection.delete(progress_key(key))
+    except redis.exceptions.RedisError:
+        pass
+    if not keep:
+        store.clear()

@@ -1,0 +1,145 @@
+"""The functions queue workers run (named in jobs by import path; arguments and return values are JSON).
+
+Each drives the one pipeline on the worker's main thread (the model's owner) with the worker's loaded model:
+``detect_chunk`` writes a chunk's per-image outputs and then its part file into the batch's OUT (shared storage);
+``detect_files`` and ``detect_upload`` return results through Redis (the window, the HTTP service).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import redis
+from rq import get_current_job
+from rq.job import Job as RqJob
+
+from ..annotate import draw_detections
+from ..batch import InputImage
+from ..export.images import encode_image
+from ..export.writer import BackgroundWriter, BatchWriter
+from ..imaging import load_bytes
+from ..pipeline import Job, Pipeline
+from ..resume import PartStore, failures_of, result_record
+from .protocol import PROGRESS_TTL, settings_from_payload
+from .wire import result_to_wire
+from .worker import ModelWorker, current_worker
+
+PROGRESS_EVERY_S = 0.5
+
+
+def _context() -> tuple[ModelWorker, RqJob]:
+    job = get_current_job()
+    if job is None:
+        raise RuntimeError("not running as an rq job")
+    return current_worker(), job
+
+
+class _Progress:
+    """Images done in this chunk → the batch's progress hash (best effort: Redis may be away for a moment)."""
+
+    def __init__(self, worker: ModelWorker, job: RqJob, key: str | None, chunk: str) -> None:
+        self.worker, self.job, self.key, self.chunk = worker, job, key, chunk
+        self._last = 0.0
+
+    def update(self, done: int, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self._last < PROGRESS_EVERY_S:
+            return
+        self._last = now
+        try:
+            self.worker.beat(self.job, force=final)
+            if self.key:
+                with self.worker.connection.pipeline() as pipe:
+                    pipe.hset(self.key, self.chunk, done)
+                    pipe.expire(self.key, PROGRESS_TTL)
+                    pipe.execute()
+        except redis.exceptions.ConnectionError:
+            pass  # the outputs are on disk; progress is only for the coordinator's bar
+
+
+def detect_chunk(payload: dict[str, Any]) -> dict[str, Any]:
+    worker, job = _context()
+    detector = worker.detector(settings_from_payload(payload["settings"]))
+    out = Path(payload["out"])
+    writer = BackgroundWriter(
+        BatchWriter(
+            out,
+            payload["formats"],
+            images=payload["images"],
+            image_format=payload["image_format"],
+            names=detector.names,
+        )
+    )
+    # The worker reads ``remote``; results and messages name the file as the coordinator knows it.
+    inputs = [
+        Job(name=name, path=remote, tag=InputImage(remote, rel_dir, stem))
+        for remote, name, rel_dir, stem in payload["items"]
+    ]
+    progress = _Progress(worker, job, payload.get("progress_key"), payload["chunk"])
+    finished: list[tuple[InputImage, Any]] = []
+    try:
+        for done in Pipeline(detector).run(inputs):
+            result = replace(done.result, candidates=None)
+            writer.add(done.job.tag, result, done.image)
+            finished.append((done.job.tag, result))
+            progress.update(len(finished))
+        writer.drain()  # the part file is written only once every image's files are
+    finally:
+        writer.close()
+    failed = writer.failed
+    records = [result_record(item, result, failures_of(item, out, failed)) for item, result in finished]
+    part = PartStore(out).write(
+        payload["chunk"],
+        records,
+        {
+            "batch": payload.get("batch"),
+            "engine": detector.engine.name,
+            "engine_description": detector.engine_summary,
+            "input_size": detector.input_size,
+            "worker": worker.name,
+            "pid": os.getpid(),
+            "model_loads": worker.model_loads,
+        },
+    )
+    progress.update(len(finished), final=True)
+    return {
+        "images": len(finished),
+        "failed": sum(1 for _, r in finished if not r.ok),
+        "write_failures": len(failed),
+        "part": str(part),
+        "worker": worker.name,
+    }
+
+
+def detect_files(payload: dict[str, Any]) -> dict[str, Any]:
+    worker, job = _context()
+    detector = worker.detector(settings_from_payload(payload["settings"]))
+    inputs = [Job(name=name, path=remote) for remote, name in payload["items"]]
+    results = []
+    for done in Pipeline(detector).run(inputs):
+        results.append(result_to_wire(done.result, candidates=True))
+        worker.beat(job)
+    return {"results": results, "engine": detector.engine.name, "input_size": detector.input_size}
+
+
+def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
+    worker, _job = _context()
+    detector = worker.detector(settings_from_payload(payload["settings"]))
+    data = base64.b64decode(payload["data"])
+    name = payload["name"]
+    done = next(iter(Pipeline(detector).run([Job.upload(data, name)])))
+    image = None
+    if payload.get("annotate") and done.result.ok and done.image is not None:
+        rgb = done.image.rgb if done.image.scale == 1 else load_bytes(data, name).rgb  # annotate at full size
+        image = base64.b64encode(encode_image(draw_detections(rgb, done.result.detections), "jpg")).decode("ascii")
+    return {
+        "result": result_to_wire(done.result, candidates=True),
+        "image": image,
+        "engine": detector.engine.name,
+        "input_size": detector.input_size,
+    }

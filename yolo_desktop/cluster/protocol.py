@@ -1,0 +1,132 @@
+"""What travels through Redis: job payloads (plain JSON, rq's ``JSONSerializer``; never pickles), job ids, keys,
+timeouts and retries. Shared by the coordinator, the workers and the service bridge; imports no model code."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rq import Retry
+from rq.job import Job as RqJob
+from rq.serializers import JSONSerializer
+
+from ..settings import DetectorSettings
+
+PROTOCOL = 1
+DEFAULT_QUEUE = "yolo-desktop"
+SERIALIZER = JSONSerializer
+CHUNK_FUNCTION = "yolo_desktop.cluster.jobs.detect_chunk"  # files → outputs + a part file in OUT (detect)
+FILES_FUNCTION = "yolo_desktop.cluster.jobs.detect_files"  # files → results with candidates (the window)
+UPLOAD_FUNCTION = "yolo_desktop.cluster.jobs.detect_upload"  # bytes → result (+ annotated JPEG) (the service)
+JOB_FUNCTIONS = frozenset({CHUNK_FUNCTION, FILES_FUNCTION, UPLOAD_FUNCTION})  # a worker runs nothing else
+
+RESULT_TTL = 600  # a finished chunk's return value is only a receipt: the part file holds its results
+UPLOAD_RESULT_TTL = 24 * 3600  # the service's /view/<id> reads a result for a day
+FAILURE_TTL = 7 * 24 * 3600  # failures stay long enough to be looked at
+PROGRESS_TTL = 7 * 24 * 3600
+
+
+def chunk_timeout(images: int) -> int:
+    """Seconds a chunk may run: generous per image (a full-size YOLOv3 on a slow CPU, a 100 MP photo)."""
+    return 120 + 10 * images
+
+
+def retry_policy() -> Retry:
+    """A chunk whose worker died or failed is tried again (three times, after 2 s, 15 s, 60 s; the worker's
+    scheduler re-enqueues it)."""
+    return Retry(max=3, interval=[2, 15, 60])
+
+
+def job_id(batch_key: str, chunk_name: str) -> str:
+    return f"yd-{batch_key[:12]}-{chunk_name}"
+
+
+def progress_key(batch_key: str) -> str:
+    """A hash: chunk name → images done in it (HSET, so a re-run chunk is not counted twice)."""
+    return f"yolo-desktop:progress:{batch_key[:24]}"
+
+
+def settings_payload(settings: DetectorSettings, size: int) -> dict[str, Any]:
+    return {
+        "size": size,
+        "conf": settings.conf,
+        "iou": settings.iou,
+        "classes": sorted(settings.classes) if settings.classes is not None else None,
+        "max_detections": settings.max_detections,
+        "precision": settings.precision,
+        "resize": settings.resize,
+    }
+
+
+def settings_from_payload(payload: Mapping[str, Any]) -> DetectorSettings:
+    classes = payload.get("classes")
+    return DetectorSettings(
+        size=int(payload["size"]),
+        conf=float(payload["conf"]),
+        iou=float(payload["iou"]),
+        classes=frozenset(classes) if classes is not None else None,
+        max_detections=int(payload["max_detections"]),
+        precision=str(payload["precision"]),
+        resize=str(payload["resize"]),
+    )
+
+
+class ModelMismatch(Exception):
+    """A job for another model (or precision) than the worker's."""
+
+
+def mismatch(job: Mapping[str, Any], fingerprint: Mapping[str, str], precision: str) -> str | None:
+    """Why a worker with ``fingerprint``/``precision`` must refuse ``job`` (None when it may run it)."""
+    wanted = job.get("model", {})
+    if job.get("protocol") != PROTOCOL:
+        return f"job protocol {job.get('protocol')!r}, this worker speaks {PROTOCOL} (update yolo-desktop)"
+    for key in ("weights_sha256", "cfg_sha256", "names_sha256"):
+        if wanted.get(key) != fingerprint[key]:
+            what = key.split("_")[0]
+            return (
+                f"this job needs model {wanted.get('name')!r} ({what} sha256 {str(wanted.get(key))[:12]}…) but this "
+                f"worker runs {fingerprint['name']!r} ({what} sha256 {fingerprint[key][:12]}…); start workers with "
+                f"that model (yolo-desktop worker --model …)"
+            )
+    wanted_precision = job.get("settings", {}).get("precision")
+    if wanted_precision != precision:
+        return (
+            f"this job needs precision {wanted_precision!r} but this worker runs {precision!r}; start workers with "
+            f"--precision {wanted_precision}"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class PathMap:
+    """LOCAL=REMOTE prefixes: how the workers see the coordinator's files (longest prefix wins)."""
+
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, specs: Sequence[str]) -> PathMap:
+        pairs = []
+        for spec in specs:
+            local, sep, remote = spec.partition("=")
+            if not sep or not local or not remote:
+                raise ValueError(f"--path-map {spec!r}: expected LOCAL=REMOTE, e.g. /mnt/nas=/srv/photos")
+            pairs.append((os.path.abspath(local), remote.rstrip("/\\") or remote))
+        return cls(tuple(sorted(pairs, key=lambda p: -len(p[0]))))
+
+    def remote(self, path: str | os.PathLike[str]) -> str:
+        absolute = os.path.abspath(path)
+        for local, remote in self.pairs:
+            if absolute == local or absolute.startswith(local.rstrip(os.sep) + os.sep):
+                rest = absolute[len(local) :].lstrip(os.sep).replace(os.sep, "/")
+                return f"{remote}/{rest}" if rest else remote
+        return absolute
+
+
+def job_failure(job: RqJob) -> str:
+    """Why a job failed, in one line: the last line of the exception the worker recorded (or its status)."""
+    latest = job.latest_result()
+    text = (latest.exc_string if latest is not None else None) or job.exc_info or str(job.get_status(refresh=False))
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "failed"

@@ -1,0 +1,212 @@
+"""``yolo-desktop worker``: N processes under rq's ``WorkerPool``, each a non-forking ``ModelWorker``.
+
+rq's default worker forks a child per job, which would load the model for every chunk; ``ModelWorker`` runs jobs in
+its own process (rq's ``SimpleWorker``), so each process loads the model once, on its first job (after rq has forked
+its scheduler: no fork ever copies a running interpreter), and keeps it. The process's main thread owns the model.
+
+A worker runs only this package's job functions, and refuses jobs for another model or precision (the job carries
+the model's sha256s), saying so in the job's failure and in its log. Heartbeats are sent between images, so a worker
+killed mid-chunk is noticed within ~3 heartbeats and rq's started-job registry cleanup re-queues its chunk.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+from rq import Queue
+from rq.job import Job
+from rq.scheduler import RQScheduler
+from rq.worker import SimpleWorker, WorkerStatus
+from rq.worker_pool import WorkerPool
+
+from ..inference.detector import Detector, ModelFiles
+from ..settings import DetectorSettings
+from .connection import connect, safe_url
+from .protocol import JOB_FUNCTIONS, SERIALIZER, mismatch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    model: ModelFiles
+    fingerprint: Mapping[str, str]  # resume.model_fingerprint of ``model``
+    precision: str = "accurate"
+    engine: str = "auto"
+    heartbeat: float = 10.0  # seconds between heartbeats while a chunk runs
+
+
+_current: ModelWorker | None = None
+
+
+def die_with_parent() -> None:
+    """Linux: this process gets SIGTERM (a warm stop) when its parent dies, so killing a pool or a worker never
+    leaves an orphaned worker or scheduler behind."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+class _Scheduler(RQScheduler):
+    """rq's scheduler (it re-enqueues retries when their interval is up), in a child that ends with its worker."""
+
+    def work(self) -> None:
+        die_with_parent()
+        super().work()
+
+
+def current_worker() -> ModelWorker:
+    """The worker running in this process (job functions call it for the model)."""
+    if _current is None:
+        raise RuntimeError("yolo-desktop jobs run only in 'yolo-desktop worker' processes")
+    return _current
+
+
+class ModelWorker(SimpleWorker):
+    """Runs jobs in this process (no fork per job) and keeps the model loaded between them."""
+
+    config: ClassVar[WorkerConfig]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        global _current
+        _current = self
+        die_with_parent()
+        heartbeat = max(1, round(self.config.heartbeat))
+        self.job_monitoring_interval = heartbeat
+        self.maintenance_interval = 6 * heartbeat  # live workers clean up after dead ones (rq: every 10 min)
+        self.detectors: dict[int, Detector] = {}  # input size → detector (one engine per size)
+        self.model_loads = 0
+        self._last_beat = 0.0
+
+    @classmethod
+    def configured(cls, config: WorkerConfig) -> type[ModelWorker]:
+        return type(cls.__name__, (cls,), {"config": config})
+
+    # ----- what rq sees -----------------------------------------------------------------------------------------
+    def serialize(self) -> dict[str, Any]:
+        """rq's worker hash, plus what ``cluster status`` shows (it expires with the worker's heartbeat)."""
+        data = super().serialize()
+        data.update(
+            yd_model=self.config.fingerprint["name"],
+            yd_weights_sha256=self.config.fingerprint["weights_sha256"],
+            yd_precision=self.config.precision,
+            yd_host=socket.gethostname(),
+            yd_model_loads=self.model_loads,
+        )
+        return data
+
+    def _start_scheduler(
+        self, burst: bool = False, logging_level: str | None = "INFO", date_format: str = "", log_format: str = ""
+    ) -> None:
+        # rq's own, with a scheduler that ends with this worker (rq's would outlive a worker killed with SIGKILL).
+        self.scheduler = _Scheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format or "%H:%M:%S",
+            log_format=log_format or "%(asctime)s %(message)s",
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if self.scheduler.acquired_locks:
+            if burst:
+                try:
+                    self.scheduler.register_birth()
+                    self.scheduler.enqueue_scheduled_jobs()
+                finally:
+                    self.scheduler.release_locks()
+                    self.scheduler.register_death()
+            else:
+                self.scheduler.start()
+
+    def get_heartbeat_ttl(self, job: Job) -> int:
+        # rq's SimpleWorker waits job.timeout + 60 s before a silent worker's job counts as abandoned; this one
+        # beats between images, so three missed beats are enough.
+        return int(3 * self.job_monitoring_interval + 2)
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        refusal = self._refusal(job)
+        if refusal is not None:
+            self.log.error("Worker %s: refused job %s: %s", self.name, job.id, refusal)
+            self.prepare_execution(job)
+            job.retries_left = 0  # another try would be refused the same way
+            self.handle_job_failure(job, queue, exc_string=f"refused by worker {self.name}: {refusal}")
+            self.set_state(WorkerStatus.IDLE)
+            return
+        super().execute_job(job, queue)
+
+    def _refusal(self, job: Job) -> str | None:
+        if job.func_name not in JOB_FUNCTIONS:
+            return f"{job.func_name!r} is not a yolo-desktop job; this worker runs nothing else"
+        payload = job.args[0] if job.args and isinstance(job.args[0], dict) else {}
+        return mismatch(payload, self.config.fingerprint, self.config.precision)
+
+    # ----- for the job functions ------------------------------------------------------------------------------
+    def detector(self, settings: DetectorSettings) -> Detector:
+        """The model at ``settings.size`` with these thresholds; loaded once per size, then kept."""
+        assert settings.size is not None
+        detector = self.detectors.get(settings.size)
+        if detector is None:
+            start = time.perf_counter()
+            detector = Detector(self.config.model, settings, engine=self.config.engine, log=self.log.info)
+            self.detectors[settings.size] = detector
+            self.model_loads += 1
+            self.log.info(
+                "Worker %s (pid %d): loaded %s %s at %d×%d on %s in %.1f s (load %d of this process)",
+                self.name,
+                os.getpid(),
+                self.config.model.name,
+                self.config.precision,
+                settings.size,
+                settings.size,
+                detector.engine.name,
+                time.perf_counter() - start,
+                self.model_loads,
+            )
+            self.connection.hset(self.key, "yd_model_loads", self.model_loads)
+        # Thresholds and class filter only change selection; the engine (size, precision) stays.
+        detector.settings = replace(settings, size=detector.input_size)
+        return detector
+
+    def beat(self, job: Job, force: bool = False) -> None:
+        """Between images: keep this worker and its job alive in Redis (at most once per heartbeat)."""
+        now = time.monotonic()
+        if force or now - self._last_beat >= self.job_monitoring_interval / 2:
+            self._last_beat = now
+            self.maintain_heartbeats(job)
+
+
+def run_pool(url: str, config: WorkerConfig, processes: int, queue: str, burst: bool = False) -> int:
+    """Start ``processes`` model workers on ``queue`` and supervise them (rq respawns any that dies) until
+    SIGINT/SIGTERM (each worker finishes its chunk first)."""
+    connection = connect(url)
+    log.info(
+        "yolo-desktop worker: %d process(es) on queue %r at %s, model %s (%s, weights sha256 %s…)",
+        processes,
+        queue,
+        safe_url(url),
+        config.model.name,
+        config.precision,
+        config.fingerprint["weights_sha256"][:12],
+    )
+    pool = WorkerPool(
+        [queue],
+        connection=connection,
+        num_workers=processes,
+        worker_class=ModelWorker.configured(config),
+        serializer=SERIALIZER,
+    )
+    pool.start(burst=burst, logging_level="INFO")
+    return 0

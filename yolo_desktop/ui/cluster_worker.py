@@ -1,0 +1,154 @@
+"""The window's worker for cluster mode: the local ``InferenceWorker``'s counterpart, with the same signals.
+
+Orders go to queue workers through Redis in small jobs (``cluster/file_jobs.py``); results come back with their
+candidates, so the list, viewer, table, thresholds, progress, cancel and export work as with the local worker.
+Thumbnails are made here from the local file. No model is loaded in this process: "loading" checks Redis and
+identifies the model (its sha256s) for the workers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import replace
+
+from PySide6.QtCore import QThread, Signal
+
+from ..cluster.connection import RedisUnavailable, safe_url
+from ..cluster.file_jobs import JOB_SIZE, FileJobs, FileOrder
+from ..imaging import load
+from ..results import ImageResult
+from ..session_model import DetectOrder, ModelInfo
+from .worker import THUMBNAIL_SIZE, ModelRequest, make_thumbnail
+
+POLL_S = 0.05
+GATHER_S = 0.03  # wait this long for more orders before sending a job that is not full
+
+
+class ClusterWorker(QThread):
+    model_ready = Signal(int, object)  # request id, ModelInfo
+    model_failed = Signal(int, str)
+    model_progress = Signal(str)
+    started_image = Signal(int)
+    finished_image = Signal(int, object, object)  # request id, ImageResult, thumbnail or None
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.setObjectName("cluster")
+        self.url = url
+        self.network_runs = 0  # the network never runs in this process
+        self.jobs: FileJobs | None = None
+        self._inbox: deque[DetectOrder | ModelRequest] = deque()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._waiting: list[DetectOrder] = []  # orders not sent yet
+        self._orders: dict[int, DetectOrder] = {}  # request id → order, sent and not finished
+
+    # ----- called on the GUI thread --------------------------------------------------------------------------
+    def load_model(self, request: ModelRequest) -> None:
+        self._put(request)
+
+    def detect(self, order: DetectOrder) -> None:
+        self._put(order)
+
+    def _put(self, item: DetectOrder | ModelRequest) -> None:
+        with self._lock:
+            self._inbox.append(item)
+        self._wake.set()
+
+    def stop(self, timeout_ms: int = 30_000) -> bool:
+        self._stopping.set()
+        self._wake.set()
+        return self.wait(timeout_ms)
+
+    # ----- the worker thread ---------------------------------------------------------------------------------
+    def run(self) -> None:
+        first_waiting = 0.0
+        while not self._stopping.is_set():
+            self._wake.wait(POLL_S)
+            self._wake.clear()
+            with self._lock:
+                items, self._inbox = list(self._inbox), deque()
+            for item in items:
+                if isinstance(item, ModelRequest):
+                    self._load(item)
+                elif self.jobs is None:
+                    self.finished_image.emit(item.request_id, ImageResult(path=item.path, error="no model"), None)
+                else:
+                    if not self._waiting:
+                        first_waiting = time.monotonic()
+                    self._waiting.append(item)
+            if self.jobs is None:
+                continue
+            self._drop_cancelled()
+            if self._waiting and (len(self._waiting) >= JOB_SIZE or time.monotonic() - first_waiting >= GATHER_S):
+                self._send()
+            self._receive()
+
+    def _load(self, request: ModelRequest) -> None:
+        start = time.perf_counter()
+        self.model_progress.emit(f"Connecting to {safe_url(self.url)}…")
+        try:
+            jobs = FileJobs(self.url, request.model, request.settings)
+            description = jobs.description
+        except (RedisUnavailable, OSError, ValueError) as exc:
+            self.model_failed.emit(request.request_id, str(exc))
+            return
+        self.jobs = jobs
+        self._settings = replace(request.settings, size=jobs.size)
+        self.model_ready.emit(
+            request.request_id,
+            ModelInfo(
+                request.model.name,
+                jobs.size,
+                jobs.names,
+                request.settings.precision,
+                request.settings.resize,
+                description,
+                time.perf_counter() - start,
+            ),
+        )
+
+    def _send(self) -> None:
+        assert self.jobs is not None
+        while self._waiting:
+            batch, self._waiting = self._waiting[:JOB_SIZE], self._waiting[JOB_SIZE:]
+            try:
+                self.jobs.submit([FileOrder(o.request_id, o.path) for o in batch], self._settings)
+            except Exception as exc:  # Redis went away: these images fail with the reason, the window goes on
+                for order in batch:
+                    self.finished_image.emit(
+                        order.request_id, ImageResult(path=order.path, error=f"could not queue: {exc}"), None
+                    )
+                continue
+            self._orders.update((o.request_id, o) for o in batch)
+
+    def _drop_cancelled(self) -> None:
+        assert self.jobs is not None
+        self._waiting = [o for o in self._waiting if not o.cancel.is_set()]
+        cancelled = {rid for rid, order in self._orders.items() if order.cancel.is_set()}
+        if cancelled:
+            self.jobs.cancel(cancelled)
+            for rid in cancelled:
+                del self._orders[rid]
+
+    def _receive(self) -> None:
+        assert self.jobs is not None
+        for event in self.jobs.poll():
+            order = self._orders.get(event.order.tag)
+            if order is None:
+                continue
+            if event.kind == "started":
+                self.started_image.emit(order.request_id)
+                continue
+            del self._orders[order.request_id]
+            self.finished_image.emit(order.request_id, event.result, self._thumbnail(order.path))
+
+    @staticmethod
+    def _thumbnail(path: str):
+        try:
+            return make_thumbnail(load(path, reduce_to=THUMBNAIL_SIZE))
+        except Exception:  # the list shows no thumbnail; the result says what happened
+            return None
