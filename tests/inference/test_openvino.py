@@ -109,6 +109,54 @@ def test_bf16_accuracy_gate(tiny_model, coco_sample):
     assert agreement((bf16_shown[p], f32_shown[p]) for p in f32_shown).f1 >= BF16_F1_GATE
 
 
+@pytest.mark.parametrize("hint", ["f32", "bf16"])
+def test_the_standalone_apps_compact_model_passes_the_same_gate(tiny_model, coco_sample, hint):
+    """The standalone app ships the accurate model as OpenVINO IR with float16 weights (half the size): computed
+    in float32 or bf16, it must pass the gate above against the float32 .tflite."""
+    if hint == "bf16" and not has_bf16():
+        pytest.skip("this processor has no native bf16")
+    from yolo_desktop.inference.engines.openvino_engine import OpenVINOEngine
+    from yolo_desktop.inference.openvino_converted import ensure_openvino_f16
+
+    cfg = parse_cfg(tiny_model.cfg)
+    compact = ensure_openvino_f16(tiny_model.name, cfg, tiny_model.cfg, tiny_model.weights)
+    assert compact.with_suffix(".bin").stat().st_size < 0.55 * os.path.getsize(engine(tiny_model, "litert").path)
+    settings = DetectorSettings(size=416, conf=EVAL_CONF, max_detections=COCO_MAX_DETECTIONS)
+    runs = {}
+    for kind in ("tflite", "compact"):
+        detector = Detector(tiny_model, settings, engine="openvino", options=EngineOptions(hint="f32"))
+        if kind == "compact":
+            detector.engine = OpenVINOEngine(cfg, str(compact), (416, 416), "accurate", hint=hint)
+            assert detector.engine.description == f"openvino {hint}, f16 weights (CPU)"
+        accuracy, results = evaluate(detector, detector.names, coco_sample)
+        shown = {r.path: refilter(r, DetectorSettings(conf=0.25), detector.names).detections for r in results}
+        runs[kind] = (accuracy, shown)
+    (f32, f32_shown), (small, small_shown) = runs["tflite"], runs["compact"]
+    assert abs(small.map50 - f32.map50) <= BF16_MAP_GATE, (small.map50, f32.map50)
+    assert abs(small.map50_95 - f32.map50_95) <= BF16_MAP_GATE, (small.map50_95, f32.map50_95)
+    assert agreement((small_shown[p], f32_shown[p]) for p in f32_shown).f1 >= BF16_F1_GATE
+
+
+def test_the_compact_model_is_used_where_the_tflite_is_absent(tiny_model, tmp_path, monkeypatch):
+    """As in the standalone app: with only the compact IR in the cache, the openvino engine runs it."""
+    import shutil
+
+    from yolo_desktop.inference.model_cache import find_converted, model_key
+    from yolo_desktop.inference.openvino_converted import ensure_openvino_f16
+
+    compact = ensure_openvino_f16(tiny_model.name, parse_cfg(tiny_model.cfg), tiny_model.cfg, tiny_model.weights)
+    monkeypatch.setenv("YOLO_DESKTOP_CACHE", str(tmp_path))
+    (tmp_path / "converted").mkdir()
+    for path in (compact, compact.with_suffix(".bin")):
+        shutil.copy(path, tmp_path / "converted" / path.name)
+    assert (
+        find_converted(tiny_model.name, model_key(tiny_model.cfg, tiny_model.weights, "accurate"), "accurate") is None
+    )
+    ran = engine(tiny_model, "openvino", hint="f32")
+    assert ran.path == str(tmp_path / "converted" / compact.name) and ran.f16_weights
+    assert not list((tmp_path / "converted").glob("*.tflite"))  # nothing was converted
+
+
 def test_int8_finds_the_same_objects(tiny_model, openvino_int8, openvino_f32, data_dir):
     fast = engine(tiny_model, "openvino", precision="fast", hint="f32")
     assert fast.path == str(openvino_int8) and fast.description.startswith("openvino int8")

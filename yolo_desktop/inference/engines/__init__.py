@@ -130,8 +130,29 @@ def build_engine(
 
             path = ensure_openvino_int8(model_name, cfg, cfg_path, weights_path, log)
         else:
-            path = ensure_converted(model_name, cfg, cfg_path, weights_path, "accurate", log, options.cancel)
+            path = _accurate_model(model_name, cfg, cfg_path, weights_path, log, options)
         return OpenVINOEngine(
             cfg, str(path), size, precision, device=options.device, threads=options.threads, hint=options.hint
         )
     raise ValueError(f"unknown engine {kind!r}")
+
+
+def _accurate_model(
+    model_name: str,
+    cfg: DarknetConfig,
+    cfg_path: Path,
+    weights_path: Path,
+    log: Callable[[str], None] | None,
+    options: EngineOptions,
+) -> Path:
+    """The float32 .tflite; where only the compact float16-weights IR exists (the standalone app ships that
+    instead, to stay small), that one."""
+    from ..converted import ensure_converted
+    from ..model_cache import find_converted, model_key
+    from ..openvino_converted import find_openvino_f16
+
+    if find_converted(model_name, model_key(cfg_path, weights_path, "accurate"), "accurate") is None:
+        compact = find_openvino_f16(model_name, cfg_path, weights_path)
+        if compact is not None:
+            return compact
+    return ensure_converted(model_name, cfg, cfg_path, weights_path, "accurate", log, options.cancel)

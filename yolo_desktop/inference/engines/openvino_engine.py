@@ -57,6 +57,13 @@ def accurate_hint(device: str) -> str:
     return "f32"  # GPUs default to f16, which is not what "accurate" promises
 
 
+def name_outputs(model: Any, tflite_path: str) -> None:
+    """OpenVINO names a .tflite's outputs after their tensors; give them the signature's names (yolo_<layer>)."""
+    by_tensor = {tensor: name for name, tensor in signature_outputs(tflite_path).items()}
+    for output in model.outputs:
+        output.get_tensor().set_names({by_tensor[output.get_any_name()]})
+
+
 class OpenVINOEngine:
     name = "openvino"
     auto_reason = ""
@@ -71,8 +78,9 @@ class OpenVINOEngine:
         threads: int | None = None,
         hint: str | None = None,
     ) -> None:
-        """``model_path``: a converted .tflite (float32) or an OpenVINO .xml (int8). ``hint``: the inference
-        precision (f32, bf16, f16); by default bf16 where the CPU has it, else f32."""
+        """``model_path``: a converted .tflite (float32), or OpenVINO IR (.xml): the int8 model (``fast``) or the
+        compact accurate model (float16 weights, the standalone app's). ``hint``: the inference precision (f32,
+        bf16, f16); by default bf16 where the CPU has it, else f32."""
         self.precision = precision
         self.input_height, self.input_width = size
         self.path = model_path
@@ -82,7 +90,8 @@ class OpenVINOEngine:
                 f"OpenVINO device {self.device} is not available here (available: "
                 f"{', '.join(devices())}); the CPU is the default"
             )
-        self.int8 = Path(model_path).suffix == ".xml"
+        self.int8 = precision == "fast"
+        self.f16_weights = not self.int8 and Path(model_path).suffix == ".xml"
         # The int8 model's float layers (first conv, heads) are float for accuracy: they run f32 unless told.
         self.hint = hint or ("f32" if self.int8 else accurate_hint(self.device))
         if self.hint not in HINTS:
@@ -90,10 +99,8 @@ class OpenVINOEngine:
         names = [f"yolo_{layer.index}" for layer in cfg.yolo_layers]
         with quiet_native_stderr():
             model = core().read_model(model_path)
-            if not self.int8:  # a .tflite names its outputs after tensors; give them the signature's names
-                by_tensor = {tensor: name for name, tensor in signature_outputs(model_path).items()}
-                for output in model.outputs:
-                    output.get_tensor().set_names({by_tensor[output.get_any_name()]})
+            if Path(model_path).suffix == ".tflite":
+                name_outputs(model, model_path)
             model.reshape({model.inputs[0]: [1, self.input_height, self.input_width, 3]})
             config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": HINTS[self.hint], "PERFORMANCE_HINT": "LATENCY"}
             if self.device == "CPU":
@@ -107,6 +114,8 @@ class OpenVINOEngine:
     def description(self) -> str:
         """What runs, for status lines: e.g. "openvino bf16 (CPU)", "openvino int8 (CPU)"."""
         compute = ("int8" if self.hint == "f32" else f"int8+{self.hint}") if self.int8 else self.hint
+        if self.f16_weights:
+            compute += ", f16 weights"
         return f"openvino {compute} ({self.device})"
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
