@@ -101,10 +101,18 @@ class BatchWriter:
             )
 
     def finish(
-        self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any], seconds: float
+        self,
+        results: Sequence[ImageResult],
+        model: Mapping[str, Any],
+        settings: Mapping[str, Any],
+        seconds: float,
+        videos: Sequence[Mapping[str, Any]] = (),
     ) -> ExportReport:
+        """The batch-wide files; ``videos``: the video records of ``detections.json`` (``video/record.py``)."""
         if "json" in self.formats:
-            self._write(self.out / "detections.json", lambda p: write_json(p, results, model, settings, seconds))
+            self._write(
+                self.out / "detections.json", lambda p: write_json(p, results, model, settings, seconds, videos)
+            )
         if "csv" in self.formats:
             self._write(self.out / "detections.csv", lambda p: write_csv(p, results))
         if "coco" in self.formats:
@@ -142,9 +150,14 @@ class BackgroundWriter:
             self._escaped.append((item.path, failure_reason(future.exception())))  # type: ignore[arg-type]
 
     def finish(
-        self, results: Sequence[ImageResult], model: Mapping[str, Any], settings: Mapping[str, Any], seconds: float
+        self,
+        results: Sequence[ImageResult],
+        model: Mapping[str, Any],
+        settings: Mapping[str, Any],
+        seconds: float,
+        videos: Sequence[Mapping[str, Any]] = (),
     ) -> ExportReport:
         self._pool.shutdown(wait=True)
-        report = self.writer.finish(results, model, settings, seconds)
+        report = self.writer.finish(results, model, settings, seconds, videos)
         report.failed.extend(self._escaped)
         return report
