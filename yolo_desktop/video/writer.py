@@ -71,6 +71,17 @@ class AnnotatedVideoWriter:
         if self.error is None:
             self._queue.put((rgb, tuple(detections)))
 
+    def offer(self, rgb: np.ndarray, detections: Sequence[Detection]) -> bool:
+        """As ``add``, but never waits: False (frame not written) when ``max_pending`` frames are already waiting
+        (live sources drop a frame rather than fall behind)."""
+        if self.error is not None or self._closed:
+            return False
+        try:
+            self._queue.put_nowait((rgb, tuple(detections)))
+            return True
+        except queue.Full:
+            return False
+
     def _write_all(self) -> None:
         while True:
             item = self._queue.get()
