@@ -27,6 +27,7 @@ from ..export.writer import ExportReport
 from ..imaging import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from ..settings import DEFAULT_RESIZE
 from .actions import build_actions
+from .camera_view import CameraView
 from .controls import ClassFilter, ThresholdPanel
 from .detection_table import DetectionTable
 from .dialogs import AddModelDialog
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self._restore()
         self._export_job: ExportJob | None = None
+        self.camera_view: CameraView | None = None  # made when first opened
         self.last_export: tuple[ExportReport, str] | None = None  # (report, error) of the last export
         self.last_message: QMessageBox | None = None
 
@@ -218,6 +220,14 @@ class MainWindow(QMainWindow):
         if folder:
             self.store.set("input/last_dir", folder)
             self.add_paths([folder])
+
+    def open_camera(self) -> CameraView:
+        """The camera window (live detection), made the first time it is asked for."""
+        if self.camera_view is None:
+            self.camera_view = CameraView(self.session, self.store, self)
+        self.camera_view.show()
+        self.camera_view.raise_()
+        return self.camera_view
 
     def dragEnterEvent(self, event) -> None:
         if any(url.isLocalFile() for url in event.mimeData().urls()):
@@ -456,6 +466,8 @@ class MainWindow(QMainWindow):
             self._export_job.cancel.set()
             self._export_job.wait(10)
         self.player.close_video()
+        if self.camera_view is not None:
+            self.camera_view.shutdown()
         self.session.shutdown()
         self.images.shutdown()
         super().closeEvent(event)
