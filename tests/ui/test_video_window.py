@@ -3,8 +3,10 @@ re-thresholded across every frame without the network; the timeline's counts. Re
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -158,3 +160,37 @@ def test_player_keeps_the_event_loop_free(qtbot, window, clips):
     stats = probe.stop()
     assert shown_frame(window) == 19
     assert stats["max_ms"] < 100, stats
+
+
+def test_export_writes_the_video_files_at_the_thresholds_on_screen(qtbot, window, clips, still_results, tmp_path):
+    from tests.support.clips import video_facts
+    from tests.ui.test_export_and_responsiveness import run_export
+    from yolo_desktop.export.records import detection_record
+    from yolo_desktop.ui.export_job import ExportOptions
+
+    window.add_paths([str(clips["mp4"]), str(clips["photo"])])
+    wait_for_batch(qtbot, window, count=2)
+    window.thresholds.conf.set_value(0.1)
+    runs = window.session.worker.network_runs
+    out = tmp_path / "export"
+    report, error = run_export(qtbot, window, ExportOptions(out, ("json", "csv"), True, "jpg"))
+    assert error == "" and not report.failed
+    assert window.session.worker.network_runs == runs
+    assert sorted(p.name for p in out.iterdir()) == [
+        "camera.jpg",
+        "detections.csv",
+        "detections.json",
+        "street.frames.csv",
+        "street.frames.jsonl",
+        "street.mp4",
+    ]
+    assert video_facts(out / "street.mp4") == video_facts(clips["mp4"])
+    names = window.session.model_info.names
+    lines = [json.loads(line) for line in (out / "street.frames.jsonl").read_text().splitlines()]
+    assert [
+        [detection_record(d) for d in refilter(r, window.session.settings, names).detections] for r in still_results
+    ] == [line["detections"] for line in lines]
+    document = json.loads((out / "detections.json").read_text())
+    assert [Path(v["path"]).name for v in document["videos"]] == ["street.mp4"]
+    assert document["videos"][0]["frames_processed"] == 24 and document["settings"]["conf"] == 0.1
+    assert [Path(r["path"]).name for r in document["images"]] == ["camera.png"]

@@ -3,6 +3,7 @@ never grows, and the device is released when stopped; a source that cannot be op
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -49,7 +50,7 @@ def test_only_the_newest_frame_is_detected(tmp_path, data_dir, app_detector):
     # ~10 detections per second of a 60 fps source: frames in between are skipped, not queued.
     assert 5 <= len(seen) <= 30 and capture.frames_read == 90
     assert seen == sorted(set(seen))
-    assert max(b - a for a, b in zip(seen, seen[1:])) >= 4
+    assert max(b - a for a, b in itertools.pairwise(seen)) >= 4
     assert max(lags) <= 12  # never more than about one network run (0.1 s = 6 frames) behind, twice at worst
 
 
