@@ -44,6 +44,7 @@ class VideoPlayer(QWidget):
         self._clock: tuple[float, int] = (0.0, 0)  # (wall time, frame) playback is anchored to
         self._waiting = False  # a frame was asked for and has not arrived
         self._requested = 0  # the frame last asked for
+        self._seconds = 0.0  # time of the frame on screen
 
         style = self.style()
         self.play_button = QToolButton()
@@ -137,9 +138,19 @@ class VideoPlayer(QWidget):
         self._refresh_detections()
         self._refresh_timeline()
 
+    def _show_time(self) -> None:
+        total = self._frames / self._fps if self._fps else 0.0
+        text = f"{format_time(self._seconds)} / {format_time(total)} · frame {max(self.frame, 0)}"
+        store = self.track.store if self.track is not None else None
+        if store is not None and self.settings.conf < store.floor:
+            # Videos keep candidates from a higher floor than photos (memory): say what is shown.
+            text += f" · confidence {store.floor:g} (the lowest kept for videos)"
+        self.time_label.setText(text)
+
     def set_settings(self, settings: DetectorSettings) -> None:
         """New thresholds or class filter: the frame on screen now, the timeline as soon as it is computed."""
         self.settings = settings
+        self._show_time()
         self._refresh_detections()
         self._refresh_timeline()
 
@@ -238,8 +249,8 @@ class VideoPlayer(QWidget):
         self.slider.blockSignals(True)
         self.slider.setValue(index)
         self.slider.blockSignals(False)
-        total = self._frames / self._fps if self._fps else 0.0
-        self.time_label.setText(f"{format_time(seconds)} / {format_time(total)} · frame {index}")
+        self._seconds = seconds
+        self._show_time()
         self.timeline.set_position(seconds)
         self._detections = self._frame_detections()
         self.frame_shown.emit()
