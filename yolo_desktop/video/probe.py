@@ -72,10 +72,16 @@ def capture_info(capture: cv2.VideoCapture, name: str) -> VideoInfo:
     fps = capture.get(cv2.CAP_PROP_FPS)
     known = math.isfinite(fps) and _PLAUSIBLE_FPS[0] <= fps <= _PLAUSIBLE_FPS[1]
     count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
+    width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    # A phone video filmed upright is stored sideways with a rotation tag; OpenCV turns the frames upright but
+    # reports the stored size.
+    rotation = int(capture.get(cv2.CAP_PROP_ORIENTATION_META)) % 360
+    if rotation in (90, 270) and capture.get(cv2.CAP_PROP_ORIENTATION_AUTO):
+        width, height = height, width
     return VideoInfo(
         name=name,
-        width=int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
-        height=int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+        width=width,
+        height=height,
         fps=float(fps) if known else DEFAULT_FPS,
         frame_count=int(count) if math.isfinite(count) and count > 0 else 0,
         codec=fourcc_text(capture.get(cv2.CAP_PROP_FOURCC)),

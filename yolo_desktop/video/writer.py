@@ -93,6 +93,10 @@ class AnnotatedVideoWriter:
             rgb: np.ndarray = item[0]
             detections: tuple[Detection, ...] = item[1]
             try:
+                if (rgb.shape[1], rgb.shape[0]) != self.size:  # OpenCV would drop such a frame without a word
+                    raise VideoWriteError(
+                        f"a frame is {rgb.shape[1]}×{rgb.shape[0]}, the video {self.size[0]}×{self.size[1]}"
+                    )
                 # One conversion to OpenCV's order, then boxes drawn on that buffer: no second full-frame copy.
                 bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
                 draw_detections(bgr, detections, self.show_label, self.show_score, bgr=True, in_place=True)
