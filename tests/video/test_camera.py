@@ -66,3 +66,50 @@ def test_a_source_that_cannot_be_opened_says_why(tmp_path):
         assert capture.state == "failed" and reason in (capture.error or ""), capture.error
     assert parse_source("3") == 3 and parse_source("camera 2") == 2 and parse_source(" rtsp://x/y ") == "rtsp://x/y"
     assert all(isinstance(index, int) for index, _info in probe_cameras(range(2)))
+
+
+def test_a_network_camera_that_disappears_is_reported(data_dir):
+    """A real MJPEG-over-HTTP stream on a loopback port (what IP cameras send); the server then goes away."""
+    import http.server
+    import socketserver
+
+    import cv2
+
+    _ok, jpeg = cv2.imencode(".jpg", cv2.imread(str(data_dir / "camera.png")))
+    gone = threading.Event()
+
+    class Stream(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+            self.end_headers()
+            try:
+                while not gone.is_set():
+                    part = b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(jpeg)
+                    self.wfile.write(part + jpeg.tobytes() + b"\r\n")
+                    time.sleep(0.04)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Stream)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/stream.mjpg"
+    capture = CameraCapture(url, open_timeout=5.0).start()
+    try:
+        deadline = time.monotonic() + 20
+        while capture.frames_read < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert capture.state == "live" and capture.frames_read >= 10
+        frame = capture.newest()
+        assert frame is not None and frame.rgb.shape == (512, 512, 3)
+    finally:
+        gone.set()
+        server.shutdown()
+        server.server_close()
+    assert capture.join(20)
+    assert capture.state == "failed" and capture.error == f"{url}: stopped sending frames (unplugged or closed?)"
+    assert capture.released

@@ -18,6 +18,7 @@ import json
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,22 @@ from .probe import VideoError, VideoInfo, device_name, open_device
 from .writer import VIDEO_FORMATS, AnnotatedVideoWriter
 
 LOST_AFTER_S = 3.0  # a live source that sends nothing for this long is reported as gone
+
+
+class RateMeter:
+    """Events per second over the last ``window`` events (a burst of buffered frames at start-up does not stick)."""
+
+    def __init__(self, window: int = 30) -> None:
+        self._times: deque[float] = deque(maxlen=window)
+
+    def tick(self, now: float) -> None:
+        self._times.append(now)
+
+    @property
+    def rate(self) -> float:
+        if len(self._times) < 2 or self._times[-1] <= self._times[0]:
+            return 0.0
+        return (len(self._times) - 1) / (self._times[-1] - self._times[0])
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,7 +100,7 @@ class CameraCapture:
         self.error: str | None = None
         self.info: VideoInfo | None = None
         self.frames_read = 0
-        self.fps = 0.0  # measured
+        self._meter = RateMeter()
         self._newest: CameraFrame | None = None
         self._changed = threading.Condition()
         self._stop = threading.Event()
@@ -111,6 +128,11 @@ class CameraCapture:
     @property
     def running(self) -> bool:
         return self.state in ("opening", "live")
+
+    @property
+    def fps(self) -> float:
+        """Frames per second the source delivers (measured)."""
+        return self._meter.rate
 
     def newest(self, after: int = -1, timeout: float = 0.5) -> CameraFrame | None:
         """The newest frame later than ``after`` (waiting up to ``timeout`` s for one); None if none came."""
@@ -164,9 +186,7 @@ class CameraCapture:
                     if due > now:
                         self._stop.wait(due - now)
                         now = time.monotonic()
-                if self.frames_read:
-                    rate = 1.0 / max(now - last_frame, 1e-6)
-                    self.fps = rate if self.fps == 0 else 0.9 * self.fps + 0.1 * rate
+                self._meter.tick(now)
                 last_frame = now
                 frame = CameraFrame(self.frames_read, now - opened, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
                 self.frames_read += 1
@@ -198,7 +218,7 @@ class LiveDetection:
         self.on_result = on_result
         self.on_error = on_error
         self.paused = threading.Event()
-        self.rate = 0.0  # detections per second (measured)
+        self._meter = RateMeter(10)
         self.network_runs = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="camera-detect", daemon=True)
@@ -206,6 +226,11 @@ class LiveDetection:
     def start(self) -> LiveDetection:
         self._thread.start()
         return self
+
+    @property
+    def rate(self) -> float:
+        """Detections per second (measured)."""
+        return self._meter.rate
 
     def stop(self) -> None:
         self._stop.set()
@@ -220,7 +245,7 @@ class LiveDetection:
         except Exception as exc:
             self.on_error(f"the model could not be loaded: {exc}")
             return
-        seq, last = -1, 0.0
+        seq = -1
         while not self._stop.is_set():
             if self.paused.is_set():
                 self._stop.wait(0.05)
@@ -235,11 +260,7 @@ class LiveDetection:
             seq = frame.seq
             done = run_one(runner, Job.video_frame(frame.rgb, f"{self.capture.name}#{frame.seq}"))
             self.network_runs += 1
-            now = time.monotonic()
-            if last:
-                rate = 1.0 / max(now - last, 1e-6)
-                self.rate = rate if self.rate == 0 else 0.8 * self.rate + 0.2 * rate
-            last = now
+            self._meter.tick(time.monotonic())
             if not self._stop.is_set():
                 self.on_result(frame, done.result)
 
