@@ -6,8 +6,9 @@
     writing   the caller's (``writer.AnnotatedVideoWriter`` has its own thread)
 
 With a stride, only every n-th frame goes through the network; the frames in between travel with the processed
-frame before them (``FrameDetections.following``) so a writer can draw them with its boxes. Memory is bounded by
-(pipeline prefetch + 2) × stride frames, whatever the video's length.
+frame before them (``FrameDetections.following``) so a writer can draw them with its boxes. Frames in memory at
+once: at most 4 decoded ahead, (prefetch + 2) strides in the pipeline and being grouped, 6 waiting for the encoder —
+about 4 × stride + 10, whatever the video's length.
 """
 
 from __future__ import annotations
