@@ -53,14 +53,22 @@ def label_text(detection: Detection, show_label: bool = True, show_score: bool =
 
 
 def draw_detections(
-    image: np.ndarray, detections: Iterable[Detection], show_label: bool = True, show_score: bool = True
+    image: np.ndarray,
+    detections: Iterable[Detection],
+    show_label: bool = True,
+    show_score: bool = True,
+    *,
+    bgr: bool = False,
+    in_place: bool = False,
 ) -> np.ndarray:
     """Return a copy of RGB ``image`` (H, W, 3) uint8 with boxes and labels burned in.
 
     Line width and text size follow the image's short side, so labels stay readable from 300 px thumbnails to
-    20 MP photos viewed scaled down.
+    20 MP photos viewed scaled down. ``bgr``: the image is in OpenCV's order (video frames on their way to the
+    encoder), so the palette is swapped to match. ``in_place``: draw on ``image`` itself (a frame nobody else
+    reads), saving a full-frame copy.
     """
-    canvas = np.ascontiguousarray(image).copy()
+    canvas = image if in_place else np.ascontiguousarray(image).copy()
     height, width = canvas.shape[:2]
     short_side = min(width, height)
     thickness = max(1, round(short_side / 320))
@@ -68,7 +76,8 @@ def draw_detections(
     font_thickness = max(1, round(font_scale * 1.6))
     font = cv2.FONT_HERSHEY_SIMPLEX
     for det in sorted(detections, key=lambda d: d.score):  # best drawn last, on top
-        color = class_color(det.class_id)
+        rgb_color = class_color(det.class_id)
+        color = rgb_color[::-1] if bgr else rgb_color
         x1, y1 = int(round(det.x1)), int(round(det.y1))
         x2, y2 = int(round(det.x2)) - 1, int(round(det.y2)) - 1
         cv2.rectangle(canvas, (x1, y1), (max(x1, x2), max(y1, y2)), color, thickness, cv2.LINE_AA)
@@ -88,7 +97,7 @@ def draw_detections(
             (left + pad, top + pad + text_h),
             font,
             font_scale,
-            text_color_on(color),
+            text_color_on(rgb_color),  # black or white: the same in either channel order
             font_thickness,
             cv2.LINE_AA,
         )

@@ -68,3 +68,27 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def write_text(path: str | os.PathLike[str], text: str) -> None:
     with atomic_open(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
+
+
+def temp_path_for(path: str | os.PathLike[str], suffix: str = "") -> Path:
+    """A new empty temp file next to ``path``, for writers that need a file name rather than a handle (OpenCV's
+    VideoWriter picks the container from the name, so ``suffix`` keeps the extension). Finish with ``commit`` or
+    ``discard``."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".part{suffix}", dir=target.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def commit(tmp: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:
+    """Flush ``tmp`` to disk and move it over ``path`` in one step."""
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.chmod(tmp, _FILE_MODE)
+    os.replace(tmp, path)
+
+
+def discard(tmp: str | os.PathLike[str]) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)

@@ -1,4 +1,4 @@
-"""Turn files and folders into a list of images with collision-free output names.
+"""Turn files and folders into a list of images (and videos) with collision-free output names.
 
 Outputs mirror the inputs: a folder ``photos`` becomes ``OUT/photos/...`` with its tree kept; a loose file lands
 in ``OUT/``. Two inputs that would produce the same output name get distinct ones (``photos-2``, ``a_png``), and
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .imaging import is_image_name
+from .imaging import is_image_name, is_video_name
 
 
 class UsageError(ValueError):
@@ -36,6 +36,10 @@ class InputImage:
     def relative_output(self, suffix: str) -> str:
         return str(PurePosixPath(self.rel_dir, self.stem + suffix)) if self.rel_dir else self.stem + suffix
 
+    @property
+    def is_video(self) -> bool:
+        return is_video_name(self.path)
+
 
 @dataclass(frozen=True)
 class InputProblem:
@@ -48,8 +52,8 @@ def _natural_key(name: str) -> list:
     return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
 
 
-def _walk(folder: str, recursive: bool, problems: list[InputProblem]) -> Iterator[str]:
-    """Image files under ``folder``, natural order, hidden files and folders skipped."""
+def _walk(folder: str, recursive: bool, problems: list[InputProblem], videos: bool = True) -> Iterator[str]:
+    """Image (and video) files under ``folder``, natural order, hidden files and folders skipped."""
 
     def on_error(error: OSError) -> None:
         problems.append(InputProblem(error.filename or folder, f"cannot list folder: {error.strerror or error}"))
@@ -58,7 +62,7 @@ def _walk(folder: str, recursive: bool, problems: list[InputProblem]) -> Iterato
         dirs[:] = sorted((d for d in dirs if not d.startswith(".")), key=_natural_key) if recursive else []
         for name in sorted(files, key=_natural_key):
             # "._x.jpg" are macOS resource forks, not images; other dotfiles are hidden on purpose.
-            if not name.startswith(".") and is_image_name(name):
+            if not name.startswith(".") and (is_image_name(name) or (videos and is_video_name(name))):
                 yield os.path.join(root, name)
 
 
@@ -96,9 +100,10 @@ class InputCollector:
         return True
 
     def add(
-        self, paths: Iterable[str | os.PathLike[str]], recursive: bool = False
+        self, paths: Iterable[str | os.PathLike[str]], recursive: bool = False, videos: bool = True
     ) -> tuple[list[InputImage], list[InputProblem]]:
-        """Expand files and folders (mixed), in the order given; files already added are skipped."""
+        """Expand files and folders (mixed), in the order given; files already added are skipped. Folders yield
+        images and, unless ``videos`` is False, video files (``InputImage.is_video``)."""
         images: list[InputImage] = []
         problems: list[InputProblem] = []
         for given in paths:
@@ -106,7 +111,7 @@ class InputCollector:
             if os.path.isdir(path):
                 base = os.path.basename(os.path.normpath(os.path.abspath(path))) or "root"
                 root = self._roots.claim("", base, "")
-                for file in _walk(path, recursive, problems):
+                for file in _walk(path, recursive, problems, videos):
                     if not self._first_time(file):
                         continue
                     rel = PurePosixPath(*Path(os.path.relpath(os.path.dirname(file), path)).parts)
@@ -126,10 +131,10 @@ class InputCollector:
 
 
 def collect_inputs(
-    paths: Iterable[str | os.PathLike[str]], recursive: bool = False
+    paths: Iterable[str | os.PathLike[str]], recursive: bool = False, videos: bool = True
 ) -> tuple[list[InputImage], list[InputProblem]]:
-    """Expand files and folders (mixed) into images with unique output names, in the order given."""
-    return InputCollector().add(paths, recursive)
+    """Expand files and folders (mixed) into images and videos with unique output names, in the order given."""
+    return InputCollector().add(paths, recursive, videos)
 
 
 def _is_within(path: str, folder: str) -> bool:

@@ -30,6 +30,25 @@ def _csv_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _time(text: str) -> float:
+    from .video.timecode import TimecodeError, parse_time
+
+    try:
+        return parse_time(text)
+    except TimecodeError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _stride(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a stride (a whole number ≥ 1: 1 = every frame)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yolo-desktop",
@@ -49,11 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     detect = commands.add_parser(
         "detect",
-        help="detect objects in images and folders (no window)",
-        description="Detect objects in images and folders; write annotated images and "
+        help="detect objects in images, videos and folders (no window)",
+        description="Detect objects in images, videos and folders; write annotated images and videos and "
         "detection files under OUT, mirroring the input tree.",
     )
-    detect.add_argument("paths", nargs="+", metavar="PATH", help="image files and/or folders")
+    detect.add_argument("paths", nargs="+", metavar="PATH", help="image and video files and/or folders")
     detect.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder (created if needed)")
     model = detect.add_argument_group("model")
     model.add_argument("--model", metavar="NAME", help="installed model name (default: yolov3-tiny)")
@@ -136,6 +155,25 @@ def build_parser() -> argparse.ArgumentParser:
         default=60.0,
         metavar="SECONDS",
         help="with --cluster: how long to keep retrying when Redis goes away mid-batch (default 60)",
+    )
+    video = detect.add_argument_group(
+        "video", "Videos (mp4, mov, avi, mkv, webm, m4v, …) give an annotated video and <name>.frames.jsonl/.csv"
+    )
+    video.add_argument(
+        "--stride",
+        type=_stride,
+        default=1,
+        metavar="N",
+        help="detect every N-th frame (default 1: every frame); "
+        "the frames between keep the boxes of the frame before them",
+    )
+    video.add_argument("--start", type=_time, default=0.0, metavar="TIME", help="from this time (90, 1:30, 00:01:30)")
+    video.add_argument("--end", type=_time, metavar="TIME", help="up to this time (default: the end)")
+    video.add_argument(
+        "--video-format",
+        choices=("mp4", "webm", "avi"),
+        default="mp4",
+        help="annotated video: mp4 (MPEG-4, default), webm (VP8, slower) or avi (Motion JPEG)",
     )
 
     evaluate = commands.add_parser(

@@ -1,4 +1,5 @@
-"""``yolo-desktop detect``: a headless batch with a progress bar and a summary."""
+"""``yolo-desktop detect``: a headless batch with a progress bar and a summary. Videos among the inputs are
+handed to ``video/run.py`` (same detector, same output folder) after the photos."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from .pipeline import Job, Pipeline
 from .results import BatchSummary, ImageResult
 from .resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused, input_size_of, model_fingerprint
 from .settings import DetectorSettings, SettingsError
+from .video.detect import FrameRange
+from .video.run import VideoOptions, VideoOutcome, print_video_summary, process_video
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -43,6 +46,7 @@ def run_detect(args: argparse.Namespace) -> int:
             precision=args.precision,
             resize=args.resize,
         )
+        video_options = video_options_from(args)
         unknown = sorted(set(args.formats) - set(FORMATS))
         if unknown:
             raise UsageError(f"unknown format(s) {', '.join(unknown)} (available: {', '.join(FORMATS)})")
@@ -60,17 +64,23 @@ def run_detect(args: argparse.Namespace) -> int:
                 not args.no_images,
                 args.image_format,
             )
-    except (SettingsError, UsageError, ModelError, OSError) as exc:
+    except (SettingsError, UsageError, ModelError, ValueError, OSError) as exc:
         return _fail(str(exc))
-    if not items and not problems:
+    videos = [item for item in items if item.is_video]
+    items = [item for item in items if not item.is_video]
+    if not items and not videos and not problems:
         return _fail(
-            "no images found in "
+            "no images or videos found in "
             + ", ".join(args.paths)
             + ("" if args.recursive else " (use --recursive to include subfolders)")
         )
     if args.cluster:
         from .cluster.coordinator import run_cluster_batch
 
+        if videos:  # queue workers take photos; a video is one long sequential job, better run where it is
+            return _fail(
+                f"--cluster sends photos to the workers, not videos ({videos[0].path}…): run videos without --cluster"
+            )
         assert identity is not None
         return run_cluster_batch(args, model, settings, identity, out, items, problems, print_summary)
     resumable, all_items = None, items
@@ -114,7 +124,14 @@ def run_detect(args: argparse.Namespace) -> int:
         "input_size": detector.input_size,
     }
     started = time.perf_counter()
-    bar = tqdm(total=len(items), unit="img", file=sys.stderr, disable=True if args.quiet else None, dynamic_ncols=True)
+    bar = tqdm(
+        total=len(items),
+        unit="img",
+        file=sys.stderr,
+        disable=True if args.quiet or not items else None,
+        dynamic_ncols=True,
+    )
+    video_outcomes: list[VideoOutcome] = []
     try:
         for done in Pipeline(detector).run(Job.file(item.path, tag=item) for item in items):
             result = done.result
@@ -125,6 +142,8 @@ def run_detect(args: argparse.Namespace) -> int:
             bar.update(1)
             if not result.ok:
                 bar.write(f"failed: {result.path}: {result.error}", file=sys.stderr)
+        bar.close()
+        video_outcomes = [process_video(detector, item, out, video_options, args.quiet) for item in videos]
     except KeyboardInterrupt:
         bar.close()
         hint = "" if resumable is None else "; run the same command again (with --resume) to finish"
@@ -140,20 +159,36 @@ def run_detect(args: argparse.Namespace) -> int:
     if resumable is not None:
         results = results[: len(problems)] + resumable.results(all_items, writer, part_info)
         order = all_items
-    report = writer.finish(results, *detector_header(detector), seconds, order)
+    report = writer.finish(
+        results, *detector_header(detector), seconds, order, videos=[v.record for v in video_outcomes]
+    )
     summary = BatchSummary.of(results, seconds)
+    videos_failed = print_video_summary(video_outcomes, sys.stdout)
+    report.failed.extend(failure for outcome in video_outcomes for failure in outcome.write_failures)
     print_summary(summary, report.failed, out, sys.stdout)
     print(f"Engine: {detector.engine_summary}", file=sys.stdout)
-    return EXIT_OK if not summary.failed and not report.failed else EXIT_SOME_FAILED
+    return EXIT_OK if not summary.failed and not report.failed and not videos_failed else EXIT_SOME_FAILED
+
+
+def video_options_from(args: argparse.Namespace) -> VideoOptions:
+    """--stride/--start/--end/--video-format (and --no-images, --formats) as the video module's options."""
+    return VideoOptions(
+        frames=FrameRange(getattr(args, "stride", 1), getattr(args, "start", 0.0), getattr(args, "end", None)),
+        video_format=getattr(args, "video_format", "mp4"),
+        write_video=not args.no_images,
+        jsonl="json" in args.formats,
+        csv="csv" in args.formats,
+    )
 
 
 def print_summary(summary: BatchSummary, write_failures: list[tuple[str, str]], out: Path, stream: TextIO) -> None:
     rate = summary.succeeded / summary.seconds if summary.seconds > 0 else 0.0
-    print(
-        f"{summary.succeeded} of {summary.images} images processed in {summary.seconds:.1f} s "
-        f"({rate:.1f} images/s), {summary.detections} detections",
-        file=stream,
-    )
+    if summary.images:  # none when only videos were given (their summary comes first)
+        print(
+            f"{summary.succeeded} of {summary.images} images processed in {summary.seconds:.1f} s "
+            f"({rate:.1f} images/s), {summary.detections} detections",
+            file=stream,
+        )
     if summary.counts:
         width = max(len(label) for label in summary.counts)
         for label, count in summary.counts.items():

@@ -39,6 +39,7 @@ class Entry:
     raw: ImageResult | None = None  # as the worker returned it, with candidates
     shown: ImageResult | None = None  # re-filtered with the current thresholds and class filter
     error: str | None = None
+    note: str = ""  # shown instead of the detection count (a video: its progress, then its length)
 
     @property
     def path(self) -> str:
@@ -46,6 +47,8 @@ class Entry:
 
     @property
     def status_text(self) -> str:
+        if self.note and self.status in (Status.RUNNING, Status.DONE):
+            return self.note
         if self.status is Status.DONE and self.shown is not None:
             count = len(self.shown.detections)
             return f"{count} detection{'s' if count != 1 else ''}"
@@ -221,6 +224,10 @@ class SessionModel:
             self._in_flight[self._next_request] = index
             orders.append(DetectOrder(self._next_request, index, self.entries[index].path, self._batch.cancel))
         return orders
+
+    def index_for(self, request_id: int) -> int | None:
+        """The image an order still in flight is for; None once it is stale (cancelled or superseded)."""
+        return self._in_flight.get(request_id)
 
     def started(self, request_id: int) -> int | None:
         index = self._in_flight.get(request_id)

@@ -114,14 +114,18 @@ class BatchWriter:
         settings: Mapping[str, Any],
         seconds: float,
         order: Sequence[InputImage] | None = None,
+        videos: Sequence[Mapping[str, Any]] = (),
     ) -> ExportReport:
         """Write the batch-wide files. ``order``: the inputs in batch order, when results were added or recorded
-        out of order (a resumed batch), so coco.json lists images as a run that never stopped would."""
+        out of order (a resumed batch), so coco.json lists images as a run that never stopped would. ``videos``:
+        the video records of ``detections.json`` (``video/record.py``)."""
         if order is not None:
             position = {self._image_name(item): i for i, item in enumerate(order)}
             self._coco_items.sort(key=lambda entry: position.get(entry[1], len(position)))
         if "json" in self.formats:
-            self._write(self.out / "detections.json", lambda p: write_json(p, results, model, settings, seconds))
+            self._write(
+                self.out / "detections.json", lambda p: write_json(p, results, model, settings, seconds, videos)
+            )
         if "csv" in self.formats:
             self._write(self.out / "detections.csv", lambda p: write_csv(p, results))
         if "coco" in self.formats:
@@ -191,8 +195,9 @@ class BackgroundWriter:
         settings: Mapping[str, Any],
         seconds: float,
         order: Sequence[InputImage] | None = None,
+        videos: Sequence[Mapping[str, Any]] = (),
     ) -> ExportReport:
         self._pool.shutdown(wait=True)
-        report = self.writer.finish(results, model, settings, seconds, order)
+        report = self.writer.finish(results, model, settings, seconds, order, videos)
         report.failed.extend(self._escaped)
         return report

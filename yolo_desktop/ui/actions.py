@@ -37,6 +37,7 @@ class Actions:
 
     open_images: QAction
     open_folder: QAction
+    camera: QAction
     subfolders: QAction
     export: QAction
     cancel: QAction
@@ -62,6 +63,9 @@ def build_actions(window: MainWindow) -> Actions:
     open_images = _action(window, "Open Images…", window.open_images, keys.Open, tip="Add image files (Ctrl+O)")
     open_folder = _action(
         window, "Open Folder…", window.open_folder, "Ctrl+Shift+O", tip="Add every image in a folder (Ctrl+Shift+O)"
+    )
+    camera = _action(
+        window, "Camera…", window.open_camera, "Ctrl+K", tip="Live detection from a camera or a stream (Ctrl+K)"
     )
     subfolders = _action(
         window,
@@ -102,6 +106,8 @@ def build_actions(window: MainWindow) -> Actions:
         open_folder,
         subfolders,
         None,
+        camera,
+        None,
         export,
         None,
         quit,
@@ -137,11 +143,12 @@ def build_actions(window: MainWindow) -> Actions:
     for action, pixmap in (
         (open_images, QStyle.StandardPixmap.SP_DialogOpenButton),
         (open_folder, QStyle.StandardPixmap.SP_DirOpenIcon),
+        (camera, QStyle.StandardPixmap.SP_ComputerIcon),
         (export, QStyle.StandardPixmap.SP_DialogSaveButton),
         (cancel, QStyle.StandardPixmap.SP_BrowserStop),
     ):
         action.setIcon(style.standardIcon(pixmap))
-    for action in (open_images, open_folder, subfolders, None):
+    for action in (open_images, open_folder, subfolders, camera, None):
         toolbar.addSeparator() if action is None else toolbar.addAction(action)
     toolbar.addWidget(window.model_picker)
     toolbar.addSeparator()
@@ -160,6 +167,7 @@ def build_actions(window: MainWindow) -> Actions:
     return Actions(
         open_images=open_images,
         open_folder=open_folder,
+        camera=camera,
         subfolders=subfolders,
         export=export,
         cancel=cancel,

@@ -17,7 +17,7 @@ from PySide6.QtCore import QThread, Signal
 
 from ..cluster.connection import RedisUnavailable, safe_url
 from ..cluster.file_jobs import JOB_SIZE, FileJobs, FileOrder
-from ..imaging import load
+from ..imaging import is_video_name, load
 from ..results import ImageResult
 from ..session_model import DetectOrder, ModelInfo
 from .worker import THUMBNAIL_SIZE, ModelRequest, make_thumbnail
@@ -51,6 +51,13 @@ class ClusterWorker(QThread):
         self._put(request)
 
     def detect(self, order: DetectOrder) -> None:
+        if is_video_name(order.path):  # queue workers take photos; a video is one long job, run where it is
+            result = ImageResult(
+                path=order.path,
+                error="videos are processed on this computer, not by queue workers (Batch ▸ Process On…)",
+            )
+            self.finished_image.emit(order.request_id, result, None)
+            return
         self._put(order)
 
     def _put(self, item: DetectOrder | ModelRequest) -> None:

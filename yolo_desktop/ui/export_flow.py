@@ -59,8 +59,21 @@ def run_export(window: MainWindow, options: ExportOptions) -> ExportJob:
         info.engine_description if info else "",
     )
     items = session.export_snapshot()  # taken now: sliders moved during the export do not reach it
+    videos = {
+        entry.path: track.store
+        for index, entry in enumerate(session.entries)
+        if (track := session.video(index)) is not None and track.finished
+    }
     job = ExportJob(
-        items, session.roots, list(info.names) if info else [], model, settings_record(settings), options, window
+        items,
+        session.roots,
+        list(info.names) if info else [],
+        model,
+        settings_record(settings),
+        options,
+        window,
+        videos=videos,
+        detector_settings=settings,
     )
     dialog = QProgressDialog("Exporting…", "Cancel", 0, max(1, len(items)), window)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)

@@ -2,7 +2,9 @@
 
 The job gets a snapshot taken when it starts (``SessionModel.export_snapshot``): a slider moved meanwhile re-filters
 the live entries on the GUI thread, never the data being written, so every file has the thresholds its header
-names. Whatever goes wrong, ``finished`` is emitted (the progress dialog always closes).
+names. Whatever goes wrong, ``finished`` is emitted (the progress dialog always closes). A processed video is
+exported as the command line writes it (annotated video, per-frame files, its ``detections.json`` record) from its
+kept candidates (``video/export.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from ..batch import UsageError, check_output_dir
 from ..export.writer import BatchWriter, ExportReport, failure_reason
 from ..results import ImageResult
 from ..session_model import ExportItem
+from ..settings import DetectorSettings
+from ..video.export import export_video
+from ..video.frame_store import FrameStore
+from ..video.record import VideoStats, video_record
 
 
 @dataclass(frozen=True)
@@ -42,10 +48,14 @@ class ExportJob(QObject):
         settings: dict[str, Any],
         options: ExportOptions,
         parent: QObject | None = None,
+        videos: dict[str, FrameStore] | None = None,
+        detector_settings: DetectorSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.items, self.roots, self.names = items, list(roots), names
         self.model, self.settings, self.options = model, settings, options
+        self.videos = dict(videos or {})  # path → the processed frames of each finished video
+        self.detector_settings = detector_settings or DetectorSettings()
         self.cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, name="export", daemon=True)
 
@@ -73,15 +83,40 @@ class ExportJob(QObject):
             return ExportReport(), str(exc)
         writer = BatchWriter(options.folder, options.formats, options.images, options.image_format, self.names)
         results: list[ImageResult] = []
+        videos: list[dict[str, Any]] = []
         start = time.perf_counter()
         for done, item in enumerate(self.items, start=1):
             if self.cancel.is_set():
                 break
-            if item.shown is not None:
+            if item.item.is_video:
+                videos += self._export_video(item, writer.report)
+            elif item.shown is not None:
                 writer.add(item.item, item.shown)
                 results.append(item.shown)
             elif item.error is not None:
                 results.append(ImageResult(path=item.item.path, error=item.error))
             self.progress.emit(done, len(self.items))
-        report = writer.finish(results, self.model, self.settings, time.perf_counter() - start)
+        report = writer.finish(results, self.model, self.settings, time.perf_counter() - start, videos=videos)
         return report, "cancelled" if self.cancel.is_set() else ""
+
+    def _export_video(self, item: ExportItem, report: ExportReport) -> list[dict[str, Any]]:
+        """A video's files and its record (none for a video never processed)."""
+        store = self.videos.get(item.item.path)
+        if item.error is not None:
+            return [video_record(item.item.path, None, VideoStats(), error=item.error)]
+        if store is None or item.shown is None:
+            return []
+        options = self.options
+        done = export_video(
+            store,
+            item.item,
+            options.folder,
+            self.detector_settings,
+            video=options.images,
+            jsonl="json" in options.formats,
+            csv="csv" in options.formats,
+            cancel=self.cancel,
+        )
+        report.written.extend(done.written)
+        report.failed.extend(done.failed)
+        return [done.record]

@@ -4,6 +4,7 @@ happens on the worker thread; this file only connects things and shows them."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,9 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..export.writer import ExportReport
-from ..imaging import IMAGE_EXTENSIONS
+from ..imaging import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from ..settings import DEFAULT_RESIZE
 from .actions import build_actions
+from .camera_view import CameraView
 from .controls import ClassFilter, ThresholdPanel
 from .detection_table import DetectionTable
 from .dialogs import AddModelDialog
@@ -40,6 +42,7 @@ from .progress_bar import ProgressStrip
 from .session import Session
 from .settings_store import SettingsStore
 from .summary import SummaryPanel
+from .video_player import VideoPlayer
 from .viewer_images import ViewerImages
 
 STATUS_FILTERS: tuple[tuple[str, set[str]], ...] = (
@@ -64,6 +67,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self._restore()
         self._export_job: ExportJob | None = None
+        self.camera_view: CameraView | None = None  # made when first opened
         self.last_export: tuple[ExportReport, str] | None = None  # (report, error) of the last export
         self.last_message: QMessageBox | None = None
 
@@ -98,6 +102,9 @@ class MainWindow(QMainWindow):
         center_layout.setContentsMargins(0, 0, 0, 0)
         center_layout.addWidget(self.banner)
         center_layout.addWidget(self.view, 1)
+        self.player = VideoPlayer(self.view)  # under the viewer while a video is selected
+        self.player.setVisible(False)
+        center_layout.addWidget(self.player)
 
         self.thresholds = ThresholdPanel(settings.conf, settings.iou)
         self.table = DetectionTable()
@@ -159,6 +166,8 @@ class MainWindow(QMainWindow):
         self.model_picker.add_requested.connect(self.add_model)
         self.fetch_button.clicked.connect(self.fetch_default_model)
         self.images.loaded.connect(self._on_image_loaded)
+        self.player.frame_shown.connect(self._show_detections)
+        session.video_changed.connect(self._on_video_changed)
         self._summary_timer = QTimer(self, singleShot=True, interval=120)
         self._summary_timer.timeout.connect(self._refresh_summary)
         self._failed_timer = QTimer(self, singleShot=True, interval=150)
@@ -195,9 +204,13 @@ class MainWindow(QMainWindow):
         self.session.add_paths(paths, recursive=self.commands.subfolders.isChecked())
 
     def open_images(self) -> None:
-        patterns = " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS))
+        images = " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS))
+        videos = " ".join(f"*{ext}" for ext in sorted(VIDEO_EXTENSIONS))
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Open images", self.store.text("input/last_dir"), f"Images ({patterns});;All files (*)"
+            self,
+            "Open images and videos",
+            self.store.text("input/last_dir"),
+            f"Images and videos ({images} {videos});;Images ({images});;Videos ({videos});;All files (*)",
         )
         if files:
             self.store.set("input/last_dir", str(Path(files[0]).parent))
@@ -208,6 +221,14 @@ class MainWindow(QMainWindow):
         if folder:
             self.store.set("input/last_dir", folder)
             self.add_paths([folder])
+
+    def open_camera(self) -> CameraView:
+        """The camera window (live detection), made the first time it is asked for."""
+        if self.camera_view is None:
+            self.camera_view = CameraView(self.session, self.store, self)
+        self.camera_view.show()
+        self.camera_view.raise_()
+        return self.camera_view
 
     def dragEnterEvent(self, event) -> None:
         if any(url.isLocalFile() for url in event.mimeData().urls()):
@@ -252,7 +273,7 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_entry_changed(self, row: int) -> None:
-        if row == self.session.current:
+        if row == self.session.current and not self.player.active:
             self._show_detections()
             if not self.view.has_image:
                 self.images.request(self.session.entries[row].path)
@@ -273,6 +294,8 @@ class MainWindow(QMainWindow):
         row = self.image_list.current_row()
         self.session.current = row
         if row < 0:
+            self.player.close_video()
+            self.player.setVisible(False)
             self.view.set_image(None)
             self.table.set_detections(())
             self.setWindowTitle("YOLO Desktop")
@@ -280,7 +303,12 @@ class MainWindow(QMainWindow):
         entry = self.session.entries[row]
         self.setWindowTitle(f"{os.path.basename(entry.path)} — YOLO Desktop")
         self.view.set_image(None)
-        self.images.request(entry.path)
+        self.player.setVisible(entry.item.is_video)
+        if entry.item.is_video:
+            self.player.open(entry.path, self.session.video(row), self.session.settings)
+        else:
+            self.player.close_video()
+            self.images.request(entry.path)
         self._show_detections()
         self._schedule_summary()
 
@@ -291,10 +319,17 @@ class MainWindow(QMainWindow):
             self.view.set_image(pixmap)
             self._show_detections()
 
+    def _on_video_changed(self, row: int) -> None:
+        if row == self.session.current and self.player.active:
+            self.player.set_track(self.session.video(row))
+
     def _show_detections(self) -> None:
         row = self.session.current
         entry = self.session.entries[row] if 0 <= row < len(self.session.entries) else None
-        detections = entry.shown.detections if entry is not None and entry.shown is not None else ()
+        if self.player.active:  # a video: the frame on screen
+            detections = self.player.detections()
+        else:
+            detections = entry.shown.detections if entry is not None and entry.shown is not None else ()
         if detections != self.table.source.detections:
             self.table.set_detections(detections)
             self.view.set_detections(detections)
@@ -317,10 +352,12 @@ class MainWindow(QMainWindow):
     # ----- thresholds and summary ----------------------------------------------------------------------------
     def _on_thresholds(self, conf: float, iou: float) -> None:
         self.session.set_settings(replace(self.session.settings, conf=conf, iou=iou))
+        self.player.set_settings(self.session.settings)
         self.store.save_detector_settings(self.session.settings)
 
     def _on_classes(self, classes) -> None:
         self.session.set_settings(self.session.settings.with_classes(classes))
+        self.player.set_settings(self.session.settings)
         self.store.save_detector_settings(self.session.settings)
 
     def _schedule_summary(self, *_args) -> None:
@@ -329,7 +366,10 @@ class MainWindow(QMainWindow):
     def _refresh_summary(self) -> None:
         row = self.session.current
         entry = self.session.entries[row] if 0 <= row < len(self.session.entries) else None
-        image = entry.shown.counts() if entry is not None and entry.shown is not None else {}
+        if self.player.active:
+            image = dict(Counter(d.label for d in self.player.detections()).most_common())
+        else:
+            image = entry.shown.counts() if entry is not None and entry.shown is not None else {}
         names = self.session.model_info.names if self.session.model_info else ()
         self.summary.set_counts(image, self.session.batch_counts(), {n: i for i, n in enumerate(names)})
 
@@ -438,6 +478,9 @@ class MainWindow(QMainWindow):
         if self._export_job is not None:
             self._export_job.cancel.set()
             self._export_job.wait(10)
+        self.player.close_video()
+        if self.camera_view is not None:
+            self.camera_view.shutdown()
         self.session.shutdown()
         self.images.shutdown()
         super().closeEvent(event)

@@ -2,7 +2,8 @@
 
 All state and rules live in ``session_model.py`` (tested without Qt); this adapter feeds the worker, turns the
 worker's results into model calls, re-filters a few images per event-loop turn, makes thumbnails into QImages (on
-the GUI thread) and emits what changed.
+the GUI thread) and emits what changed. A video's processed frames arrive in chunks and go into its
+``VideoTrack`` (``videos``, by entry index), whose compact store the player and timeline read.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from ..inference.detector import ModelFiles
 from ..results import ImageResult
 from ..session_model import MAX_IN_FLIGHT, Entry, ExportItem, ModelInfo, SessionModel, Status
 from ..settings import DEFAULT_RESIZE, DetectorSettings
+from ..video.probe import VideoInfo
+from ..video.track import VideoTrack
 from .cluster_worker import ClusterWorker
 from .qt_images import qimage_from_rgb
 from .worker import InferenceWorker, ModelRequest
@@ -36,6 +39,7 @@ class Session(QObject):
     progress_changed = Signal(object)  # session_model.Progress
     model_state_changed = Signal(str, str)  # "loading" | "ready" | "failed" | "none", message
     results_refiltered = Signal()  # every finished image re-filtered (summary, table and overlay refresh)
+    video_changed = Signal(int)  # entry index: its video got new frames, or finished
 
     _scanned = Signal(object, object)  # items, problems (from the scan thread)
 
@@ -43,6 +47,8 @@ class Session(QObject):
         super().__init__(parent)
         self.state = SessionModel()
         self.thumbnails: dict[int, QImage] = {}
+        self.videos: dict[int, VideoTrack] = {}  # entry index → its processed frames (finished, or first run)
+        self._running: dict[int, VideoTrack] = {}  # entry index → the run in progress
         self._collector = InputCollector()
         self._scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan")
         self._refilter_timer = QTimer(self, singleShot=True, interval=0)
@@ -60,6 +66,10 @@ class Session(QObject):
         worker.model_progress.connect(lambda message: self.model_state_changed.emit("loading", message))
         worker.started_image.connect(self._on_started)
         worker.finished_image.connect(self._on_finished)
+        if isinstance(worker, InferenceWorker):  # videos are processed on this computer
+            worker.video_opened.connect(self._on_video_opened)
+            worker.video_frames.connect(self._on_video_frames)
+            worker.video_done.connect(self._on_video_done)
         worker.start()
         return worker
 
@@ -72,6 +82,9 @@ class Session(QObject):
         old = self.worker
         for signal in (old.model_ready, old.model_failed, old.model_progress, old.started_image, old.finished_image):
             signal.disconnect()
+        if isinstance(old, InferenceWorker):
+            for signal in (old.video_opened, old.video_frames, old.video_done):
+                signal.disconnect()
         old.stop()
         self.workers_url = url
         self.state.max_in_flight = CLUSTER_IN_FLIGHT if url else MAX_IN_FLIGHT
@@ -217,8 +230,50 @@ class Session(QObject):
         self.entry_changed.emit(index)
         self._pump()
 
+    @Slot(int, object)
+    def _on_video_opened(self, request_id: int, info: VideoInfo) -> None:
+        index = self.state.index_for(request_id)
+        if index is not None:
+            # Run again (a new model): the finished frames stay on screen until the new run has them all.
+            self._running[index] = VideoTrack.open(info, self.state.names)
+            if index not in self.videos:
+                self.videos[index] = self._running[index]
+            self._video_changed(index)
+
+    @Slot(int, object, int)
+    def _on_video_frames(self, request_id: int, frames: list, frames_read: int) -> None:
+        index = self.state.index_for(request_id)
+        if index is not None and index in self._running:
+            self._running[index].add(frames, frames_read)
+            self._video_changed(index)
+
+    @Slot(int, object)
+    def _on_video_done(self, request_id: int, problem: str | None) -> None:
+        index = self.state.index_for(request_id)
+        if index is not None and index in self._running:
+            track = self._running.pop(index)
+            track.finish(problem)
+            self.videos[index] = track
+            self._video_changed(index)
+
+    def _video_changed(self, index: int) -> None:
+        track = self._running.get(index) or self.videos[index]
+        self.state.entries[index].note = track.note
+        self.entry_changed.emit(index)
+        self.video_changed.emit(index)
+
+    def video(self, index: int) -> VideoTrack | None:
+        """The frames of the video at ``index`` to show: the finished run, else the one in progress."""
+        return self.videos.get(index)
+
     def cancel(self) -> None:
         """Stop the batch: the image being processed finishes (≤ one image), the rest go back to 'queued'."""
+        for index in list(self._running):  # a video cut short goes back to how it was, like an image
+            del self._running[index]
+            if index in self.videos and not self.videos[index].finished:
+                del self.videos[index]
+            self.state.entries[index].note = self.videos[index].note if index in self.videos else ""
+            self.video_changed.emit(index)
         self._changed(self.state.cancel())
         self.progress_changed.emit(self.state.progress())
 

@@ -5,6 +5,10 @@ a signal. Orders arrive in a thread-safe inbox, not as queued slots, because the
 rather than in an event loop. A new model is built between images, never in the middle of one; a first-time
 conversion runs in a subprocess (``inference/converted.py``), so TensorFlow never holds this process's GIL.
 Results leave as plain Python and numpy data; the GUI thread makes every QImage.
+
+A video file is one order too: its frames go through the same pipeline (``video/detect.py``) on this thread, and
+their candidates leave in chunks (a few per second) for the GUI thread's ``FrameStore``. Like a model request, a
+video waits for the images already handed to the pipeline, and the images after it wait for the video.
 """
 
 from __future__ import annotations
@@ -18,13 +22,17 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 
-from ..imaging import LoadedImage
+from ..imaging import LoadedImage, from_frame, is_video_name
 from ..inference.detector import Detector, ModelFiles
 from ..inference.engines import EngineOptions
 from ..pipeline import Job, Pipeline
-from ..results import ImageResult
+from ..results import Candidates, ImageResult
 from ..session_model import DetectOrder, ModelInfo
-from ..settings import DetectorSettings
+from ..settings import CANDIDATE_FLOOR, DetectorSettings
+from ..video.detect import VideoDetection
+from ..video.probe import VideoError
+
+VIDEO_CHUNK_S = 0.25  # how often a running video sends its new frames to the GUI thread
 
 THUMBNAIL_SIZE = 112  # pixels, longest side: the list's 56 logical pixels at 2× device pixel ratio
 
@@ -80,8 +88,8 @@ class _Inbox:
             if self.closed or not self._items:
                 return None
             order = self._items[0]
-            if not isinstance(order, DetectOrder):
-                return None
+            if not isinstance(order, DetectOrder) or is_video_name(order.path):
+                return None  # a model request or a video: after the images already in the pipeline
             self._items.popleft()
         return Job.file(order.path, tag=order.request_id, cancel=order.cancel)
 
@@ -92,6 +100,9 @@ class InferenceWorker(QThread):
     model_progress = Signal(str)  # e.g. "Converting … once"
     started_image = Signal(int)  # request id: its image is in the network now
     finished_image = Signal(int, object, object)  # request id, ImageResult, thumbnail (H, W, 3) uint8 or None
+    video_opened = Signal(int, object)  # request id, video.probe.VideoInfo
+    video_frames = Signal(int, object, int)  # request id, [(frame index, seconds, Candidates)], frames read so far
+    video_done = Signal(int, object)  # request id, why it stopped early (str) or None
 
     def __init__(self) -> None:
         super().__init__()
@@ -129,10 +140,46 @@ class InferenceWorker(QThread):
                     order.request_id, ImageResult(path=order.path, error="no model is loaded"), None
                 )
                 continue
+            if is_video_name(order.path):
+                self._run_video(order)
+                continue
             self._inbox.push_front(order)
             pipeline = Pipeline(self.detector, on_loaded=make_thumbnail)
             for done in pipeline.run(self._inbox, cancel=self._stopping, on_start=self._on_start):
                 self.finished_image.emit(done.job.tag, done.result, done.extra)
+
+    def _run_video(self, order: DetectOrder) -> None:
+        """Every frame of one video through the pipeline on this thread; candidates leave in chunks."""
+        assert self.detector is not None
+        stop = threading.Event()  # the batch was cancelled or the app is closing: the pipeline stops between frames
+        try:
+            detection = VideoDetection(self.detector, order.path, keep_pixels=False, cancel=stop)
+        except VideoError as exc:
+            self.finished_image.emit(order.request_id, ImageResult(path=order.path, error=exc.reason), None)
+            return
+        info = detection.info
+        self.video_opened.emit(order.request_id, info)
+        self.started_image.emit(order.request_id)
+        chunk: list[tuple[int, float, Candidates]] = []
+        thumbnail = None
+        sent = time.monotonic()
+        empty = Candidates(np.zeros((0, 4)), np.zeros(0), np.zeros(0), CANDIDATE_FLOOR)
+        for found in detection:
+            self.network_runs += 1
+            if thumbnail is None and found.frame.rgb is not None:
+                thumbnail = make_thumbnail(from_frame(found.frame.rgb, order.path))
+            chunk.append((found.frame.index, found.frame.time, found.result.candidates or empty))
+            if order.cancel.is_set() or self._stopping.is_set():
+                stop.set()
+            if time.monotonic() - sent >= VIDEO_CHUNK_S:
+                self.video_frames.emit(order.request_id, chunk, detection.frames_read)
+                chunk, sent = [], time.monotonic()
+        if chunk:
+            self.video_frames.emit(order.request_id, chunk, detection.frames_read)
+        self.video_done.emit(order.request_id, None if stop.is_set() else detection.stopped_early)
+        self.finished_image.emit(
+            order.request_id, ImageResult(path=order.path, width=info.width, height=info.height), thumbnail
+        )
 
     def _on_start(self, job: Job) -> None:
         self.network_runs += 1

@@ -22,7 +22,8 @@ _NOISE = re.compile(
     r"Created TensorFlow Lite XNNPACK delegate|Estimated count of arithmetic ops|tf.lite.Interpreter is deprecated|"
     r"TF 2.20. Please use the LiteRT|migration guide|for details\.|_INTERPRETER_DELETION_WARNING|"
     r"Ignored output_format|Ignored drop_control_dependency|Reading SavedModel|Reading meta graph|"
-    r"Restoring SavedModel|SavedModel load|Saving SavedModel"
+    r"Restoring SavedModel|SavedModel load|Saving SavedModel|"
+    r"OpenCV: FFMPEG: tag .* is not supported with codec id|OpenCV: FFMPEG: fallback to use tag"
 )
 
 

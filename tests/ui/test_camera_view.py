@@ -1,0 +1,94 @@
+"""The camera window, fed by a video file standing in for a camera (OpenCV opens both the same way): devices
+probed off the GUI thread, live frames with boxes, snapshot, record, the event loop on time, Stop releases the
+file; sources that cannot be opened get a one-line reason and never block the window."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import cv2
+from PySide6.QtCore import Qt
+
+from tests.conftest import read_rgb
+from tests.support.clips import decode_all, write_clip
+from tests.ui.conftest import LatenessProbe
+
+
+def open_by_process(path: Path) -> bool:
+    """Whether this process holds a file descriptor on ``path``."""
+    target = os.path.realpath(path)
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") == target:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_live_view_snapshot_record_and_stop(qtbot, window, tmp_path, data_dir):
+    clip = tmp_path / "doorway.mp4"
+    write_clip(clip, read_rgb(data_dir / "camera.png"), 120, 20.0, "mp4v", shift=2)  # 6 s at 20 fps
+    saved = tmp_path / "saved"
+    probe = LatenessProbe()
+    probe.start()
+    view = window.open_camera()
+    view.folder = str(saved)
+    qtbot.waitUntil(lambda: view.rescan_button.isEnabled(), timeout=60_000)  # indexes 0–9 probed in the background
+    assert view.device.count() >= 1
+
+    view.url.setText(str(clip))
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.frames_shown >= 5, timeout=30_000)
+    assert view.view.has_image
+    assert "person" in {box.detection.label for box in view.view.boxes()}
+    assert open_by_process(clip)
+    capture = view.capture
+    assert capture is not None and capture.state == "live"
+
+    qtbot.mouseClick(view.record_button, Qt.MouseButton.LeftButton)
+    recording = view.recording
+    assert recording is not None
+    qtbot.wait(1200)
+    qtbot.mouseClick(view.record_button, Qt.MouseButton.LeftButton)  # off: finished on a background thread
+    qtbot.waitUntil(lambda: view.status.text().startswith("Recorded"), timeout=20_000)
+    snapshot = view.snapshot()
+    assert view.fps_label.text().startswith("camera ")
+
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)  # Stop
+    assert not view.live
+    qtbot.waitUntil(lambda: capture.released, timeout=10_000)
+    assert not open_by_process(clip)
+    stats = probe.stop()
+    assert stats["max_ms"] < 100, stats
+
+    video = next(saved.glob("recording *.mp4"))
+    frames = decode_all(video)
+    lines = [json.loads(line) for line in next(saved.glob("recording *.frames.jsonl")).read_text().splitlines()]
+    assert len(frames) >= 10 and lines  # ~1.2 s at 20 fps, every captured frame
+    assert frames[0].shape == (512, 512, 3)
+    assert all(line["frame"] < len(frames) + recording.dropped for line in lines)
+    assert [line["frame"] for line in lines] == sorted(line["frame"] for line in lines)
+    image, record = snapshot
+    assert cv2.imread(str(image)).shape == (512, 512, 3)
+    detections = json.loads(record.read_text())["detections"]
+    assert any(d["label"] == "person" for d in detections)
+    assert not [p for p in saved.iterdir() if p.name.startswith(".")]
+
+
+def test_sources_that_cannot_be_opened(qtbot, window):
+    view = window.open_camera()
+    probe = LatenessProbe()
+    probe.start()
+    view.url.setText("rtsp://127.0.0.1:9/stream")  # nothing listens there: refused
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.live, timeout=30_000)
+    assert view.messages[-1].startswith("rtsp://127.0.0.1:9/stream: cannot be opened")
+    view.url.setText("7")  # a device index that does not exist here
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.live, timeout=30_000)
+    assert view.messages[-1] == "camera 7: cannot be opened (no such camera, or it is in use by another program)"
+    stats = probe.stop()
+    assert stats["max_ms"] < 100, stats

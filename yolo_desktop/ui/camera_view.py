@@ -1,0 +1,343 @@
+"""The camera window: a device picker (indexes 0–9 probed on a background thread) or a URL (RTSP/HTTP stream, or a
+video file standing in for a camera), live detection with an fps meter, pause, snapshot and record.
+
+Everything that can block — opening the device, reading it, detecting, finishing a recording — runs off the GUI
+thread (``video/camera.py``); this window only starts and stops those and shows what they send. Only the newest
+frame is detected, so a slow network drops frames instead of falling behind. Thresholds and the class filter are
+the main window's, applied to every live result as it arrives.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..inference.detector import Detector, refilter
+from ..results import ImageResult
+from ..video.camera import (
+    CameraCapture,
+    CameraFrame,
+    LiveDetection,
+    Recording,
+    parse_source,
+    probe_cameras,
+    save_snapshot,
+)
+from ..video.probe import VideoInfo
+from .image_view import ImageView
+from .qt_images import pixmap_from_rgb
+from .session import Session
+from .settings_store import SettingsStore
+
+SILENT_AFTER_S = 3.0  # no frame for this long: say the source is not sending
+
+
+def default_folder() -> str:
+    pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation) or str(Path.home())
+    return str(Path(pictures) / "YOLO Desktop")
+
+
+class CameraView(QWidget):
+    _probed = Signal(object)  # [(index, VideoInfo)] from the probe thread
+    _result = Signal(object, object)  # CameraFrame, ImageResult (from the detection thread)
+    _failed = Signal(str)  # from the detection thread
+    _recorded = Signal(object, str)  # written paths, problem (from the thread finishing a recording)
+
+    def __init__(self, session: Session, store: SettingsStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle("Camera — YOLO Desktop")
+        self.session = session
+        self.store = store
+        self.folder = store.text("camera/folder", default_folder())
+        self.capture: CameraCapture | None = None
+        self.detection: LiveDetection | None = None
+        self.recording: Recording | None = None
+        self.last: tuple[CameraFrame, ImageResult] | None = None  # the frame on screen, its raw result
+        self.frames_shown = 0
+        self.messages: list[str] = []
+        self._last_shown = 0.0
+        self._threads: list[threading.Thread] = []
+
+        self.device = QComboBox()
+        self.device.setMinimumWidth(150)
+        self.device.addItem("Looking for cameras…")
+        self.device.setEnabled(False)
+        self.rescan_button = QToolButton()
+        self.rescan_button.setText("Rescan")
+        self.url = QLineEdit()
+        self.url.setPlaceholderText("or a stream URL (rtsp://…, http://…) or a video file")
+        self.url.setClearButtonEnabled(True)
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.snapshot_button = QPushButton("Snapshot")
+        self.record_button = QPushButton("Record")
+        self.record_button.setCheckable(True)
+        self.folder_button = QToolButton()
+        self.folder_button.setText("Folder…")
+        self.folder_button.setToolTip("Where snapshots and recordings are saved")
+        self.fps_label = QLabel()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.view = ImageView()
+        self.view.hint = "Pick a camera or type a stream URL, then Start"
+        top = QHBoxLayout()
+        for widget, stretch in ((self.device, 0), (self.rescan_button, 0), (self.url, 1), (self.start_button, 0)):
+            top.addWidget(widget, stretch)
+        bottom = QHBoxLayout()
+        for widget in (self.pause_button, self.snapshot_button, self.record_button, self.folder_button):
+            bottom.addWidget(widget)
+        bottom.addStretch(1)
+        bottom.addWidget(self.fps_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(bottom)
+        layout.addWidget(self.status)
+        self.resize(900, 640)
+
+        self.rescan_button.clicked.connect(self.probe)
+        self.start_button.clicked.connect(lambda: self.stop() if self.live else self.start())
+        self.url.returnPressed.connect(self.start)
+        self.pause_button.toggled.connect(self._on_pause)
+        self.snapshot_button.clicked.connect(self.snapshot)
+        self.record_button.toggled.connect(self._on_record)
+        self.folder_button.clicked.connect(self._choose_folder)
+        self._probed.connect(self._on_probed)
+        self._result.connect(self._on_result)
+        self._failed.connect(self._on_failed)
+        self._recorded.connect(self._on_recorded)
+        self._meter = QTimer(self, interval=500)
+        self._meter.timeout.connect(self._watch)
+        self._set_live_controls(False)
+        self.probe()
+
+    # ----- devices -------------------------------------------------------------------------------------------
+    def probe(self) -> None:
+        """Find cameras 0–9 on a background thread (opening a device can take seconds)."""
+        self.device.clear()
+        self.device.addItem("Looking for cameras…")
+        self.device.setEnabled(False)
+        self.rescan_button.setEnabled(False)
+        self._spawn(lambda: self._probed.emit(probe_cameras()), "camera-probe")
+
+    @Slot(object)
+    def _on_probed(self, found: list[tuple[int, VideoInfo]]) -> None:
+        self.device.clear()
+        for index, info in found:
+            self.device.addItem(f"Camera {index} ({info.width}×{info.height})", index)
+        if not found:
+            self.device.addItem("No camera found")
+        self.device.setEnabled(bool(found))
+        self.rescan_button.setEnabled(True)
+
+    def source(self) -> int | str | None:
+        text = self.url.text().strip()
+        if text:
+            return parse_source(text)
+        data = self.device.currentData()
+        return data if isinstance(data, int) else None
+
+    # ----- live ----------------------------------------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        return self.capture is not None
+
+    def start(self) -> None:
+        source = self.source()
+        if source is None:
+            self._say("No camera found: type a stream URL (or a video file) instead.")
+            return
+        if self.session.model is None or self.session.model_info is None:
+            self._say("No model is loaded yet.")
+            return
+        self.stop()
+        model, info = self.session.model, self.session.model_info
+        settings = replace(self.session.settings, size=info.input_size, precision=info.precision, resize=info.resize)
+        self.capture = CameraCapture(source).start()
+        self.detection = LiveDetection(
+            self.capture,
+            lambda: Detector(model, settings),  # built on the detection thread, which alone uses it
+            lambda frame, result: self._result.emit(frame, result),
+            self._failed.emit,
+        ).start()
+        self.frames_shown, self.last, self._last_shown = 0, None, time.monotonic()
+        self.view.set_image(None)
+        self._set_live_controls(True)
+        self._say(f"Opening {self.capture.name}…")
+        self._meter.start()
+
+    def stop(self) -> None:
+        """Stop detecting and release the device; returns at once (the threads finish on their own)."""
+        if self.record_button.isChecked():
+            self.record_button.setChecked(False)  # finishes the recording in the background
+        if self.detection is not None:
+            self.detection.stop()
+        if self.capture is not None:
+            self.capture.stop()
+        self.capture, self.detection = None, None
+        self._meter.stop()
+        self._set_live_controls(False)
+
+    def _set_live_controls(self, live: bool) -> None:
+        self.start_button.setText("Stop" if live else "Start")
+        for widget in (self.pause_button, self.snapshot_button, self.record_button):
+            widget.setEnabled(live)
+        if not live:
+            self.pause_button.setChecked(False)
+            self.fps_label.clear()
+
+    @Slot(object, object)
+    def _on_result(self, frame: CameraFrame, result: ImageResult) -> None:
+        if self.capture is None or self.pause_button.isChecked():
+            return
+        names = self.session.model_info.names if self.session.model_info else ()
+        shown = refilter(result, self.session.settings, names)
+        self.last = (frame, result)
+        self.view.set_image(pixmap_from_rgb(frame.rgb))
+        self.view.set_detections(shown.detections)
+        if self.recording is not None:
+            self.recording.add_result(frame, shown.detections)
+        self.frames_shown += 1
+        self._last_shown = time.monotonic()
+        if self.frames_shown == 1:
+            self._say(f"{self.capture.name}: live")
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._say(message)
+        self.stop()
+
+    @Slot()
+    def _watch(self) -> None:
+        capture, detection = self.capture, self.detection
+        if capture is None or detection is None:
+            return
+        if capture.state in ("failed", "ended"):
+            self._say(capture.error or f"{capture.name}: stopped")
+            self.stop()
+            return
+        self.fps_label.setText(
+            f"camera {capture.fps:.1f} fps · detecting {detection.rate:.1f} fps · {self.frames_shown} frames"
+        )
+        if (
+            capture.state == "live"
+            and not self.pause_button.isChecked()
+            and time.monotonic() - self._last_shown > SILENT_AFTER_S
+        ):
+            self._say(f"{capture.name}: no frames for {time.monotonic() - self._last_shown:.0f} s (not answering?)")
+
+    def _on_pause(self, paused: bool) -> None:
+        if self.detection is not None:
+            if paused:
+                self.detection.paused.set()
+            else:
+                self.detection.paused.clear()
+                self._last_shown = time.monotonic()
+
+    # ----- snapshot and record -------------------------------------------------------------------------------
+    def _stem(self, kind: str) -> str:
+        now = time.time()
+        return f"{kind} {time.strftime('%Y-%m-%d %H-%M-%S', time.localtime(now))}.{int(now * 1000) % 1000:03d}"
+
+    def snapshot(self) -> list[Path]:
+        """The frame on screen with its boxes (JPEG) and its detections (JSON), at the thresholds on screen."""
+        if self.last is None:
+            self._say("No frame to save yet.")
+            return []
+        frame, result = self.last
+        names = self.session.model_info.names if self.session.model_info else ()
+        try:
+            written = save_snapshot(
+                Path(self.folder), self._stem("snapshot"), frame.rgb, refilter(result, self.session.settings, names)
+            )
+        except OSError as exc:
+            self._say(f"Snapshot not saved: {exc.strerror or exc}")
+            return []
+        self._say(f"Saved {written[0]}")
+        return written
+
+    def _on_record(self, on: bool) -> None:
+        capture = self.capture
+        if on:
+            if capture is None or capture.info is None:
+                self._say("Not live yet: try again when frames appear.")
+                self.record_button.setChecked(False)
+                return
+            info = capture.info
+            fps = info.fps if info.fps_known else max(1.0, round(capture.fps) or 30.0)
+            try:
+                self.recording = Recording(Path(self.folder), self._stem("recording"), (info.width, info.height), fps)
+            except OSError as exc:
+                self._say(f"Cannot record: {exc.strerror or exc}")
+                self.record_button.setChecked(False)
+                return
+            capture.on_frame = self.recording.add_frame
+            self._say(f"Recording to {self.recording.video.target}")
+            return
+        recording, self.recording = self.recording, None
+        if capture is not None:
+            capture.on_frame = None
+        if recording is not None:
+
+            def finish() -> None:
+                try:
+                    written = recording.finish()
+                    self._recorded.emit(written, f" ({recording.dropped} frames dropped)" if recording.dropped else "")
+                except Exception as exc:
+                    self._recorded.emit([], str(exc))
+
+            self._spawn(finish, "camera-record-finish")
+
+    @Slot(object, str)
+    def _on_recorded(self, written: list[Path], problem: str) -> None:
+        if written:
+            self._say(f"Recorded {', '.join(p.name for p in written)}{problem}")
+        else:
+            self._say(f"Recording not saved: {problem}")
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save snapshots and recordings in", self.folder)
+        if folder:
+            self.folder = folder
+            self.store.set("camera/folder", folder)
+
+    # ----- misc ----------------------------------------------------------------------------------------------
+    def _say(self, message: str) -> None:
+        self.messages.append(message)
+        self.status.setText(message)
+
+    def _spawn(self, target, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def shutdown(self, timeout: float = 2.0) -> None:
+        """Stop everything; wait (at most ``timeout``) for recordings to be finished and threads to end."""
+        detection, capture = self.detection, self.capture
+        self.stop()
+        deadline = time.monotonic() + timeout
+        for worker in (detection, capture):
+            if worker is not None:
+                worker.join(max(0.0, deadline - time.monotonic()))
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def closeEvent(self, event) -> None:
+        self.stop()
+        super().closeEvent(event)

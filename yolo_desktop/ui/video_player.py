@@ -1,0 +1,260 @@
+"""The player under the viewer for a video entry: play/pause (Space), seek slider, frame step (, and .), the time,
+and the per-class timeline. Frames are decoded by ``video.player.FrameFetcher`` on its own thread and shown in the
+window's viewer; the detections of the shown frame come from the video's kept candidates at the thresholds on
+screen (a stride's frames show the processed frame before them), so moving a slider never runs the network."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget
+
+from ..results import Detection
+from ..settings import DetectorSettings
+from ..video.player import FrameFetcher
+from ..video.timecode import format_time
+from ..video.track import VideoTrack
+from .image_view import ImageView
+from .qt_images import pixmap_from_rgb
+from .timeline import Timeline
+
+NMS_BUDGET_S = 0.012  # per event-loop turn while a new NMS IoU is applied to every frame of a video
+
+
+class VideoPlayer(QWidget):
+    frame_shown = Signal()  # a new frame (or new detections for it) is on screen: the table and counts follow
+    _frame_ready = Signal(int, float, object, object)  # from the decoder thread: index, seconds, RGB, problem
+
+    def __init__(self, view: ImageView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = view
+        self.track: VideoTrack | None = None
+        self.path = ""
+        self.settings = DetectorSettings()
+        self.frame = -1  # the frame on screen
+        self.problem = ""
+        self._detections: tuple[Detection, ...] = ()
+        self._fetcher: FrameFetcher | None = None
+        self._frames = 0
+        self._fps = 30.0
+        self._playing = False
+        self._clock: tuple[float, int] = (0.0, 0)  # (wall time, frame) playback is anchored to
+        self._waiting = False  # a frame was asked for and has not arrived
+        self._requested = 0  # the frame last asked for
+        self._seconds = 0.0  # time of the frame on screen
+
+        style = self.style()
+        self.play_button = QToolButton()
+        self.play_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.play_button.setToolTip("Play / pause (Space)")
+        self.back_button = QToolButton()
+        self.back_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekBackward))
+        self.back_button.setToolTip("Previous frame (,)")
+        self.forward_button = QToolButton()
+        self.forward_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
+        self.forward_button.setToolTip("Next frame (.)")
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setToolTip("Seek")
+        self.time_label = QLabel()
+        self.time_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.timeline = Timeline()
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.back_button, self.play_button, self.forward_button):
+            row.addWidget(widget)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.time_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 4)
+        layout.setSpacing(2)
+        layout.addLayout(row)
+        layout.addWidget(self.timeline)
+
+        self.play_button.clicked.connect(self.toggle)
+        self.back_button.clicked.connect(lambda: self.step(-1))
+        self.forward_button.clicked.connect(lambda: self.step(1))
+        self.slider.valueChanged.connect(self._on_slider)
+        self.timeline.seek_requested.connect(lambda seconds: self.seek(round(seconds * self._fps)))
+        self._frame_ready.connect(self._on_frame)
+        self._tick = QTimer(self, singleShot=True)
+        self._tick.timeout.connect(self._next_frame)
+        self._nms_timer = QTimer(self, singleShot=True, interval=0)
+        self._nms_timer.timeout.connect(self._prepare_nms)
+        self.shortcuts = []
+        for keys, slot in ((Qt.Key.Key_Space, self.toggle), (",", lambda: self.step(-1)), (".", lambda: self.step(1))):
+            shortcut = QShortcut(QKeySequence(keys), self, context=Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+            shortcut.setEnabled(False)
+            self.shortcuts.append(shortcut)
+
+    # ----- what is shown -------------------------------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        return bool(self.path)
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    def detections(self) -> tuple[Detection, ...]:
+        """The detections of the frame on screen (at the current thresholds)."""
+        return self._detections
+
+    def open(self, path: str, track: VideoTrack | None, settings: DetectorSettings) -> None:
+        """Show ``path`` from its first frame; ``track``: its processed frames so far (None: not processed yet)."""
+        self.close_video()
+        self.path, self.settings = path, settings
+        self._fetcher = FrameFetcher(path, lambda *args: self._frame_ready.emit(*args))
+        self.frame, self.problem = -1, ""
+        for shortcut in self.shortcuts:
+            shortcut.setEnabled(True)
+        self.set_track(track)
+        self.seek(0)
+
+    def close_video(self) -> None:
+        self.pause()
+        if self._fetcher is not None:
+            self._fetcher.close()
+            self._fetcher = None
+        self.path, self.track, self.frame, self._detections = "", None, -1, ()
+        for shortcut in self.shortcuts:
+            shortcut.setEnabled(False)
+        self.timeline.set_counts(None, (), 1.0)
+
+    def set_track(self, track: VideoTrack | None) -> None:
+        """The video's processed frames changed (more arrived, or it finished): refresh boxes and timeline."""
+        self.track = track
+        if track is not None:
+            self._frames = track.info.frame_count or max(1, track.frames_read)
+            self._fps = track.info.fps
+        elif self._fetcher is not None and self._fetcher.info is not None:
+            self._frames, self._fps = self._fetcher.info.frame_count, self._fetcher.info.fps
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, self._frames - 1))
+        self.slider.blockSignals(False)
+        self._refresh_detections()
+        self._refresh_timeline()
+
+    def _show_time(self) -> None:
+        total = self._frames / self._fps if self._fps else 0.0
+        text = f"{format_time(self._seconds)} / {format_time(total)} · frame {max(self.frame, 0)}"
+        store = self.track.store if self.track is not None else None
+        if store is not None and self.settings.conf < store.floor:
+            # Videos keep candidates from a higher floor than photos (memory): say what is shown.
+            text += f" · confidence {store.floor:g} (the lowest kept for videos)"
+        self.time_label.setText(text)
+
+    def set_settings(self, settings: DetectorSettings) -> None:
+        """New thresholds or class filter: the frame on screen now, the timeline as soon as it is computed."""
+        self.settings = settings
+        self._show_time()
+        self._refresh_detections()
+        self._refresh_timeline()
+
+    def _frame_detections(self) -> tuple[Detection, ...]:
+        if self.track is not None and self.frame >= 0:
+            position = self.track.store.position_of(self.frame)
+            if position is not None:
+                return self.track.store.detections(position, self.settings)
+        return ()
+
+    def _refresh_detections(self) -> None:
+        detections = self._frame_detections()
+        if detections != self._detections:
+            self._detections = detections
+            self.frame_shown.emit()
+
+    def _refresh_timeline(self) -> None:
+        track = self.track
+        if track is None or not len(track.store):
+            self.timeline.set_counts(None, (), self._frames / self._fps if self._fps else 1.0)
+            return
+        if not track.store.prepare_nms(self.settings.iou, NMS_BUDGET_S):
+            self._nms_timer.start()  # a slice per event-loop turn: the window stays responsive
+            return
+        duration = (track.info.frame_count or track.frames_read) / track.info.fps
+        self.timeline.set_counts(track.store.counts_per_second(self.settings, duration), track.store.names, duration)
+
+    @Slot()
+    def _prepare_nms(self) -> None:
+        if self.track is not None:
+            self._refresh_timeline()
+
+    # ----- moving ----------------------------------------------------------------------------------------------
+    def seek(self, frame: int) -> None:
+        if self._fetcher is None:
+            return
+        frame = min(max(frame, 0), max(0, self._frames - 1)) if self._frames else max(frame, 0)
+        self._waiting, self._requested = True, frame
+        self._fetcher.request(frame)
+
+    def step(self, delta: int) -> None:
+        """One frame back or on; from the frame already asked for, so quick key presses add up."""
+        self.pause()
+        self.seek((self._requested if self._waiting else self.frame) + delta)
+
+    def toggle(self) -> None:
+        self.pause() if self._playing else self.play()
+
+    def play(self) -> None:
+        if self._fetcher is None or self._playing:
+            return
+        at_end = self._frames and self.frame >= self._frames - 1
+        first = 0 if at_end else max(self.frame, 0)  # at the end: play from the start
+        self._playing = True
+        self._clock = (time.monotonic(), first)
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
+        if first != self.frame:
+            self.seek(first)
+        elif not self._waiting:
+            self._next_frame()
+
+    def pause(self) -> None:
+        self._playing = False
+        self._tick.stop()
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+
+    def _on_slider(self, value: int) -> None:
+        if value != self.frame:
+            self.seek(value)
+
+    @Slot()
+    def _next_frame(self) -> None:
+        """While playing: the frame due now (frames are skipped if decoding or drawing falls behind)."""
+        if not self._playing or self._fetcher is None:
+            return
+        start, first = self._clock
+        due = first + int((time.monotonic() - start) * self._fps)
+        target = max(self.frame + 1, due)
+        if self._frames and target >= self._frames:
+            self.pause()
+            return
+        self.seek(target)
+
+    @Slot(int, float, object, object)
+    def _on_frame(self, index: int, seconds: float, rgb: np.ndarray | None, problem: str | None) -> None:
+        self._waiting = self._waiting and index != self._requested and index >= 0
+        if not self.path:
+            return
+        if rgb is None:
+            self.problem = problem or ""
+            self.time_label.setText(self.problem)
+            self.pause()
+            return
+        self.frame = index
+        self.view.set_image(pixmap_from_rgb(rgb))
+        self.slider.blockSignals(True)
+        self.slider.setValue(index)
+        self.slider.blockSignals(False)
+        self._seconds = seconds
+        self._show_time()
+        self.timeline.set_position(seconds)
+        self._detections = self._frame_detections()
+        self.frame_shown.emit()
+        if self._playing:
+            start, first = self._clock
+            due = start + (index + 1 - first) / self._fps  # wall time the next frame is due
+            self._tick.start(max(0, int((due - time.monotonic()) * 1000)))

@@ -1,0 +1,23 @@
+"""Video files and live cameras, on the one pipeline (``pipeline.Job.video_frame``); no Qt here.
+
+    probe.py        open a file or device; one-line reasons when it cannot be read (no video stream, codec, …)
+    reader.py       frames decoded ahead on their own thread
+    detect.py       frames → the pipeline → results, with stride and time range (the one video loop)
+    writer.py       the annotated video, written on its own thread to a temp file, then renamed
+    frame_files.py  ``<name>.frames.jsonl`` / ``.frames.csv``: one line per processed frame
+    record.py       the video's record in ``detections.json`` (frames, fps, duration, per-class totals)
+    run.py          one video end to end for the command line (progress, Ctrl+C)
+    frame_store.py  every processed frame's candidates, compact, for re-thresholding a whole video at once
+    player.py       frames for the window's player, decoded off the GUI thread
+    camera.py       live capture keeping only the newest frame; device probing; a detection loop; recording
+
+OpenCV's FFmpeg prints its own diagnostics to the terminal ("moov atom not found", "overread 8"); every one of
+those cases gets a one-line reason from this package instead, so FFmpeg is told to be quiet (read once, when the
+first capture opens).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET

@@ -1,0 +1,95 @@
+"""Per-frame detection files: ``<name>.frames.jsonl`` (one JSON line per processed frame: frame index, timestamp
+in seconds, detections in the ``detections.json`` schema) and ``<name>.frames.csv`` (one row per detection).
+
+Lines are appended to temp files as frames finish (nothing is held in memory) and moved into place by
+``commit``; a run that stops early commits the complete lines it has, so the files always parse.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from ..atomic import commit, discard, temp_path_for
+from ..export.records import detection_record
+from ..results import Detection
+
+CSV_COLUMNS = ("frame", "time", "class_id", "label", "score", "x1", "y1", "x2", "y2", "width", "height")
+
+
+def frame_record(index: int, time: float, detections: Sequence[Detection]) -> dict[str, Any]:
+    """One line of ``.frames.jsonl``."""
+    return {"frame": index, "time": round(time, 4), "detections": [detection_record(d) for d in detections]}
+
+
+class FrameFiles:
+    """Writes the jsonl and/or csv file of one video, frame by frame."""
+
+    def __init__(self, jsonl: Path | None, csv_path: Path | None) -> None:
+        self._files: list[tuple[Path, Path, IO[str]]] = []
+        self._csv: Any = None
+        self._jsonl: IO[str] | None = None
+        try:
+            if jsonl is not None:
+                self._jsonl = self._open(jsonl, "utf-8")
+            if csv_path is not None:
+                # utf-8-sig, as detections.csv: spreadsheets then read non-ASCII labels correctly.
+                self._csv = csv.writer(self._open(csv_path, "utf-8-sig"))
+                self._csv.writerow(CSV_COLUMNS)
+        except BaseException:
+            self.discard()
+            raise
+        self.lines = 0
+
+    def _open(self, target: Path, encoding: str) -> IO[str]:
+        tmp = temp_path_for(target)
+        handle = open(tmp, "w", encoding=encoding, newline="")  # noqa: SIM115 (closed by commit/discard)
+        self._files.append((tmp, target, handle))
+        return handle
+
+    @property
+    def targets(self) -> list[Path]:
+        return [target for _tmp, target, _handle in self._files]
+
+    def add(self, index: int, time: float, detections: Sequence[Detection]) -> None:
+        if self._jsonl is not None:
+            self._jsonl.write(json.dumps(frame_record(index, time, detections), ensure_ascii=False) + "\n")
+        if self._csv is not None:
+            for d in detections:
+                self._csv.writerow(
+                    [
+                        index,
+                        f"{time:.4f}",
+                        d.class_id,
+                        d.label,
+                        f"{d.score:.4f}",
+                        f"{d.x1:.2f}",
+                        f"{d.y1:.2f}",
+                        f"{d.x2:.2f}",
+                        f"{d.y2:.2f}",
+                        f"{d.width:.2f}",
+                        f"{d.height:.2f}",
+                    ]
+                )
+        self.lines += 1
+
+    def commit(self) -> list[Path]:
+        """Close and move every file into place; returns them."""
+        written = []
+        try:
+            for tmp, target, handle in self._files:
+                handle.close()
+                commit(tmp, target)
+                written.append(target)
+        finally:
+            self.discard()
+        return written
+
+    def discard(self) -> None:
+        for tmp, _target, handle in self._files:
+            handle.close()
+            discard(tmp)
+        self._files = []
