@@ -85,9 +85,11 @@ def test_bf16_heads_stay_close_to_float32(tiny_model, openvino_f32, data_dir):
             assert np.abs(a - b).mean() < 0.1 and np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.999
 
 
-def test_accurate_is_bf16_exactly_where_the_processor_has_it(tiny_model):
+def test_accurate_is_bf16_exactly_where_the_processor_has_it(tiny_model, monkeypatch):
     accurate = engine(tiny_model, "openvino")
     assert accurate.hint == ("bf16" if has_bf16() else "f32")
+    monkeypatch.setenv("YOLO_DESKTOP_ACCURATE_COMPUTE", "f32")  # the user's way to keep accurate float32
+    assert engine(tiny_model, "openvino").hint == "f32"
 
 
 def test_bf16_accuracy_gate(tiny_model, coco_sample):
