@@ -42,9 +42,7 @@ def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
 @pytest.fixture(scope="module")
 def front(redis_server, tmp_path_factory) -> Iterator[Server]:
     """The light front, started before any worker (so it is up, but not ready)."""
-    running = start_server(
-        tmp_path_factory.mktemp("front"), "--redis", redis_server.url, "--max-upload-mb", "3", wait=False
-    )
+    running = start_server(tmp_path_factory.mktemp("front"), "--redis", redis_server.url, "--queue", "3", wait=False)
     deadline = time.monotonic() + 60
     while True:
         assert running.process.poll() is None, running.log_text()
@@ -127,8 +125,12 @@ def test_jobs_wait_in_the_queue_until_a_worker_comes(front, photos, tmp_path, re
     assert (waiting["state"], waiting["position"], waiting["result"]) == ("queued", 1, None)
     view = httpx.get(f"{front.url}{first['url']}")
     assert view.status_code == 202 and view.json()["status"] == "processing"
+    third = submit(front, "/v1/jobs", photos["camera"])
+    full = httpx.post(f"{front.url}/v1/jobs", files=files(photos["coffee"]), timeout=30)  # --queue 3
+    assert full.status_code == 503 and "busy" in full.json()["detail"] and int(full.headers["Retry-After"]) >= 1
 
     request.getfixturevalue("pool")  # a worker comes
+    assert wait_job(front, third["id"])["state"] == "done"
     done = [wait_job(front, first["id"]), wait_job(front, second["id"])]
     expected = cli_records(tmp_path, [photos["coffee"]]) + cli_records(tmp_path, [photos["big"]], "--conf", "0.1")
     for body, record in zip(done, expected):

@@ -152,12 +152,14 @@ def _refusal(exc: Exception) -> Refusal:
         return Refusal(exc.status, exc.message, {"Connection": "close"} if exc.status == 413 else None)
     if isinstance(exc, Unavailable):
         return Refusal(503, exc.message, {"Retry-After": str(exc.retry_after)})
+    if isinstance(exc, QueueFull):  # a queue counted when submitting (queue workers)
+        return Refusal(503, str(exc), {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, ClientDisconnect):
         return Refusal(400, "the client disconnected")
     return Refusal(getattr(exc, "status", 400), str(exc))
 
 
-REFUSED = (Refusal, UploadError, OptionError, RequestError, Unavailable, ClientDisconnect)
+REFUSED = (Refusal, UploadError, OptionError, RequestError, Unavailable, QueueFull, ClientDisconnect)
 
 
 async def receive(

@@ -75,8 +75,6 @@ class QueueBackend:
         self._error: str | None = None  # the model's files could not be read (for good)
         self._lock = threading.Lock()
         self._in_flight = 0  # requests being received or waiting in this process
-        self._submitted = 0  # jobs queued since the monitor last counted the queue…
-        self._counted_at = 0.0  # …at this time (QueueHealth.checked)
         self._seconds_per_job = 0.1  # moving average of a worker's time per image, for Retry-After
         self._limiter = anyio.CapacityLimiter(REDIS_THREADS)
         self.files: ModelFiles | None = None
@@ -167,14 +165,10 @@ class QueueBackend:
             raise Unavailable(health.error or f"cannot reach Redis at {self.safe_url}")
         workers = health.matching if health is not None else 0
         with self._lock:
-            if health is not None and health.checked != self._counted_at:
-                self._counted_at, self._submitted = health.checked, 0
-            queued = (health.queued if health is not None else 0) + self._submitted
-            # ``queue`` jobs may wait for a worker (every front's, in Redis); this process holds at most the
-            # uploads that can be queued or running, so its memory stays bounded by (queue + workers + 1) uploads.
-            if queued >= max(1, self.config.queue) or self._in_flight > self.config.queue + workers:
-                waiting = max(queued, self._in_flight)
-                raise QueueFull(waiting, self._seconds_per_job / max(1, workers))
+            # This process holds the uploads of the requests it is reading or waiting for: as many as can be
+            # queued (``queue``, checked against Redis when submitting) or running, so its memory stays bounded.
+            if self._in_flight > self.config.queue + workers:
+                raise QueueFull(self._in_flight, self._seconds_per_job / max(1, workers))
             self._in_flight += 1
         return _Ticket(self)
 
@@ -229,13 +223,17 @@ class QueueBackend:
         return self.bridge
 
     def _submit(self, uploads: Sequence[Upload], settings: DetectorSettings, annotate: bool, keep: int) -> list[str]:
+        """Queue the uploads (their ids), unless ``queue`` jobs already wait for a worker (every front's)."""
         bridge = self._bridge()
-        ids = []
-        for upload in uploads:
-            ids.append(bridge.submit(upload.data, upload.name, settings, annotate=annotate, keep_seconds=keep))
-            with self._lock:
-                self._submitted += 1
-        return ids
+        queued = int(bridge.connection.llen(bridge.queue.key))
+        if queued >= max(1, self.config.queue):
+            health = self._health()
+            workers = health.matching if health is not None else 0
+            raise QueueFull(queued, self._seconds_per_job / max(1, workers))
+        return [
+            bridge.submit(upload.data, upload.name, settings, annotate=annotate, keep_seconds=keep)
+            for upload in uploads
+        ]
 
     async def detect(
         self, uploads: Sequence[Upload], options: DetectOptions, render: bool = False, keep: bool = False
