@@ -175,6 +175,8 @@ def test_synchronous_routes_go_through_the_workers_and_equal_a_local_detect(fron
     assert Image.open(io.BytesIO(image.content)).size == (2400, 1600)
     deepstack = httpx.post(f"{front.url}/v1/vision/detection", files=files(photos["coffee"], field="image"), timeout=30)
     assert "cup" in {p["label"] for p in deepstack.json()["predictions"]}
+    counts = httpx.get(f"{front.url}/counts").json()  # counted by the workers, in Redis: every front says the same
+    assert counts["cup"] >= 6 and counts["motorbike"] >= 2 and list(counts.values()) == sorted(counts.values())[::-1]
 
 
 def test_bad_uploads_and_options_say_why(front, pool, tmp_path):
@@ -225,6 +227,7 @@ def test_redis_lost_is_503_naming_it_and_the_front_recovers(front, pool, redis_s
             "job": httpx.post(f"{front.url}/v1/jobs", files=files(photos["coffee"]), timeout=10),
             "state": httpx.get(f"{front.url}{job['job']}", timeout=10),
             "view": httpx.get(f"{front.url}{job['url']}", timeout=10),
+            "counts": httpx.get(f"{front.url}/counts", timeout=10),
         }
         for what, reply in replies.items():
             assert reply.status_code == 503, (what, reply.text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from ..export.writer import BackgroundWriter, BatchWriter
 from ..imaging import load_bytes
 from ..pipeline import Job, Pipeline
 from ..resume import PartStore, failures_of, result_record
-from .protocol import PROGRESS_TTL, UPLOAD_RESULT_TTL, annotated_key, settings_from_payload, upload_key
+from .protocol import PROGRESS_TTL, UPLOAD_RESULT_TTL, annotated_key, counts_key, settings_from_payload, upload_key
 from .wire import result_to_wire
 from .worker import ModelWorker, current_worker
 
@@ -150,6 +151,8 @@ def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
             pipe.set(annotated_key(job.id), jpeg, ex=int(payload.get("keep_seconds") or UPLOAD_RESULT_TTL))
             annotated = True
         pipe.delete(upload_key(job.id))
+        for label, count in Counter(d.label for d in done.result.detections).items():
+            pipe.hincrby(counts_key(job.origin), label, count)
         pipe.execute()
     return {
         "result": result_to_wire(done.result, candidates=True),

@@ -55,6 +55,12 @@ def annotated_key(job_id: str) -> str:
     return f"yolo-desktop:annotated:{job_id}"
 
 
+def counts_key(queue: str) -> str:
+    """A hash: label → detections in every upload the workers of ``queue`` detected (the service's /counts, shared
+    by every front, as the original service's counter was)."""
+    return f"yolo-desktop:counts:{queue}"
+
+
 def progress_key(batch_key: str) -> str:
     """A hash: chunk name → images done in it (HSET, so a re-run chunk is not counted twice)."""
     return f"yolo-desktop:progress:{batch_key[:24]}"

@@ -66,7 +66,8 @@ def default_backend(config: ServiceConfig) -> Backend:
 def create_app(config: ServiceConfig, backend: Backend | None = None) -> FastAPI:
     backend = backend or default_backend(config)
     store = Store(config.keep_results, int(config.keep_mb * 1024 * 1024), config.keep_minutes * 60)
-    counts = Counts()
+    # A backend whose workers count (in Redis, shared by every front) brings its own counter.
+    counts = getattr(backend, "counts", None) or Counts()
     # A backend that queues jobs elsewhere answers for them itself; otherwise jobs run here and the store keeps them.
     jobs = backend if isinstance(backend, Jobs) else LocalJobs(backend, store, counts.add)
     service = Service(config=config, backend=backend, store=store, jobs=jobs, counts=counts)

@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 from fastapi import Request
@@ -48,6 +48,14 @@ class Refusal(Exception):
         self.headers = headers or {}
 
 
+class LabelCounter(Protocol):
+    def add(self, results: Sequence[ImageResult]) -> None: ...
+
+    def snapshot(self) -> dict[str, int]:
+        """``{label: count}``, most frequent first (may block: routes call it off the event loop)."""
+        ...
+
+
 @dataclass
 class Counts:
     """Detections per class since the process started (the original service's counter)."""
@@ -74,7 +82,7 @@ class Service:
     backend: Backend
     store: Store
     jobs: Jobs
-    counts: Counts
+    counts: LabelCounter
     render_limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(RENDER_THREADS))
 
     async def off_loop(self, function: Callable[..., T], *args: Any) -> T:

@@ -25,10 +25,11 @@ from rq import Queue
 
 from ..cluster.async_jobs import JOB_ID, AsyncDetections, AsyncState
 from ..cluster.connection import reason, safe_url
-from ..cluster.protocol import SERIALIZER
+from ..cluster.protocol import SERIALIZER, counts_key
 from ..export.header import model_record
 from ..inference.detector import ModelFiles, read_names
 from ..models import resolve_model
+from ..results import ImageResult
 from ..resume import model_fingerprint
 from ..settings import DetectorSettings
 from .backend import (
@@ -51,6 +52,25 @@ T = TypeVar("T")
 SYNC_KEEP_SECONDS = 300  # a synchronous request's job, until its reply is made (then it is deleted)
 SYNC_WAIT_SECONDS = 120.0  # a synchronous request waits this long for the workers, then gets 504
 REDIS_THREADS = 16  # Redis round trips at once (each a short blocking call on a worker thread)
+
+
+class SharedCounts:
+    """``/counts`` with queue workers: the workers count every upload they detect in one Redis hash per queue, so
+    every front answers the same (the original service's counter lived in Redis too)."""
+
+    def __init__(self, connection: redis.Redis, key: str, safe_url: str) -> None:
+        self.connection, self.key, self.safe_url = connection, key, safe_url
+
+    def add(self, results: Sequence[ImageResult]) -> None:
+        pass  # counted by the workers
+
+    def snapshot(self) -> dict[str, int]:
+        try:
+            raw: dict[bytes, bytes] = self.connection.hgetall(self.key)  # type: ignore[assignment]
+        except REDIS_ERRORS as exc:
+            raise Unavailable(f"lost Redis at {self.safe_url}: {reason(exc)}") from None
+        counts = {label.decode(): int(count) for label, count in raw.items()}
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 class _Ticket:
@@ -82,6 +102,11 @@ class QueueBackend:
         self.monitor: QueueMonitor | None = None
         self.watch: ResultWatch | None = None
         self.bridge: AsyncDetections | None = None
+        # Connections are made when first used; timeouts keep a request from hanging on a Redis that went away.
+        self.connection = redis.Redis.from_url(
+            self.url, socket_connect_timeout=3, socket_timeout=10, health_check_interval=30
+        )
+        self.counts = SharedCounts(self.connection, counts_key(config.queue_name), self.safe_url)
 
     # ----- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -96,10 +121,7 @@ class QueueBackend:
             self._error = f"model files: {exc}"
             return
         self.files = files
-        # Connections are made when first used; timeouts keep a request from hanging on a Redis that went away.
-        connection = redis.Redis.from_url(
-            self.url, socket_connect_timeout=3, socket_timeout=10, health_check_interval=30
-        )
+        connection = self.connection
         self.bridge = AsyncDetections(
             self.url, files, queue=config.queue_name, connection=connection, fingerprint=fingerprint
         )
@@ -252,31 +274,34 @@ class QueueBackend:
                 asyncio.gather(*(asyncio.wrap_future(f) for f in futures)), SYNC_WAIT_SECONDS
             )
         except asyncio.TimeoutError:
-            self._forget(ids, futures, bridge)
+            self._forget(ids, futures, bridge, done=False)
             raise RequestError(
                 f"no queue worker finished within {SYNC_WAIT_SECONDS:.0f} s (are the workers busy or gone?)", 504
             ) from None
         except BaseException:  # the client went away (or Redis did): what has not run yet never will
-            self._forget(ids, futures, bridge)
+            self._forget(ids, futures, bridge, done=False)
             raise
         if not keep:
-            self._forget(ids, [], bridge)  # the reply holds everything; Redis need not
+            self._forget(ids, [], bridge, done=True)  # the reply holds everything; Redis need not
         return [self._detected(upload, state, keep) for upload, state in zip(uploads, states)]
 
-    def _forget(
-        self, ids: Sequence[str], futures: Sequence[asyncio.Future[Any] | Any], bridge: AsyncDetections
-    ) -> None:
+    def _forget(self, ids: Sequence[str], futures: Sequence[Any], bridge: AsyncDetections, done: bool) -> None:
+        """Stop waiting for ``futures`` and drop the jobs from Redis, off the event loop (no reply waits for it):
+        ``done`` jobs in one round trip; others may still be queued (then they never run)."""
         for future in futures:
             future.cancel()
 
-        def discard() -> None:
-            for job_id in ids:
-                try:
-                    bridge.discard(job_id)
-                except REDIS_ERRORS:
-                    return  # they expire on their own
+        def drop() -> None:
+            try:
+                if done:
+                    bridge.forget(ids)
+                else:
+                    for job_id in ids:
+                        bridge.discard(job_id)
+            except REDIS_ERRORS:
+                pass  # they expire on their own
 
-        threading.Thread(target=discard, name="discard-jobs", daemon=True).start()
+        threading.Thread(target=drop, name="drop-jobs", daemon=True).start()
 
     def _detected(self, upload: Upload, state: AsyncState, keep: bool) -> Detected:
         if state.state == "unknown":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from .backend import JobState
+from .backend import JobState, Unavailable
 from .context import Refusal, form_values, job_state, receive, refuse_if_all_failed, service_of, submit_job
 from .openapi_docs import JPEG_REPLY, JobAccepted, Problem, SeedReply, ViewState, multipart_body
 from .options import parse_options
@@ -142,8 +142,14 @@ async def view(request: Request, result_id: str) -> Response:
 @router.get(
     "/counts",
     summary="Detections per class since the server started",
-    description="`{label: count}`, most frequent first: every image detected by any route of this worker process.",
+    description="`{label: count}`, most frequent first: every image detected by any route of this worker process "
+    "(with `serve --redis`: every upload the queue workers detected, the same on every front).",
     response_model=dict[str, int],
+    responses={503: {"model": Problem}},
 )
 async def counts(request: Request) -> JSONResponse:
-    return JSONResponse(service_of(request).counts.snapshot())
+    service = service_of(request)
+    try:
+        return JSONResponse(await service.off_loop(service.counts.snapshot))
+    except Unavailable as exc:
+        return JSONResponse({"detail": exc.message}, 503, headers={"Retry-After": str(exc.retry_after)})
