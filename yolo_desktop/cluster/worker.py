@@ -37,6 +37,7 @@ from .protocol import JOB_FUNCTIONS, SERIALIZER, mismatch
 log = logging.getLogger(__name__)
 
 WORKER_TTL = 60  # s: an idle worker beats every 45 s; one gone without a word (power cut) vanishes after 120 s
+REGISTRATION_CHECK_S = 2.0  # how often a worker checks that Redis still knows it (rq beats before every job)
 MAX_DETECTORS = 3  # input sizes kept loaded per process (the service lets a request choose one); least used go
 
 
@@ -94,6 +95,7 @@ class ModelWorker(SimpleWorker):
         self.detectors: OrderedDict[int, Detector] = OrderedDict()  # input size → detector, most recent last
         self.model_loads = 0
         self._last_beat = 0.0
+        self._registered_checked = 0.0
 
     @classmethod
     def configured(cls, config: WorkerConfig) -> type[ModelWorker]:
@@ -138,7 +140,9 @@ class ModelWorker(SimpleWorker):
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         super().heartbeat(timeout, pipeline)
-        if pipeline is None:
+        now = time.monotonic()
+        if pipeline is None and now - self._registered_checked >= REGISTRATION_CHECK_S:
+            self._registered_checked = now
             self._register_if_forgotten()
 
     def _register_if_forgotten(self) -> None:
