@@ -233,7 +233,7 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
         metavar="URL",
         help="send every image to 'yolo-desktop worker' processes through this Redis, e.g. "
         "redis://:PASSWORD@host:6379/0 (also read from $YOLO_DESKTOP_REDIS_URL, which keeps the password out of the "
-        "process list); enables asynchronous jobs shared by every front",
+        "process list); jobs and results are then shared by every front on that Redis",
     )
     queue.add_argument("--queue-name", default="yolo-desktop", help="the workers' --queue (default yolo-desktop)")
     serve.add_argument(

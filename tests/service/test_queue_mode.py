@@ -95,12 +95,14 @@ def submit(front: Server, route: str, path: Path, **form: str) -> dict:
     return body
 
 
-def test_unreachable_redis_at_start_is_one_line_naming_it(tmp_path):
+@pytest.mark.parametrize("given", ["option", "environment"])
+def test_unreachable_redis_at_start_is_one_line_naming_it(given):
     url = f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/0"
+    option = ["--redis", url] if given == "option" else []
     done = subprocess.run(
-        [sys.executable, "-m", "yolo_desktop", "serve", "--port", str(free_port()), "--redis", url],
+        [sys.executable, "-m", "yolo_desktop", "serve", "--port", str(free_port()), *option],
         cwd=REPO,
-        env=cli_env(),
+        env={**cli_env(), **({"YOLO_DESKTOP_REDIS_URL": url} if given == "environment" else {})},
         capture_output=True,
         text=True,
         timeout=60,
