@@ -41,6 +41,7 @@ from .protocol import (
     UPLOAD_RESULT_TTL,
     annotated_key,
     job_failure,
+    kept_key,
     retry_policy,
     settings_payload,
     upload_key,
@@ -184,6 +185,28 @@ class AsyncDetections:
                     pipe.zrem(failed.key, job_id)
                     pipe.delete(RqJob.key_for(job_id), result_stream(job_id), upload_key(job_id), annotated_key(job_id))
             pipe.execute()
+
+    def keep_at_most(self, job_ids: Sequence[str], limit: int, keep_seconds: int) -> int:
+        """Count ``job_ids`` among the kept jobs of this queue; beyond ``limit``, the oldest are forgotten (as
+        ``forget``, and taken out of the queue should one still wait there). Returns how many went."""
+        key = kept_key(self.queue.name)
+        now = time.time()
+        with self.connection.pipeline(transaction=False) as pipe:
+            pipe.zadd(key, {job_id: now for job_id in job_ids})
+            pipe.expire(key, keep_seconds)
+            pipe.zremrangebyscore(key, "-inf", now - keep_seconds)  # expired on their own meanwhile
+            pipe.zcard(key)
+            count = int(pipe.execute()[-1])
+        if count <= limit:
+            return 0
+        popped: list[tuple[bytes, float]] = self.connection.zpopmin(key, count - limit)  # type: ignore[assignment]
+        oldest = [job_id.decode() for job_id, _score in popped]
+        with self.connection.pipeline(transaction=False) as pipe:
+            for job_id in oldest:
+                pipe.lrem(self.queue.key, 0, job_id)
+            pipe.execute()
+        self.forget(oldest)
+        return len(oldest)
 
 
 def result_stream(job_id: str) -> str:

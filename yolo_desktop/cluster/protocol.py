@@ -55,6 +55,11 @@ def annotated_key(job_id: str) -> str:
     return f"yolo-desktop:annotated:{job_id}"
 
 
+def kept_key(queue: str) -> str:
+    """A sorted set: the upload jobs kept for the service's /view/<id>, by submission time (the oldest go first)."""
+    return f"yolo-desktop:kept:{queue}"
+
+
 def counts_key(queue: str) -> str:
     """A hash: label → detections in every upload the workers of ``queue`` detected (the service's /counts, shared
     by every front, as the original service's counter was)."""

@@ -244,18 +244,24 @@ class QueueBackend:
             raise Unavailable(f"the front cannot send jobs: {self._error or 'not started'}")
         return self.bridge
 
-    def _submit(self, uploads: Sequence[Upload], settings: DetectorSettings, annotate: bool, keep: int) -> list[str]:
-        """Queue the uploads (their ids), unless ``queue`` jobs already wait for a worker (every front's)."""
+    def _submit(self, uploads: Sequence[Upload], settings: DetectorSettings, annotate: bool, kept: bool) -> list[str]:
+        """Queue the uploads (their ids), unless ``queue`` jobs already wait for a worker (every front's). ``kept``:
+        their results stay for /view/<id> (``keep_minutes``, at most ``keep_results`` of every front's); otherwise
+        only until the reply is made."""
         bridge = self._bridge()
         queued = int(bridge.connection.llen(bridge.queue.key))
         if queued >= max(1, self.config.queue):
             health = self._health()
             workers = health.matching if health is not None else 0
             raise QueueFull(queued, self._seconds_per_job / max(1, workers))
-        return [
-            bridge.submit(upload.data, upload.name, settings, annotate=annotate, keep_seconds=keep)
+        seconds = self.keep_seconds if kept else SYNC_KEEP_SECONDS
+        ids = [
+            bridge.submit(upload.data, upload.name, settings, annotate=annotate, keep_seconds=seconds)
             for upload in uploads
         ]
+        if kept:  # never fewer than can wait in the queue, so a queued job is not the one to go
+            bridge.keep_at_most(ids, max(self.config.keep_results, 2 * self.config.queue), seconds)
+        return ids
 
     async def detect(
         self, uploads: Sequence[Upload], options: DetectOptions, render: bool = False, keep: bool = False
@@ -265,9 +271,7 @@ class QueueBackend:
         watch = self.watch
         assert watch is not None
         annotate = render or keep  # a kept result is viewed as the worker's annotated JPEG
-        ids = await self._redis(
-            self._submit, uploads, settings, annotate, self.keep_seconds if keep else SYNC_KEEP_SECONDS
-        )
+        ids = await self._redis(self._submit, uploads, settings, annotate, keep)
         futures = [watch.watch(job_id, image=annotate) for job_id in ids]
         try:
             states: list[AsyncState] = await asyncio.wait_for(
@@ -347,7 +351,7 @@ class QueueBackend:
     async def submit(self, upload: Upload, options: DetectOptions, ticket: Ticket) -> JobState:
         try:
             settings = self._settings(options)
-            ids = await self._redis(self._submit, [upload], settings, True, self.keep_seconds)
+            ids = await self._redis(self._submit, [upload], settings, True, True)
         finally:
             ticket.release()  # the upload is in Redis now (or refused): this process holds nothing of it
         return JobState(ids[0], "queued")

@@ -27,7 +27,7 @@ from rq.worker_registration import get_keys
 
 from ..cluster.async_jobs import AsyncDetections, AsyncState, result_stream
 from ..cluster.connection import reason, safe_url
-from .backend import Unavailable
+from .backend import RequestError, Unavailable
 
 log = logging.getLogger("yolo_desktop.service")
 
@@ -138,7 +138,12 @@ class QueueMonitor:
     def _run(self) -> None:
         while not self._stop.is_set():
             before = self.health
-            self.health = self.check()
+            try:
+                self.health = self.check()
+            except Exception:  # a bug, not Redis: say so in the log and keep checking
+                log.exception("checking the queue failed")
+                self._stop.wait(self.interval)
+                continue
             if before is not None and before.reachable != self.health.reachable:
                 if self.health.reachable:
                     log.warning("Redis at %s is reachable again", self.url)
@@ -232,8 +237,11 @@ class ResultWatch:
                 for job_id in dict.fromkeys(news):
                     self._check(job_id)
             except REDIS_ERRORS as exc:
-                self._fail_all(f"lost Redis at {self.url} while waiting for the workers: {reason(exc)}")
+                self._fail_all(Unavailable(f"lost Redis at {self.url} while waiting for the workers: {reason(exc)}"))
                 time.sleep(0.5)
+            except Exception as exc:  # a bug: every waiting request is answered (502), and the thread goes on
+                log.exception("waiting for the workers failed")
+                self._fail_all(RequestError(f"could not read the workers' results: {exc!r}", 502))
 
     def _missing(self) -> list[str]:
         """Watched jobs whose hash is gone (Redis restarted empty, or the job expired)."""
@@ -256,11 +264,11 @@ class ResultWatch:
                 self._watched.pop(job_id, None)
             _resolve(item.future, state)
 
-    def _fail_all(self, message: str) -> None:
+    def _fail_all(self, error: Exception) -> None:
         with self._lock:
             watched, self._watched = self._watched, {}
         for item in watched.values():
-            _resolve(item.future, error=Unavailable(message))
+            _resolve(item.future, error=error)
 
 
 def _resolve(future: Future[Any], value: Any = None, error: BaseException | None = None) -> None:
