@@ -213,6 +213,17 @@ def test_the_front_loads_no_model(front, pool):
     ready = wait_ready(front)
     assert ready["model_loads"] == 0 and ready["pid"] == front.pid
     assert [w["matches"] for w in ready["workers"]] == [True] and ready["workers"][0]["model"] == "yolov3-tiny"
+    assert ready["models"] == [
+        {
+            "name": "yolov3-tiny",
+            "input_size": 416,
+            "precision": "accurate",
+            "engine": "1 queue worker(s)",
+            "classes": 80,
+        }
+    ]  # what the drop page shows
+    models = httpx.get(f"{front.url}/v1/models").json()
+    assert models["default"] == "yolov3-tiny" and models["loaded"] == ready["models"]
     worker_maps = {m.path for p in pool.descendants() for m in p.memory_maps()}
     assert any("openvino" in p or "ai_edge_litert" in p for p in worker_maps)  # …the workers hold the model
 

@@ -30,7 +30,7 @@ from ..export.header import model_record
 from ..inference.detector import ModelFiles, read_names
 from ..models import resolve_model
 from ..results import ImageResult
-from ..resume import model_fingerprint
+from ..resume import input_size_of, model_fingerprint
 from ..settings import DetectorSettings
 from .backend import (
     Detected,
@@ -99,6 +99,7 @@ class QueueBackend:
         self._limiter = anyio.CapacityLimiter(REDIS_THREADS)
         self.files: ModelFiles | None = None
         self.names: tuple[str, ...] = ()
+        self.input_size: int | None = None  # the default one (the server's --size, or the cfg's)
         self.monitor: QueueMonitor | None = None
         self.watch: ResultWatch | None = None
         self.bridge: AsyncDetections | None = None
@@ -116,6 +117,7 @@ class QueueBackend:
         try:
             files = resolve_model(config.model, config.cfg, config.weights, config.names)
             self.names = tuple(read_names(files.names))
+            self.input_size = input_size_of(files, config.default_settings())
             fingerprint = model_fingerprint(files)
         except Exception as exc:  # the process stays up and says why on /v2/health/ready
             self._error = f"model files: {exc}"
@@ -158,12 +160,23 @@ class QueueBackend:
             queued=health.queued,
             running=health.running,
             workers=[w.record() for w in health.workers],
+            models=[self._model_record(health)],
         )
         if not health.reachable:
             return Readiness("unavailable", health.error, details)
         if not health.matching:
             return Readiness("unavailable", self._no_worker(health), details)
         return Readiness("ready", None, details)
+
+    def _model_record(self, health: QueueHealth) -> dict[str, Any]:
+        """What the drop page and /v2/health/ready show of the model: the workers'."""
+        return {
+            "name": self.files.name if self.files else self.config.model,
+            "input_size": self.input_size,
+            "precision": self.config.precision,
+            "engine": f"{health.matching} queue worker(s)",
+            "classes": len(self.names),
+        }
 
     def _wanted(self) -> str:
         name = self.files.name if self.files else (self.config.model or "the default model")
@@ -382,13 +395,10 @@ class QueueBackend:
         files = self.files
         name = files.name if files else self.config.model
         health = self._health()
-        workers = [w for w in (health.workers if health else ()) if w.matches]
         return {
             "default": name,
             "installed": [{"name": name, "classes": len(self.names), "measured": ""}] if name else [],
-            "loaded": [
-                {"name": name, "precision": self.config.precision, "engine": "queue workers", "workers": len(workers)}
-            ],
+            "loaded": [self._model_record(health)] if health is not None else [],
             "pid": os.getpid(),
             "redis": self.safe_url,
         }
