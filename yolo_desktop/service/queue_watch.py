@@ -22,6 +22,7 @@ from typing import Any
 
 import redis
 from rq import Queue
+from rq.job import Job as RqJob
 from rq.registry import StartedJobRegistry
 from rq.worker_registration import get_keys
 
@@ -249,7 +250,7 @@ class ResultWatch:
             ids = list(self._watched)
         with self.connection.pipeline(transaction=False) as pipe:
             for job_id in ids:
-                pipe.exists(f"rq:job:{job_id}")
+                pipe.exists(RqJob.key_for(job_id))
             found = pipe.execute()
         return [job_id for job_id, exists in zip(ids, found) if not exists]
 
