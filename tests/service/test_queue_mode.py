@@ -248,7 +248,7 @@ def test_redis_lost_is_503_naming_it_and_the_front_recovers(front, pool, redis_s
         assert httpx.get(f"{front.url}/v2/health/live").status_code == 200
     finally:
         redis_server.start()  # empty: the worker registers again, the front sees it
-    wait_ready(front)
+    wait_ready(front, timeout=20)  # rq's reconnection back-off (1, 2, 4 s…), then the worker's next heartbeat
     again = httpx.post(f"{front.url}/upload", files=files(photos["coffee"]), timeout=30)
     assert again.status_code == 200 and "cup" in again.json()["info"]["objects"]
     assert front.process.poll() is None and "Traceback" not in front.log_text()

@@ -37,7 +37,8 @@ from .protocol import JOB_FUNCTIONS, SERIALIZER, mismatch
 log = logging.getLogger(__name__)
 
 WORKER_TTL = 60  # s: an idle worker beats every 45 s; one gone without a word (power cut) vanishes after 120 s
-REGISTRATION_CHECK_S = 2.0  # how often a worker checks that Redis still knows it (rq beats before every job)
+REGISTRATION_CHECK_S = 10.0  # a busy worker checks this often that Redis still knows it…
+REGISTRATION_PAUSE_S = 1.0  # …and after any pause this long between heartbeats (Redis lost and back, idle waits)
 MAX_DETECTORS = 3  # input sizes kept loaded per process (the service lets a request choose one); least used go
 
 
@@ -96,6 +97,7 @@ class ModelWorker(SimpleWorker):
         self.model_loads = 0
         self._last_beat = 0.0
         self._registered_checked = 0.0
+        self._beat_seen = 0.0
 
     @classmethod
     def configured(cls, config: WorkerConfig) -> type[ModelWorker]:
@@ -139,9 +141,15 @@ class ModelWorker(SimpleWorker):
                 self.scheduler.start()
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
-        super().heartbeat(timeout, pipeline)
+        super().heartbeat(timeout, pipeline)  # raises while Redis is away (rq retries, with back-off)
+        if pipeline is not None:
+            return
         now = time.monotonic()
-        if pipeline is None and now - self._registered_checked >= REGISTRATION_CHECK_S:
+        # Between jobs rq beats twice per job: check after a pause (an outage's retries, an idle wait) and now and
+        # then, not every time.
+        paused = now - self._beat_seen >= REGISTRATION_PAUSE_S
+        self._beat_seen = now
+        if paused or now - self._registered_checked >= REGISTRATION_CHECK_S:
             self._registered_checked = now
             self._register_if_forgotten()
 
