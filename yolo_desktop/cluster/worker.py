@@ -36,7 +36,9 @@ from .protocol import JOB_FUNCTIONS, SERIALIZER, mismatch
 
 log = logging.getLogger(__name__)
 
-WORKER_TTL = 60  # s: an idle worker beats every 45 s; one gone without a word (power cut) vanishes after 120 s
+WORKER_TTL = (
+    30  # s: an idle worker beats (and runs its maintenance) every 15 s; one gone without a word vanishes in 90 s
+)
 REGISTRATION_CHECK_S = 10.0  # a busy worker checks this often that Redis still knows it…
 REGISTRATION_PAUSE_S = 1.0  # …and after any pause this long between heartbeats (Redis lost and back, idle waits)
 MAX_DETECTORS = 3  # input sizes kept loaded per process (the service lets a request choose one); least used go
