@@ -236,7 +236,8 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
         "serve",
         help="run the HTTP service (upload, DeepStack and native detection APIs, a drop page)",
         description="Serve detection over HTTP: POST /upload (the original service), /v1/vision/detection "
-        "(DeepStack API), /v1/detect (detections.json records), a drop page at /, API docs at /docs.",
+        "(DeepStack API), /v1/detect (detections.json records), POST /v1/jobs (asynchronous), a drop page at /, "
+        "API docs at /docs. With --redis, queue workers detect and this server loads no model.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
     serve.add_argument("--port", type=int, default=5001, help="port (default 5001)")
@@ -258,8 +259,21 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--max-upload-mb", type=float, default=50.0, help="largest request body (default 50)")
     serve.add_argument(
-        "--queue", type=int, default=8, help="requests that may wait for the model; more get 503 (default 8)"
+        "--queue",
+        type=int,
+        default=None,
+        help="requests that may wait for the model; more get 503 (default 8; with --redis: jobs that may wait in "
+        "Redis for a worker, default 64)",
     )
+    queue = serve.add_argument_group("queue workers (a light front that loads no model)")
+    queue.add_argument(
+        "--redis",
+        metavar="URL",
+        help="send every image to 'yolo-desktop worker' processes through this Redis, e.g. "
+        "redis://:PASSWORD@host:6379/0 (also read from $YOLO_DESKTOP_REDIS_URL, which keeps the password out of the "
+        "process list); jobs and results are then shared by every front on that Redis",
+    )
+    queue.add_argument("--queue-name", default="yolo-desktop", help="the workers' --queue (default yolo-desktop)")
     serve.add_argument(
         "--log-level", choices=("debug", "info", "warning", "error"), default="info", help="(default info)"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import Any
 
@@ -80,6 +81,8 @@ def run_worker(args: argparse.Namespace) -> int:
 
     if args.processes < 1:
         return fail("-n must be at least 1")
+    if args.processes > 1:  # processes × engine threads stay within the cores (as serve --workers), unless told
+        os.environ.setdefault("YOLO_DESKTOP_THREADS", str(max(1, (os.cpu_count() or 1) // args.processes)))
     # A worker runs for days: its log lines get a time stamp (rq's own lines included).
     logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S", force=True)
     logging.getLogger("yolo_desktop").setLevel(logging.INFO)

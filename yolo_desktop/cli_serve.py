@@ -3,6 +3,9 @@
 Everything that can be checked without loading the model is checked here, before a port is bound (exit code 2
 with the reason). Each worker process then loads the model once, in the background (``/v2/health/ready`` says
 when). Workers × engine threads stay within the cores unless ``YOLO_DESKTOP_THREADS`` says otherwise.
+
+With ``--redis`` the server is a light front: it loads no model (queue workers do), and Redis is reached once here
+so a wrong URL or password is one line naming it (password hidden), exit code 2.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from .settings import DetectorSettings, SettingsError
 
 EXIT_USAGE = 2
 API_KEY_ENV = "YOLO_DESKTOP_API_KEY"
+REDIS_ENV = "YOLO_DESKTOP_REDIS_URL"
+DEFAULT_QUEUE, DEFAULT_REDIS_QUEUE = 8, 64
 THREADS_ENV = "YOLO_DESKTOP_THREADS"
 
 
@@ -43,8 +48,12 @@ def config_from_args(args: argparse.Namespace) -> ServiceConfig:
         raise ValueError("--api-key must not be empty")
     if args.workers < 1:
         raise ValueError("--workers must be at least 1")
-    if args.queue < 0:
+    redis_url = args.redis if args.redis is not None else os.environ.get(REDIS_ENV) or None
+    queue = args.queue if args.queue is not None else DEFAULT_REDIS_QUEUE if redis_url else DEFAULT_QUEUE
+    if queue < 0:
         raise ValueError("--queue must be 0 or more")
+    if not args.queue_name.strip():
+        raise ValueError("--queue-name must not be empty")
     if args.max_upload_mb <= 0:
         raise ValueError("--max-upload-mb must be above 0")
     if not 0 < args.port < 65536:
@@ -53,7 +62,14 @@ def config_from_args(args: argparse.Namespace) -> ServiceConfig:
     model = resolve_model(args.model, args.cfg, args.weights, args.names)  # installed, or the three files exist?
     missing = model.missing()
     if missing:
-        raise ModelError(f"model '{model.name}': missing file(s): {', '.join(str(p) for p in missing)}")
+        front = " (a light front loads no model, but checks with them that the workers run the same one)"
+        raise ModelError(
+            f"model '{model.name}': missing file(s): {', '.join(str(p) for p in missing)}{front if redis_url else ''}"
+        )
+    if redis_url:
+        from .cluster.connection import connect
+
+        connect(redis_url).close()  # RedisUnavailable: one line naming the URL, its password hidden
     return ServiceConfig(
         host=args.host,
         port=args.port,
@@ -68,14 +84,18 @@ def config_from_args(args: argparse.Namespace) -> ServiceConfig:
         engine=args.engine,
         api_key=api_key,
         max_upload_mb=args.max_upload_mb,
-        queue=args.queue,
+        queue=queue,
+        redis=redis_url,
+        queue_name=args.queue_name,
     )
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from .cluster.connection import RedisUnavailable, safe_url
+
     try:
         config = config_from_args(args)
-    except (SettingsError, ModelError, ValueError) as exc:
+    except (SettingsError, ModelError, ValueError, RedisUnavailable) as exc:
         return _fail(str(exc))
     import uvicorn
 
@@ -88,10 +108,18 @@ def run_serve(args: argparse.Namespace) -> int:
             f"this machine can use the service",
             file=sys.stderr,
         )
+    if config.redis:
+        what = (
+            f"a light front: queue workers on '{config.queue_name}' at {safe_url(config.redis)} detect); "
+            f"ready when /v2/health/ready sees one alive"
+        )
+    else:
+        what = (
+            f"{os.environ[THREADS_ENV]} engine thread(s) each); the model loads in the background: "
+            f"ready when /v2/health/ready says so"
+        )
     print(
-        f"Serving on http://{config.host}:{config.port} ({config.workers} worker(s), "
-        f"{os.environ[THREADS_ENV]} engine thread(s) each); the model loads in the background: "
-        f"ready when /v2/health/ready says so. Ctrl+C stops.",
+        f"Serving on http://{config.host}:{config.port} ({config.workers} worker(s), {what}. Ctrl+C stops.",
         file=sys.stderr,
     )
     uvicorn.run(

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import REPO
 from yolo_desktop.cluster.async_jobs import AsyncDetections
+from yolo_desktop.cluster.protocol import upload_key
 from yolo_desktop.imaging import load_bytes
 from yolo_desktop.inference.detector import refilter
 from yolo_desktop.settings import DetectorSettings
@@ -56,3 +57,15 @@ def test_failures_say_why(bridge, tiny_model, redis_server):
 
     assert bridge.state("up-" + "0" * 32).state == "unknown"
     assert bridge.state("../../etc").state == "unknown"
+
+
+def test_kept_jobs_are_bounded_the_oldest_go_first(redis_server, tiny_model):
+    bridge = AsyncDetections(redis_server.url, tiny_model, queue="kept-bound")  # no worker listens: all stay queued
+    ids: list[str] = []
+    for index in range(3):
+        ids.append(bridge.submit(b"x", f"{index}.jpg", DetectorSettings(), keep_seconds=60))
+        assert bridge.keep_at_most(ids[-1:], 2, 60) == (1 if index == 2 else 0)
+    assert [bridge.state(job_id).state for job_id in ids] == ["unknown", "queued", "queued"]
+    assert bridge.queue.get_job_ids() == ids[1:]  # the oldest left the queue too, and all it kept in Redis
+    assert not bridge.connection.exists(upload_key(ids[0])) and bridge.connection.exists(upload_key(ids[1]))
+    assert all(0 < bridge.connection.ttl(upload_key(job_id)) <= 60 for job_id in ids[1:])

@@ -68,7 +68,9 @@ class Server:
 def start_server(tmp: Path, *args: str, env: dict[str, str] | None = None, wait: bool = True) -> Server:
     port = free_port()
     log = tmp / f"serve-{port}.log"
-    environment = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    # A light front only when a test asks for one (serve reads the Redis URL from the environment too).
+    inherited = {k: v for k, v in os.environ.items() if k != "YOLO_DESKTOP_REDIS_URL"}
+    environment = {**inherited, "PYTHONPATH": str(REPO), **(env or {})}
     with open(log, "wb") as handle:  # a file, never a pipe nobody reads (a full pipe would stall the server)
         process = subprocess.Popen(
             [sys.executable, "-m", "yolo_desktop", "serve", "--port", str(port), *args],

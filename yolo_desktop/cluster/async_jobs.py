@@ -1,24 +1,32 @@
-"""The HTTP service's asynchronous mode (the original "mode 2"), as a bridge the routes call.
+"""The HTTP service's asynchronous mode (the original "mode 2"), as a bridge the service calls.
 
 ``submit`` queues an upload for the workers and returns its id at once (the route answers 202 with
 ``{"url": "/view/<id>"}``); ``state`` says queued / processing / done / failed, and when done gives the
 ``ImageResult`` (with candidates, so stored results can be re-filtered) and the annotated JPEG, both read back from
 Redis. Nothing here loads a model: the service stays a light front, the workers hold the model.
+
+The job itself is small JSON (rq's ``JSONSerializer``); the upload's bytes travel in their own key
+(``protocol.upload_key``) and the annotated JPEG comes back in another (``protocol.annotated_key``): inside the job,
+rq would zlib-compress them (tens of ms of the front's CPU per MB) and base64 would add a third. Everything a job
+leaves in Redis expires after ``keep_seconds``.
 """
 
 from __future__ import annotations
 
-import base64
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RqJob
 from rq.job import JobStatus
+from rq.registry import FailedJobRegistry, FinishedJobRegistry
+from rq.results import Result
 
 from ..inference.detector import ModelFiles
 from ..results import ImageResult
@@ -27,14 +35,16 @@ from ..settings import DetectorSettings
 from .connection import connect
 from .protocol import (
     DEFAULT_QUEUE,
-    FAILURE_TTL,
     PROTOCOL,
     SERIALIZER,
     UPLOAD_FUNCTION,
     UPLOAD_RESULT_TTL,
+    annotated_key,
     job_failure,
+    kept_key,
     retry_policy,
     settings_payload,
+    upload_key,
 )
 from .wire import result_from_wire
 
@@ -50,6 +60,7 @@ class AsyncState:
     result: ImageResult | None = None  # when done (the image may still have failed to decode: result.error)
     image: bytes | None = None  # annotated JPEG, when done and asked for
     error: str | None = None  # when failed: why (the worker's refusal, a timeout, ...)
+    reply: dict[str, Any] | None = None  # when done: what the worker said besides the result (engine, input size…)
 
     @property
     def finished(self) -> bool:
@@ -69,16 +80,31 @@ class AsyncDetections:
         model: ModelFiles,
         queue: str = DEFAULT_QUEUE,
         connection: redis.Redis | None = None,
+        fingerprint: dict[str, str] | None = None,
     ) -> None:
         self.connection = connection if connection is not None else connect(url)
         self.queue = Queue(queue, connection=self.connection, serializer=SERIALIZER)
         self.model = model
-        self.fingerprint = model_fingerprint(model)  # the workers refuse jobs for another model
+        # The workers refuse jobs for another model (hashing the files once is the caller's choice to share).
+        self.fingerprint = fingerprint if fingerprint is not None else model_fingerprint(model)
+        self._cfg_size: int | None = None  # the cfg's input size, read once
 
-    def submit(self, data: bytes, name: str, settings: DetectorSettings, annotate: bool = True) -> str:
-        """Queue one uploaded image; returns its job id (``/view/<id>``)."""
-        size = input_size_of(self.model, settings)
+    def submit(
+        self,
+        data: bytes,
+        name: str,
+        settings: DetectorSettings,
+        annotate: bool = True,
+        keep_seconds: int = UPLOAD_RESULT_TTL,
+    ) -> str:
+        """Queue one uploaded image; returns its job id (``/view/<id>``). Its bytes, its result and its annotated
+        JPEG are kept ``keep_seconds`` (the bytes only until a worker has used them)."""
+        if settings.size is None and self._cfg_size is None:
+            self._cfg_size = input_size_of(self.model, settings)
+        size = settings.size or self._cfg_size
+        assert size is not None
         job_id = f"up-{uuid.uuid4().hex}"
+        self.connection.set(upload_key(job_id), data, ex=keep_seconds)
         self.queue.enqueue(
             UPLOAD_FUNCTION,
             {
@@ -86,19 +112,20 @@ class AsyncDetections:
                 "model": self.fingerprint,
                 "settings": settings_payload(settings, size),
                 "name": name,
-                "data": base64.b64encode(data).decode("ascii"),
                 "annotate": annotate,
+                "keep_seconds": keep_seconds,
             },
             job_id=job_id,
             job_timeout=UPLOAD_TIMEOUT,
-            result_ttl=UPLOAD_RESULT_TTL,
-            failure_ttl=FAILURE_TTL,
+            result_ttl=keep_seconds,
+            failure_ttl=keep_seconds,
             retry=retry_policy(),
             description=f"yolo-desktop upload {name}",
         )
         return job_id
 
-    def state(self, job_id: str) -> AsyncState:
+    def state(self, job_id: str, image: bool = True) -> AsyncState:
+        """Where the job is; when done, its result (and, with ``image``, the annotated JPEG)."""
         if not JOB_ID.match(job_id):
             return AsyncState(job_id, "unknown", error="not a job id")
         try:
@@ -108,12 +135,15 @@ class AsyncDetections:
         status = job.get_status(refresh=False)
         if status == JobStatus.FINISHED:
             value = job.return_value() or {}
-            image = value.get("image")
+            if "result" not in value:  # the result expired a moment before the job's hash
+                return AsyncState(job_id, "unknown", error="its result expired")
+            jpeg = self.connection.get(annotated_key(job_id)) if image and value.get("annotated") else None
             return AsyncState(
                 job_id,
                 "done",
                 result=result_from_wire(value["result"]),
-                image=base64.b64decode(image) if image else None,
+                image=bytes(jpeg) if jpeg is not None else None,  # type: ignore[arg-type]
+                reply={k: v for k, v in value.items() if k != "result"},
             )
         if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
             return AsyncState(job_id, "failed", error=job_failure(job))
@@ -129,3 +159,57 @@ class AsyncDetections:
             if state.finished or time.monotonic() > deadline:
                 return state
             time.sleep(poll)
+
+    def discard(self, job_id: str) -> None:
+        """Forget a job now (a reply that has been sent needs nothing kept): a queued one never runs; a running
+        one finishes and its result expires."""
+        if not JOB_ID.match(job_id):
+            return
+        try:
+            job = RqJob.fetch(job_id, connection=self.connection, serializer=SERIALIZER)
+        except NoSuchJobError:
+            return
+        if job.get_status(refresh=False) == JobStatus.STARTED:
+            return
+        job.delete(remove_from_queue=True)
+        self.connection.delete(upload_key(job_id), annotated_key(job_id))
+
+    def forget(self, job_ids: Sequence[str]) -> None:
+        """Delete finished (or failed) jobs and all they left in Redis, in one round trip: a synchronous reply
+        holds everything already. (``discard`` also takes queued jobs out of the queue, at more round trips.)"""
+        finished, failed = FinishedJobRegistry(queue=self.queue), FailedJobRegistry(queue=self.queue)
+        with self.connection.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                if JOB_ID.match(job_id):
+                    pipe.zrem(finished.key, job_id)
+                    pipe.zrem(failed.key, job_id)
+                    pipe.delete(RqJob.key_for(job_id), result_stream(job_id), upload_key(job_id), annotated_key(job_id))
+            pipe.execute()
+
+    def keep_at_most(self, job_ids: Sequence[str], limit: int, keep_seconds: int) -> int:
+        """Count ``job_ids`` among the kept jobs of this queue; beyond ``limit``, the oldest are forgotten (as
+        ``forget``, and taken out of the queue should one still wait there). Returns how many went."""
+        key = kept_key(self.queue.name)
+        now = time.time()
+        with self.connection.pipeline(transaction=False) as pipe:
+            pipe.zadd(key, {job_id: now for job_id in job_ids})
+            pipe.expire(key, keep_seconds)
+            pipe.zremrangebyscore(key, "-inf", now - keep_seconds)  # expired on their own meanwhile
+            pipe.zcard(key)
+            count = int(pipe.execute()[-1])
+        if count <= limit:
+            return 0
+        popped: list[tuple[bytes, float]] = self.connection.zpopmin(key, count - limit)  # type: ignore[assignment]
+        oldest = [job_id.decode() for job_id, _score in popped]
+        with self.connection.pipeline(transaction=False) as pipe:
+            for job_id in oldest:
+                pipe.lrem(self.queue.key, 0, job_id)
+            pipe.execute()
+        self.forget(oldest)
+        return len(oldest)
+
+
+def result_stream(job_id: str) -> str:
+    """The Redis stream rq appends a job's every outcome to (success, failure, retry): ``XREAD`` on it wakes a
+    waiter the moment a worker is done."""
+    return Result.get_key(job_id)

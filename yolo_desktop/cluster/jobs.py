@@ -7,9 +7,9 @@ Each drives the one pipeline on the worker's main thread (the model's owner) wit
 
 from __future__ import annotations
 
-import base64
 import os
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from ..export.writer import BackgroundWriter, BatchWriter
 from ..imaging import load_bytes
 from ..pipeline import Job, Pipeline
 from ..resume import PartStore, failures_of, result_record
-from .protocol import PROGRESS_TTL, settings_from_payload
+from .protocol import PROGRESS_TTL, UPLOAD_RESULT_TTL, annotated_key, counts_key, settings_from_payload, upload_key
 from .wire import result_to_wire
 from .worker import ModelWorker, current_worker
 
@@ -127,19 +127,38 @@ def detect_files(payload: dict[str, Any]) -> dict[str, Any]:
     return {"results": results, "engine": detector.engine.name, "input_size": detector.input_size}
 
 
+class UploadGone(Exception):
+    """The upload's bytes expired from Redis before a worker took its job."""
+
+
 def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
-    worker, _job = _context()
+    """One uploaded image (its bytes in ``upload_key``) → its result with candidates; with ``annotate``, the
+    annotated JPEG at full size goes to ``annotated_key`` (raw bytes, kept ``keep_seconds``). The upload's key is
+    deleted once the result is made (a retry after a crash still finds it)."""
+    worker, job = _context()
     detector = worker.detector(settings_from_payload(payload["settings"]))
-    data = base64.b64decode(payload["data"])
+    connection = worker.connection
+    data: bytes | None = connection.get(upload_key(job.id))  # type: ignore[assignment]
     name = payload["name"]
+    if data is None:
+        raise UploadGone(f"{name}: the upload expired from Redis before a worker took its job (no worker in time?)")
     done = next(iter(Pipeline(detector).run([Job.upload(data, name)])))
-    image = None
-    if payload.get("annotate") and done.result.ok and done.image is not None:
-        rgb = done.image.rgb if done.image.scale == 1 else load_bytes(data, name).rgb  # annotate at full size
-        image = base64.b64encode(encode_image(draw_detections(rgb, done.result.detections), "jpg")).decode("ascii")
+    annotated = False
+    with connection.pipeline() as pipe:
+        if payload.get("annotate") and done.result.ok and done.image is not None:
+            rgb = done.image.rgb if done.image.scale == 1 else load_bytes(data, name).rgb
+            jpeg = encode_image(draw_detections(rgb, done.result.detections), "jpg")
+            pipe.set(annotated_key(job.id), jpeg, ex=int(payload.get("keep_seconds") or UPLOAD_RESULT_TTL))
+            annotated = True
+        pipe.delete(upload_key(job.id))
+        for label, count in Counter(d.label for d in done.result.detections).items():
+            pipe.hincrby(counts_key(job.origin), label, count)
+        pipe.execute()
     return {
         "result": result_to_wire(done.result, candidates=True),
-        "image": image,
+        "annotated": annotated,
         "engine": detector.engine.name,
+        "engine_description": detector.engine_summary,
         "input_size": detector.input_size,
+        "settings": payload["settings"],
     }

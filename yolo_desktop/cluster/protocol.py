@@ -14,7 +14,9 @@ from rq.serializers import JSONSerializer
 
 from ..settings import DetectorSettings
 
-PROTOCOL = 1
+# 2: an upload travels in its own Redis key (``upload_key``), not base64 inside the job (rq zlib-compresses job data:
+# ~40 ms of the front's CPU per MB of JPEG), and its annotated JPEG comes back in ``annotated_key``.
+PROTOCOL = 2
 DEFAULT_QUEUE = "yolo-desktop"
 SERIALIZER = JSONSerializer
 CHUNK_FUNCTION = "yolo_desktop.cluster.jobs.detect_chunk"  # files → outputs + a part file in OUT (detect)
@@ -23,7 +25,7 @@ UPLOAD_FUNCTION = "yolo_desktop.cluster.jobs.detect_upload"  # bytes → result 
 JOB_FUNCTIONS = frozenset({CHUNK_FUNCTION, FILES_FUNCTION, UPLOAD_FUNCTION})  # a worker runs nothing else
 
 RESULT_TTL = 600  # a finished chunk's return value is only a receipt: the part file holds its results
-UPLOAD_RESULT_TTL = 24 * 3600  # the service's /view/<id> reads a result for a day
+UPLOAD_RESULT_TTL = 24 * 3600  # the service's /view/<id> reads a result for a day (unless it asks for less)
 FAILURE_TTL = 7 * 24 * 3600  # failures stay long enough to be looked at
 PROGRESS_TTL = 7 * 24 * 3600
 
@@ -41,6 +43,27 @@ def retry_policy() -> Retry:
 
 def job_id(batch_key: str, chunk_name: str) -> str:
     return f"yd-{batch_key[:12]}-{chunk_name}"
+
+
+def upload_key(job_id: str) -> str:
+    """The uploaded file's bytes, as sent (a plain Redis string with a TTL; the job names it)."""
+    return f"yolo-desktop:upload:{job_id}"
+
+
+def annotated_key(job_id: str) -> str:
+    """The annotated JPEG a worker drew for an upload job (a plain Redis string, kept as long as its result)."""
+    return f"yolo-desktop:annotated:{job_id}"
+
+
+def kept_key(queue: str) -> str:
+    """A sorted set: the upload jobs kept for the service's /view/<id>, by submission time (the oldest go first)."""
+    return f"yolo-desktop:kept:{queue}"
+
+
+def counts_key(queue: str) -> str:
+    """A hash: label → detections in every upload the workers of ``queue`` detected (the service's /counts, shared
+    by every front, as the original service's counter was)."""
+    return f"yolo-desktop:counts:{queue}"
 
 
 def progress_key(batch_key: str) -> str:

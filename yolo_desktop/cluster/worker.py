@@ -18,11 +18,12 @@ import signal
 import socket
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from rq import Queue
+from rq import Queue, worker_registration
 from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker, WorkerStatus
@@ -34,6 +35,13 @@ from .connection import connect, safe_url
 from .protocol import JOB_FUNCTIONS, SERIALIZER, mismatch
 
 log = logging.getLogger(__name__)
+
+WORKER_TTL = (
+    30  # s: an idle worker beats (and runs its maintenance) every 15 s; one gone without a word vanishes in 90 s
+)
+REGISTRATION_CHECK_S = 10.0  # a busy worker checks this often that Redis still knows it…
+REGISTRATION_PAUSE_S = 1.0  # …and after any pause this long between heartbeats (Redis lost and back, idle waits)
+MAX_DETECTORS = 3  # input sizes kept loaded per process (the service lets a request choose one); least used go
 
 
 @dataclass(frozen=True)
@@ -84,11 +92,14 @@ class ModelWorker(SimpleWorker):
         _current = self
         die_with_parent()
         heartbeat = max(1, round(self.config.heartbeat))
+        self.worker_ttl = WORKER_TTL  # rq's 420 s would keep a vanished worker listed (and "alive") for 8 minutes
         self.job_monitoring_interval = heartbeat
         self.maintenance_interval = 6 * heartbeat  # live workers clean up after dead ones (rq: every 10 min)
-        self.detectors: dict[int, Detector] = {}  # input size → detector (one engine per size)
+        self.detectors: OrderedDict[int, Detector] = OrderedDict()  # input size → detector, most recent last
         self.model_loads = 0
         self._last_beat = 0.0
+        self._registered_checked = 0.0
+        self._beat_seen = 0.0
 
     @classmethod
     def configured(cls, config: WorkerConfig) -> type[ModelWorker]:
@@ -131,6 +142,33 @@ class ModelWorker(SimpleWorker):
             else:
                 self.scheduler.start()
 
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        super().heartbeat(timeout, pipeline)  # raises while Redis is away (rq retries, with back-off)
+        if pipeline is not None:
+            return
+        now = time.monotonic()
+        # Between jobs rq beats twice per job: check after a pause (an outage's retries, an idle wait) and now and
+        # then, not every time.
+        paused = now - self._beat_seen >= REGISTRATION_PAUSE_S
+        self._beat_seen = now
+        if paused or now - self._registered_checked >= REGISTRATION_CHECK_S:
+            self._registered_checked = now
+            self._register_if_forgotten()
+
+    def _register_if_forgotten(self) -> None:
+        """A Redis restarted empty has forgotten this worker (rq's heartbeat leaves a hash with only its time):
+        register again, so ``cluster status`` and the service's light front see it alive."""
+        if self.connection.hexists(self.key, "birth"):
+            return
+        state = self.get_state()
+        mapping: dict[Any, Any] = {**self.serialize(), "state": getattr(state, "value", state)}
+        with self.connection.pipeline() as pipe:
+            pipe.hset(self.key, mapping=mapping)
+            worker_registration.register(self, pipe)
+            pipe.expire(self.key, self.worker_ttl + 60)
+            pipe.execute()
+        self.log.warning("Worker %s: Redis had forgotten this worker (restarted?); registered again", self.name)
+
     def get_heartbeat_ttl(self, job: Job) -> int:
         # rq's SimpleWorker waits job.timeout + 60 s before a silent worker's job counts as abandoned; this one
         # beats between images, so three missed beats are enough.
@@ -158,10 +196,14 @@ class ModelWorker(SimpleWorker):
         """The model at ``settings.size`` with these thresholds; loaded once per size, then kept."""
         assert settings.size is not None
         detector = self.detectors.get(settings.size)
-        if detector is None:
+        if detector is not None:
+            self.detectors.move_to_end(settings.size)
+        else:
             start = time.perf_counter()
             detector = Detector(self.config.model, settings, engine=self.config.engine, log=self.log.info)
             self.detectors[settings.size] = detector
+            while len(self.detectors) > MAX_DETECTORS:
+                self.detectors.popitem(last=False)
             self.model_loads += 1
             self.log.info(
                 "Worker %s (pid %d): loaded %s %s at %d×%d on %s in %.1f s (load %d of this process)",

@@ -17,18 +17,20 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from .. import __version__
-from . import routes_deepstack, routes_health, routes_native, routes_page, routes_seed
-from .backend import Backend
+from . import routes_deepstack, routes_health, routes_jobs, routes_native, routes_page, routes_seed
+from .backend import Backend, Jobs
 from .config import ServiceConfig
-from .context import Service, service_of
-from .local_backend import LocalBackend
+from .context import Counts, Service, service_of
+from .local_jobs import LocalJobs
 from .store import Store
 
 DESCRIPTION = """Find objects in photos with YOLOv3, on this machine.
 
 Three families of routes read the same detections: the original service's (`/upload`, `/view/<id>`, `/counts`),
 the DeepStack / CodeProject.AI API (`/v1/vision/...`), and the native `/v1/detect` (the command line's
-`detections.json`). With an API key, every route but health needs `Authorization: Bearer KEY` or `X-API-Key: KEY`.
+`detections.json`). Asynchronous requests (`POST /v1/jobs`, `/upload?async=1`) are answered at once with an id;
+`/view/<id>` and `/v1/jobs/<id>` say `processing` until done. With an API key, every route but health needs
+`Authorization: Bearer KEY` or `X-API-Key: KEY`.
 """
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the server's --api-key")
@@ -50,12 +52,25 @@ async def require_key(
         raise Unauthorized()
 
 
+def default_backend(config: ServiceConfig) -> Backend:
+    """``--redis``: a light front whose queue workers detect; otherwise the model runs in this process."""
+    if config.redis:
+        from .queue_backend import QueueBackend
+
+        return QueueBackend(config)
+    from .local_backend import LocalBackend
+
+    return LocalBackend(config)
+
+
 def create_app(config: ServiceConfig, backend: Backend | None = None) -> FastAPI:
-    service = Service(
-        config=config,
-        backend=backend or LocalBackend(config),
-        store=Store(config.keep_results, int(config.keep_mb * 1024 * 1024), config.keep_minutes * 60),
-    )
+    backend = backend or default_backend(config)
+    store = Store(config.keep_results, int(config.keep_mb * 1024 * 1024), config.keep_minutes * 60)
+    # A backend whose workers count (in Redis, shared by every front) brings its own counter.
+    counts = getattr(backend, "counts", None) or Counts()
+    # A backend that queues jobs elsewhere answers for them itself; otherwise jobs run here and the store keeps them.
+    jobs = backend if isinstance(backend, Jobs) else LocalJobs(backend, store, counts.add)
+    service = Service(config=config, backend=backend, store=store, jobs=jobs, counts=counts)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +88,7 @@ def create_app(config: ServiceConfig, backend: Backend | None = None) -> FastAPI
     # DeepStack clients may send the key as a form field, so those routes check it themselves.
     app.include_router(routes_deepstack.router)
     app.include_router(routes_native.router, dependencies=protected)
+    app.include_router(routes_jobs.router, dependencies=protected)
     app.include_router(routes_page.router)
     app.mount("/static", routes_page.static_files(), name="static")
 

@@ -1,9 +1,10 @@
 """The seam between the routes and whatever runs detection.
 
-Routes only talk to a ``Backend``: ``admit`` a request (or be told the queue is full), ``detect`` its uploads,
-and ask about readiness and models. Today's backend is ``local_backend.LocalBackend`` (one inference thread in this
-process owns the model); a queue-worker backend (rq + Redis) can implement the same protocol, and ``store.Store``
-already answers "processing" for results that are not finished yet.
+Routes only talk to a ``Backend``: ``admit`` a request (or be told the queue is full, or that detection is
+unavailable), ``detect`` its uploads, and ask about readiness and models; and to ``Jobs`` for asynchronous requests
+(submit now, ask later). ``local_backend.LocalBackend`` runs detection on an inference thread in this process (its
+jobs: ``local_jobs.LocalJobs``, results in ``store.Store``); ``queue_backend.QueueBackend`` (``serve --redis``) is a
+light front that loads no model and sends every image to queue workers through Redis (it is its own ``Jobs``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ..imaging import LoadedImage
 from ..results import ImageResult
@@ -71,11 +72,15 @@ class Detected:
     image: LoadedImage | None  # the pixels detection saw (maybe reduced, see ``image.scale``); None if unreadable
     model: ModelInfo
     settings: DetectorSettings  # what was applied (the detector's size/precision, the request's thresholds)
+    rendered: bytes | None = None  # the annotated JPEG, when the backend drew it (queue workers do, if asked)
+    kept_as: str | None = None  # the id the backend keeps this result under for /view/<id> (None: the store keeps it)
 
 
 @dataclass(frozen=True)
 class Readiness:
-    state: str  # "loading", "ready" or "failed"
+    # "loading", "ready", "failed" (for good: the model could not be loaded) or "unavailable" (for now: Redis
+    # unreachable, no queue worker alive)
+    state: str
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -90,6 +95,15 @@ class QueueFull(Exception):
     def __init__(self, waiting: int, seconds_per_request: float) -> None:
         super().__init__(f"the server is busy ({waiting} requests waiting); retry shortly")
         self.retry_after = max(1, math.ceil(waiting * seconds_per_request))
+
+
+class Unavailable(Exception):
+    """Detection cannot be served right now (Redis unreachable, no queue worker alive): 503 with the reason."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
 
 
 class RequestError(Exception):
@@ -117,13 +131,44 @@ class Backend(Protocol):
     def readiness(self) -> Readiness: ...
 
     def admit(self) -> Ticket:
-        """Take a place in the queue before reading a request's body, or raise ``QueueFull``."""
+        """Take a place in the queue before reading a request's body, or raise ``QueueFull`` / ``Unavailable``."""
         ...
 
-    async def detect(self, uploads: Sequence[Upload], options: DetectOptions) -> list[Detected]:
-        """Every upload detected, in order; an unreadable image is a ``Detected`` whose result has an ``error``."""
+    async def detect(
+        self, uploads: Sequence[Upload], options: DetectOptions, render: bool = False, keep: bool = False
+    ) -> list[Detected]:
+        """Every upload detected, in order; an unreadable image is a ``Detected`` whose result has an ``error``.
+        ``render``: the reply needs annotated images (a backend may draw them where the image already is);
+        ``keep``: the reply names the result for ``/view/<id>`` (a backend may keep it itself: ``kept_as``)."""
         ...
 
     def models(self) -> dict[str, Any]:
         """Installed models and the detectors loaded in this process (for /v1/models)."""
+        ...
+
+
+@dataclass(frozen=True)
+class JobState:
+    """An asynchronous request (``POST /v1/jobs``, ``/upload?async=1``) as it stands."""
+
+    id: str
+    state: str  # "queued" | "processing" | "done" | "failed"
+    position: int | None = None  # while queued: jobs ahead of it (0 = next), when the backend knows
+    result: ImageResult | None = None  # done, or failed because the image could not be used (``result.error``)
+    model: ModelInfo | None = None
+    settings: DetectorSettings | None = None
+    image: bytes | None = None  # the annotated JPEG, when asked for and kept by the backend
+    error: str | None = None  # failed: why, naming the upload
+    status: int = 200  # failed: the HTTP status of that failure (415/422 a bad image, 502/503 the workers)
+
+
+@runtime_checkable
+class Jobs(Protocol):
+    async def submit(self, upload: Upload, options: DetectOptions, ticket: Ticket) -> JobState:
+        """Queue one upload and return at once; the job owns ``ticket`` (admitted before the body was read) and
+        releases it when it no longer holds the upload in this process."""
+        ...
+
+    async def state(self, job_id: str, image: bool = False) -> JobState | None:
+        """The job's state (None: no such job, or it expired); ``image``: include the annotated JPEG if kept."""
         ...

@@ -27,11 +27,16 @@ class ServiceConfig:
     engine: str = "auto"
     api_key: str | None = field(default=None, repr=False)
     max_upload_mb: float = 50.0
-    queue: int = 8  # requests waiting for the model beyond the one being processed; more → 503
+    queue: int = 8  # requests waiting for the model beyond the one being processed (with ``redis``: jobs waiting
+    # in the Redis queue for a worker); more → 503
     max_models: int = 3  # detectors kept per process (the default one is never evicted)
     keep_results: int = 256  # stored results for /view/<id> and /v1/results/<id>: at most this many…
     keep_mb: float = 256.0  # …holding at most this many megabytes…
     keep_minutes: float = 60.0  # …each for at most this long
+    # ``serve --redis``: a light front that loads no model; queue workers detect (``queue_backend``). The URL may
+    # hold the Redis password: never printed (``cluster.connection.safe_url``).
+    redis: str | None = field(default=None, repr=False)
+    queue_name: str = "yolo-desktop"  # the workers' ``--queue``
 
     @property
     def max_upload_bytes(self) -> int:

@@ -1,5 +1,5 @@
-"""What every route shares: the backend, the result store, the per-class counter, and the one detection flow
-(admit → read the form → detect) with its refusals worded once."""
+"""What every route shares: the backend, the result store, the asynchronous jobs, the per-class counter, and the
+one detection flow (admit → read the form → detect, or submit a job) with its refusals worded once."""
 
 from __future__ import annotations
 
@@ -9,14 +9,25 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 from fastapi import Request
 from starlette.requests import ClientDisconnect
 
 from ..results import ImageResult
-from .backend import Backend, Detected, DetectOptions, QueueFull, RequestError, Upload
+from .backend import (
+    Backend,
+    Detected,
+    DetectOptions,
+    Jobs,
+    JobState,
+    QueueFull,
+    RequestError,
+    Ticket,
+    Unavailable,
+    Upload,
+)
 from .config import ServiceConfig
 from .options import OptionError
 from .replies import error_status, failure_message
@@ -35,6 +46,14 @@ class Refusal(Exception):
         self.status = status
         self.message = message
         self.headers = headers or {}
+
+
+class LabelCounter(Protocol):
+    def add(self, results: Sequence[ImageResult]) -> None: ...
+
+    def snapshot(self) -> dict[str, int]:
+        """``{label: count}``, most frequent first (may block: routes call it off the event loop)."""
+        ...
 
 
 @dataclass
@@ -62,7 +81,8 @@ class Service:
     config: ServiceConfig
     backend: Backend
     store: Store
-    counts: Counts = field(default_factory=Counts)
+    jobs: Jobs
+    counts: LabelCounter
     render_limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(RENDER_THREADS))
 
     async def off_loop(self, function: Callable[..., T], *args: Any) -> T:
@@ -96,43 +116,108 @@ def given_key(request: Request) -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
 
 
+def _admit(service: Service, asynchronous: bool = False) -> Ticket:
+    """A place in the queue before the body is read, or a ``Refusal`` (503, with ``Retry-After`` when useful)."""
+    readiness = service.backend.readiness()
+    if readiness.state == "failed":
+        raise Refusal(503, f"the model could not be loaded: {readiness.error}")
+    # A queue without workers still takes asynchronous jobs (they wait for one); a synchronous request would not
+    # be answered.
+    if readiness.state == "unavailable" and not asynchronous:
+        raise Refusal(503, readiness.error or "detection is unavailable", {"Retry-After": "5"})
+    try:
+        return service.backend.admit()
+    except QueueFull as exc:
+        raise Refusal(503, str(exc), {"Retry-After": str(exc.retry_after)}) from None
+    except Unavailable as exc:
+        raise Refusal(503, exc.message, {"Retry-After": str(exc.retry_after)}) from None
+
+
+async def _read_uploads(
+    request: Request,
+    service: Service,
+    field_name: str,
+    parse: Callable[[Form], DetectOptions],
+    check: Callable[[Form], None] | None,
+) -> tuple[list[Upload], DetectOptions]:
+    limit = service.config.max_upload_bytes
+    check_length(request.headers.get("content-length"), limit)
+    form = await read_form(request.headers.get("content-type"), request.stream(), limit)
+    if check is not None:
+        check(form)
+    uploads = form.uploads(field_name)
+    if not uploads:
+        raise Refusal(400, f"no image: send it as the multipart file field '{field_name}'")
+    return uploads, parse(form)
+
+
+def _refusal(exc: Exception) -> Refusal:
+    """The refusal for what reading, parsing or detecting may raise (``Refusal`` itself passes through)."""
+    if isinstance(exc, Refusal):
+        return exc
+    if isinstance(exc, UploadError):
+        # After a 413 the rest of the body is not worth reading: close rather than drain it for keep-alive.
+        return Refusal(exc.status, exc.message, {"Connection": "close"} if exc.status == 413 else None)
+    if isinstance(exc, Unavailable):
+        return Refusal(503, exc.message, {"Retry-After": str(exc.retry_after)})
+    if isinstance(exc, QueueFull):  # a queue counted when submitting (queue workers)
+        return Refusal(503, str(exc), {"Retry-After": str(exc.retry_after)})
+    if isinstance(exc, ClientDisconnect):
+        return Refusal(400, "the client disconnected")
+    return Refusal(getattr(exc, "status", 400), str(exc))
+
+
+REFUSED = (Refusal, UploadError, OptionError, RequestError, Unavailable, QueueFull, ClientDisconnect)
+
+
 async def receive(
     request: Request,
     service: Service,
     field_name: str,
     parse: Callable[[Form], DetectOptions],
     check: Callable[[Form], None] | None = None,
+    render: bool = False,
+    keep: bool = False,
 ) -> tuple[list[Upload], list[Detected]]:
-    """Admit the request, read its form, detect the uploads in ``field_name``. Raises ``Refusal``."""
-    readiness = service.backend.readiness()
-    if readiness.state == "failed":
-        raise Refusal(503, f"the model could not be loaded: {readiness.error}")
+    """Admit the request, read its form, detect the uploads in ``field_name``. Raises ``Refusal``. ``render`` and
+    ``keep``: see ``Backend.detect``."""
+    ticket = _admit(service)
     try:
-        ticket = service.backend.admit()
-    except QueueFull as exc:
-        raise Refusal(503, str(exc), {"Retry-After": str(exc.retry_after)}) from None
-    try:
-        limit = service.config.max_upload_bytes
-        check_length(request.headers.get("content-length"), limit)
-        form = await read_form(request.headers.get("content-type"), request.stream(), limit)
-        if check is not None:
-            check(form)
-        uploads = form.uploads(field_name)
-        if not uploads:
-            raise Refusal(400, f"no image: send it as the multipart file field '{field_name}'")
-        options = parse(form)
-        detected = await service.backend.detect(uploads, options)
-    except UploadError as exc:
-        # After a 413 the rest of the body is not worth reading: close rather than drain it for keep-alive.
-        raise Refusal(exc.status, exc.message, {"Connection": "close"} if exc.status == 413 else None) from None
-    except (OptionError, RequestError) as exc:
-        raise Refusal(getattr(exc, "status", 400), str(exc)) from None
-    except ClientDisconnect:
-        raise Refusal(400, "the client disconnected") from None
+        uploads, options = await _read_uploads(request, service, field_name, parse, check)
+        detected = await service.backend.detect(uploads, options, render=render, keep=keep)
+    except REFUSED as exc:
+        raise _refusal(exc) from None
     finally:
         ticket.release()
     service.counts.add([d.result for d in detected])
     return uploads, detected
+
+
+async def submit_job(
+    request: Request, service: Service, field_name: str, parse: Callable[[Form], DetectOptions]
+) -> JobState:
+    """Admit the request, read its form, queue its one upload as a job (answered later). Raises ``Refusal``."""
+    ticket = _admit(service, asynchronous=True)
+    submitted = False
+    try:
+        uploads, options = await _read_uploads(request, service, field_name, parse, None)
+        if len(uploads) != 1:
+            raise Refusal(400, f"one file per job: this request has {len(uploads)}; send one request per file")
+        submitted = True  # the job owns the ticket from here on, whatever happens
+        return await service.jobs.submit(uploads[0], options, ticket)
+    except REFUSED as exc:
+        raise _refusal(exc) from None
+    finally:
+        if not submitted:
+            ticket.release()
+
+
+async def job_state(service: Service, job_id: str, image: bool = False) -> JobState | None:
+    """A job's state, or None for an unknown id. Raises ``Refusal`` (503) when it cannot be asked now."""
+    try:
+        return await service.jobs.state(job_id, image=image)
+    except Unavailable as exc:
+        raise Refusal(503, exc.message, {"Retry-After": str(exc.retry_after)}) from None
 
 
 def refuse_if_all_failed(detected: Sequence[Detected]) -> None:

@@ -196,7 +196,10 @@ class LocalBackend:
             self._in_flight -= 1
             self._seconds_per_request = 0.8 * self._seconds_per_request + 0.2 * seconds
 
-    async def detect(self, uploads: Sequence[Upload], options: DetectOptions) -> list[Detected]:
+    async def detect(
+        self, uploads: Sequence[Upload], options: DetectOptions, render: bool = False, keep: bool = False
+    ) -> list[Detected]:
+        # ``render`` and ``keep`` need nothing here: routes draw from the upload, the store keeps results.
         key = self._key(options)
         thresholds = options.thresholds()
         known = self._names.get(key.model)

@@ -110,6 +110,34 @@ class DetectionsDocument(BaseModel):
     results: list[str | None] = []
 
 
+class JobAccepted(BaseModel):
+    id: str = Field(description="the job's id")
+    url: str = Field(description="/view/<id>: the annotated image once done (202 'processing' until then)")
+    job: str = Field(description="/v1/jobs/<id>: the job's state, and its detections once done")
+    state: str = Field(description="queued")
+
+
+class JobReply(BaseModel):
+    id: str
+    state: str = Field(description="queued, processing, done or failed")
+    position: int | None = Field(None, description="while queued: jobs ahead of it (0 = next), when known")
+    url: str = Field(description="/view/<id>: the annotated image")
+    result: ImageRecord | None = Field(
+        None, description="the detections.json record, once done (or failed on a bad image)"
+    )
+    results: str | None = Field(None, description="/v1/results/<id>: the result at other thresholds, once done")
+    model: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = None
+    error: str | None = Field(None, description="failed: why, naming the upload")
+
+
+class ViewState(BaseModel):
+    status: str = Field(description="processing (202) or failed (with the failure's status)")
+    state: str | None = Field(None, description="queued or processing")
+    position: int | None = None
+    error: str | None = None
+
+
 class Health(BaseModel):
     status: str
     error: str | None = None

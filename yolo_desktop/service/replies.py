@@ -11,8 +11,9 @@ from typing import Any
 
 from ..export.header import settings_record
 from ..export.json_export import detections_document
+from ..export.records import image_record
 from ..results import Detection, ImageResult
-from .backend import Detected
+from .backend import Detected, JobState
 
 # imaging's wording for content that is no image at all (→ 415); every other reason is an image that cannot be
 # used (damaged, truncated, above the pixel cap → 422).
@@ -116,3 +117,28 @@ def native_reply(detected: Sequence[Detected], ids: Sequence[str | None], second
     )
     document["results"] = [f"/v1/results/{key}" if key else None for key in ids]
     return document
+
+
+# ----- asynchronous jobs (/v1/jobs, /upload?async=1) -------------------------------------------------------------
+def job_accepted(job: JobState) -> dict[str, Any]:
+    """The 202 reply: where the annotated image will be (``url``, the original service's ``/view/<id>``) and where
+    the job's progress and detections are (``job``)."""
+    return {"id": job.id, "url": f"/view/{job.id}", "job": f"/v1/jobs/{job.id}", "state": job.state}
+
+
+def job_reply(job: JobState) -> dict[str, Any]:
+    """``GET /v1/jobs/<id>``: the state (``queued`` with its ``position``, ``processing``, ``done``, ``failed`` with
+    its ``error``) and, once there is one, the command line's ``detections.json`` record with the model and
+    settings that made it."""
+    finished = job.result is not None and job.model is not None and job.settings is not None
+    return {
+        "id": job.id,
+        "state": job.state,
+        "position": job.position,
+        "url": f"/view/{job.id}",
+        "result": image_record(job.result) if job.result is not None else None,
+        "results": f"/v1/results/{job.id}" if job.state == "done" else None,
+        "model": job.model.model_record if finished and job.model is not None else None,
+        "settings": settings_record(job.settings) if finished and job.settings is not None else None,
+        "error": job.error,
+    }

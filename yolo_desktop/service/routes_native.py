@@ -16,7 +16,7 @@ from ..inference.detector import refilter
 from ..results import ImageResult
 from ..settings import SettingsError
 from .backend import Detected
-from .context import Refusal, form_values, receive, refuse_if_all_failed, service_of
+from .context import Refusal, form_values, job_state, receive, refuse_if_all_failed, service_of
 from .openapi_docs import DetectionsDocument, Problem, multipart_body
 from .options import OptionError, parse_options
 from .render import ZIP_IMAGE_SUFFIX, annotated_jpeg, unique_names, zip_archive
@@ -62,8 +62,14 @@ async def detect(request: Request) -> Response:
     try:
         if chosen not in FORMATS:
             raise Refusal(400, f"format={chosen!r} must be one of {', '.join(FORMATS)}")
+        if chosen == "image" and request.query_params.get("async"):
+            raise Refusal(400, "format=image cannot be asynchronous: use POST /v1/jobs and /view/<id>")
         uploads, detected = await receive(
-            request, service, "file", lambda form: parse_options(form_values(request, form))
+            request,
+            service,
+            "file",
+            lambda form: parse_options(form_values(request, form)),
+            render=chosen in ("image", "zip"),
         )
         if chosen == "image" and len(uploads) != 1:
             raise Refusal(400, "format=image takes exactly one file; use format=zip for several")
@@ -72,7 +78,9 @@ async def detect(request: Request) -> Response:
         return _problem(refusal)
     if chosen == "image":
         first = detected[0]
-        jpeg = await service.off_loop(annotated_jpeg, first.upload.data, first.upload.name, first.result, first.image)
+        jpeg = first.rendered or await service.off_loop(
+            annotated_jpeg, first.upload.data, first.upload.name, first.result, first.image
+        )
         return Response(jpeg, media_type="image/jpeg")
     ids = [service.store_result(d, keep_source=False) for d in detected]
     document = native_reply(detected, ids, time.perf_counter() - start)
@@ -89,7 +97,10 @@ async def detect(request: Request) -> Response:
 def _zip(detected: Sequence[Detected], document: dict) -> bytes:
     members = unique_names([d.upload.name for d in detected], ZIP_IMAGE_SUFFIX)
     items = [
-        (member, annotated_jpeg(d.upload.data, d.upload.name, d.result, d.image) if d.result.ok else None)
+        (
+            member,
+            (d.rendered or annotated_jpeg(d.upload.data, d.upload.name, d.result, d.image)) if d.result.ok else None,
+        )
         for member, d in zip(members, detected)
     ]
     return zip_archive(items, document)
@@ -99,12 +110,20 @@ def _zip(detected: Sequence[Detected], document: dict) -> bytes:
     "/v1/results/{result_id}",
     summary="A kept result at other thresholds (no network)",
     description="Re-applies `conf`, `iou`, `classes` and `max_detections` (query parameters) to the candidates "
-    "kept from the network run of `/v1/detect` or `/upload`; replies like `/v1/detect` for that one photo.",
-    responses={200: {"model": DetectionsDocument}, 400: {"model": Problem}, 404: {"model": Problem}},
+    "kept from the network run of `/v1/detect`, `/upload` or a finished job; replies like `/v1/detect` for that "
+    "one photo.",
+    responses={200: {"model": DetectionsDocument}, **{code: {"model": Problem} for code in (400, 404, 503)}},
 )
 async def result(request: Request, result_id: str) -> JSONResponse:
     service = service_of(request)
     entry = service.store.get(result_id)
+    if entry is None:
+        try:
+            job = await job_state(service, result_id)
+        except Refusal as refusal:
+            return _problem(refusal)
+        if job is not None and job.state == "done" and job.result and job.model and job.settings:
+            entry = StoredResult(job.result, job.model, job.settings)  # a queue job's result, read from Redis
     if not isinstance(entry, StoredResult):
         return JSONResponse({"detail": "no such result (results are kept for a limited time)"}, 404)
     try:

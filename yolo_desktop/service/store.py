@@ -1,8 +1,8 @@
 """Results kept for ``/view/<id>`` (the annotated image) and ``/v1/results/<id>`` (re-filtering at other
 thresholds without the network): bounded in count, in bytes and in time; the oldest go first.
 
-Ids are random UUIDs. An id can be reserved before its result exists, so an asynchronous front (queue workers)
-can hand it out at once and ``/view/<id>`` answers "processing" until the result is put.
+Ids are random UUIDs. An id can be reserved before its result exists, so an asynchronous request (``local_jobs``)
+can hand it out at once and ``/view/<id>`` answers "processing" until the result is put (or the job ``fail``s).
 """
 
 from __future__ import annotations
@@ -46,6 +46,14 @@ class Processing:
 PROCESSING = Processing()
 
 
+@dataclass(frozen=True)
+class Failed:
+    """A reserved id whose request failed before any result existed (e.g. an unknown class name)."""
+
+    message: str
+    status: int
+
+
 def parse_id(text: str) -> str | None:
     """The canonical form of a result id, or None for anything that is not a UUID (→ 404, never a lookup)."""
     try:
@@ -63,7 +71,7 @@ class Store:
         self.max_bytes = max_bytes
         self.max_seconds = max_seconds
         self._clock = clock
-        self._entries: OrderedDict[str, StoredResult | Processing] = OrderedDict()
+        self._entries: OrderedDict[str, StoredResult | Processing | Failed] = OrderedDict()
         self._created: dict[str, float] = {}
         self._bytes = 0
         self._lock = threading.Lock()
@@ -88,7 +96,15 @@ class Store:
             self._trim(keep=key)
         return key
 
-    def get(self, key: str) -> StoredResult | Processing | None:
+    def fail(self, key: str, message: str, status: int) -> None:
+        """The reserved ``key`` will never have a result: say why instead of "processing"."""
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+                self._entries[key] = Failed(message, status)
+                self._created[key] = self._clock()
+
+    def get(self, key: str) -> StoredResult | Processing | Failed | None:
         canonical = parse_id(key)
         if canonical is None:
             return None

@@ -40,7 +40,8 @@
         return;
       }
       if (body && body.status === "failed") { setStatus(`The model could not be loaded: ${body.error}`); return; }
-      setStatus("Loading the model…");
+      // serve --redis: Redis unreachable, or no queue worker yet (asked again every second)
+      setStatus(body && body.status === "unavailable" ? `Not ready: ${body.error}` : "Loading the model…");
     } catch (e) {
       setStatus("The server does not answer.");
     }
