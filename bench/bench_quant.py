@@ -29,13 +29,14 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from bench_engine import time_pair  # noqa: E402
 from photo_sources import ensure_photos  # noqa: E402
+from tf_converter_recipes import TFRecipe, convert_tf  # noqa: E402
 
 from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset  # noqa: E402
 from yolo_desktop.imaging import load  # noqa: E402
 from yolo_desktop.inference.convert import FAST_RECIPE, QuantRecipe, convert  # noqa: E402
 from yolo_desktop.inference.darknet_cfg import parse_cfg  # noqa: E402
 from yolo_desktop.inference.decode import make_candidates, select  # noqa: E402
-from yolo_desktop.inference.detector import Detector, head_specs, read_names, refilter  # noqa: E402  # noqa: E402
+from yolo_desktop.inference.detector import Detector, head_specs, read_names, refilter  # noqa: E402
 from yolo_desktop.inference.engines.litert_engine import LiteRTEngine  # noqa: E402
 from yolo_desktop.inference.engines.openvino_engine import OpenVINOEngine  # noqa: E402
 from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
@@ -47,7 +48,7 @@ from yolo_desktop.settings import CANDIDATE_FLOOR, DetectorSettings  # noqa: E40
 
 COCO = REPO.parent / "shared" / "data" / "coco-train-sample"
 RECIPES = {
-    "litert: dynamic-range, TF converter (before)": QuantRecipe(mode="dynamic"),
+    "litert: dynamic-range, TF converter (before)": TFRecipe(mode="dynamic"),
     "litert: dynamic-range, ai-edge-quantizer, all convs": QuantRecipe(mode="aeq-dynamic"),
     "litert: dynamic-range, ai-edge-quantizer, first + heads float": QuantRecipe(
         mode="aeq-dynamic", float_layers=("first", "heads")
@@ -55,15 +56,15 @@ RECIPES = {
     "litert: dynamic-range, ai-edge-quantizer, first float": QuantRecipe(mode="aeq-dynamic", float_layers=("first",)),
     "litert: dynamic-range, ai-edge-quantizer, heads float": QuantRecipe(mode="aeq-dynamic", float_layers=("heads",)),
     "litert: int8 weights only (float compute)": QuantRecipe(mode="aeq-weight-only"),
-    "int8, per-channel, all layers": QuantRecipe(mode="int8", per_channel=True),
-    "int8, per-tensor weights, all layers": QuantRecipe(mode="int8", per_channel=False),
-    "int8, first layer float": QuantRecipe(mode="int8", float_layers=("first",)),
-    "int8, heads float": QuantRecipe(mode="int8", float_layers=("heads",)),
-    "int8, first layer + heads float": QuantRecipe(mode="int8", float_layers=("first", "heads")),
-    "int8, first + heads float, 10 calibration photos": QuantRecipe(
+    "int8, per-channel, all layers": TFRecipe(mode="int8", per_channel=True),
+    "int8, per-tensor weights, all layers": TFRecipe(mode="int8", per_channel=False),
+    "int8, first layer float": TFRecipe(mode="int8", float_layers=("first",)),
+    "int8, heads float": TFRecipe(mode="int8", float_layers=("heads",)),
+    "int8, first layer + heads float": TFRecipe(mode="int8", float_layers=("first", "heads")),
+    "int8, first + heads float, 10 calibration photos": TFRecipe(
         mode="int8", float_layers=("first", "heads"), calibration_images=10
     ),
-    "16x8 (int16 activations)": QuantRecipe(mode="16x8"),
+    "16x8 (int16 activations)": TFRecipe(mode="16x8"),
     "openvino: NNCF mixed, all": OVRecipe(),
     "openvino: NNCF mixed, first + heads float": OVRecipe(float_layers=("first", "heads")),
     "openvino: NNCF performance, all": OVRecipe(preset="performance"),
@@ -156,7 +157,10 @@ def main() -> None:
             kind = "openvino" if isinstance(recipe, OVRecipe) else "litert"
             start = time.perf_counter()
             if kind == "litert":
-                data = convert(cfg, str(model.weights), "fast", calibration, recipe)
+                if isinstance(recipe, TFRecipe):
+                    data = convert_tf(cfg, str(model.weights), recipe, calibration)
+                else:
+                    data = convert(cfg, str(model.weights), "fast", recipe)
                 path = Path(tmp) / "model.tflite"
                 path.write_bytes(data)
                 engine = LiteRTEngine(cfg, str(path), (size, size), "fast")

@@ -4,7 +4,7 @@ same JPEGs. Reported: medians and min–max over ``--runs`` rounds (CLI and serv
 server-throughput / CLI-throughput (goal ≥ 0.8 at concurrency ≥ 4) and p50 at concurrency 1 minus the CLI's
 per-image time (goal ≤ 15 ms). The original Flask + Keras service took about 1.6 s per image on a CPU.
 
-    .venv/bin/python bench/bench_serve.py [--count 40] [--runs 3] [--precision accurate]
+    .venv/bin/python bench/bench_serve.py [--count 160] [--runs 3] [--precision accurate]
 
 The client is plain ``http.client`` with keep-alive, one connection per concurrent request stream, bodies encoded
 ahead of time, so it takes as little CPU from the server as possible (they share the machine).
@@ -133,7 +133,7 @@ def spread(values: list[float], digits: int = 1) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--count", type=int, default=40)
+    parser.add_argument("--count", type=int, default=160)  # 40 leaves c=16 with a long tail of idle streams
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--precision", default="accurate")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])

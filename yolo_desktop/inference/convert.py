@@ -16,13 +16,12 @@ Precisions:
 
 from __future__ import annotations
 
-import re
+import contextlib
 import tempfile
 import warnings
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-
-import numpy as np
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from .darknet_cfg import ConvSection, DarknetConfig
 from .darknet_weights import load_weights
@@ -32,26 +31,16 @@ from .engines.tf_env import import_tensorflow
 
 @dataclass(frozen=True)
 class QuantRecipe:
-    """How the int8 model is made (the experiments in bench/bench_quant.py vary these)."""
+    """How the fast (int8) model is made with ai-edge-quantizer (bench/bench_quant.py varies these; the static-int8
+    recipes of TensorFlow's own converter, which lost more, live in bench/tf_converter_recipes.py)."""
 
-    # "int8": weights and activations; "dynamic": int8 weights, activations quantised at run time (TensorFlow's
-    # converter); "aeq-dynamic": the same with ai-edge-quantizer, on the converted float32 model's convs;
-    # "aeq-weight-only": int8 weights dequantised to float (no speed-up: measures what weights alone lose);
-    # "16x8": int16 activations
-    mode: str = "int8"
-    per_channel: bool = True  # per-output-channel weight scales (else one scale per tensor)
+    # "aeq-dynamic": int8 weights per output channel, activations quantised per inference by XNNPACK;
+    # "aeq-weight-only": int8 weights dequantised to float (no speed-up: measures what weights alone lose)
+    mode: str = "aeq-dynamic"
     float_layers: tuple[str, ...] = ()  # conv layer selectors kept in float: "first", "heads", "conv_<i>"
-    calibration_images: int = 200
 
 
 FAST_RECIPE = QuantRecipe(mode="aeq-dynamic")
-
-
-@dataclass
-class Conversion:
-    tflite: bytes
-    seconds: float
-    notes: list[str] = field(default_factory=list)
 
 
 def head_names(cfg: DarknetConfig) -> list[str]:
@@ -75,14 +64,9 @@ def _float_conv_indices(cfg: DarknetConfig, selectors: Sequence[str]) -> set[int
     return chosen
 
 
-def convert(
-    cfg: DarknetConfig,
-    weights_path: str,
-    precision: str,
-    calibration: Iterable[np.ndarray] = (),
-    recipe: QuantRecipe = FAST_RECIPE,
-) -> bytes:
-    """Return the .tflite bytes. ``calibration``: letterboxed (1, H, W, 3) float32 batches (static int8 only)."""
+@contextlib.contextmanager
+def saved_model_converter(cfg: DarknetConfig, weights_path: str) -> Iterator[tuple[Any, Any]]:
+    """(tensorflow, a TFLiteConverter of the model): weights frozen, one signature with named outputs."""
     tf = import_tensorflow()
     import keras
 
@@ -105,64 +89,16 @@ def convert(
     ):
         warnings.simplefilter("ignore")  # the converter's own deprecation notices are not the user's concern
         archive.write_out(saved, verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["serving_default"])
-        return _convert(tf, converter, cfg, precision, calibration, recipe)
+        yield tf, tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["serving_default"])
 
 
-def _convert(
-    tf, converter, cfg: DarknetConfig, precision: str, calibration: Iterable[np.ndarray], recipe: QuantRecipe
-) -> bytes:
-    if precision == "accurate":
-        return converter.convert()
-    if precision != "fast":
+def convert(cfg: DarknetConfig, weights_path: str, precision: str, recipe: QuantRecipe = FAST_RECIPE) -> bytes:
+    """The .tflite bytes of ``precision``: accurate (float32) or fast (``recipe``, from the float32 model)."""
+    if precision not in ("accurate", "fast"):
         raise ValueError(f"unknown precision {precision!r}")
-    if recipe.mode.startswith("aeq-"):
-        return quantize_aeq(converter.convert(), cfg, recipe)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if recipe.mode == "dynamic":
-        return converter.convert()
-    samples = [np.asarray(batch, dtype=np.float32) for batch in list(calibration)[: recipe.calibration_images]]
-    if not samples:
-        raise ValueError("int8 conversion needs calibration images")
-    converter.representative_dataset = lambda: ([sample] for sample in samples)
-    if recipe.mode == "16x8":
-        converter.target_spec.supported_ops = [
-            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
-        ]
-    elif recipe.mode == "int8":
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
-    else:
-        raise ValueError(f"unknown quantisation mode {recipe.mode!r}")
-    if not recipe.per_channel:
-        converter._experimental_disable_per_channel = True  # the converter's own switch; no public API exists
-    float_convs = _float_conv_indices(cfg, recipe.float_layers)
-    if not float_convs:
-        return converter.convert()
-    # Selective quantisation: TensorFlow's QuantizationDebugger is the supported way to keep nodes in float.
-    debug_options = tf.lite.experimental.QuantizationDebugOptions(
-        denylisted_nodes=_denylisted_nodes(converter, float_convs, heads="heads" in recipe.float_layers)
-    )
-    debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=converter, debug_dataset=lambda: ([s] for s in samples[:8]), debug_options=debug_options
-    )
-    return debugger.get_nondebug_quantized_model()
-
-
-def _denylisted_nodes(converter, conv_indices: set[int], heads: bool) -> list[str]:
-    """Names of the quantised model's nodes that belong to the given conv layers (conv, bias, activation).
-    A head conv's output is a model output, named after the signature rather than the layer: add those too."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    probe = Interpreter(model_content=converter.convert())
-    # SavedModel export suffixes layer scopes ("conv_15_1/BiasAdd"); match the layer name with or without it.
-    pattern = re.compile(r"(^|/|;)(conv|leaky)_(" + "|".join(str(i) for i in sorted(conv_indices)) + r")(_\d+)?/")
-    details = probe.get_tensor_details()
-    names = [d["name"] for d in details if pattern.search(d["name"])]
-    if heads:
-        by_index = {d["index"]: d["name"] for d in details}
-        outputs = [by_index[o["index"]] for o in probe.get_signature_runner().get_output_details().values()]
-        names += [d["name"] for d in details if any(d["name"].startswith(o) for o in outputs)]
-    return names
+    with saved_model_converter(cfg, weights_path) as (_tf, converter):
+        float_model = converter.convert()
+    return float_model if precision == "accurate" else quantize_aeq(float_model, cfg, recipe)
 
 
 def quantize_aeq(float_model: bytes, cfg: DarknetConfig, recipe: QuantRecipe) -> bytes:
