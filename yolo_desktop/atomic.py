@@ -44,7 +44,8 @@ def atomic_open(
 
 
 # What a hard-killed write leaves: mkstemp's name for ``atomic_open``'s temp file (8 random characters).
-_LEFTOVER = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")
+# (``temp_path_for`` adds the target's suffix after it, so encoders see the right container: ".clip.mp4.x.part.mp4")
+_LEFTOVER = re.compile(r"^\..+\.[a-z0-9_]{8}\.part(\.[A-Za-z0-9]+)?$")
 
 
 def remove_leftovers(folder: str | os.PathLike[str]) -> int:

@@ -182,15 +182,25 @@ def installed_models() -> list[ModelFiles]:
     return list(found.values())
 
 
+# (cfg path, its mtime) → whether it lacks its fix: models are listed often (the picker, /v1/models), checked once.
+_outdated: dict[tuple[str, int], bool] = {}
+_uncorrectable: set[Path] = set()
+
+
 def outdated_cfg(model: ModelFiles) -> KnownModel | None:
     """The known model whose cfg correction ``model`` still lacks (its weights are that model's official ones)."""
     known = KNOWN_MODELS.get(model.name)
     if known is None or known.cfg_fix is None:
         return None
     try:
-        if not needs_fix(model.cfg.read_text(encoding="utf-8"), known.cfg_fix):
-            return None  # checked first: reading the cfg is cheap, hashing the weights is not
-        return known if file_sha256(model.weights) == known.weights_sha256 else None
+        key = (str(model.cfg.resolve()), model.cfg.stat().st_mtime_ns)
+        if key not in _outdated:
+            # The cfg first: reading it is cheap, hashing the weights is not.
+            _outdated[key] = (
+                needs_fix(model.cfg.read_text(encoding="utf-8"), known.cfg_fix)
+                and file_sha256(model.weights) == known.weights_sha256
+            )
+        return known if _outdated[key] else None
     except (OSError, UnicodeDecodeError):
         return None
 
@@ -199,11 +209,12 @@ def correct_known_cfg(model: ModelFiles) -> bool:
     """Correct an installed known model's cfg in place (e.g. yolov3-tiny fetched before the mask fix). A cfg
     that cannot be written stays as it is and is reported with the command that fixes it. True if corrected."""
     known = outdated_cfg(model)
-    if known is None or known.cfg_fix is None:
+    if known is None or known.cfg_fix is None or model.cfg in _uncorrectable:
         return False
     try:
         write_text(model.cfg, apply_fix(model.cfg.read_text(encoding="utf-8"), known.cfg_fix))
     except (OSError, ValueError) as exc:
+        _uncorrectable.add(model.cfg)  # said once; `models list` and the picker keep flagging it
         log.warning(
             "%s: this cfg does not match the official %s weights (wrong [yolo] mask), and it cannot be "
             "corrected here (%s); run 'yolo-desktop models fetch %s --force'",
@@ -245,6 +256,7 @@ def resolve_model(name: str | None, cfg: str | None, weights: str | None, names:
 
 
 def sha256_of(path: Path) -> str:
+    """sha256 read from the file itself (verifying a download must not trust the hash memo of model_cache)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

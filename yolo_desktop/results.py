@@ -62,6 +62,10 @@ class Candidates:
     def __len__(self) -> int:
         return int(self.scores.shape[0])
 
+    @classmethod
+    def empty(cls, floor: float) -> Candidates:
+        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32), floor)
+
 
 @dataclass(frozen=True)
 class ImageResult:

@@ -150,6 +150,7 @@ def test_leftovers_of_a_killed_write_are_removed_and_nothing_else(tmp_path):
     (tmp_path / ".parts").mkdir()
     (tmp_path / ".parts" / "chunk-0.part.json").write_text("{}")
     (tmp_path / ".hidden note.txt").write_text("the user's")
+    (tmp_path / "sub" / ".clip.mp4.k2x9z0qa.part.mp4").write_bytes(b"half a video")  # temp_path_for's kind
     child = subprocess.Popen(
         [
             sys.executable,
@@ -167,7 +168,7 @@ def test_leftovers_of_a_killed_write_are_removed_and_nothing_else(tmp_path):
     child.wait()
     leftovers = [p.name for p in (tmp_path / "sub").iterdir() if p.name.endswith(".part")]
     assert len(leftovers) == 1 and leftovers[0].startswith(".next.jpg.")
-    assert remove_leftovers(tmp_path) == 1
+    assert remove_leftovers(tmp_path) == 2
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == [
         ".hidden note.txt",
         ".parts/chunk-0.part.json",

@@ -96,3 +96,18 @@ def test_cancel_resume_and_back_to_this_computer(qtbot, window, workers, data_di
     assert isinstance(window.session.worker, InferenceWorker)
     assert window.session.model_info is not None and window.session.model_info.engine in ("openvino", "litert")
     assert all(e.status is Status.DONE for e in window.session.entries)  # same model: nothing runs again
+
+
+def test_a_model_change_mid_batch_leaves_no_image_stuck(qtbot, window, workers, data_dir, tmp_path):
+    """Images already with the workers when the model (here the input size) changes still come back: the batch
+    finishes and every image is then detected again with the new size."""
+    server, _pool = workers
+    switch(qtbot, window, server.url)
+    many_photos(tmp_path / "photos", data_dir, 40)
+    window.add_paths([str(tmp_path / "photos")])
+    qtbot.waitUntil(lambda: window.session.state.progress().done >= 2, timeout=60_000)
+    window.session.load_model(window.session.model, 320, "accurate")
+    qtbot.waitUntil(lambda: window.session.model_info.input_size == 320, timeout=MODEL_TIMEOUT_MS)
+    wait_for_batch(qtbot, window, count=40)
+    assert all(e.status is Status.DONE for e in window.session.entries)
+    assert not window.session.state.running

@@ -4,7 +4,6 @@ from its thread and turns what ``poll`` returns into the same signals the local 
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -161,13 +160,3 @@ class FileJobs:
         ]
         self._pending.clear()
         return events
-
-
-def wait_all(jobs: FileJobs, timeout: float = 60.0) -> list[Event]:
-    """Every event until nothing is in flight (tests, scripts)."""
-    deadline = time.monotonic() + timeout
-    events: list[Event] = []
-    while jobs.in_flight and time.monotonic() < deadline:
-        events += jobs.poll()
-        time.sleep(0.05)
-    return events

@@ -96,10 +96,6 @@ def settings_from_payload(payload: Mapping[str, Any]) -> DetectorSettings:
     )
 
 
-class ModelMismatch(Exception):
-    """A job for another model (or precision) than the worker's."""
-
-
 def mismatch(job: Mapping[str, Any], fingerprint: Mapping[str, str], precision: str) -> str | None:
     """Why a worker with ``fingerprint``/``precision`` must refuse ``job`` (None when it may run it)."""
     wanted = job.get("model", {})

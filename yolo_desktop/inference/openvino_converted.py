@@ -81,15 +81,15 @@ def ensure_openvino_int8(
     return target
 
 
-def save_openvino(model, target: Path) -> None:
+def save_openvino(model, target: Path, compress_to_fp16: bool = False) -> None:
     """Write ``target`` (.xml) and its .bin atomically: the .bin first, so an .xml never points at a missing or
-    partial .bin."""
+    partial .bin. ``compress_to_fp16`` stores float weights in float16 (off by default: the int8 model's float
+    layers are float for accuracy)."""
     import openvino
 
     with tempfile.TemporaryDirectory(prefix="yolo-desktop-ov-") as folder:
         staged = Path(folder) / "model.xml"
-        # compress_to_fp16 would halve the float layers' weights to f16: the float layers are float for accuracy.
-        openvino.save_model(model, staged, compress_to_fp16=False)
+        openvino.save_model(model, staged, compress_to_fp16=compress_to_fp16)
         write_bytes(target.with_suffix(".bin"), staged.with_suffix(".bin").read_bytes())
         write_bytes(target, staged.read_bytes())
 
@@ -107,17 +107,11 @@ def ensure_openvino_f16(
     found = find_openvino_f16(model_name, cfg_path, weights_path)
     if found is not None:
         return found
-    import openvino
-
     from .engines.openvino_engine import core, name_outputs
 
     tflite = ensure_converted(model_name, cfg, cfg_path, weights_path, "accurate", log)
     model = core().read_model(str(tflite))
     name_outputs(model, str(tflite))  # the IR keeps the signature's output names (yolo_<layer>)
     target = converted_target(model_name, model_key(cfg_path, weights_path, OPENVINO_F16), OPENVINO_F16, ".xml")
-    with tempfile.TemporaryDirectory(prefix="yolo-desktop-ov-") as folder:
-        staged = Path(folder) / "model.xml"
-        openvino.save_model(model, staged, compress_to_fp16=True)
-        write_bytes(target.with_suffix(".bin"), staged.with_suffix(".bin").read_bytes())
-        write_bytes(target, staged.read_bytes())
+    save_openvino(model, target, compress_to_fp16=True)
     return target

@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .engines.openvino_engine import core
+from .engines.openvino_engine import core, name_outputs
 from .engines.quiet import quiet_native_stderr
-from .engines.tflite_signature import signature_outputs
 
 
 @dataclass(frozen=True)
@@ -72,9 +71,7 @@ def quantize(tflite_path: str, calibration: Iterable[np.ndarray], recipe: OVReci
         raise ValueError("int8 quantisation needs calibration photos")
     with quiet_native_stderr():
         model = core().read_model(tflite_path)
-    by_tensor = {tensor: name for name, tensor in signature_outputs(tflite_path).items()}
-    for output in model.outputs:
-        output.get_tensor().set_names({by_tensor[output.get_any_name()]})
+    name_outputs(model, tflite_path)
     ignored = float_conv_names(model, recipe.float_layers)
     advanced = AdvancedQuantizationParameters(disable_bias_correction=recipe.bias_correction == "none")
     if recipe.activation_ranges:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hmac
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -230,7 +229,3 @@ def refuse_if_all_failed(detected: Sequence[Detected]) -> None:
 def form_values(request: Request, form: Form) -> dict[str, str]:
     """Options from the query string, overridden by form fields."""
     return {**dict(request.query_params), **form.fields}
-
-
-def elapsed_since(start: float) -> float:
-    return time.perf_counter() - start

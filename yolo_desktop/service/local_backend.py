@@ -310,7 +310,7 @@ class LocalBackend:
             detector = Detector(
                 files, settings, engine=self.config.engine, log=log.info, options=EngineOptions(cancel=self._stopping)
             )
-        except (ModelError, ValueError) as exc:
+        except Exception as exc:  # e.g. OpenVINO's RuntimeError, MemoryError: the thread must go on answering
             message = f"model '{key.model}' ({key.precision}, size {key.size or 'default'}) cannot be used: {exc}"
             self._failed[key] = (message, time.monotonic())
             raise RequestError(message, 503) from None

@@ -60,6 +60,14 @@ class LocalJobs:
         if not result.ok:
             message = failure_message(result)
             return JobState(
-                key, "failed", None, result, entry.model, entry.settings, None, message, error_status(message)
+                key,
+                "failed",
+                None,
+                result,
+                entry.model,
+                entry.settings,
+                None,
+                message,
+                error_status(result.error or ""),
             )
         return JobState(key, "done", None, result, entry.model, entry.settings, entry.rendered)

@@ -39,6 +39,7 @@ from ..video.camera import (
     save_snapshot,
 )
 from ..video.probe import VideoInfo
+from ..video.writer import VideoWriteError
 from .image_view import ImageView
 from .qt_images import pixmap_from_rgb
 from .session import Session
@@ -54,12 +55,14 @@ def default_folder() -> str:
 
 class CameraView(QWidget):
     _probed = Signal(object)  # [(index, VideoInfo)] from the probe thread
-    _result = Signal(object, object)  # CameraFrame, ImageResult (from the detection thread)
-    _failed = Signal(str)  # from the detection thread
+    # From the detection thread, tagged with the run they belong to: a stopped run's last results are dropped.
+    _result = Signal(int, object, object)  # run, CameraFrame, ImageResult
+    _failed = Signal(int, str)  # run, message
     _recorded = Signal(object, str)  # written paths, problem (from the thread finishing a recording)
 
     def __init__(self, session: Session, store: SettingsStore, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
+        self._run = 0  # which start() the detection thread's signals belong to
         self.setWindowTitle("Camera — YOLO Desktop")
         self.session = session
         self.store = store
@@ -169,12 +172,14 @@ class CameraView(QWidget):
         self.stop()
         model, info = self.session.model, self.session.model_info
         settings = replace(self.session.settings, size=info.input_size, precision=info.precision, resize=info.resize)
+        self._run += 1
+        run = self._run
         self.capture = CameraCapture(source).start()
         self.detection = LiveDetection(
             self.capture,
             lambda: Detector(model, settings),  # built on the detection thread, which alone uses it
-            lambda frame, result: self._result.emit(frame, result),
-            self._failed.emit,
+            lambda frame, result: self._result.emit(run, frame, result),
+            lambda message: self._failed.emit(run, message),
         ).start()
         self.frames_shown, self.last, self._last_shown = 0, None, time.monotonic()
         self.view.set_image(None)
@@ -202,9 +207,9 @@ class CameraView(QWidget):
             self.pause_button.setChecked(False)
             self.fps_label.clear()
 
-    @Slot(object, object)
-    def _on_result(self, frame: CameraFrame, result: ImageResult) -> None:
-        if self.capture is None or self.pause_button.isChecked():
+    @Slot(int, object, object)
+    def _on_result(self, run: int, frame: CameraFrame, result: ImageResult) -> None:
+        if run != self._run or self.capture is None or self.pause_button.isChecked():
             return
         names = self.session.model_info.names if self.session.model_info else ()
         shown = refilter(result, self.session.settings, names)
@@ -219,7 +224,9 @@ class CameraView(QWidget):
             self._say(f"{self.capture.name}: live")
 
     @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, run: int, message: str) -> None:
+        if run != self._run:
+            return
         self._say(message)
         self.stop()
 
@@ -267,7 +274,7 @@ class CameraView(QWidget):
                 Path(self.folder), self._stem("snapshot"), frame.rgb, refilter(result, self.session.settings, names)
             )
         except OSError as exc:
-            self._say(f"Snapshot not saved: {exc.strerror or exc}")
+            self._say(f"Snapshot not saved in {self.folder}: {exc.strerror or exc}")
             return []
         self._say(f"Saved {written[0]}")
         return written
@@ -283,8 +290,9 @@ class CameraView(QWidget):
             fps = info.fps if info.fps_known else max(1.0, round(capture.fps) or 30.0)
             try:
                 self.recording = Recording(Path(self.folder), self._stem("recording"), (info.width, info.height), fps)
-            except OSError as exc:
-                self._say(f"Cannot record: {exc.strerror or exc}")
+            except (OSError, VideoWriteError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                self._say(f"Cannot record in {self.folder}: {reason}")
                 self.record_button.setChecked(False)
                 return
             capture.on_frame = self.recording.add_frame

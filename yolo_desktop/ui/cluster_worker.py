@@ -39,6 +39,7 @@ class ClusterWorker(QThread):
         self.url = url
         self.network_runs = 0  # the network never runs in this process
         self.jobs: FileJobs | None = None
+        self._retired: list[FileJobs] = []  # jobs of an earlier model with images still with the workers
         self._inbox: deque[DetectOrder | ModelRequest] = deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -103,6 +104,10 @@ class ClusterWorker(QThread):
         except (RedisUnavailable, OSError, ValueError) as exc:
             self.model_failed.emit(request.request_id, str(exc))
             return
+        if self.jobs is not None and self.jobs.in_flight:
+            # Images already with the workers finish under the model they were sent with (as the local worker
+            # finishes the image in its network): their results are still collected, then the old jobs are let go.
+            self._retired.append(self.jobs)
         self.jobs = jobs
         self._settings = replace(request.settings, size=jobs.size)
         self.model_ready.emit(
@@ -137,21 +142,24 @@ class ClusterWorker(QThread):
         self._waiting = [o for o in self._waiting if not o.cancel.is_set()]
         cancelled = {rid for rid, order in self._orders.items() if order.cancel.is_set()}
         if cancelled:
-            self.jobs.cancel(cancelled)
+            for jobs in (self.jobs, *self._retired):
+                jobs.cancel(cancelled)
             for rid in cancelled:
                 del self._orders[rid]
 
     def _receive(self) -> None:
         assert self.jobs is not None
-        for event in self.jobs.poll():
-            order = self._orders.get(event.order.tag)
-            if order is None:
-                continue
-            if event.kind == "started":
-                self.started_image.emit(order.request_id)
-                continue
-            del self._orders[order.request_id]
-            self.finished_image.emit(order.request_id, event.result, self._thumbnail(order.path))
+        self._retired = [jobs for jobs in self._retired if jobs.in_flight]
+        for jobs in (self.jobs, *self._retired):
+            for event in jobs.poll():
+                order = self._orders.get(event.order.tag)
+                if order is None:
+                    continue
+                if event.kind == "started":
+                    self.started_image.emit(order.request_id)
+                    continue
+                del self._orders[order.request_id]
+                self.finished_image.emit(order.request_id, event.result, self._thumbnail(order.path))
 
     @staticmethod
     def _thumbnail(path: str):

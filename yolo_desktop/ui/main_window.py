@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..cluster.connection import without_password
 from ..export.writer import ExportReport
 from ..imaging import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from ..settings import DEFAULT_RESIZE
@@ -439,8 +440,8 @@ class MainWindow(QMainWindow):
 
     def process_on(self, url: str | None) -> None:
         """This computer (None) or queue workers through Redis at ``url``."""
-        if url:
-            self.store.set("processing/last_url", url)
+        if url:  # remembered without its password (settings files are plain text): the dialog asks for it again
+            self.store.set("processing/last_url", without_password(url))
         self.session.use_workers(url)
 
     # ----- export --------------------------------------------------------------------------------------------

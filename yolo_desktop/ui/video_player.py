@@ -22,14 +22,18 @@ from .qt_images import pixmap_from_rgb
 from .timeline import Timeline
 
 NMS_BUDGET_S = 0.012  # per event-loop turn while a new NMS IoU is applied to every frame of a video
+TIMELINE_WHILE_RUNNING_S = 2.0
 
 
 class VideoPlayer(QWidget):
     frame_shown = Signal()  # a new frame (or new detections for it) is on screen: the table and counts follow
-    _frame_ready = Signal(int, float, object, object)  # from the decoder thread: index, seconds, RGB, problem
+    # From the decoder thread: the video it belongs to (a counter), index, seconds, RGB, problem.
+    _frame_ready = Signal(int, int, float, object, object)
 
     def __init__(self, view: ImageView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._timeline_at = 0.0  # when the timeline was last recounted (monotonic seconds)
+        self._opened = 0  # how many videos were opened: tags the decoder thread's frames
         self.view = view
         self.track: VideoTrack | None = None
         self.path = ""
@@ -107,7 +111,9 @@ class VideoPlayer(QWidget):
         """Show ``path`` from its first frame; ``track``: its processed frames so far (None: not processed yet)."""
         self.close_video()
         self.path, self.settings = path, settings
-        self._fetcher = FrameFetcher(path, lambda *args: self._frame_ready.emit(*args))
+        self._opened += 1
+        opened = self._opened  # frames the previous video's fetcher still sends are dropped
+        self._fetcher = FrameFetcher(path, lambda *args: self._frame_ready.emit(opened, *args))
         self.frame, self.problem = -1, ""
         for shortcut in self.shortcuts:
             shortcut.setEnabled(True)
@@ -136,7 +142,12 @@ class VideoPlayer(QWidget):
         self.slider.setRange(0, max(0, self._frames - 1))
         self.slider.blockSignals(False)
         self._refresh_detections()
-        self._refresh_timeline()
+        # While frames keep arriving (4 chunks a second) the whole timeline is recounted at most every
+        # TIMELINE_WHILE_RUNNING_S: a recount walks every frame so far, which grows with the video.
+        now = time.monotonic()
+        if track is None or track.finished or now - self._timeline_at >= TIMELINE_WHILE_RUNNING_S:
+            self._timeline_at = now
+            self._refresh_timeline()
 
     def _show_time(self) -> None:
         total = self._frames / self._fps if self._fps else 0.0
@@ -234,8 +245,10 @@ class VideoPlayer(QWidget):
             return
         self.seek(target)
 
-    @Slot(int, float, object, object)
-    def _on_frame(self, index: int, seconds: float, rgb: np.ndarray | None, problem: str | None) -> None:
+    @Slot(int, int, float, object, object)
+    def _on_frame(self, opened: int, index: int, seconds: float, rgb: np.ndarray | None, problem: str | None) -> None:
+        if opened != self._opened:
+            return  # from a video closed since
         self._waiting = self._waiting and index != self._requested and index >= 0
         if not self.path:
             return

@@ -163,12 +163,15 @@ class InferenceWorker(QThread):
         chunk: list[tuple[int, float, Candidates]] = []
         thumbnail = None
         sent = time.monotonic()
-        empty = Candidates(np.zeros((0, 4)), np.zeros(0), np.zeros(0), CANDIDATE_FLOOR)
+        empty = Candidates.empty(CANDIDATE_FLOOR)
+        failed: list[str] = []  # frames whose detection failed: said when the video is done, as the CLI does
         for found in detection:
             self.network_runs += 1
             if thumbnail is None and found.frame.rgb is not None:
                 thumbnail = make_thumbnail(from_frame(found.frame.rgb, order.path))
             chunk.append((found.frame.index, found.frame.time, found.result.candidates or empty))
+            if not found.result.ok:
+                failed.append(f"detection failed on frame {found.frame.index}: {found.result.error}")
             if order.cancel.is_set() or self._stopping.is_set():
                 stop.set()
             if time.monotonic() - sent >= VIDEO_CHUNK_S:
@@ -176,7 +179,11 @@ class InferenceWorker(QThread):
                 chunk, sent = [], time.monotonic()
         if chunk:
             self.video_frames.emit(order.request_id, chunk, detection.frames_read)
-        self.video_done.emit(order.request_id, None if stop.is_set() else detection.stopped_early)
+        problem = None if stop.is_set() else detection.stopped_early
+        if failed and not stop.is_set():
+            more = f" (and {len(failed) - 1} more frames)" if len(failed) > 1 else ""
+            problem = "; ".join(filter(None, [problem, failed[0] + more]))
+        self.video_done.emit(order.request_id, problem)
         self.finished_image.emit(
             order.request_id, ImageResult(path=order.path, width=info.width, height=info.height), thumbnail
         )

@@ -50,16 +50,27 @@ class VideoInfo:
         return self.frame_count / self.fps if self.frame_count > 0 else 0.0
 
 
+_quiet_users = 0  # captures opening right now; OpenCV's log level is process-wide
+_saved_level: int | None = None
+
+
 @contextlib.contextmanager
 def quiet_opencv() -> Iterator[None]:
-    """Silence OpenCV's own log while a capture opens: its messages duplicate the one-line reasons given here."""
+    """Silence OpenCV's own log while a capture opens: its messages duplicate the one-line reasons given here.
+    The lock guards only the count and the level, never the open itself (a camera may take seconds to answer)."""
+    global _quiet_users, _saved_level
     with _log_lock:
-        level = cv2.utils.logging.getLogLevel()
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-        try:
-            yield
-        finally:
-            cv2.utils.logging.setLogLevel(level)
+        if _quiet_users == 0:
+            _saved_level = cv2.utils.logging.getLogLevel()
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        _quiet_users += 1
+    try:
+        yield
+    finally:
+        with _log_lock:
+            _quiet_users -= 1
+            if _quiet_users == 0 and _saved_level is not None:
+                cv2.utils.logging.setLogLevel(_saved_level)
 
 
 def fourcc_text(value: float) -> str:

@@ -73,8 +73,6 @@ class FrameReader:
                 item = self._queue.get()
                 if item is _END:
                     return
-                if isinstance(item, BaseException):
-                    raise item
                 assert isinstance(item, Frame)
                 yield item
         finally:

@@ -67,10 +67,6 @@ def available(kind: str) -> bool:
         return False
 
 
-def litert_available() -> bool:
-    return available("litert")
-
-
 def check_engine(kind: str) -> None:
     if kind not in ENGINES:
         raise ValueError(f"unknown engine {kind!r} (available: {', '.join(ENGINES)})")
