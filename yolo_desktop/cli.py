@@ -50,6 +50,8 @@ def _stride(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .models import add_model_arguments
+
     parser = argparse.ArgumentParser(
         prog="yolo-desktop",
         usage="%(prog)s [PATH ...] | %(prog)s COMMAND ...",
@@ -75,10 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("paths", nargs="+", metavar="PATH", help="image and video files and/or folders")
     detect.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder (created if needed)")
     model = detect.add_argument_group("model")
-    model.add_argument("--model", metavar="NAME", help="installed model name (default: yolov3-tiny)")
-    model.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
-    model.add_argument("--weights", help="Darknet .weights file")
-    model.add_argument("--names", help="class names file, one per line")
+    add_model_arguments(model)
     detect.add_argument("--size", type=int, help="network input size, a multiple of 32 (default: the cfg's)")
     detect.add_argument("--conf", type=float, default=0.25, help="minimum score (default 0.25)")
     detect.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
@@ -184,10 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("images", metavar="IMAGES", help="folder the JSON's file names are relative to")
     evaluate.add_argument("annotations", metavar="INSTANCES_JSON", help="COCO instances file with the true boxes")
-    evaluate.add_argument("--model", metavar="NAME", help="installed model name (default: yolov3-tiny)")
-    evaluate.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
-    evaluate.add_argument("--weights", help="Darknet .weights file")
-    evaluate.add_argument("--names", help="class names file, one per line")
+    add_model_arguments(evaluate)
     evaluate.add_argument("--size", type=int, help="network input size (default: the cfg's)")
     evaluate.add_argument("--precision", choices=PRECISIONS, default="accurate")
     evaluate.add_argument("--engine", choices=ENGINES, default="auto")
@@ -216,9 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         "quantised to int8 for OpenVINO (needs nncf), calibrated on those photos.",
     )
     convert.add_argument("name", nargs="?", default="yolov3-tiny", help="installed model (default yolov3-tiny)")
-    convert.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
-    convert.add_argument("--weights", help="Darknet .weights file")
-    convert.add_argument("--names", help="class names file")
+    add_model_arguments(convert, by_name=False)  # the name is the positional argument
     convert.add_argument(
         "--precision", choices=PRECISIONS, action="append", help="accurate and/or fast (repeatable; default: accurate)"
     )
@@ -232,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_serve(commands: argparse._SubParsersAction) -> None:
+    from .models import add_model_arguments
+
     serve = commands.add_parser(
         "serve",
         help="run the HTTP service (upload, DeepStack and native detection APIs, a drop page)",
@@ -243,10 +239,7 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=int, default=5001, help="port (default 5001)")
     serve.add_argument("--workers", type=int, default=1, help="processes, each with its own model (default 1)")
     model = serve.add_argument_group("model")
-    model.add_argument("--model", metavar="NAME", help="installed model name (default: yolov3-tiny)")
-    model.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
-    model.add_argument("--weights", help="Darknet .weights file")
-    model.add_argument("--names", help="class names file, one per line")
+    add_model_arguments(model)
     serve.add_argument("--size", type=int, help="network input size, a multiple of 32 (default: the cfg's)")
     serve.add_argument("--precision", choices=PRECISIONS, default="accurate", help="accurate (default) or fast")
     serve.add_argument("--engine", choices=ENGINES, default="auto", help=argparse.SUPPRESS)

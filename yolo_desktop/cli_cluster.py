@@ -15,6 +15,8 @@ EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def add_cluster_commands(commands: Any) -> None:
+    from .models import add_model_arguments
+
     worker = commands.add_parser(
         "worker",
         help="process batches queued in Redis by 'detect --cluster' (and the window, and the server)",
@@ -24,10 +26,7 @@ def add_cluster_commands(commands: Any) -> None:
     )
     worker.add_argument("--redis", required=True, metavar="URL", help="e.g. redis://:PASSWORD@host:6379/0")
     worker.add_argument("-n", "--processes", type=int, default=1, metavar="N", help="worker processes (default 1)")
-    worker.add_argument("--model", metavar="NAME", help="installed model name (default: yolov3-tiny)")
-    worker.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
-    worker.add_argument("--weights", help="Darknet .weights file")
-    worker.add_argument("--names", help="class names file")
+    add_model_arguments(worker)
     worker.add_argument("--precision", choices=PRECISIONS, default="accurate")
     worker.add_argument("--engine", choices=ENGINES, default="auto")
     worker.add_argument("--queue", default="yolo-desktop", help="queue name (default yolo-desktop)")

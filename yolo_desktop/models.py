@@ -10,6 +10,7 @@ so an interrupted or wrong download leaves nothing behind.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import logging
@@ -242,6 +243,15 @@ def find_model(name: str) -> ModelFiles:
         else "give --cfg, --weights and --names, or see 'yolo-desktop models list'"
     )
     raise ModelError(f"model '{name}' is not installed; {hint}")
+
+
+def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup, by_name: bool = True) -> None:
+    """--model NAME, or the user's own --cfg/--weights/--names (read back by ``resolve_model``)."""
+    if by_name:
+        parser.add_argument("--model", metavar="NAME", help=f"installed model name (default: {DEFAULT_MODEL})")
+    parser.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
+    parser.add_argument("--weights", help="Darknet .weights file")
+    parser.add_argument("--names", help="class names file, one per line")
 
 
 def resolve_model(name: str | None, cfg: str | None, weights: str | None, names: str | None) -> ModelFiles:

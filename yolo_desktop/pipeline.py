@@ -22,13 +22,15 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 from .imaging import ImageError, LoadedImage, from_frame, load, load_bytes
 from .inference.detector import Prepared
 from .results import ImageResult
+
+T = TypeVar("T")
 
 
 class Runner(Protocol):
@@ -206,6 +208,73 @@ class Pipeline:
             finally:
                 for _job, waiting in pending:
                     waiting.cancel()
+
+
+class Inbox(Generic[T]):
+    """Work for a model's owner thread, in arrival order, thread-safe: the window's orders, the service's uploads.
+
+    The owner ``wait``s for the next item (and puts it back with ``push_front`` to start a run with it), then
+    hands the pipeline ``source(to_job)``: it takes items from the head while ``to_job`` turns them into jobs, and
+    stops — ending the run — at the first it does not (a model request, a video, an upload for another detector).
+    Items that ``dropped`` says are dead (a cancelled request) are skipped everywhere."""
+
+    def __init__(self, dropped: Callable[[T], bool] = lambda _item: False) -> None:
+        self._items: deque[T] = deque()
+        self._ready = threading.Condition()
+        self._dropped = dropped
+        self.closed = False
+
+    def put(self, *items: T) -> None:
+        with self._ready:
+            self._items.extend(items)  # one request's items stay together
+            self._ready.notify()
+
+    def close(self) -> list[T]:
+        """No more items; returns those never taken (each may still need an answer)."""
+        with self._ready:
+            self.closed = True
+            left = list(self._items)
+            self._items.clear()
+            self._ready.notify()
+            return left
+
+    def wait(self) -> T | None:
+        """The next live item, waiting for one; None once closed."""
+        with self._ready:
+            while True:
+                while not self._items and not self.closed:
+                    self._ready.wait()
+                if self.closed:
+                    return None
+                item = self._items.popleft()
+                if not self._dropped(item):
+                    return item
+
+    def push_front(self, item: T) -> None:
+        with self._ready:
+            self._items.appendleft(item)
+
+    def take(self, to_job: Callable[[T], Job | None]) -> Job | None:
+        with self._ready:
+            while self._items and not self.closed:
+                item = self._items[0]
+                if self._dropped(item):
+                    self._items.popleft()
+                    continue
+                job = to_job(item)
+                if job is not None:
+                    self._items.popleft()
+                return job
+            return None
+
+    def source(self, to_job: Callable[[T], Job | None]) -> JobSource:
+        inbox = self
+
+        class _Source:
+            def poll(self) -> Job | None:
+                return inbox.take(to_job)
+
+        return _Source()
 
 
 def run_one(runner: Runner, job: Job) -> Done:

@@ -165,3 +165,21 @@ def test_full_decode_is_upright_and_full_size(big_photos):
     assert np.allclose(
         cv2.resize(image.rgb, (1200, 800), interpolation=cv2.INTER_AREA).mean(), reduced.rgb.mean(), atol=2
     )
+
+
+def test_the_inbox_hands_out_runs_of_jobs_and_skips_dropped_items(app_detector, big_photos):
+    """The owner thread's inbox (the window's orders, the service's uploads): a run takes items from the head
+    while they are jobs, stops at the first that is not, and never hands out an item marked as dropped."""
+    from yolo_desktop.pipeline import Inbox
+
+    jobs = jobs_for(big_photos)
+    inbox: Inbox[object] = Inbox(dropped=lambda item: item == "gone")
+    inbox.put(jobs[0], "gone", jobs[1], "model", jobs[2])
+    as_job = lambda item: item if isinstance(item, Job) else None  # noqa: E731
+    first = inbox.wait()
+    assert first is jobs[0]
+    inbox.push_front(first)
+    ran = [done.job for done in Pipeline(app_detector).run(inbox.source(as_job))]
+    assert ran == [jobs[0], jobs[1]]  # "gone" skipped, the run ends at "model"
+    assert inbox.wait() == "model"
+    assert inbox.close() == [jobs[2]] and inbox.wait() is None

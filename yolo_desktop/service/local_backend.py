@@ -27,7 +27,7 @@ from ..inference.detector import Detector, ModelFiles, read_names, refilter
 from ..inference.engines import EngineOptions
 from ..inference.errors import ModelError
 from ..models import KNOWN_MODELS, installed_models, resolve_model
-from ..pipeline import Done, Job, Pipeline
+from ..pipeline import Done, Inbox, Job, Pipeline
 from ..settings import DetectorSettings
 from .backend import Detected, DetectOptions, ModelInfo, QueueFull, Readiness, RequestError, Upload
 from .config import ServiceConfig
@@ -51,68 +51,18 @@ class _Work:
     future: Future[tuple[Done, ModelInfo, DetectorSettings]]
 
 
-class _Inbox:
-    """Uploads waiting for the network, in arrival order (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._items: deque[_Work] = deque()
-        self._ready = threading.Condition()
-        self.closed = False
-
-    def put_all(self, works: Sequence[_Work]) -> None:
-        with self._ready:
-            self._items.extend(works)  # one request's uploads stay together
-            self._ready.notify()
-
-    def close(self) -> list[_Work]:
-        with self._ready:
-            self.closed = True
-            left = list(self._items)
-            self._items.clear()
-            self._ready.notify()
-            return left
-
-    def wait(self) -> _Work | None:
-        """The next live work item, waiting for one; None once closed."""
-        with self._ready:
-            while True:
-                while not self._items and not self.closed:
-                    self._ready.wait()
-                if self.closed:
-                    return None
-                work = self._items.popleft()
-                if not work.future.cancelled():
-                    return work
-
-    def push_front(self, work: _Work) -> None:
-        with self._ready:
-            self._items.appendleft(work)
-
-    def poll(self, key: DetectorKey) -> Job | None:
-        """The head's job if it needs the detector ``key``; None otherwise (the pipeline's run then ends)."""
-        with self._ready:
-            while self._items and not self.closed:
-                work = self._items[0]
-                if work.future.cancelled():  # its client went away before the network got to it
-                    self._items.popleft()
-                    continue
-                if work.key != key:
-                    return None
-                self._items.popleft()
-                return work.job
-            return None
-
-
 class _KeySource:
-    def __init__(self, inbox: _Inbox, key: DetectorKey) -> None:
-        self.inbox = inbox
+    """The uploads at the inbox's head that need the detector ``key`` (the run ends at the first that does not)."""
+
+    def __init__(self, inbox: Inbox[_Work], key: DetectorKey) -> None:
         self.key = key
+        self._source = inbox.source(lambda work: work.job if work.key == key else None)
         # Jobs handed to the pipeline; only the last few can still be unanswered (it prefetches 3), and a long run
         # must not hold every finished result.
         self.polled: deque[Future[Any]] = deque(maxlen=16)
 
     def poll(self) -> Job | None:
-        job = self.inbox.poll(self.key)
+        job = self._source.poll()
         if job is not None:
             self.polled.append(job.tag)
         return job
@@ -144,7 +94,8 @@ class LocalBackend:
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
         self.default_settings = config.default_settings()
-        self._inbox = _Inbox()
+        # A client that went away cancelled its futures: its uploads are skipped, even once prefetched.
+        self._inbox: Inbox[_Work] = Inbox(dropped=lambda work: work.future.cancelled())
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
         self._state = "loading"
@@ -211,7 +162,7 @@ class LocalBackend:
             cancel = threading.Event()  # the pipeline skips a job whose client went away, even once prefetched
             future.add_done_callback(_set_if_cancelled(cancel))
             works.append(_Work(key, Job(name=upload.name, data=upload.data, tag=future, cancel=cancel), future))
-        self._inbox.put_all(works)
+        self._inbox.put(*works)
         waiting = [asyncio.wrap_future(work.future) for work in works]
         try:
             finished = await asyncio.gather(*waiting)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, replace
 
 import cv2
@@ -25,7 +24,7 @@ from PySide6.QtCore import QThread, Signal
 from ..imaging import LoadedImage, from_frame, is_video_name
 from ..inference.detector import Detector, ModelFiles
 from ..inference.engines import EngineOptions
-from ..pipeline import Job, Pipeline
+from ..pipeline import Inbox, Job, Pipeline
 from ..results import Candidates, ImageResult
 from ..session_model import DetectOrder, ModelInfo
 from ..settings import CANDIDATE_FLOOR, DetectorSettings
@@ -53,45 +52,12 @@ def make_thumbnail(image: LoadedImage, size: int = THUMBNAIL_SIZE) -> np.ndarray
     return cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
 
 
-class _Inbox:
-    """Orders for the worker thread, in arrival order. ``poll`` hands the pipeline the detect orders at the head
-    (never past a model request, so a new model waits at most for the images already decoding)."""
-
-    def __init__(self) -> None:
-        self._items: deque[DetectOrder | ModelRequest] = deque()
-        self._ready = threading.Condition()
-        self.closed = False
-
-    def put(self, item: DetectOrder | ModelRequest) -> None:
-        with self._ready:
-            self._items.append(item)
-            self._ready.notify()
-
-    def close(self) -> None:
-        with self._ready:
-            self.closed = True
-            self._ready.notify()
-
-    def wait(self) -> DetectOrder | ModelRequest | None:
-        """The next order, waiting for one; None once closed."""
-        with self._ready:
-            while not self._items and not self.closed:
-                self._ready.wait()
-            return None if self.closed else self._items.popleft()
-
-    def push_front(self, item: DetectOrder | ModelRequest) -> None:
-        with self._ready:
-            self._items.appendleft(item)
-
-    def poll(self) -> Job | None:
-        with self._ready:
-            if self.closed or not self._items:
-                return None
-            order = self._items[0]
-            if not isinstance(order, DetectOrder) or is_video_name(order.path):
-                return None  # a model request or a video: after the images already in the pipeline
-            self._items.popleft()
-        return Job.file(order.path, tag=order.request_id, cancel=order.cancel)
+def _as_job(item: DetectOrder | ModelRequest) -> Job | None:
+    """A photo order as a pipeline job; None for a model request or a video, which wait for the images already
+    in the pipeline (a new model is built between images, never in the middle of one)."""
+    if not isinstance(item, DetectOrder) or is_video_name(item.path):
+        return None
+    return Job.file(item.path, tag=item.request_id, cancel=item.cancel)
 
 
 class InferenceWorker(QThread):
@@ -109,7 +75,7 @@ class InferenceWorker(QThread):
         self.setObjectName("inference")
         self.detector: Detector | None = None
         self.network_runs = 0  # how many times the network ran (tests check re-filtering never adds to it)
-        self._inbox = _Inbox()
+        self._inbox: Inbox[DetectOrder | ModelRequest] = Inbox()
         self._stopping = threading.Event()
 
     # ----- called on the GUI thread --------------------------------------------------------------------------
@@ -145,7 +111,7 @@ class InferenceWorker(QThread):
                 continue
             self._inbox.push_front(order)
             pipeline = Pipeline(self.detector, on_loaded=make_thumbnail)
-            for done in pipeline.run(self._inbox, cancel=self._stopping, on_start=self._on_start):
+            for done in pipeline.run(self._inbox.source(_as_job), cancel=self._stopping, on_start=self._on_start):
                 self.finished_image.emit(done.job.tag, done.result, done.extra)
 
     def _run_video(self, order: DetectOrder) -> None:
