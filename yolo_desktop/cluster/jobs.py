@@ -18,9 +18,8 @@ import redis
 from rq import get_current_job
 from rq.job import Job as RqJob
 
-from ..annotate import draw_detections
 from ..batch import InputImage
-from ..export.images import encode_image
+from ..export.images import annotated_jpeg_bytes, full_size
 from ..export.writer import BackgroundWriter, BatchWriter
 from ..imaging import load_bytes
 from ..pipeline import Job, Pipeline
@@ -146,8 +145,7 @@ def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
     annotated = False
     with connection.pipeline() as pipe:
         if payload.get("annotate") and done.result.ok and done.image is not None:
-            rgb = done.image.rgb if done.image.scale == 1 else load_bytes(data, name).rgb
-            jpeg = encode_image(draw_detections(rgb, done.result.detections), "jpg")
+            jpeg = annotated_jpeg_bytes(full_size(done.image, lambda: load_bytes(data, name)), done.result)
             pipe.set(annotated_key(job.id), jpeg, ex=int(payload.get("keep_seconds") or UPLOAD_RESULT_TTL))
             annotated = True
         pipe.delete(upload_key(job.id))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 
 from ..annotate import draw_detections
 from ..atomic import write_bytes
+from ..imaging import LoadedImage
 from ..results import ImageResult
 
 JPEG_QUALITY = 92
@@ -26,3 +28,13 @@ def encode_image(rgb: np.ndarray, fmt: str) -> bytes:
 def write_annotated(path: str | os.PathLike[str], rgb: np.ndarray, result: ImageResult) -> None:
     fmt = os.path.splitext(str(path))[1].lstrip(".").lower()
     write_bytes(path, encode_image(draw_detections(rgb, result.detections), "jpg" if fmt == "jpeg" else fmt))
+
+
+def full_size(seen: LoadedImage | None, reload: Callable[[], LoadedImage]) -> np.ndarray:
+    """The upright pixels at full size, to draw on: the decode detection saw when it was full size, else a fresh
+    one (``reload``; large JPEGs are decoded reduced for detection)."""
+    return seen.rgb if seen is not None and seen.scale == 1 else reload().rgb
+
+
+def annotated_jpeg_bytes(rgb: np.ndarray, result: ImageResult) -> bytes:
+    return encode_image(draw_detections(rgb, result.detections), "jpg")

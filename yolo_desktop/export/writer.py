@@ -15,14 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..batch import InputImage
 from ..imaging import ImageError, LoadedImage, load
 from ..results import ImageResult
 from .coco import write_coco
 from .csv_export import write_csv
-from .images import write_annotated
+from .images import full_size, write_annotated
 from .json_export import write_json
 from .voc import write_voc
 from .yolo_txt import write_data_yaml, write_yolo_txt
@@ -98,7 +96,7 @@ class BatchWriter:
         if self.images:
             self._write(
                 item.output_path(self.out, annotated_suffix(item, self.image_format)),
-                lambda p: write_annotated(p, _full_resolution(item, image), result),
+                lambda p: write_annotated(p, full_size(image, lambda: load(item.path)), result),
             )
         if "yolo" in self.formats:
             self._write(item.output_path(self.out, ".txt"), lambda p: write_yolo_txt(p, result))
@@ -133,13 +131,6 @@ class BatchWriter:
         if "yolo" in self.formats:
             self._write(self.out / "data.yaml", lambda p: write_data_yaml(p, self.names))
         return self.report
-
-
-def _full_resolution(item: InputImage, image: LoadedImage | None) -> np.ndarray:
-    """Annotated exports are always full size: reload when the detector saw a reduced decode (or nothing)."""
-    if image is not None and image.scale == 1:
-        return image.rgb
-    return load(item.path).rgb
 
 
 class BackgroundWriter:

@@ -9,27 +9,16 @@ import zipfile
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-from ..annotate import draw_detections
-from ..export.images import encode_image
+from ..export.images import annotated_jpeg_bytes, full_size
 from ..imaging import LoadedImage, load_bytes
 from ..results import ImageResult
 
 ZIP_IMAGE_SUFFIX = ".jpg"
 
 
-def full_size_rgb(data: bytes, name: str, seen: LoadedImage | None) -> np.ndarray:
-    """The upload's upright pixels at full size: what detection saw when it decoded at full size, else a
-    fresh full decode (large JPEGs are decoded reduced for detection)."""
-    if seen is not None and seen.scale == 1:
-        return seen.rgb
-    return load_bytes(data, name).rgb
-
-
 def annotated_jpeg(data: bytes, name: str, result: ImageResult, seen: LoadedImage | None = None) -> bytes:
     """The upload with its boxes and labels drawn, as a JPEG of the upright image's full size."""
-    return encode_image(draw_detections(full_size_rgb(data, name, seen), result.detections), "jpg")
+    return annotated_jpeg_bytes(full_size(seen, lambda: load_bytes(data, name)), result)
 
 
 def unique_names(names: Sequence[str], suffix: str) -> list[str]:
