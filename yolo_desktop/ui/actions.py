@@ -148,19 +148,13 @@ def build_actions(window: MainWindow) -> Actions:
         (cancel, QStyle.StandardPixmap.SP_BrowserStop),
     ):
         action.setIcon(style.standardIcon(pixmap))
-    for action in (open_images, open_folder, subfolders, camera, None):
+    # Most used first: on a narrow screen the toolbar's overflow takes the view toggles (also in View, L and S).
+    for action in (open_images, open_folder, subfolders, camera, export, None):
         toolbar.addSeparator() if action is None else toolbar.addAction(action)
     toolbar.addWidget(window.model_picker)
     toolbar.addSeparator()
-    for action in (
-        fit,
-        actual,
-        labels,
-        scores,
-        None,
-        export,
-    ):
-        toolbar.addSeparator() if action is None else toolbar.addAction(action)
+    for action in (fit, actual, labels, scores):
+        toolbar.addAction(action)
     window.addToolBar(toolbar)
     window.progress.cancel_button.clicked.connect(window.session.cancel)
     window.progress.resume_button.clicked.connect(window.session.resume)

@@ -25,7 +25,7 @@ class ModelPicker(QWidget):
         super().__init__(parent)
         self.custom = list(custom)
         self.combo = QComboBox()
-        self.combo.setMinimumContentsLength(14)
+        self.combo.setMinimumContentsLength(22)  # "yolov3-tiny · mAP@0.5 39.2", nearly
         self.combo.setToolTip("Model used for detection")
         self.size_box = QComboBox()
         self.size_box.addItems([str(s) for s in INPUT_SIZES])
