@@ -26,8 +26,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset  # noqa: E402
-from yolo_desktop.inference.detector import Detector, ModelFiles, refilter  # noqa: E402
+from yolo_desktop.inference.decode import refilter  # noqa: E402
+from yolo_desktop.inference.detector import Detector  # noqa: E402
 from yolo_desktop.inference.engines import EngineOptions  # noqa: E402
+from yolo_desktop.inference.model_spec import ModelFiles  # noqa: E402
 from yolo_desktop.metrics import agreement  # noqa: E402
 from yolo_desktop.models import find_model  # noqa: E402
 from yolo_desktop.settings import DetectorSettings  # noqa: E402

@@ -35,11 +35,16 @@ from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load
 from yolo_desktop.imaging import load  # noqa: E402
 from yolo_desktop.inference.convert import FAST_RECIPE, QuantRecipe, convert  # noqa: E402
 from yolo_desktop.inference.darknet_cfg import parse_cfg  # noqa: E402
-from yolo_desktop.inference.decode import make_candidates, select  # noqa: E402
-from yolo_desktop.inference.detector import Detector, head_specs, read_names, refilter  # noqa: E402
+from yolo_desktop.inference.decode import (  # noqa: E402
+    make_candidates,
+    refilter,
+    select,
+)
+from yolo_desktop.inference.detector import Detector, head_specs  # noqa: E402
 from yolo_desktop.inference.engines.litert_engine import LiteRTEngine  # noqa: E402
 from yolo_desktop.inference.engines.openvino_engine import OpenVINOEngine  # noqa: E402
 from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
+from yolo_desktop.inference.model_spec import read_names  # noqa: E402
 from yolo_desktop.inference.openvino_converted import save_openvino  # noqa: E402
 from yolo_desktop.inference.openvino_int8 import OV_FAST_RECIPE, OVRecipe, quantize  # noqa: E402
 from yolo_desktop.metrics import agreement  # noqa: E402

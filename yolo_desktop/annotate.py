@@ -1,55 +1,14 @@
-"""Draw detections onto an image copy, and the one class palette shared with the GUI overlay."""
+"""Draw detections onto an image (exports, the service, video); colours and label text from ``palette``."""
 
 from __future__ import annotations
 
-import colorsys
 from collections.abc import Iterable
 
 import cv2
 import numpy as np
 
+from .palette import class_color, label_text, text_color_on
 from .results import Detection
-
-
-def _distinct_palette(count: int = 80) -> tuple[tuple[int, int, int], ...]:
-    """``count`` vivid colours chosen greedily, each as far as possible (CIELAB) from all chosen before it, so
-    the first classes (person, bicycle, car… in COCO) get the most distinct colours and none repeat."""
-    hues = np.arange(36) / 36.0
-    candidates = np.array(
-        [colorsys.hsv_to_rgb(h, s, v) for h in hues for s in (0.6, 0.8, 0.95) for v in (0.8, 1.0)], dtype=np.float32
-    )
-    lab = cv2.cvtColor(candidates.reshape(1, -1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3)
-    chosen = [3]  # hue 0, saturation 0.8, value 1.0: a clear red for class 0 (person in COCO)
-    nearest = np.linalg.norm(lab - lab[chosen[0]], axis=1)
-    while len(chosen) < count:
-        pick = int(np.argmax(nearest))
-        chosen.append(pick)
-        nearest = np.minimum(nearest, np.linalg.norm(lab - lab[pick], axis=1))
-    rgb = (np.round(candidates[chosen] * 255)).astype(int)
-    return tuple((int(r), int(g), int(b)) for r, g, b in rgb)
-
-
-PALETTE = _distinct_palette()
-
-
-def class_color(class_id: int) -> tuple[int, int, int]:
-    """The colour of a class (RGB), the same in the overlay, the exports, the table and the chart."""
-    return PALETTE[class_id % len(PALETTE)]
-
-
-def text_color_on(background: tuple[int, int, int]) -> tuple[int, int, int]:
-    """Black or white, whichever reads better on ``background`` (ITU-R BT.601 luma)."""
-    r, g, b = background
-    return (0, 0, 0) if 0.299 * r + 0.587 * g + 0.114 * b > 150 else (255, 255, 255)
-
-
-def label_text(detection: Detection, show_label: bool = True, show_score: bool = True) -> str:
-    parts = []
-    if show_label:
-        parts.append(detection.label)
-    if show_score:
-        parts.append(f"{detection.score:.2f}")
-    return " ".join(parts)
 
 
 def draw_detections(

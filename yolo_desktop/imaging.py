@@ -18,30 +18,6 @@ from PIL import Image, UnidentifiedImageError
 
 from . import MAX_PIXELS
 
-IMAGE_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".gif"}
-)
-# Video files (read frame by frame by ``yolo_desktop.video`` through OpenCV's FFmpeg); listed here so input
-# collection can tell them from photos without importing the video package.
-VIDEO_EXTENSIONS = frozenset(
-    {
-        ".mp4",
-        ".m4v",
-        ".mov",
-        ".avi",
-        ".mkv",
-        ".webm",
-        ".mpg",
-        ".mpeg",
-        ".wmv",
-        ".flv",
-        ".ts",
-        ".mts",
-        ".m2ts",
-        ".3gp",
-        ".ogv",
-    }
-)
 JPEG_FORMATS = frozenset({"JPEG", "MPO"})  # MPO: multi-picture JPEG from some cameras; first picture decodes
 
 # The pixel cap is enforced from the header (``_check_cap``) as soon as Pillow has read the size and before
@@ -276,11 +252,3 @@ def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
         elif op == "transpose":
             image = cv2.transpose(image)
     return image
-
-
-def is_image_name(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
-
-
-def is_video_name(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in VIDEO_EXTENSIONS

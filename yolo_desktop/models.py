@@ -32,9 +32,9 @@ from .atomic import write_text
 from .cfg_fixes import MaskFix, apply_fix, needs_fix
 from .inference.darknet_cfg import parse_cfg
 from .inference.darknet_weights import check_weights_size
-from .inference.detector import ModelFiles, read_names
 from .inference.errors import ModelError
 from .inference.model_cache import file_sha256
+from .inference.model_spec import ModelFiles, read_names
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,17 @@ from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from .batch import InputImage, InputProblem
-from .inference.detector import ModelFiles, refilter
-from .results import ImageResult
+from .inference.decode import refilter
+from .inference.model_spec import ModelFiles, ModelInfo
+from .results import Candidates, ImageResult
 from .settings import DetectorSettings
+from .video.track import VideoTrack
+
+if TYPE_CHECKING:
+    from .video.probe import VideoInfo
 
 MAX_IN_FLIGHT = 4  # one in the network, up to three decoding ahead on the worker's loader thread
 
@@ -64,23 +70,6 @@ class ExportItem:
     item: InputImage
     shown: ImageResult | None
     error: str | None
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    input_size: int
-    names: tuple[str, ...]
-    precision: str
-    resize: str
-    engine: str  # e.g. "openvino"
-    seconds: float
-    engine_description: str = ""  # what runs and why, e.g. "openvino bf16 (CPU); auto: …" (the status bar)
-
-    @property
-    def identity(self) -> tuple[str, int, str, str]:
-        """What changes the detections themselves (a change re-runs every finished image)."""
-        return (self.name, self.input_size, self.precision, self.resize)
 
 
 @dataclass(frozen=True)
@@ -130,6 +119,8 @@ class SessionModel:
         self._batch = _Batch()
         self._refilter_pending: deque[int] = deque()
         self.max_in_flight = MAX_IN_FLIGHT  # more when queue workers on other machines do the work
+        self.videos: dict[int, VideoTrack] = {}  # entry index → the frames to show (finished run, or first run)
+        self._running_videos: dict[int, VideoTrack] = {}  # entry index → the run in progress
 
     # ----- model ---------------------------------------------------------------------------------------------
     @property
@@ -253,14 +244,16 @@ class SessionModel:
         return index
 
     def cancel(self) -> list[int]:
-        """Stop the batch: the image in the network finishes (≤ one image), the rest go back to 'queued'."""
+        """Stop the batch: the image in the network finishes (≤ one image), the rest go back to 'queued'; a
+        running video is dropped. Returns the entries that changed (videos among them)."""
         self._batch.cancel.set()
-        changed = []
+        changed = self._drop_running_videos()
         for index in list(self._queue) + list(self._in_flight.values()):
             entry = self.entries[index]
             if entry.status in (Status.QUEUED, Status.RUNNING):
                 entry.status = Status.QUEUED if entry.raw is None else Status.DONE
-                changed.append(index)
+                if index not in changed:
+                    changed.append(index)
         self._queue.clear()
         self._queued.clear()
         self._in_flight.clear()
@@ -291,6 +284,56 @@ class SessionModel:
         rate = batch.done / elapsed if batch.done and elapsed > 0 else 0.0
         eta = (batch.total - batch.done) / rate if rate > 0 and self.running else None
         return Progress(batch.done, batch.total, rate, eta, self.running)
+
+    # ----- videos --------------------------------------------------------------------------------------------
+    def video_opened(self, request_id: int, info: VideoInfo) -> int | None:
+        """A video order started; returns its entry (None when stale). Run again (a new model), its finished
+        frames stay on screen until the new run has all of them."""
+        index = self._in_flight.get(request_id)
+        if index is None:
+            return None
+        self._running_videos[index] = VideoTrack.open(info, self.names)
+        self.videos.setdefault(index, self._running_videos[index])
+        self.entries[index].note = self._running_videos[index].note
+        return index
+
+    def video_frames(
+        self, request_id: int, frames: Iterable[tuple[int, float, Candidates]], frames_read: int
+    ) -> int | None:
+        """Processed frames of a running video arrived; returns its entry (None when stale)."""
+        index = self._in_flight.get(request_id)
+        if index is None or index not in self._running_videos:
+            return None
+        track = self._running_videos[index]
+        track.add(frames, frames_read)
+        self.entries[index].note = track.note
+        return index
+
+    def video_done(self, request_id: int, problem: str | None) -> int | None:
+        """A video run ended (``problem``: why early, or None); its frames become the ones shown."""
+        index = self._in_flight.get(request_id)
+        if index is None or index not in self._running_videos:
+            return None
+        track = self._running_videos.pop(index)
+        track.finish(problem)
+        self.videos[index] = track
+        self.entries[index].note = track.note
+        return index
+
+    def video(self, index: int) -> VideoTrack | None:
+        """The frames of the video at ``index`` to show: the finished run, else the one in progress."""
+        return self.videos.get(index)
+
+    def _drop_running_videos(self) -> list[int]:
+        """A cancelled video goes back to how it was, like an image: a first run cut short shows nothing, a
+        re-run keeps the earlier finished frames."""
+        dropped = list(self._running_videos)
+        for index in dropped:
+            del self._running_videos[index]
+            if index in self.videos and not self.videos[index].finished:
+                del self.videos[index]
+            self.entries[index].note = self.videos[index].note if index in self.videos else ""
+        return dropped
 
     # ----- thresholds ----------------------------------------------------------------------------------------
     def set_settings(self, settings: DetectorSettings) -> list[int]:

@@ -22,7 +22,7 @@ PHOTOS = ("coffee.png", "camera.png", "motorcycle_left.png", "chelsea.png")
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, data_dir, detector) -> tuple[Path, dict[str, ImageResult]]:
     """Detections at a low threshold (many boxes, some images with none of a class) exported in every format."""
-    from yolo_desktop.inference.detector import refilter
+    from yolo_desktop.inference.decode import refilter
     from yolo_desktop.settings import DetectorSettings
 
     root = tmp_path_factory.mktemp("export")
@@ -90,7 +90,7 @@ def test_yolo_txt_reads_back_with_supervision(exported):
 
 
 def test_images_without_detections_get_an_empty_yolo_file(tmp_path, data_dir, detector):
-    from yolo_desktop.inference.detector import refilter
+    from yolo_desktop.inference.decode import refilter
     from yolo_desktop.settings import DetectorSettings
 
     items, _ = collect_inputs([data_dir / "chelsea.png"])

@@ -11,8 +11,9 @@ import pytest
 from tests.conftest import read_rgb
 from yolo_desktop.batch import InputImage, InputProblem
 from yolo_desktop.inference.detector import ModelFiles
+from yolo_desktop.inference.model_spec import ModelInfo
 from yolo_desktop.results import ImageResult
-from yolo_desktop.session_model import MAX_IN_FLIGHT, ModelInfo, SessionModel, Status
+from yolo_desktop.session_model import MAX_IN_FLIGHT, SessionModel, Status
 from yolo_desktop.settings import DetectorSettings
 
 MODEL = ModelFiles("m", Path("m.cfg"), Path("m.weights"), Path("m.names"))
@@ -20,7 +21,7 @@ COCO = tuple((Path(__file__).resolve().parents[2] / "weights" / "yolov3-tiny" / 
 
 
 def info(size: int = 416, precision: str = "accurate", resize: str = "area") -> ModelInfo:
-    return ModelInfo("m", size, tuple(n for n in COCO if n), precision, resize, "litert", 0.1)
+    return ModelInfo("m", size, tuple(n for n in COCO if n), precision, resize, "litert", seconds=0.1)
 
 
 def ready_state(count: int) -> SessionModel:

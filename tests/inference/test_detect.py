@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import read_rgb
-from yolo_desktop.inference.detector import Detector, refilter
+from yolo_desktop.inference.decode import refilter
+from yolo_desktop.inference.detector import Detector
 from yolo_desktop.settings import DetectorSettings
 
 

@@ -15,7 +15,8 @@ import pytest
 from tests.conftest import REPO, read_rgb
 from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate
 from yolo_desktop.inference.darknet_cfg import parse_cfg
-from yolo_desktop.inference.detector import Detector, refilter
+from yolo_desktop.inference.decode import refilter
+from yolo_desktop.inference.detector import Detector
 from yolo_desktop.inference.engines import EngineOptions, create_engine
 from yolo_desktop.inference.errors import ModelError
 from yolo_desktop.inference.letterbox import letterbox
@@ -64,7 +65,8 @@ def test_signature_names_match_litert(litert):
 def test_float32_heads_match_litert(tiny_model, litert, openvino_f32, data_dir, size):
     ours = openvino_f32 if size == 416 else engine(tiny_model, "openvino", size, hint="f32")
     reference = litert if size == 416 else engine(tiny_model, "litert", size)
-    assert ours.path == reference.path  # OpenVINO reads the very file LiteRT runs
+    # OpenVINO runs the IR made from the very file LiteRT runs (read once by OpenVINO's TFLite reader, then saved).
+    assert ours.path.endswith(".xml") and "-accurate-openvino-" in ours.path and reference.path.endswith(".tflite")
     for photo in PHOTOS[: 5 if size == 416 else 1]:
         batch, _ = letterbox(read_rgb(data_dir / photo), size, size)
         mine, theirs = ours.run(batch), reference.run(batch)
@@ -156,6 +158,30 @@ def test_the_compact_model_is_used_where_the_tflite_is_absent(tiny_model, tmp_pa
     )
     ran = engine(tiny_model, "openvino", hint="f32")
     assert ran.path == str(tmp_path / "converted" / compact.name) and ran.f16_weights
+    assert not list((tmp_path / "converted").glob("*.tflite"))  # nothing was converted
+
+
+def test_accurate_runs_the_ir_and_compiles_once(tiny_model, data_dir, tmp_path, monkeypatch):
+    """OpenVINO reads the accurate model as IR (made once from the .tflite), and a second start loads the compiled
+    model from its cache in the app's cache folder instead of compiling again (what a warm start is)."""
+    import shutil
+
+    from yolo_desktop.inference.openvino_converted import OPENVINO_F32, ensure_openvino_ir
+
+    ir = ensure_openvino_ir(tiny_model.name, parse_cfg(tiny_model.cfg), tiny_model.cfg, tiny_model.weights)
+    assert OPENVINO_F32 in ir.name and ir.suffix == ".xml"
+    monkeypatch.setenv("YOLO_DESKTOP_CACHE", str(tmp_path))
+    (tmp_path / "converted").mkdir()
+    for path in (ir, ir.with_suffix(".bin")):
+        shutil.copy(path, tmp_path / "converted" / path.name)
+    batch, _ = letterbox(read_rgb(data_dir / "coffee.png"), 416, 416)
+    first = engine(tiny_model, "openvino", hint="f32")
+    assert first.path == str(tmp_path / "converted" / ir.name) and not first.f16_weights
+    assert not first.loaded_from_cache and list((tmp_path / "openvino-compiled").iterdir())
+    second = engine(tiny_model, "openvino", hint="f32")
+    assert second.loaded_from_cache
+    for a, b in zip(first.run(batch), second.run(batch)):
+        np.testing.assert_array_equal(a, b)
     assert not list((tmp_path / "converted").glob("*.tflite"))  # nothing was converted
 
 

@@ -9,14 +9,17 @@ threshold, NMS IoU or class filter can be applied again later and give exactly w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 
-from ..results import Candidates, Detection
+from ..results import Candidates, Detection, ImageResult
 from ..settings import MAX_CANDIDATES, DetectorSettings
-from .letterbox import Letterbox
+from .nms import batched_nms
+
+if TYPE_CHECKING:
+    from .letterbox import Letterbox
 
 # e^30 ≈ 1e13 pixels is already absurd; clipping only stops float32 overflow on untrained weights.
 _MAX_LOG_SCALE = 30.0
@@ -91,17 +94,9 @@ def select(
     indices = np.flatnonzero(keep)
     if indices.size == 0:
         return ()
-    boxes = candidates.boxes[indices]
-    xywh = np.column_stack([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]]).astype(np.float64)
-    # Scores were filtered above (inclusively); OpenCV's own threshold is strict, so it gets 0.
-    nms = cv2.dnn.NMSBoxesBatched(
-        xywh,  # type: ignore[arg-type]  # OpenCV's stubs say Sequence; it takes arrays
-        candidates.scores[indices].astype(np.float64),  # type: ignore[arg-type]
-        candidates.class_ids[indices],  # type: ignore[arg-type]
-        0.0,
-        settings.iou,
+    kept = batched_nms(
+        candidates.boxes[indices], candidates.scores[indices], candidates.class_ids[indices], settings.iou
     )
-    kept = np.asarray(nms, dtype=np.int64).reshape(-1)
     # OpenCV returns them best first; re-sort stably anyway so the order never depends on its version.
     kept = kept[np.argsort(-candidates.scores[indices][kept], kind="stable")]
     detections: list[Detection] = []
@@ -116,3 +111,11 @@ def select(
         if len(detections) == settings.max_detections:
             break
     return tuple(detections)
+
+
+def refilter(result: ImageResult, settings: DetectorSettings, names: Sequence[str]) -> ImageResult:
+    """Re-apply thresholds and class filter to a finished result from its kept candidates (no network)."""
+    if result.candidates is None:
+        return result
+    detections = select(result.candidates, settings, names, result.width, result.height)
+    return replace(result, detections=detections)

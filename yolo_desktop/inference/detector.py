@@ -5,11 +5,9 @@ Not thread-safe by design: one thread owns a Detector (the GUI worker, or the CL
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,12 +16,8 @@ from ..settings import CANDIDATE_FLOOR, DetectorSettings
 from .darknet_cfg import DarknetConfig, parse_cfg
 from .decode import HeadSpec, make_candidates, select
 from .engines import Engine, EngineOptions, create_engine
-from .errors import ModelError
 from .letterbox import Letterbox, letterbox
-
-
-class NamesError(ModelError):
-    pass
+from .model_spec import ModelFiles, check_classes, check_files, read_names
 
 
 @dataclass(frozen=True)
@@ -33,42 +27,6 @@ class Prepared:
     batch: np.ndarray  # (1, H, W, 3) float32 in [0, 1]
     box: Letterbox
     seconds: float
-
-
-@dataclass(frozen=True)
-class ModelFiles:
-    name: str
-    cfg: Path
-    weights: Path
-    names: Path
-
-    @property
-    def weights_digest(self) -> Path:
-        """``<weights>.sha256``: stands in for the weights in the standalone app, which ships only the converted
-        model (the Darknet weights would duplicate it); the digest still identifies which conversion belongs."""
-        return self.weights.with_name(self.weights.name + ".sha256")
-
-    def missing(self) -> list[Path]:
-        weights_known = self.weights.is_file() or self.weights_digest.is_file()
-        return [p for p in (self.cfg, self.names) if not p.is_file()] + ([] if weights_known else [self.weights])
-
-
-def read_names(path: str | os.PathLike[str], classes: int | None = None, cfg_path: str = "") -> list[str]:
-    """One class label per non-empty line; the count must equal the cfg's ``classes``."""
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise NamesError(f"{path}: not a UTF-8 text file; a names file has one class label per line") from None
-    except OSError as exc:
-        raise NamesError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    names = [line.strip() for line in text.splitlines() if line.strip()]
-    if classes is not None and len(names) != classes:
-        cfg = os.path.basename(cfg_path) or "the cfg"
-        raise NamesError(
-            f"{path}: has {len(names)} class names but {cfg} has classes={classes}; "
-            f"the names file must list exactly one label per class"
-        )
-    return names
 
 
 def head_specs(cfg: DarknetConfig) -> list[HeadSpec]:
@@ -89,17 +47,13 @@ class Detector:
         """``engine``: auto, openvino, litert or keras (settings.ENGINES); ``options``: device, compute precision
         and threads for engines that have them. ``self.engine.description`` says what runs, e.g. "openvino bf16
         (CPU)"; with ``auto``, ``self.engine.auto_reason`` says why it was chosen."""
-        missing = model.missing()
-        if missing:
-            raise ModelError(f"model '{model.name}': missing file(s): {', '.join(str(p) for p in missing)}")
+        check_files(model)
         self.model = model
         self.cfg = parse_cfg(model.cfg)
         self.names = read_names(model.names, self.cfg.classes, str(model.cfg))
         self.heads = head_specs(self.cfg)
         self.settings = settings
-        unknown = settings.unknown_classes(self.names)
-        if unknown:
-            raise ModelError(f"unknown class name(s) {', '.join(unknown)} for model '{model.name}'")
+        check_classes(settings.classes, self.names, model.name)
         size = settings.size or self.cfg.net.width
         self.engine: Engine = create_engine(
             engine,
@@ -159,11 +113,3 @@ class Detector:
     ) -> ImageResult:
         """RGB uint8 (H, W, 3) → result. ``source_size`` (w, h) when ``image`` was decoded at reduced scale."""
         return self.infer(self.prepare(image, source_size), path, timings)
-
-
-def refilter(result: ImageResult, settings: DetectorSettings, names: Sequence[str]) -> ImageResult:
-    """Re-apply thresholds and class filter to a finished result from its kept candidates (no network)."""
-    if result.candidates is None:
-        return result
-    detections = select(result.candidates, settings, names, result.width, result.height)
-    return replace(result, detections=detections)

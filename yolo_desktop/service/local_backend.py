@@ -23,9 +23,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..export.header import detector_header
-from ..inference.detector import Detector, ModelFiles, read_names, refilter
+from ..inference.decode import refilter
+from ..inference.detector import Detector
 from ..inference.engines import EngineOptions
 from ..inference.errors import ModelError
+from ..inference.model_spec import ModelFiles, read_names
 from ..models import KNOWN_MODELS, installed_models, resolve_model
 from ..pipeline import Done, Inbox, Job, Pipeline
 from ..settings import DetectorSettings

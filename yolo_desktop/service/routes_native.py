@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ..export.header import settings_record
 from ..export.json_export import detections_document
-from ..inference.detector import refilter
+from ..inference.decode import refilter
 from ..results import ImageResult
 from ..settings import SettingsError
 from .backend import Detected

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..inference.detector import Detector, refilter
+from ..inference.decode import refilter
+from ..inference.detector import Detector
 from ..results import ImageResult
 from ..video.camera import (
     CameraCapture,

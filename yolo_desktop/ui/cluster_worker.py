@@ -13,25 +13,22 @@ import time
 from collections import deque
 from dataclasses import replace
 
-from PySide6.QtCore import QThread, Signal
-
 from ..cluster.connection import RedisUnavailable, safe_url
 from ..cluster.file_jobs import JOB_SIZE, FileJobs, FileOrder
-from ..imaging import is_video_name, load
+from ..filetypes import is_video_name
+from ..imaging import load
+from ..inference.model_spec import ModelInfo
 from ..results import ImageResult
-from ..session_model import DetectOrder, ModelInfo
-from .worker import THUMBNAIL_SIZE, ModelRequest, make_thumbnail
+from ..session_model import DetectOrder
+from .worker import THUMBNAIL_SIZE, make_thumbnail
+from .worker_base import DetectionWorker, ModelRequest
 
 POLL_S = 0.05
 GATHER_S = 0.03  # wait this long for more orders before sending a job that is not full
 
 
-class ClusterWorker(QThread):
-    model_ready = Signal(int, object)  # request id, ModelInfo
-    model_failed = Signal(int, str)
-    model_progress = Signal(str)
-    started_image = Signal(int)
-    finished_image = Signal(int, object, object)  # request id, ImageResult, thumbnail or None
+class ClusterWorker(DetectionWorker):
+    """Sends images to queue workers (see the module's docstring); videos stay on this computer."""
 
     def __init__(self, url: str) -> None:
         super().__init__()
@@ -113,13 +110,13 @@ class ClusterWorker(QThread):
         self.model_ready.emit(
             request.request_id,
             ModelInfo(
-                request.model.name,
-                jobs.size,
-                jobs.names,
-                request.settings.precision,
-                request.settings.resize,
-                description,
-                time.perf_counter() - start,
+                name=request.model.name,
+                input_size=jobs.size,
+                names=jobs.names,
+                precision=request.settings.precision,
+                resize=request.settings.resize,
+                engine=description,
+                seconds=time.perf_counter() - start,
             ),
         )
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..inference.detector import ModelFiles
+from ..inference.model_spec import ModelFiles
 from .export_job import ExportOptions
 
 FORMAT_LABELS = (

@@ -1,107 +1,129 @@
-"""Export from the window: the options dialog, the background job with a progress dialog, and the report."""
+"""Export from the window: the options dialog, the background job with a progress dialog, and the report.
+
+``ExportFlow`` takes what it uses — a parent widget for its dialogs, the session, the settings store and how to
+show a message — never the window; the window makes it the first time the user exports.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from ..export.header import model_record, settings_record
 from ..export.writer import ExportReport
 from .dialogs import ExportDialog
 from .export_job import ExportJob, ExportOptions
+from .session import Session
+from .settings_store import SettingsStore
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
-
-
-def ask_and_export(window: MainWindow) -> None:
-    """Export (Ctrl+E): ask where and what, then run it."""
-    entries = window.session.finished_entries()
-    if not entries:
-        window.show_message(QMessageBox.Icon.Information, "Nothing to export", "No image has been processed yet.")
-        return
-    store = window.store
-    dialog = ExportDialog(
-        store.text("export/dir"),
-        set(store.text("export/formats", "csv,json").split(",")),
-        store.flag("export/images", True),
-        store.text("export/image_format", "jpg"),
-        window,
-    )
-    if not dialog.exec():
-        return
-    options = dialog.options()
-    store.set("export/dir", str(options.folder))
-    store.set("export/formats", ",".join(options.formats))
-    store.set("export/images", options.images)
-    store.set("export/image_format", options.image_format)
-    run_export(window, options)
+ShowMessage = Callable[[QMessageBox.Icon, str, str], QMessageBox]
 
 
-def run_export(window: MainWindow, options: ExportOptions) -> ExportJob:
-    """Write the session's results with the thresholds on screen, on a background thread, with progress."""
-    session = window.session
-    info = session.model_info
-    settings = session.settings
-    if info is not None:
-        settings = replace(settings, size=info.input_size, precision=info.precision, resize=info.resize)
-    model = model_record(
-        session.model,
-        info.name if info else "",
-        len(info.names) if info else 0,
-        info.input_size if info else None,
-        info.engine if info else "",
-        info.engine_description if info else "",
-    )
-    items = session.export_snapshot()  # taken now: sliders moved during the export do not reach it
-    videos = {
-        entry.path: track.store
-        for index, entry in enumerate(session.entries)
-        if (track := session.video(index)) is not None and track.finished
-    }
-    job = ExportJob(
-        items,
-        session.roots,
-        list(info.names) if info else [],
-        model,
-        settings_record(settings),
-        options,
-        window,
-        videos=videos,
-        detector_settings=settings,
-    )
-    dialog = QProgressDialog("Exporting…", "Cancel", 0, max(1, len(items)), window)
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.setMinimumDuration(400)
-    dialog.canceled.connect(job.cancel.set)
-    job.progress.connect(lambda done, total: dialog.setValue(done))
-    job.finished.connect(lambda report, error: _export_finished(window, dialog, options, report, error))
-    window._export_job = job
-    job.start()
-    return job
+class ExportFlow:
+    def __init__(
+        self,
+        parent: QWidget,
+        session: Session,
+        store: SettingsStore,
+        show_message: ShowMessage,
+        on_finished: Callable[[ExportReport, str], None],
+    ) -> None:
+        """``on_finished(report, error)`` is told when an export ends (error "" when it went through)."""
+        self.parent, self.session, self.store = parent, session, store
+        self.show_message, self.on_finished = show_message, on_finished
+        self.job: ExportJob | None = None
 
+    def ask(self) -> None:
+        """Export (Ctrl+E): ask where and what, then run it."""
+        if not self.session.finished_entries():
+            self.show_message(QMessageBox.Icon.Information, "Nothing to export", "No image has been processed yet.")
+            return
+        store = self.store
+        dialog = ExportDialog(
+            store.text("export/dir"),
+            set(store.text("export/formats", "csv,json").split(",")),
+            store.flag("export/images", True),
+            store.text("export/image_format", "jpg"),
+            self.parent,
+        )
+        if not dialog.exec():
+            return
+        options = dialog.options()
+        store.set("export/dir", str(options.folder))
+        store.set("export/formats", ",".join(options.formats))
+        store.set("export/images", options.images)
+        store.set("export/image_format", options.image_format)
+        self.run(options)
 
-def _export_finished(
-    window: MainWindow, dialog: QProgressDialog, options: ExportOptions, report: ExportReport, error: str
-) -> None:
-    dialog.reset()
-    window.last_export = (report, error)
-    if error and error != "cancelled":
-        window.show_message(QMessageBox.Icon.Critical, "Export refused", error)
-        return
-    lines = [f"Wrote {len(report.written)} file{'s' if len(report.written) != 1 else ''} to {options.folder}."]
-    if error == "cancelled":
-        lines.append("Cancelled: the files listed were written completely; the rest were not written.")
-    if report.failed:
-        lines.append(f"{len(report.failed)} could not be written:")
-        lines += [f"• {os.path.basename(path)}: {reason}" for path, reason in report.failed[:10]]
-    box = window.show_message(
-        QMessageBox.Icon.Warning if report.failed else QMessageBox.Icon.Information, "Export finished", "\n".join(lines)
-    )
-    open_button = box.addButton("Open Folder", QMessageBox.ButtonRole.ActionRole)
-    open_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(options.folder))))
+    def run(self, options: ExportOptions) -> ExportJob:
+        """Write the session's results with the thresholds on screen, on a background thread, with progress."""
+        session = self.session
+        info = session.model_info
+        settings = session.settings
+        if info is not None:
+            settings = replace(settings, size=info.input_size, precision=info.precision, resize=info.resize)
+        model = model_record(
+            session.model,
+            info.name if info else "",
+            len(info.names) if info else 0,
+            info.input_size if info else None,
+            info.engine if info else "",
+            info.engine_description if info else "",
+        )
+        items = session.export_snapshot()  # taken now: sliders moved during the export do not reach it
+        videos = {
+            entry.path: track.store
+            for index, entry in enumerate(session.entries)
+            if (track := session.video(index)) is not None and track.finished
+        }
+        job = ExportJob(
+            items,
+            session.roots,
+            list(info.names) if info else [],
+            model,
+            settings_record(settings),
+            options,
+            self.parent,
+            videos=videos,
+            detector_settings=settings,
+        )
+        dialog = QProgressDialog("Exporting…", "Cancel", 0, max(1, len(items)), self.parent)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)
+        dialog.canceled.connect(job.cancel.set)
+        job.progress.connect(lambda done, total: dialog.setValue(done))
+        job.finished.connect(lambda report, error: self._finished(dialog, options, report, error))
+        self.job = job
+        job.start()
+        return job
+
+    def shutdown(self, timeout_s: float = 10) -> None:
+        """The window is closing: stop an export in progress (files written so far stay complete)."""
+        if self.job is not None:
+            self.job.cancel.set()
+            self.job.wait(timeout_s)
+
+    def _finished(self, dialog: QProgressDialog, options: ExportOptions, report: ExportReport, error: str) -> None:
+        dialog.reset()
+        self.on_finished(report, error)
+        if error and error != "cancelled":
+            self.show_message(QMessageBox.Icon.Critical, "Export refused", error)
+            return
+        lines = [f"Wrote {len(report.written)} file{'s' if len(report.written) != 1 else ''} to {options.folder}."]
+        if error == "cancelled":
+            lines.append("Cancelled: the files listed were written completely; the rest were not written.")
+        if report.failed:
+            lines.append(f"{len(report.failed)} could not be written:")
+            lines += [f"• {os.path.basename(path)}: {reason}" for path, reason in report.failed[:10]]
+        box = self.show_message(
+            QMessageBox.Icon.Warning if report.failed else QMessageBox.Icon.Information,
+            "Export finished",
+            "\n".join(lines),
+        )
+        open_button = box.addButton("Open Folder", QMessageBox.ButtonRole.ActionRole)
+        open_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(options.folder))))

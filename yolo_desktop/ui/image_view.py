@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..annotate import class_color, label_text, text_color_on
+from ..palette import class_color, label_text, text_color_on
 from ..results import Detection
 
 ZOOM_STEP = 1.25

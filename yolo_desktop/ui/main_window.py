@@ -1,5 +1,10 @@
 """The main window: composes the widgets and wires their signals. Session state lives in ``Session``; the work
-happens on the worker thread; this file only connects things and shows them."""
+happens on the worker thread; this file only connects things and shows them.
+
+Start-up: only what the first window shows is imported here. The camera window, the export flow, the dialogs and
+the queue-worker choice are imported when first used, and the worker (the model runtime, OpenCV's decoding) after
+the window is on screen (``tests/ui/test_startup_imports.py`` guards this).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import os
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
@@ -23,28 +29,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..cluster.connection import without_password
-from ..export.writer import ExportReport
-from ..imaging import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from ..filetypes import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from ..settings import DEFAULT_RESIZE
-from .actions import build_actions
-from .camera_view import CameraView
+from .actions import Actions, build_actions
 from .controls import ClassFilter, ThresholdPanel
 from .detection_table import DetectionTable
-from .dialogs import AddModelDialog
-from .export_flow import ask_and_export, run_export
-from .export_job import ExportJob, ExportOptions
 from .failed_panel import FailedPanel
 from .image_list import ImageList
 from .image_view import DROP_HINT, ImageView
 from .model_picker import DefaultModelFetch, ModelPicker
-from .process_on import ProcessOnDialog
 from .progress_bar import ProgressStrip
 from .session import Session
 from .settings_store import SettingsStore
 from .summary import SummaryPanel
 from .video_player import VideoPlayer
 from .viewer_images import ViewerImages
+
+if TYPE_CHECKING:
+    from ..export.writer import ExportReport
+    from .camera_view import CameraView
+    from .export_flow import ExportFlow
+    from .export_job import ExportJob, ExportOptions
 
 STATUS_FILTERS: tuple[tuple[str, set[str]], ...] = (
     ("All images", set()),
@@ -64,10 +69,17 @@ class MainWindow(QMainWindow):
         self.session.settings = self.store.detector_settings()
         self.images = ViewerImages(self)
         self._build_widgets()
-        self.commands = build_actions(self)
+        self.commands = build_actions(
+            self,
+            self.model_picker,
+            subfolders=self.store.flag("input/subfolders", True),
+            labels=self.store.flag("view/labels", True),
+            scores=self.store.flag("view/scores", True),
+        )
+        self._connect_actions(self.commands)
         self._wire()
         self._restore()
-        self._export_job: ExportJob | None = None
+        self.exporter: ExportFlow | None = None  # made on the first export
         self.camera_view: CameraView | None = None  # made when first opened
         self.last_export: tuple[ExportReport, str] | None = None  # (report, error) of the last export
         self.last_message: QMessageBox | None = None
@@ -143,6 +155,34 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.model_label)
         self.statusBar().addPermanentWidget(self.progress)
         self.model_picker = ModelPicker(self.store.custom_models())
+
+    def _connect_actions(self, a: Actions) -> None:
+        session, view = self.session, self.view
+        for action, slot in (
+            (a.open_images, self.open_images),
+            (a.open_folder, self.open_folder),
+            (a.camera, self.open_camera),
+            (a.export, self.export),
+            (a.cancel, session.cancel),
+            (a.resume, session.resume),
+            (a.quit, self.close),
+            (a.fit, view.fit),
+            (a.actual, view.actual_size),
+            (a.zoom_in, lambda: view.zoom_by(1.25)),
+            (a.zoom_out, lambda: view.zoom_by(0.8)),
+            (a.copy, self.table.copy_selection),
+            (a.add_model, self.add_model),
+            (a.fetch, self.fetch_default_model),
+            (a.retry, lambda: session.retry(None)),
+            (a.process_on, self.choose_processing),
+            (a.about, self.about),
+        ):
+            action.triggered.connect(slot)
+        a.subfolders.toggled.connect(lambda on: self.store.set("input/subfolders", on))
+        a.labels.toggled.connect(self.apply_label_options)
+        a.scores.toggled.connect(self.apply_label_options)
+        self.progress.cancel_button.clicked.connect(session.cancel)
+        self.progress.resume_button.clicked.connect(session.resume)
 
     def _wire(self) -> None:
         session = self.session
@@ -226,6 +266,8 @@ class MainWindow(QMainWindow):
     def open_camera(self) -> CameraView:
         """The camera window (live detection), made the first time it is asked for."""
         if self.camera_view is None:
+            from .camera_view import CameraView
+
             self.camera_view = CameraView(self.session, self.store, self)
         self.camera_view.show()
         self.camera_view.raise_()
@@ -408,6 +450,8 @@ class MainWindow(QMainWindow):
         self.model_label.setText("No model")
 
     def add_model(self) -> None:
+        from .dialogs import AddModelDialog
+
         dialog = AddModelDialog(self.store.text("models/last_dir"), self)
         if dialog.exec():
             model = dialog.model()
@@ -434,6 +478,8 @@ class MainWindow(QMainWindow):
 
     # ----- where batches run ---------------------------------------------------------------------------------
     def choose_processing(self) -> None:
+        from .process_on import ProcessOnDialog
+
         dialog = ProcessOnDialog(self.session.workers_url, self.store.text("processing/last_url"), self)
         if dialog.exec():
             self.process_on(dialog.choice())
@@ -441,15 +487,27 @@ class MainWindow(QMainWindow):
     def process_on(self, url: str | None) -> None:
         """This computer (None) or queue workers through Redis at ``url``."""
         if url:  # remembered without its password (settings files are plain text): the dialog asks for it again
+            from ..cluster.connection import without_password
+
             self.store.set("processing/last_url", without_password(url))
         self.session.use_workers(url)
 
     # ----- export --------------------------------------------------------------------------------------------
+    def _exporter(self) -> ExportFlow:
+        if self.exporter is None:
+            from .export_flow import ExportFlow
+
+            self.exporter = ExportFlow(self, self.session, self.store, self.show_message, self._on_exported)
+        return self.exporter
+
     def export(self) -> None:
-        ask_and_export(self)
+        self._exporter().ask()
 
     def run_export(self, options: ExportOptions) -> ExportJob:
-        return run_export(self, options)
+        return self._exporter().run(options)
+
+    def _on_exported(self, report: ExportReport, error: str) -> None:
+        self.last_export = (report, error)
 
     # ----- misc ----------------------------------------------------------------------------------------------
     def show_message(self, icon: QMessageBox.Icon, title: str, text: str) -> QMessageBox:
@@ -476,9 +534,8 @@ class MainWindow(QMainWindow):
         self.store.set("window/splitter", self.splitter.saveState())
         self.store.set("window/right_splitter", self.right_splitter.saveState())
         self.store.sync()
-        if self._export_job is not None:
-            self._export_job.cancel.set()
-            self._export_job.wait(10)
+        if self.exporter is not None:
+            self.exporter.shutdown()
         self.player.close_video()
         if self.camera_view is not None:
             self.camera_view.shutdown()

@@ -8,7 +8,7 @@ import threading
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from ..inference.detector import ModelFiles
+from ..inference.model_spec import ModelFiles
 from ..models import DEFAULT_MODEL, KNOWN_MODELS, fetch, installed_models, outdated_cfg
 from ..settings import INPUT_SIZES, RESIZES
 

@@ -1,9 +1,10 @@
 """The session as Qt sees it: signals over the Qt-free ``SessionModel``, and the worker thread that runs the model.
 
-All state and rules live in ``session_model.py`` (tested without Qt); this adapter feeds the worker, turns the
-worker's results into model calls, re-filters a few images per event-loop turn, makes thumbnails into QImages (on
-the GUI thread) and emits what changed. A video's processed frames arrive in chunks and go into its
-``VideoTrack`` (``videos``, by entry index), whose compact store the player and timeline read.
+All state and rules live in ``session_model.py`` (tested without Qt), videos' tracks included; this adapter feeds
+the worker, turns the worker's results into model calls, re-filters a few images per event-loop turn, makes
+thumbnails into QImages (on the GUI thread) and emits what changed. The worker (``worker_base.DetectionWorker``:
+this computer's, or queue workers') is made when the first model is asked for, after the window is on screen, so
+neither the model runtime nor OpenCV nor Redis is imported before it.
 """
 
 from __future__ import annotations
@@ -11,21 +12,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
 from ..batch import InputCollector, InputImage, InputProblem
-from ..inference.detector import ModelFiles
+from ..inference.model_spec import ModelFiles, ModelInfo
 from ..results import ImageResult
-from ..session_model import MAX_IN_FLIGHT, Entry, ExportItem, ModelInfo, SessionModel, Status
+from ..session_model import MAX_IN_FLIGHT, Entry, ExportItem, SessionModel, Status
 from ..settings import DEFAULT_RESIZE, DetectorSettings
-from ..video.probe import VideoInfo
-from ..video.track import VideoTrack
-from .cluster_worker import ClusterWorker
 from .qt_images import qimage_from_rgb
-from .worker import InferenceWorker, ModelRequest
+from .worker_base import DetectionWorker, ModelRequest, make_worker
+
+if TYPE_CHECKING:
+    from ..video.probe import VideoInfo
+    from ..video.track import VideoTrack
 
 __all__ = ["Entry", "Session", "Status"]
 
@@ -47,8 +50,6 @@ class Session(QObject):
         super().__init__(parent)
         self.state = SessionModel()
         self.thumbnails: dict[int, QImage] = {}
-        self.videos: dict[int, VideoTrack] = {}  # entry index → its processed frames (finished, or first run)
-        self._running: dict[int, VideoTrack] = {}  # entry index → the run in progress
         self._collector = InputCollector()
         self._scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan")
         self._refilter_timer = QTimer(self, singleShot=True, interval=0)
@@ -57,21 +58,29 @@ class Session(QObject):
 
         self.workers_url: str | None = None  # None: this computer; else the Redis URL of queue workers
         self._model_args: tuple | None = None  # the last load_model request, repeated when the backend changes
-        self.worker: InferenceWorker | ClusterWorker = self._attach(InferenceWorker())
+        self._worker: DetectionWorker | None = None  # made on first use (see the module's docstring)
         self._scanned.connect(self._on_scanned)
 
-    def _attach(self, worker: InferenceWorker | ClusterWorker) -> InferenceWorker | ClusterWorker:
-        worker.model_ready.connect(self._on_model_ready)
-        worker.model_failed.connect(self._on_model_failed)
-        worker.model_progress.connect(lambda message: self.model_state_changed.emit("loading", message))
-        worker.started_image.connect(self._on_started)
-        worker.finished_image.connect(self._on_finished)
-        if isinstance(worker, InferenceWorker):  # videos are processed on this computer
-            worker.video_opened.connect(self._on_video_opened)
-            worker.video_frames.connect(self._on_video_frames)
-            worker.video_done.connect(self._on_video_done)
-        worker.start()
-        return worker
+    @property
+    def worker(self) -> DetectionWorker:
+        if self._worker is None:
+            self._worker = make_worker(self.workers_url)
+            for signal, slot in self._slots(self._worker):
+                signal.connect(slot)
+            self._worker.start()
+        return self._worker
+
+    def _slots(self, worker: DetectionWorker) -> list[tuple]:
+        return [
+            (worker.model_ready, self._on_model_ready),
+            (worker.model_failed, self._on_model_failed),
+            (worker.model_progress, self._on_model_progress),
+            (worker.started_image, self._on_started),
+            (worker.finished_image, self._on_finished),
+            (worker.video_opened, self._on_video_opened),
+            (worker.video_frames, self._on_video_frames),
+            (worker.video_done, self._on_video_done),
+        ]
 
     def use_workers(self, url: str | None) -> None:
         """Process on this computer (None) or on queue workers through Redis at ``url`` (their thread replaces
@@ -79,16 +88,13 @@ class Session(QObject):
         if url == self.workers_url:
             return
         self.cancel()
-        old = self.worker
-        for signal in (old.model_ready, old.model_failed, old.model_progress, old.started_image, old.finished_image):
-            signal.disconnect()
-        if isinstance(old, InferenceWorker):
-            for signal in (old.video_opened, old.video_frames, old.video_done):
-                signal.disconnect()
-        old.stop()
+        old, self._worker = self._worker, None
+        if old is not None:
+            for signal, slot in self._slots(old):
+                signal.disconnect(slot)
+            old.stop()
         self.workers_url = url
         self.state.max_in_flight = CLUSTER_IN_FLIGHT if url else MAX_IN_FLIGHT
-        self.worker = self._attach(InferenceWorker() if url is None else ClusterWorker(url))
         if self._model_args is not None:
             self.load_model(*self._model_args)
 
@@ -175,6 +181,10 @@ class Session(QObject):
         self._changed(rerun)
         self._pump()
 
+    @Slot(str)
+    def _on_model_progress(self, message: str) -> None:
+        self.model_state_changed.emit("loading", message)
+
     @Slot(int, str)
     def _on_model_failed(self, request_id: int, message: str) -> None:
         if self.state.model_failed(request_id):
@@ -232,49 +242,32 @@ class Session(QObject):
 
     @Slot(int, object)
     def _on_video_opened(self, request_id: int, info: VideoInfo) -> None:
-        index = self.state.index_for(request_id)
-        if index is not None:
-            # Run again (a new model): the finished frames stay on screen until the new run has them all.
-            self._running[index] = VideoTrack.open(info, self.state.names)
-            if index not in self.videos:
-                self.videos[index] = self._running[index]
-            self._video_changed(index)
+        self._video_changed(self.state.video_opened(request_id, info))
 
     @Slot(int, object, int)
     def _on_video_frames(self, request_id: int, frames: list, frames_read: int) -> None:
-        index = self.state.index_for(request_id)
-        if index is not None and index in self._running:
-            self._running[index].add(frames, frames_read)
-            self._video_changed(index)
+        self._video_changed(self.state.video_frames(request_id, frames, frames_read))
 
     @Slot(int, object)
     def _on_video_done(self, request_id: int, problem: str | None) -> None:
-        index = self.state.index_for(request_id)
-        if index is not None and index in self._running:
-            track = self._running.pop(index)
-            track.finish(problem)
-            self.videos[index] = track
-            self._video_changed(index)
+        self._video_changed(self.state.video_done(request_id, problem))
 
-    def _video_changed(self, index: int) -> None:
-        track = self._running.get(index) or self.videos[index]
-        self.state.entries[index].note = track.note
-        self.entry_changed.emit(index)
-        self.video_changed.emit(index)
+    def _video_changed(self, index: int | None) -> None:
+        if index is not None:
+            self.entry_changed.emit(index)
+            self.video_changed.emit(index)
 
     def video(self, index: int) -> VideoTrack | None:
         """The frames of the video at ``index`` to show: the finished run, else the one in progress."""
-        return self.videos.get(index)
+        return self.state.video(index)
 
     def cancel(self) -> None:
         """Stop the batch: the image being processed finishes (≤ one image), the rest go back to 'queued'."""
-        for index in list(self._running):  # a video cut short goes back to how it was, like an image
-            del self._running[index]
-            if index in self.videos and not self.videos[index].finished:
-                del self.videos[index]
-            self.state.entries[index].note = self.videos[index].note if index in self.videos else ""
-            self.video_changed.emit(index)
-        self._changed(self.state.cancel())
+        changed = self.state.cancel()
+        self._changed(changed)
+        for index in changed:
+            if self.state.entries[index].item.is_video:
+                self.video_changed.emit(index)
         self.progress_changed.emit(self.state.progress())
 
     def resume(self) -> None:
@@ -311,4 +304,4 @@ class Session(QObject):
             self._shut_down = True
             self.cancel()
             self._scanner.shutdown(wait=False, cancel_futures=True)
-        return self.worker.stop(timeout_ms)
+        return self._worker.stop(timeout_ms) if self._worker is not None else True

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from ..inference.detector import ModelFiles
+from ..inference.model_spec import ModelFiles
 from ..settings import INPUT_SIZES, DetectorSettings, SettingsError
 
 ORGANIZATION = "yolo-desktop"

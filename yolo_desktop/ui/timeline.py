@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from ..annotate import class_color
+from ..palette import class_color
 from ..video.frame_store import SecondCounts
 from ..video.timecode import format_time
 

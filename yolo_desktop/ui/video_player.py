@@ -6,6 +6,7 @@ screen (a stride's frames show the processed frame before them), so moving a sli
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -14,12 +15,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton,
 
 from ..results import Detection
 from ..settings import DetectorSettings
-from ..video.player import FrameFetcher
 from ..video.timecode import format_time
 from ..video.track import VideoTrack
 from .image_view import ImageView
 from .qt_images import pixmap_from_rgb
 from .timeline import Timeline
+
+if TYPE_CHECKING:
+    from ..video.player import FrameFetcher
 
 NMS_BUDGET_S = 0.012  # per event-loop turn while a new NMS IoU is applied to every frame of a video
 TIMELINE_WHILE_RUNNING_S = 2.0
@@ -113,6 +116,8 @@ class VideoPlayer(QWidget):
         self.path, self.settings = path, settings
         self._opened += 1
         opened = self._opened  # frames the previous video's fetcher still sends are dropped
+        from ..video.player import FrameFetcher  # OpenCV: loaded with the first video, not at start-up
+
         self._fetcher = FrameFetcher(path, lambda *args: self._frame_ready.emit(opened, *args))
         self.frame, self.problem = -1, ""
         for shortcut in self.shortcuts:

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QPixmap
 
-from ..imaging import ImageError, load
 from .qt_images import pixmap_from_rgb
 
 CACHE_SIZE = 4
@@ -41,6 +40,8 @@ class ViewerImages(QObject):
     def _decode(self, path: str) -> None:
         if path != self._wanted:  # the user has moved on: skip the work
             return
+        from ..imaging import ImageError, load  # on this thread, never on the GUI thread's start-up path
+
         try:
             rgb = load(path).rgb
         except (ImageError, MemoryError):

@@ -15,32 +15,27 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QThread, Signal
 
-from ..imaging import LoadedImage, from_frame, is_video_name
-from ..inference.detector import Detector, ModelFiles
+from ..filetypes import is_video_name
+from ..imaging import LoadedImage, from_frame
+from ..inference.detector import Detector
 from ..inference.engines import EngineOptions
+from ..inference.model_spec import ModelInfo
 from ..pipeline import Inbox, Job, Pipeline
 from ..results import Candidates, ImageResult
-from ..session_model import DetectOrder, ModelInfo
-from ..settings import CANDIDATE_FLOOR, DetectorSettings
+from ..session_model import DetectOrder
+from ..settings import CANDIDATE_FLOOR
 from ..video.detect import VideoDetection
 from ..video.probe import VideoError
+from .worker_base import DetectionWorker, ModelRequest
 
 VIDEO_CHUNK_S = 0.25  # how often a running video sends its new frames to the GUI thread
 
 THUMBNAIL_SIZE = 112  # pixels, longest side: the list's 56 logical pixels at 2× device pixel ratio
-
-
-@dataclass(frozen=True)
-class ModelRequest:
-    request_id: int
-    model: ModelFiles
-    settings: DetectorSettings
 
 
 def make_thumbnail(image: LoadedImage, size: int = THUMBNAIL_SIZE) -> np.ndarray:
@@ -60,15 +55,8 @@ def _as_job(item: DetectOrder | ModelRequest) -> Job | None:
     return Job.file(item.path, tag=item.request_id, cancel=item.cancel)
 
 
-class InferenceWorker(QThread):
-    model_ready = Signal(int, object)  # request id, ModelInfo
-    model_failed = Signal(int, str)  # request id, message for the user
-    model_progress = Signal(str)  # e.g. "Converting … once"
-    started_image = Signal(int)  # request id: its image is in the network now
-    finished_image = Signal(int, object, object)  # request id, ImageResult, thumbnail (H, W, 3) uint8 or None
-    video_opened = Signal(int, object)  # request id, video.probe.VideoInfo
-    video_frames = Signal(int, object, int)  # request id, [(frame index, seconds, Candidates)], frames read so far
-    video_done = Signal(int, object)  # request id, why it stopped early (str) or None
+class InferenceWorker(DetectionWorker):
+    """Runs the model on this computer (see the module's docstring)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -176,13 +164,13 @@ class InferenceWorker(QThread):
         self.model_ready.emit(
             request.request_id,
             ModelInfo(
-                request.model.name,
-                detector.input_size,
-                tuple(detector.names),
-                settings.precision,
-                settings.resize,
-                detector.engine.name,
-                time.perf_counter() - start,
-                detector.engine_summary,
+                name=request.model.name,
+                input_size=detector.input_size,
+                names=tuple(detector.names),
+                precision=settings.precision,
+                resize=settings.resize,
+                engine=detector.engine.name,
+                engine_description=detector.engine_summary,
+                seconds=time.perf_counter() - start,
             ),
         )

@@ -28,10 +28,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import cv2
 import numpy as np
 
 from ..inference.decode import select
+from ..inference.nms import batched_nms
 from ..results import Candidates, Detection
 from ..settings import DetectorSettings
 
@@ -185,16 +185,7 @@ class FrameStore:
             span = self._span(self._kept_upto)
             kept[span] = False
             if span.stop > span.start:
-                b = boxes[span]
-                xywh = np.column_stack([b[:, :2], b[:, 2:] - b[:, :2]]).astype(np.float64)
-                picked = cv2.dnn.NMSBoxesBatched(
-                    xywh,  # type: ignore[arg-type]  # OpenCV's stubs say Sequence; it takes arrays
-                    scores[span].astype(np.float64),  # type: ignore[arg-type]
-                    classes[span].astype(np.int32),  # type: ignore[arg-type]
-                    0.0,
-                    iou,
-                )
-                kept[span.start + np.asarray(picked, dtype=np.int64).reshape(-1)] = True
+                kept[span.start + batched_nms(boxes[span], scores[span], classes[span], iou)] = True
             self._kept_upto += 1
             if deadline is not None and time.perf_counter() > deadline:
                 break

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..results import Candidates
 from .frame_store import FrameStore
-from .probe import VideoInfo
 from .timecode import format_time
+
+if TYPE_CHECKING:
+    from .probe import VideoInfo
 
 
 @dataclass

@@ -141,14 +141,16 @@ def _accurate_model(
     log: Callable[[str], None] | None,
     options: EngineOptions,
 ) -> Path:
-    """The float32 .tflite; where only the compact float16-weights IR exists (the standalone app ships that
-    instead, to stay small), that one."""
-    from ..converted import ensure_converted
+    """The accurate model as OpenVINO IR: float32 weights, made once from the .tflite; where only the compact
+    float16-weights IR exists (the standalone app ships that instead, to stay small), that one."""
     from ..model_cache import find_converted, model_key
-    from ..openvino_converted import find_openvino_f16
+    from ..openvino_converted import OPENVINO_F32, ensure_openvino_ir, find_openvino_f16, find_openvino_ir
 
+    found = find_openvino_ir(model_name, cfg_path, weights_path, OPENVINO_F32)
+    if found is not None:
+        return found
     if find_converted(model_name, model_key(cfg_path, weights_path, "accurate"), "accurate") is None:
         compact = find_openvino_f16(model_name, cfg_path, weights_path)
         if compact is not None:
             return compact
-    return ensure_converted(model_name, cfg, cfg_path, weights_path, "accurate", log, options.cancel)
+    return ensure_openvino_ir(model_name, cfg, cfg_path, weights_path, log, OPENVINO_F32, options.cancel)

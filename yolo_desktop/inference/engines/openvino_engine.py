@@ -18,6 +18,7 @@ import numpy as np
 
 from ..darknet_cfg import DarknetConfig
 from ..errors import ModelError
+from ..model_cache import cache_dir
 from . import default_threads
 from .quiet import quiet_native_stderr
 from .tflite_signature import signature_outputs
@@ -62,6 +63,25 @@ def accurate_hint(device: str) -> str:
     return "f32"  # GPUs default to f16, which is not what "accurate" promises
 
 
+def compiled_cache_dir() -> Path | None:
+    """Where OpenVINO keeps compiled models, so a start after the first skips compiling (it keys each blob by the
+    model's graph and weights, the device, the compile options and its own version; stale ones are never used).
+    In the app's cache folder beside the converted models; None when it cannot be written (then it compiles)."""
+    folder = cache_dir() / "openvino-compiled"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK) else None
+
+
+def _loaded_from_cache(compiled: Any) -> bool:
+    try:
+        return bool(compiled.get_property("LOADED_FROM_CACHE"))
+    except RuntimeError:  # a plugin that does not report it
+        return False
+
+
 def name_outputs(model: Any, tflite_path: str) -> None:
     """OpenVINO names a .tflite's outputs after their tensors; give them the signature's names (yolo_<layer>)."""
     by_tensor = {tensor: name for name, tensor in signature_outputs(tflite_path).items()}
@@ -96,7 +116,8 @@ class OpenVINOEngine:
                 f"{', '.join(devices())}); the CPU is the default"
             )
         self.int8 = precision == "fast"
-        self.f16_weights = not self.int8 and Path(model_path).suffix == ".xml"
+        # The standalone app's compact IR (float16 weights) is named with its cache tag (openvino_converted.py).
+        self.f16_weights = not self.int8 and "-accurate-f16-" in Path(model_path).name
         # The int8 model's float layers (first conv, heads) are float for accuracy: they run f32 unless told.
         self.hint = hint or ("f32" if self.int8 else accurate_hint(self.device))
         if self.hint not in HINTS:
@@ -110,7 +131,11 @@ class OpenVINOEngine:
             config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": HINTS[self.hint], "PERFORMANCE_HINT": "LATENCY"}
             if self.device == "CPU":
                 config["INFERENCE_NUM_THREADS"] = threads or default_threads()
+            cache = compiled_cache_dir()
+            if cache is not None:
+                config["CACHE_DIR"] = str(cache)
             self.compiled = core().compile_model(model, self.device, config)
+            self.loaded_from_cache = _loaded_from_cache(self.compiled)
             self.request = self.compiled.create_infer_request()
             self.outputs = [self.compiled.output(name) for name in names]
             self.run(np.full((1, self.input_height, self.input_width, 3), 0.5, np.float32))  # first run allocates

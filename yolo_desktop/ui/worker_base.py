@@ -1,0 +1,61 @@
+"""The one interface of the window's detection thread, whoever does the work.
+
+``DetectionWorker`` declares the signals once (superqt's worker shape: a thread whose results are signals); the
+local ``InferenceWorker`` (``worker.py``, runs the model here) and the ``ClusterWorker`` (``cluster_worker.py``,
+queue workers through Redis) implement it, so the session wires either the same way. ``make_worker`` imports the
+one asked for only then: the model runtime, OpenCV and Redis stay out of the window's start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QThread, Signal
+
+from ..inference.model_spec import ModelFiles
+from ..session_model import DetectOrder
+from ..settings import DetectorSettings
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    request_id: int
+    model: ModelFiles
+    settings: DetectorSettings
+
+
+class DetectionWorker(QThread):
+    """A thread that loads a model and detects the images it is given; every outcome leaves as a signal."""
+
+    model_ready = Signal(int, object)  # request id, session_model.ModelInfo
+    model_failed = Signal(int, str)  # request id, message for the user
+    model_progress = Signal(str)  # e.g. "Converting … once"
+    started_image = Signal(int)  # request id: its image is being detected now
+    finished_image = Signal(int, object, object)  # request id, ImageResult, thumbnail (H, W, 3) uint8 or None
+    video_opened = Signal(int, object)  # request id, video.probe.VideoInfo
+    video_frames = Signal(int, object, int)  # request id, [(frame index, seconds, Candidates)], frames read so far
+    video_done = Signal(int, object)  # request id, why it stopped early (str) or None
+
+    network_runs = 0  # times the network ran in this process (tests check re-filtering never adds to it)
+
+    # ----- called on the GUI thread --------------------------------------------------------------------------
+    def load_model(self, request: ModelRequest) -> None:
+        raise NotImplementedError
+
+    def detect(self, order: DetectOrder) -> None:
+        raise NotImplementedError
+
+    def stop(self, timeout_ms: int = 30_000) -> bool:
+        """End the thread after the image in hand (a conversion child is killed); True if it ended in time."""
+        raise NotImplementedError
+
+
+def make_worker(workers_url: str | None) -> DetectionWorker:
+    """This computer's worker (None) or the one that sends images to queue workers through Redis at the URL."""
+    if workers_url is None:
+        from .worker import InferenceWorker
+
+        return InferenceWorker()
+    from .cluster_worker import ClusterWorker
+
+    return ClusterWorker(workers_url)
