@@ -32,7 +32,8 @@ from yolo_desktop.batch import InputImage  # noqa: E402
 from yolo_desktop.inference.detector import Detector  # noqa: E402
 from yolo_desktop.models import find_model  # noqa: E402
 from yolo_desktop.settings import DetectorSettings  # noqa: E402
-from yolo_desktop.video.run import VideoOptions, process_video  # noqa: E402
+from yolo_desktop.video.output import VideoOutputOptions  # noqa: E402
+from yolo_desktop.video.run import process_video  # noqa: E402
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 PHOTOS = ("motorcycle_left.png", "coffee.png", "camera.png")
@@ -100,8 +101,8 @@ class NaiveLoop:
 
 
 def ours(detector: Detector, clip: Path, out: Path) -> tuple[int, float]:
-    outcome = process_video(detector, InputImage(str(clip), "", clip.stem), out, VideoOptions(), quiet=True)
-    assert outcome.error is None and not outcome.write_failures, (outcome.error, outcome.write_failures)
+    outcome = process_video(detector, InputImage(str(clip), "", clip.stem), out, VideoOutputOptions(), quiet=True)
+    assert outcome.error is None and not outcome.failed, (outcome.error, outcome.failed)
     return outcome.record["frames_read"], outcome.seconds
 
 

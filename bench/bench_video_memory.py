@@ -43,7 +43,8 @@ from yolo_desktop.pipeline import Job, Pipeline  # noqa: E402
 from yolo_desktop.results import Candidates  # noqa: E402
 from yolo_desktop.settings import CANDIDATE_FLOOR  # noqa: E402
 from yolo_desktop.video.frame_store import VIDEO_CANDIDATE_FLOOR, FrameStore  # noqa: E402
-from yolo_desktop.video.run import VideoOptions, process_video  # noqa: E402
+from yolo_desktop.video.output import VideoOutputOptions  # noqa: E402
+from yolo_desktop.video.run import process_video  # noqa: E402
 
 COCO = REPO.parent / "shared" / "data" / "coco-train-sample" / "images"
 MB = 1024 * 1024
@@ -107,7 +108,9 @@ def long_video(detector: Detector, clip: Path, frames: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         thread.start()
         try:
-            outcome = process_video(detector, InputImage(str(clip), "", "long"), Path(tmp), VideoOptions(), quiet=True)
+            outcome = process_video(
+                detector, InputImage(str(clip), "", "long"), Path(tmp), VideoOutputOptions(), quiet=True
+            )
         finally:
             stop.set()
             thread.join()

@@ -8,7 +8,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tqdm import tqdm
 
@@ -25,9 +25,13 @@ from .results import BatchSummary, ImageResult
 from .resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused, input_size_of, model_fingerprint
 from .settings import DetectorSettings, SettingsError
 from .video.detect import FrameRange
-from .video.run import VideoOptions, VideoOutcome, print_video_summary, process_video
+from .video.output import VideoOutputOptions, VideoOutputResult
+from .video.run import print_video_summary, process_video
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:
+    from .cluster.coordinator import ClusterOptions
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _fail(message: str) -> int:
@@ -46,7 +50,7 @@ def run_detect(args: argparse.Namespace) -> int:
             precision=args.precision,
             resize=args.resize,
         )
-        video_options = video_options_from(args)
+        frames, video_options = video_options_from(args)
         unknown = sorted(set(args.formats) - set(FORMATS))
         if unknown:
             raise UsageError(f"unknown format(s) {', '.join(unknown)} (available: {', '.join(FORMATS)})")
@@ -75,14 +79,27 @@ def run_detect(args: argparse.Namespace) -> int:
             + ("" if args.recursive else " (use --recursive to include subfolders)")
         )
     if args.cluster:
-        from .cluster.coordinator import run_cluster_batch
-
         if videos:  # queue workers take photos; a video is one long sequential job, better run where it is
             return _fail(
                 f"--cluster sends photos to the workers, not videos ({videos[0].path}…): run videos without --cluster"
             )
         assert identity is not None
-        return run_cluster_batch(args, model, settings, identity, out, items, problems, print_summary)
+        from .cluster.coordinator import ClusterError, run_cluster
+
+        try:
+            options = cluster_options_from(args)
+            outcome = run_cluster(options, model, settings, identity, out, items, problems, _ProgressBar(args.quiet))
+        except ClusterError as exc:
+            return _fail(str(exc))
+        except KeyboardInterrupt:
+            print(
+                "\ninterrupted: queued chunks stay queued and the workers keep going; run the same command with "
+                "--resume to collect them and finish",
+                file=sys.stderr,
+            )
+            return EXIT_INTERRUPTED
+        print_summary(outcome.summary, outcome.write_failures, out, sys.stdout)
+        return EXIT_OK if outcome.ok else EXIT_SOME_FAILED
     resumable, all_items = None, items
     if args.resume:
         assert identity is not None
@@ -131,7 +148,7 @@ def run_detect(args: argparse.Namespace) -> int:
         disable=True if args.quiet or not items else None,
         dynamic_ncols=True,
     )
-    video_outcomes: list[VideoOutcome] = []
+    video_outcomes: list[VideoOutputResult] = []
     try:
         for done in Pipeline(detector).run(Job.file(item.path, tag=item) for item in items):
             result = done.result
@@ -143,7 +160,9 @@ def run_detect(args: argparse.Namespace) -> int:
             if not result.ok:
                 bar.write(f"failed: {result.path}: {result.error}", file=sys.stderr)
         bar.close()
-        video_outcomes = [process_video(detector, item, out, video_options, args.quiet) for item in videos]
+        video_outcomes = [
+            process_video(detector, item, out, video_options, args.quiet, frames=frames) for item in videos
+        ]
     except KeyboardInterrupt:
         bar.close()
         hint = "" if resumable is None else "; run the same command again (with --resume) to finish"
@@ -164,18 +183,60 @@ def run_detect(args: argparse.Namespace) -> int:
     )
     summary = BatchSummary.of(results, seconds)
     videos_failed = print_video_summary(video_outcomes, sys.stdout)
-    report.failed.extend(failure for outcome in video_outcomes for failure in outcome.write_failures)
+    report.failed.extend(failure for outcome in video_outcomes for failure in outcome.failed)
     print_summary(summary, report.failed, out, sys.stdout)
     print(f"Engine: {detector.engine_summary}", file=sys.stdout)
     return EXIT_OK if not summary.failed and not report.failed and not videos_failed else EXIT_SOME_FAILED
 
 
-def video_options_from(args: argparse.Namespace) -> VideoOptions:
-    """--stride/--start/--end/--video-format (and --no-images, --formats) as the video module's options."""
-    return VideoOptions(
-        frames=FrameRange(getattr(args, "stride", 1), getattr(args, "start", 0.0), getattr(args, "end", None)),
+def cluster_options_from(args: argparse.Namespace) -> ClusterOptions:
+    """--cluster/--queue/--chunk/--path-map/--resume/--redis-wait and the outputs' flags, for the coordinator."""
+    from .cluster.coordinator import ClusterOptions
+
+    return ClusterOptions(
+        url=args.cluster,
+        queue=args.queue,
+        chunk=args.chunk,
+        path_map=tuple(args.path_map),
+        resume=args.resume,
+        redis_wait=args.redis_wait,
+        formats=tuple(args.formats),
+        images=not args.no_images,
+        image_format=args.image_format,
+    )
+
+
+class _ProgressBar:
+    """A cluster batch's progress as a tqdm bar on stderr (none with --quiet); its messages always shown."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: tqdm | None = None
+
+    def start(self, total: int) -> None:
+        self.bar = tqdm(
+            total=total, unit="img", file=sys.stderr, disable=True if self.quiet else None, dynamic_ncols=True
+        )
+
+    def update(self, done: int) -> None:
+        if self.bar is not None:
+            self.bar.n = done
+            self.bar.refresh()
+
+    def say(self, message: str) -> None:
+        tqdm.write(message, file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def video_options_from(args: argparse.Namespace) -> tuple[FrameRange, VideoOutputOptions]:
+    """--stride/--start/--end (the frames processed) and --video-format, --no-images, --formats (what is written)."""
+    frames = FrameRange(getattr(args, "stride", 1), getattr(args, "start", 0.0), getattr(args, "end", None))
+    return frames, VideoOutputOptions(
+        video=not args.no_images,
         video_format=getattr(args, "video_format", "mp4"),
-        write_video=not args.no_images,
         jsonl="json" in args.formats,
         csv="csv" in args.formats,
     )

@@ -8,22 +8,19 @@ a Redis that restarts empty loses nothing but time (lost jobs are queued again).
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 import redis
 from rq import Queue, Worker
 from rq.job import Job as RqJob
 from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
-from tqdm import tqdm
 
 from ..batch import InputImage, InputProblem
 from ..inference.detector import ModelFiles, read_names
@@ -47,13 +44,56 @@ from .protocol import (
     settings_payload,
 )
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 STATUS_EVERY_S = 3.0  # job states, abandoned jobs (dead workers), lost jobs (Redis restarted)
 POLL_S = 0.1  # the parts folder and the progress hash: cheap, and the bar and the end are timely
 MISSING_PART_GRACE_S = 15.0  # a finished job's part may take a moment to appear on shared storage
 ON_ITS_WAY = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
-Summary = Callable[[BatchSummary, list[tuple[str, str]], Path, TextIO], None]
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """What a cluster batch needs besides its model, settings and inputs (``detect --cluster``'s flags)."""
+
+    url: str = field(repr=False)  # Redis; may hold a password: shown only through ``safe_url``
+    queue: str = "yolo-desktop"
+    chunk: int = 256  # images per queued job (and part file)
+    path_map: tuple[str, ...] = ()  # LOCAL=REMOTE: how the workers see the inputs and OUT (--path-map)
+    resume: bool = False  # take the parts an earlier run finished; keep the parts at the end
+    redis_wait: float = 60.0  # seconds to keep retrying when Redis goes away mid-batch
+    formats: tuple[str, ...] = ("json", "csv")  # the batch's outputs, as the workers write them
+    images: bool = True
+    image_format: str = "auto"
+
+
+class ClusterProgress(Protocol):
+    """Where a batch reports while it runs (the CLI: a tqdm bar on stderr)."""
+
+    def start(self, total: int) -> None:
+        """``total`` images are to be done by the workers in this run."""
+
+    def update(self, done: int) -> None:
+        """Images done or being done so far (at most ``total``); called every poll, also when unchanged."""
+
+    def say(self, message: str) -> None:
+        """A line for the user: resuming, what was queued, Redis outages, chunks that failed for good."""
+
+    def close(self) -> None:
+        """The run is over (finished, failed or interrupted); called before any exception leaves."""
+
+
+class ClusterError(Exception):
+    """The batch cannot start or cannot go on (Redis unreachable, --resume refused, OUT not writable, Redis lost
+    for longer than ``redis_wait``): the message says what and what to do."""
+
+
+@dataclass(frozen=True)
+class ClusterOutcome:
+    summary: BatchSummary  # every input: processed, failed (why) and counts, as a local run's
+    write_failures: list[tuple[str, str]]  # (output file, reason): batch-wide files that could not be written
+
+    @property
+    def ok(self) -> bool:
+        return not self.summary.failed and not self.write_failures
 
 
 @dataclass(frozen=True)
@@ -128,9 +168,11 @@ class Coordinator:
                 pipe.execute()
         return len(fresh)
 
-    def run(self, planned: Sequence[Chunk], bar: tqdm) -> None:
-        """Until every chunk is done or failed. Raises ``RedisLost`` after ``redis_wait`` s without Redis."""
+    def run(self, planned: Sequence[Chunk], progress: Callable[[int], None]) -> None:
+        """Until every chunk is done or failed; ``progress`` gets the images done or in progress at each poll.
+        Raises ``RedisLost`` after ``redis_wait`` s without Redis."""
         pending = {c.name: c for c in planned}
+        total = sum(len(c.items) for c in planned)
         done_images = 0
         last_ok = time.monotonic()
         last_status = 0.0
@@ -171,8 +213,7 @@ class Coordinator:
             position = done_images + in_flight
             if position != last_progress[1]:
                 last_progress = (now, position)
-            bar.n = min(bar.total, position)
-            bar.refresh()
+            progress(min(total, position))
             if pending:
                 time.sleep(POLL_S)
 
@@ -232,35 +273,32 @@ class Coordinator:
             self.unfinished[image_key(item)] = f"not processed: {why}"
 
 
-def run_cluster_batch(
-    args: argparse.Namespace,
+def run_cluster(
+    options: ClusterOptions,
     model: ModelFiles,
     settings: DetectorSettings,
     identity: BatchIdentity,
     out: Path,
     items: list[InputImage],
     problems: list[InputProblem],
-    summary: Summary,
-) -> int:
-    """The ``detect --cluster`` command after its inputs were listed; returns the exit code."""
-
-    def fail(message: str) -> int:
-        print(f"yolo-desktop detect: error: {message}", file=sys.stderr)
-        return EXIT_USAGE
-
-    url = args.cluster
+    progress: ClusterProgress,
+) -> ClusterOutcome:
+    """A batch on the queue workers, from the listed inputs to OUT's merged files. Raises ``ClusterError`` when it
+    cannot start or Redis is gone for good; KeyboardInterrupt leaves queued chunks queued (``--resume`` collects
+    them)."""
+    url = options.url
     try:
-        path_map = PathMap.parse(args.path_map)
+        path_map = PathMap.parse(options.path_map)
         connection = connect(url)
         names = read_names(model.names)
         store = PartStore(out)
-        done = store.start(identity, resume=args.resume)
+        done = store.start(identity, resume=options.resume)
     except (RedisUnavailable, ResumeRefused, ValueError) as exc:
-        return fail(str(exc))
+        raise ClusterError(str(exc)) from None
     except OSError as exc:
-        return fail(f"cannot write to output folder {out}: {exc.strerror or exc}")
+        raise ClusterError(f"cannot write to output folder {out}: {exc.strerror or exc}") from None
     key = batch_key(identity, out)
-    planned = plan_chunks(items, done, args.chunk, key)
+    planned = plan_chunks(items, done, options.chunk, key)
     size = int(identity.settings["size"])
     base = {
         "protocol": PROTOCOL,
@@ -268,9 +306,9 @@ def run_cluster_batch(
         "model": dict(identity.model),
         "settings": settings_payload(settings, size),
         "out": path_map.remote(out),
-        "formats": list(args.formats),
-        "images": not args.no_images,
-        "image_format": args.image_format,
+        "formats": list(options.formats),
+        "images": options.images,
+        "image_format": options.image_format,
         "progress_key": progress_key(key),
     }
 
@@ -279,50 +317,38 @@ def run_cluster_batch(
         return {**base, "chunk": chunk.name, "items": items_payload}
 
     todo = sum(len(c.items) for c in planned)
-    bar = tqdm(total=todo, unit="img", file=sys.stderr, disable=True if args.quiet else None, dynamic_ncols=True)
+    progress.start(todo)
     coordinator = Coordinator(
         connection,
-        Queue(args.queue, connection=connection, serializer=SERIALIZER),
+        Queue(options.queue, connection=connection, serializer=SERIALIZER),
         url,
         store,
         payload,
         progress_key(key),
-        args.redis_wait,
-        say=lambda message: bar.write(message, file=sys.stderr),
+        options.redis_wait,
+        say=progress.say,
     )
     coordinator.records.update(done)
     started = time.perf_counter()
     try:
         if len(items) > todo:
-            bar.write(f"Resuming: {len(items) - todo} of {len(items)} images already done", file=sys.stderr)
+            progress.say(f"Resuming: {len(items) - todo} of {len(items)} images already done")
         queued = coordinator.submit(planned)
-        bar.write(
-            f"{len(planned)} chunk(s) of up to {args.chunk} images for the workers on {safe_url(url)} "
-            f"(queue {args.queue!r}; {queued} queued now, {len(planned) - queued} already on their way)",
-            file=sys.stderr,
+        progress.say(
+            f"{len(planned)} chunk(s) of up to {options.chunk} images for the workers on {safe_url(url)} "
+            f"(queue {options.queue!r}; {queued} queued now, {len(planned) - queued} already on their way)"
         )
-        bar.write(f"batch {key[:12]} (see: yolo-desktop cluster status {key[:12]} --redis …)", file=sys.stderr)
-        coordinator.run(planned, bar)
+        progress.say(f"batch {key[:12]} (see: yolo-desktop cluster status {key[:12]} --redis …)")
+        coordinator.run(planned, progress.update)
     except (RedisLost, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-        bar.close()
         left = [c for c in planned if not store.part_path(c.name).is_file()]
-        print(
-            f"yolo-desktop detect: error: Redis at {safe_url(url)} unreachable for more than {args.redis_wait:.0f} s "
-            f"({exc}); {len(left)} of {len(planned)} chunks ({sum(len(c.items) for c in left)} images) are not "
-            f"finished. What the workers finish is kept in {store.folder}; run the same command with --resume to "
-            f"finish the batch.",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        bar.close()
-        print(
-            "\ninterrupted: queued chunks stay queued and the workers keep going; run the same command with --resume "
-            "to collect them and finish",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-    bar.close()
+        raise ClusterError(
+            f"Redis at {safe_url(url)} unreachable for more than {options.redis_wait:.0f} s ({exc}); {len(left)} of "
+            f"{len(planned)} chunks ({sum(len(c.items) for c in left)} images) are not finished. What the workers "
+            f"finish is kept in {store.folder}; run the same command with --resume to finish the batch."
+        ) from None
+    finally:
+        progress.close()
     seconds = time.perf_counter() - started
     results, report = merge_parts(
         out,
@@ -336,10 +362,8 @@ def run_cluster_batch(
         identity.outputs,
         seconds,
     )
-    _tidy(connection, key, store, keep=args.resume or bool(coordinator.unfinished))
-    batch = BatchSummary.of(results, seconds)
-    summary(batch, report.failed, out, sys.stdout)
-    return EXIT_OK if not batch.failed and not report.failed else EXIT_SOME_FAILED
+    _tidy(connection, key, store, keep=options.resume or bool(coordinator.unfinished))
+    return ClusterOutcome(BatchSummary.of(results, seconds), report.failed)
 
 
 def _tidy(connection: redis.Redis, key: str, store: PartStore, keep: bool) -> None:

@@ -24,6 +24,7 @@ from ..session_model import ExportItem
 from ..settings import DetectorSettings
 from ..video.export import export_video
 from ..video.frame_store import FrameStore
+from ..video.output import VideoOutputOptions
 from ..video.record import VideoStats, video_record
 
 
@@ -107,16 +108,10 @@ class ExportJob(QObject):
         if store is None or item.shown is None:
             return []
         options = self.options
-        done = export_video(
-            store,
-            item.item,
-            options.folder,
-            self.detector_settings,
-            video=options.images,
-            jsonl="json" in options.formats,
-            csv="csv" in options.formats,
-            cancel=self.cancel,
+        outputs = VideoOutputOptions(
+            video=options.images, jsonl="json" in options.formats, csv="csv" in options.formats
         )
+        done = export_video(store, item.item, options.folder, self.detector_settings, outputs, cancel=self.cancel)
         report.written.extend(done.written)
         report.failed.extend(done.failed)
         return [done.record]

@@ -6,7 +6,9 @@
     writer.py       the annotated video, written on its own thread to a temp file, then renamed
     frame_files.py  ``<name>.frames.jsonl`` / ``.frames.csv``: one line per processed frame
     record.py       the video's record in ``detections.json`` (frames, fps, duration, per-class totals)
+    output.py       one video's outputs (annotated video, frame files, record), for the command line and the export
     run.py          one video end to end for the command line (progress, Ctrl+C)
+    export.py       a video processed in the window, exported from its kept candidates (no network)
     frame_store.py  every processed frame's candidates, compact, for re-thresholding a whole video at once
     player.py       frames for the window's player, decoded off the GUI thread
     camera.py       live capture keeping only the newest frame; device probing; a detection loop; recording
