@@ -14,7 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .settings import DEFAULT_RESIZE, DEVICES, ENGINES, PRECISIONS, RESIZES
+from .settings import DEFAULT_RESIZE, DEVICES, ENGINES, PRECISIONS, RESIZES, DetectorSettings
+
+DEFAULTS = DetectorSettings()  # the defaults shown and used come from DetectorSettings only
 
 EXIT_USAGE = 2
 
@@ -79,10 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     model = detect.add_argument_group("model")
     add_model_arguments(model)
     detect.add_argument("--size", type=int, help="network input size, a multiple of 32 (default: the cfg's)")
-    detect.add_argument("--conf", type=float, default=0.25, help="minimum score (default 0.25)")
-    detect.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
+    detect.add_argument("--conf", type=float, default=DEFAULTS.conf, help=f"minimum score (default {DEFAULTS.conf})")
+    detect.add_argument("--iou", type=float, default=DEFAULTS.iou, help=f"NMS IoU threshold (default {DEFAULTS.iou})")
     detect.add_argument("--classes", type=_csv_list, metavar="A,B", help="only these class labels, e.g. person,car")
-    detect.add_argument("--max-detections", type=int, default=300, help="per image (default 300)")
+    detect.add_argument(
+        "--max-detections",
+        type=int,
+        default=DEFAULTS.max_detections,
+        help=f"per image (default {DEFAULTS.max_detections})",
+    )
     detect.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
     detect.add_argument(
         "--formats",

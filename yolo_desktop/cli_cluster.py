@@ -69,10 +69,9 @@ def run_worker(args: argparse.Namespace) -> int:
     from .cluster.connection import connect
     from .cluster.worker import WorkerConfig, run_pool
     from .inference.darknet_cfg import parse_cfg
-    from .inference.detector import read_names
     from .inference.errors import ModelError
+    from .inference.model_spec import check_files, model_fingerprint, read_names
     from .models import resolve_model
-    from .resume import model_fingerprint
 
     def fail(message: str) -> int:
         print(f"yolo-desktop worker: error: {message}", file=sys.stderr)
@@ -88,9 +87,7 @@ def run_worker(args: argparse.Namespace) -> int:
     connect(args.redis)  # a wrong URL or password is said now, in one line, not by N processes
     try:
         model = resolve_model(args.model, args.cfg, args.weights, args.names)
-        missing = model.missing()
-        if missing:
-            raise ModelError(f"model '{model.name}': missing file(s): {', '.join(str(p) for p in missing)}")
+        check_files(model)
         cfg = parse_cfg(model.cfg)
         read_names(model.names, cfg.classes, str(model.cfg))
         if args.engine != "keras":

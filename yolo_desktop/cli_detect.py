@@ -14,15 +14,16 @@ from tqdm import tqdm
 
 from .atomic import remove_leftovers
 from .batch import UsageError, check_output_dir, collect_inputs
-from .export.header import detector_header
 from .export.writer import FORMATS, BackgroundWriter, BatchWriter
 from .inference.detector import Detector
 from .inference.engines import EngineOptions
 from .inference.errors import ModelError
+from .inference.model_spec import input_size_of, model_fingerprint
 from .models import resolve_model
 from .pipeline import Job, Pipeline
+from .records import header
 from .results import BatchSummary, ImageResult
-from .resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused, input_size_of, model_fingerprint
+from .resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused
 from .settings import DetectorSettings, SettingsError
 from .video.detect import FrameRange
 from .video.output import VideoOutputOptions, VideoOutputResult
@@ -63,7 +64,7 @@ def run_detect(args: argparse.Namespace) -> int:
             identity = BatchIdentity.of(
                 model_fingerprint(model),
                 settings,
-                input_size_of(model, settings),
+                input_size_of(model, settings.size),
                 args.formats,
                 not args.no_images,
                 args.image_format,
@@ -179,7 +180,7 @@ def run_detect(args: argparse.Namespace) -> int:
         results = results[: len(problems)] + resumable.results(all_items, writer, part_info)
         order = all_items
     report = writer.finish(
-        results, *detector_header(detector), seconds, order, videos=[v.record for v in video_outcomes]
+        results, *header(detector.info, detector.settings), seconds, order, videos=[v.record for v in video_outcomes]
     )
     summary = BatchSummary.of(results, seconds)
     videos_failed = print_video_summary(video_outcomes, sys.stdout)

@@ -16,6 +16,7 @@ import os
 import sys
 
 from .inference.errors import ModelError
+from .inference.model_spec import check_files
 from .models import resolve_model
 from .service.config import CONFIG_ENV, ServiceConfig
 from .settings import DetectorSettings, SettingsError
@@ -60,12 +61,8 @@ def config_from_args(args: argparse.Namespace) -> ServiceConfig:
         raise ValueError(f"--port {args.port} must be between 1 and 65535")
     DetectorSettings(size=args.size, precision=args.precision, resize=args.resize)  # validates
     model = resolve_model(args.model, args.cfg, args.weights, args.names)  # installed, or the three files exist?
-    missing = model.missing()
-    if missing:
-        front = " (a light front loads no model, but checks with them that the workers run the same one)"
-        raise ModelError(
-            f"model '{model.name}': missing file(s): {', '.join(str(p) for p in missing)}{front if redis_url else ''}"
-        )
+    front = " (a light front loads no model, but checks with them that the workers run the same one)"
+    check_files(model, front if redis_url else "")
     if redis_url:
         from .cluster.connection import connect
 

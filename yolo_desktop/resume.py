@@ -17,14 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import records
 from .atomic import write_text
 from .batch import InputImage, UsageError
-from .export.header import settings_record
 from .export.writer import BackgroundWriter
-from .inference.darknet_cfg import parse_cfg
-from .inference.detector import ModelFiles
-from .inference.model_cache import file_sha256
-from .results import Detection, ImageResult
+from .results import ImageResult
 from .settings import DetectorSettings
 
 PARTS_DIR = ".parts"
@@ -38,27 +35,12 @@ class ResumeRefused(UsageError):
     """``--resume`` asked for, but the parts in OUT were made with another model, settings or outputs."""
 
 
-def input_size_of(model: ModelFiles, settings: DetectorSettings) -> int:
-    """The network input size a Detector will use (no engine is built: only the cfg is read)."""
-    return settings.size or parse_cfg(model.cfg).net.width
-
-
-def model_fingerprint(model: ModelFiles) -> dict[str, str]:
-    """What identifies a model's detections: its name and the sha256 of its weights, cfg and names files."""
-    return {
-        "name": model.name,
-        "weights_sha256": file_sha256(model.weights),
-        "cfg_sha256": file_sha256(model.cfg),
-        "names_sha256": file_sha256(model.names),
-    }
-
-
 @dataclass(frozen=True)
 class BatchIdentity:
     """Everything that changes a batch's outputs. Two runs with equal identities may share part files."""
 
     model: Mapping[str, str]  # model_fingerprint
-    settings: Mapping[str, Any]  # settings_record plus the input size
+    settings: Mapping[str, Any]  # records.settings_record with the input size
     outputs: Mapping[str, Any]  # formats, annotated images, image format
 
     @classmethod
@@ -73,7 +55,7 @@ class BatchIdentity:
     ) -> BatchIdentity:
         return cls(
             model=dict(fingerprint),
-            settings={**settings_record(settings), "size": input_size},
+            settings=records.settings_record(settings, size=input_size),
             outputs={"formats": sorted(formats), "images": images, "image_format": image_format},
         )
 
@@ -107,35 +89,13 @@ def image_key(item: InputImage) -> str:
     return item.relative_output("")
 
 
-def detection_values(detection: Detection) -> list[Any]:
-    d = detection
-    return [d.class_id, d.label, d.score, d.x1, d.y1, d.x2, d.y2]
-
-
 def result_record(item: InputImage, result: ImageResult, write_failures: Sequence[tuple[str, str]] = ()) -> dict:
-    """One image in a part file. Floats are written with ``repr`` precision, so they read back exactly."""
+    """One image in a part file: its key, the exact result (``records.result_to_dict``) and its failed writes."""
     return {
         "key": image_key(item),
-        "path": result.path,
-        "width": result.width,
-        "height": result.height,
-        "error": result.error,
-        "detections": [detection_values(d) for d in result.detections],
+        **records.result_to_dict(result),
         "write_failures": [list(f) for f in write_failures],
     }
-
-
-def result_from_record(record: Mapping[str, Any]) -> ImageResult:
-    detections = tuple(
-        Detection(int(c), str(label), s, x1, y1, x2, y2) for c, label, s, x1, y1, x2, y2 in record["detections"]
-    )
-    return ImageResult(
-        path=record["path"],
-        width=record["width"],
-        height=record["height"],
-        detections=detections,
-        error=record["error"],
-    )
 
 
 def chunks(items: Sequence[InputImage], size: int) -> list[Sequence[InputImage]]:
@@ -242,7 +202,7 @@ def merged_results(
         if key in fresh:
             merged.append((item, fresh[key]))
         elif key in done:
-            merged.append((item, result_from_record(done[key])))
+            merged.append((item, records.result_from_dict(done[key])))
         else:
             merged.append((item, None))
     return merged

@@ -9,7 +9,8 @@ from tests.cluster.conftest import CHUNK
 from tests.support.redis_server import free_port
 from yolo_desktop.batch import collect_inputs
 from yolo_desktop.cluster.coordinator import ClusterError, ClusterOptions, run_cluster
-from yolo_desktop.resume import BatchIdentity, input_size_of, model_fingerprint
+from yolo_desktop.inference.model_spec import input_size_of, model_fingerprint
+from yolo_desktop.resume import BatchIdentity
 from yolo_desktop.settings import DetectorSettings
 
 
@@ -40,7 +41,7 @@ def batch(tiny_model, folder, options: ClusterOptions):
     identity = BatchIdentity.of(
         model_fingerprint(tiny_model),
         settings,
-        input_size_of(tiny_model, settings),
+        input_size_of(tiny_model, settings.size),
         options.formats,
         options.images,
         options.image_format,

@@ -13,7 +13,8 @@ from tests.ui.conftest import many_photos
 from yolo_desktop.batch import InputImage
 from yolo_desktop.cli import main
 from yolo_desktop.imaging import load
-from yolo_desktop.resume import result_from_record, result_record
+from yolo_desktop.records import result_from_dict
+from yolo_desktop.resume import result_record
 
 FORMATS = "json,csv,yolo,voc,coco"
 
@@ -81,7 +82,7 @@ def test_part_records_read_back_exactly(detector, data_dir):
     result = detector.detect(load(data_dir / "motorcycle_left.png").rgb, "motorcycle_left.png")
     item = InputImage("motorcycle_left.png", "photos", "motorcycle_left")
     record = result_record(item, result, [("x", "disk full")])
-    back = result_from_record(json.loads(json.dumps(record)))
+    back = result_from_dict(json.loads(json.dumps(record)))
     assert back.detections == result.detections and len(back.detections) > 0
     assert (back.path, back.width, back.height, back.error) == (result.path, result.width, result.height, None)
     assert record["key"] == "photos/motorcycle_left" and record["write_failures"] == [["x", "disk full"]]

@@ -11,7 +11,7 @@ import numpy as np
 
 from tests.ui.conftest import LatenessProbe, broken_files, many_photos, wait_for_batch
 from yolo_desktop.cli import main
-from yolo_desktop.export.records import detection_record
+from yolo_desktop.records import detection_record
 from yolo_desktop.ui.export_job import ExportOptions
 from yolo_desktop.ui.session import Status
 

@@ -165,7 +165,7 @@ def test_player_keeps_the_event_loop_free(qtbot, window, clips):
 def test_export_writes_the_video_files_at_the_thresholds_on_screen(qtbot, window, clips, still_results, tmp_path):
     from tests.support.clips import video_facts
     from tests.ui.test_export_and_responsiveness import run_export
-    from yolo_desktop.export.records import detection_record
+    from yolo_desktop.records import detection_record
     from yolo_desktop.ui.export_job import ExportOptions
 
     window.add_paths([str(clips["mp4"]), str(clips["photo"])])

@@ -19,8 +19,8 @@ from tests.core.test_cli import digest_tree
 from tests.video.conftest import decode_all, truncate, video_facts, write_clip
 from yolo_desktop.annotate import draw_detections
 from yolo_desktop.cli import main
-from yolo_desktop.export.records import detection_record
 from yolo_desktop.pipeline import Job, run_one
+from yolo_desktop.records import detection_record
 
 
 def run(*args: str) -> int:

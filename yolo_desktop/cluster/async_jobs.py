@@ -29,8 +29,9 @@ from rq.registry import FailedJobRegistry, FinishedJobRegistry
 from rq.results import Result
 
 from ..inference.detector import ModelFiles
+from ..inference.model_spec import input_size_of, model_fingerprint
+from ..records import result_from_dict, settings_record
 from ..results import ImageResult
-from ..resume import input_size_of, model_fingerprint
 from ..settings import DetectorSettings
 from .connection import connect
 from .protocol import (
@@ -43,10 +44,8 @@ from .protocol import (
     job_failure,
     kept_key,
     retry_policy,
-    settings_payload,
     upload_key,
 )
-from .wire import result_from_wire
 
 JOB_ID = re.compile(r"^up-[0-9a-f]{32}$")
 UPLOAD_TIMEOUT = 300  # seconds one upload may take on a worker
@@ -100,7 +99,7 @@ class AsyncDetections:
         """Queue one uploaded image; returns its job id (``/view/<id>``). Its bytes, its result and its annotated
         JPEG are kept ``keep_seconds`` (the bytes only until a worker has used them)."""
         if settings.size is None and self._cfg_size is None:
-            self._cfg_size = input_size_of(self.model, settings)
+            self._cfg_size = input_size_of(self.model, settings.size)
         size = settings.size or self._cfg_size
         assert size is not None
         job_id = f"up-{uuid.uuid4().hex}"
@@ -110,7 +109,7 @@ class AsyncDetections:
             {
                 "protocol": PROTOCOL,
                 "model": self.fingerprint,
-                "settings": settings_payload(settings, size),
+                "settings": settings_record(settings, size),
                 "name": name,
                 "annotate": annotate,
                 "keep_seconds": keep_seconds,
@@ -141,7 +140,7 @@ class AsyncDetections:
             return AsyncState(
                 job_id,
                 "done",
-                result=result_from_wire(value["result"]),
+                result=result_from_dict(value["result"]),
                 image=bytes(jpeg) if jpeg is not None else None,  # type: ignore[arg-type]
                 reply={k: v for k, v in value.items() if k != "result"},
             )

@@ -24,6 +24,7 @@ from rq.registry import StartedJobRegistry
 
 from ..batch import InputImage, InputProblem
 from ..inference.detector import ModelFiles, read_names
+from ..records import settings_record
 from ..results import BatchSummary
 from ..resume import PART_SUFFIX, BatchIdentity, PartStore, ResumeRefused, chunk_id, chunks, image_key, is_done
 from ..settings import DetectorSettings
@@ -41,7 +42,6 @@ from .protocol import (
     job_id,
     progress_key,
     retry_policy,
-    settings_payload,
 )
 
 STATUS_EVERY_S = 3.0  # job states, abandoned jobs (dead workers), lost jobs (Redis restarted)
@@ -304,7 +304,7 @@ def run_cluster(
         "protocol": PROTOCOL,
         "batch": key,
         "model": dict(identity.model),
-        "settings": settings_payload(settings, size),
+        "settings": settings_record(settings, size),
         "out": path_map.remote(out),
         "formats": list(options.formats),
         "images": options.images,

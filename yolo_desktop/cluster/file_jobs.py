@@ -14,8 +14,9 @@ from rq.job import Job as RqJob
 from rq.job import JobStatus
 
 from ..inference.detector import ModelFiles, read_names
+from ..inference.model_spec import input_size_of, model_fingerprint
+from ..records import result_from_dict, settings_record
 from ..results import ImageResult
-from ..resume import input_size_of, model_fingerprint
 from ..settings import DetectorSettings
 from .connection import connect, reason, safe_url
 from .protocol import (
@@ -28,9 +29,7 @@ from .protocol import (
     chunk_timeout,
     job_failure,
     retry_policy,
-    settings_payload,
 )
-from .wire import result_from_wire
 
 FILES_RESULT_TTL = 3600
 JOB_SIZE = 4  # images per job: small, so results stream back and every worker gets some
@@ -70,7 +69,7 @@ class FileJobs:
         self.connection: redis.Redis = connect(self.url)
         self.queue = Queue(self.queue_name, connection=self.connection, serializer=SERIALIZER)
         self.fingerprint = model_fingerprint(self.model)
-        self.size = input_size_of(self.model, self.settings)
+        self.size = input_size_of(self.model, self.settings.size)
         self.names = tuple(read_names(self.model.names))
         self._pending: dict[str, _Pending] = {}
 
@@ -98,7 +97,7 @@ class FileJobs:
             {
                 "protocol": PROTOCOL,
                 "model": self.fingerprint,
-                "settings": settings_payload(settings, self.size),
+                "settings": settings_record(settings, self.size),
                 "items": [[self.path_map.remote(o.path), o.path] for o in orders],
             },
             job_id=job_id,
@@ -141,7 +140,7 @@ class FileJobs:
             elif status == JobStatus.FINISHED and job is not None:
                 del self._pending[job_id]
                 value = job.return_value() or {}
-                by_path = {w["path"]: result_from_wire(w) for w in value.get("results", [])}
+                by_path = {w["path"]: result_from_dict(w) for w in value.get("results", [])}
                 for order in pending.orders:
                     result = by_path.get(order.path) or ImageResult(path=order.path, error="no result came back")
                     events.append(Event("finished", order, result))

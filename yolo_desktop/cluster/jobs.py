@@ -23,9 +23,9 @@ from ..export.images import annotated_jpeg_bytes, full_size
 from ..export.writer import BackgroundWriter, BatchWriter
 from ..imaging import load_bytes
 from ..pipeline import Job, Pipeline
+from ..records import result_to_dict, settings_from_record
 from ..resume import PartStore, failures_of, result_record
-from .protocol import PROGRESS_TTL, UPLOAD_RESULT_TTL, annotated_key, counts_key, settings_from_payload, upload_key
-from .wire import result_to_wire
+from .protocol import PROGRESS_TTL, UPLOAD_RESULT_TTL, annotated_key, counts_key, upload_key
 from .worker import ModelWorker, current_worker
 
 PROGRESS_EVERY_S = 0.5
@@ -63,7 +63,7 @@ class _Progress:
 
 def detect_chunk(payload: dict[str, Any]) -> dict[str, Any]:
     worker, job = _context()
-    detector = worker.detector(settings_from_payload(payload["settings"]))
+    detector = worker.detector(settings_from_record(payload["settings"]))
     out = Path(payload["out"])
     writer = BackgroundWriter(
         BatchWriter(
@@ -117,11 +117,11 @@ def detect_chunk(payload: dict[str, Any]) -> dict[str, Any]:
 
 def detect_files(payload: dict[str, Any]) -> dict[str, Any]:
     worker, job = _context()
-    detector = worker.detector(settings_from_payload(payload["settings"]))
+    detector = worker.detector(settings_from_record(payload["settings"]))
     inputs = [Job(name=name, path=remote) for remote, name in payload["items"]]
     results = []
     for done in Pipeline(detector).run(inputs):
-        results.append(result_to_wire(done.result, candidates=True))
+        results.append(result_to_dict(done.result, timings=True, candidates=True))
         worker.beat(job)
     return {"results": results, "engine": detector.engine.name, "input_size": detector.input_size}
 
@@ -135,7 +135,7 @@ def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
     annotated JPEG at full size goes to ``annotated_key`` (raw bytes, kept ``keep_seconds``). The upload's key is
     deleted once the result is made (a retry after a crash still finds it)."""
     worker, job = _context()
-    detector = worker.detector(settings_from_payload(payload["settings"]))
+    detector = worker.detector(settings_from_record(payload["settings"]))
     connection = worker.connection
     data: bytes | None = connection.get(upload_key(job.id))  # type: ignore[assignment]
     name = payload["name"]
@@ -153,7 +153,7 @@ def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
             pipe.hincrby(counts_key(job.origin), label, count)
         pipe.execute()
     return {
-        "result": result_to_wire(done.result, candidates=True),
+        "result": result_to_dict(done.result, timings=True, candidates=True),
         "annotated": annotated,
         "engine": detector.engine.name,
         "engine_description": detector.engine_summary,

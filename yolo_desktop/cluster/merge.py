@@ -2,7 +2,7 @@
 
 Workers already wrote the per-image files (annotated images, YOLO .txt, VOC .xml) into OUT; the batch-wide files
 (detections.json, detections.csv, coco.json, data.yaml) are written here, by the same ``BatchWriter``, from the
-parts' full-precision results in input order, with the same header (``export.header``).
+parts' full-precision results in input order, with the same header (``records.header``).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from ..batch import InputImage, InputProblem
-from ..export.header import model_record, settings_record
 from ..export.writer import BatchWriter, ExportReport
-from ..inference.detector import ModelFiles
+from ..inference.model_spec import ModelFiles, ModelInfo
+from ..records import header, result_from_dict
 from ..results import ImageResult
-from ..resume import image_key, result_from_record
+from ..resume import image_key
 from ..settings import DetectorSettings
 
 
@@ -46,12 +46,21 @@ def merge_parts(
             reason = unfinished.get(key, "not processed (its chunk did not finish)")
             results.append(ImageResult(path=item.path, error=reason))
             continue
-        result = result_from_record(record)
+        result = result_from_dict(record)
         engine, input_size = record.get("engine") or engine, record.get("input_size") or input_size
         description = record.get("engine_description") or description
         writer.record(item, result)
         writer.report.failed.extend((path, reason) for path, reason in record.get("write_failures", ()))
         results.append(result)
-    header = model_record(model, model.name, len(names), input_size, engine or "unknown", description or "")
-    report = writer.finish(results, header, settings_record(settings), seconds)
+    info = ModelInfo(
+        name=model.name,
+        input_size=input_size or 0,
+        names=tuple(names),
+        precision=settings.precision,
+        resize=settings.resize,
+        engine=engine or "unknown",
+        engine_description=description or "",
+        files=model,
+    )
+    report = writer.finish(results, *header(info, settings), seconds)
     return results, report

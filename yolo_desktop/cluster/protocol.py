@@ -12,8 +12,6 @@ from rq import Retry
 from rq.job import Job as RqJob
 from rq.serializers import JSONSerializer
 
-from ..settings import DetectorSettings
-
 # 2: an upload travels in its own Redis key (``upload_key``), not base64 inside the job (rq zlib-compresses job data:
 # ~40 ms of the front's CPU per MB of JPEG), and its annotated JPEG comes back in ``annotated_key``.
 PROTOCOL = 2
@@ -69,31 +67,6 @@ def counts_key(queue: str) -> str:
 def progress_key(batch_key: str) -> str:
     """A hash: chunk name → images done in it (HSET, so a re-run chunk is not counted twice)."""
     return f"yolo-desktop:progress:{batch_key[:24]}"
-
-
-def settings_payload(settings: DetectorSettings, size: int) -> dict[str, Any]:
-    return {
-        "size": size,
-        "conf": settings.conf,
-        "iou": settings.iou,
-        "classes": sorted(settings.classes) if settings.classes is not None else None,
-        "max_detections": settings.max_detections,
-        "precision": settings.precision,
-        "resize": settings.resize,
-    }
-
-
-def settings_from_payload(payload: Mapping[str, Any]) -> DetectorSettings:
-    classes = payload.get("classes")
-    return DetectorSettings(
-        size=int(payload["size"]),
-        conf=float(payload["conf"]),
-        iou=float(payload["iou"]),
-        classes=frozenset(classes) if classes is not None else None,
-        max_detections=int(payload["max_detections"]),
-        precision=str(payload["precision"]),
-        resize=str(payload["resize"]),
-    )
 
 
 def mismatch(job: Mapping[str, Any], fingerprint: Mapping[str, str], precision: str) -> str | None:

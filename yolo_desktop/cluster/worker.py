@@ -47,7 +47,7 @@ MAX_DETECTORS = 3  # input sizes kept loaded per process (the service lets a req
 @dataclass(frozen=True)
 class WorkerConfig:
     model: ModelFiles
-    fingerprint: Mapping[str, str]  # resume.model_fingerprint of ``model``
+    fingerprint: Mapping[str, str]  # model_spec.model_fingerprint of ``model``
     precision: str = "accurate"
     engine: str = "auto"
     heartbeat: float = 10.0  # seconds between heartbeats while a chunk runs

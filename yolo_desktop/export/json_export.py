@@ -10,8 +10,8 @@ from typing import Any
 
 from .. import __version__
 from ..atomic import write_text
+from ..records import image_record
 from ..results import BatchSummary, ImageResult
-from .records import image_record
 
 
 def detections_document(

@@ -17,7 +17,7 @@ from .darknet_cfg import DarknetConfig, parse_cfg
 from .decode import HeadSpec, make_candidates, select
 from .engines import Engine, EngineOptions, create_engine
 from .letterbox import Letterbox, letterbox
-from .model_spec import ModelFiles, check_classes, check_files, read_names
+from .model_spec import ModelFiles, ModelInfo, check_classes, check_files, read_names
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,20 @@ class Detector:
     @property
     def input_size(self) -> int:
         return self.engine.input_width
+
+    @property
+    def info(self) -> ModelInfo:
+        """This detector as front ends show and record it (``records.model_record`` makes the header of it)."""
+        return ModelInfo(
+            name=self.model.name,
+            input_size=self.input_size,
+            names=tuple(self.names),
+            precision=self.settings.precision,
+            resize=self.settings.resize,
+            engine=self.engine.name,
+            engine_description=self.engine_summary,
+            files=self.model,
+        )
 
     def prepare(self, image: np.ndarray, source_size: tuple[int, int] | None = None) -> Prepared:
         """Letterbox ``image`` for the network. Touches no engine state: may run on any thread, ahead of time."""

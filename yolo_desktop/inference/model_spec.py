@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .darknet_cfg import parse_cfg
@@ -111,6 +111,7 @@ class ModelInfo:
     engine: str  # e.g. "openvino"
     engine_description: str = ""  # what runs and why, e.g. "openvino bf16 (CPU); auto: …" (status bars, headers)
     seconds: float = 0.0  # how long loading took
+    files: ModelFiles | None = field(default=None, compare=False)  # where it was loaded from (headers name them)
 
     @property
     def identity(self) -> tuple[str, int, str, str]:

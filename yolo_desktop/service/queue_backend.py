@@ -28,9 +28,9 @@ from ..cluster.connection import reason, safe_url
 from ..cluster.protocol import SERIALIZER, counts_key
 from ..export.header import model_record
 from ..inference.detector import ModelFiles, read_names
+from ..inference.model_spec import input_size_of, model_fingerprint
 from ..models import resolve_model
 from ..results import ImageResult
-from ..resume import input_size_of, model_fingerprint
 from ..settings import DetectorSettings
 from .backend import (
     Detected,
@@ -117,7 +117,7 @@ class QueueBackend:
         try:
             files = resolve_model(config.model, config.cfg, config.weights, config.names)
             self.names = tuple(read_names(files.names))
-            self.input_size = input_size_of(files, config.default_settings())
+            self.input_size = input_size_of(files, config.default_settings().size)
             fingerprint = model_fingerprint(files)
         except Exception as exc:  # the process stays up and says why on /v2/health/ready
             self._error = f"model files: {exc}"

@@ -9,9 +9,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from ..export.header import settings_record
 from ..export.json_export import detections_document
-from ..export.records import image_record
+from ..records import image_record, settings_record
 from ..results import Detection, ImageResult
 from .backend import Detected, JobState
 

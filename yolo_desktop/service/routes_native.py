@@ -10,9 +10,9 @@ from dataclasses import replace
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from ..export.header import settings_record
 from ..export.json_export import detections_document
 from ..inference.decode import refilter
+from ..records import settings_record
 from ..results import ImageResult
 from ..settings import SettingsError
 from .backend import Detected

@@ -117,6 +117,7 @@ class ClusterWorker(DetectionWorker):
                 resize=request.settings.resize,
                 engine=description,
                 seconds=time.perf_counter() - start,
+                files=request.model,
             ),
         )
 

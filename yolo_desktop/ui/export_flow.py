@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
-from ..export.header import model_record, settings_record
 from ..export.writer import ExportReport
+from ..records import model_record, settings_record
 from .dialogs import ExportDialog
 from .export_job import ExportJob, ExportOptions
 from .session import Session
@@ -67,14 +67,7 @@ class ExportFlow:
         settings = session.settings
         if info is not None:
             settings = replace(settings, size=info.input_size, precision=info.precision, resize=info.resize)
-        model = model_record(
-            session.model,
-            info.name if info else "",
-            len(info.names) if info else 0,
-            info.input_size if info else None,
-            info.engine if info else "",
-            info.engine_description if info else "",
-        )
+        model = model_record(info)
         items = session.export_snapshot()  # taken now: sliders moved during the export do not reach it
         videos = {
             entry.path: track.store

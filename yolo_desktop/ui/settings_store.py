@@ -11,6 +11,8 @@ from PySide6.QtCore import QByteArray, QSettings
 from ..inference.model_spec import ModelFiles
 from ..settings import INPUT_SIZES, DetectorSettings, SettingsError
 
+DEFAULTS = DetectorSettings()
+
 ORGANIZATION = "yolo-desktop"
 APPLICATION = "YOLO Desktop"
 
@@ -51,8 +53,8 @@ class SettingsStore:
         try:
             classes = json.loads(self.text("detector/classes", "null"))
             return DetectorSettings(
-                conf=self._get("detector/conf", 0.25, float),
-                iou=self._get("detector/iou", 0.45, float),
+                conf=self._get("detector/conf", DEFAULTS.conf, float),
+                iou=self._get("detector/iou", DEFAULTS.iou, float),
                 classes=frozenset(classes) if isinstance(classes, list) else None,
             )
         except (SettingsError, ValueError):

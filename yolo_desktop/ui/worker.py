@@ -172,5 +172,6 @@ class InferenceWorker(DetectionWorker):
                 engine=detector.engine.name,
                 engine_description=detector.engine_summary,
                 seconds=time.perf_counter() - start,
+                files=request.model,
             ),
         )

@@ -29,8 +29,8 @@ import numpy as np
 from ..annotate import draw_detections
 from ..atomic import write_bytes, write_text
 from ..export.images import encode_image
-from ..export.records import image_record
 from ..pipeline import Job, Runner, run_one
+from ..records import image_record
 from ..results import Detection, ImageResult
 from .frame_files import FrameFiles
 from .probe import VideoError, VideoInfo, device_name, open_device

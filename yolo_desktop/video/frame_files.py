@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..atomic import commit, discard, temp_path_for
-from ..export.records import detection_record
+from ..records import detection_record
 from ..results import Detection
 
 CSV_COLUMNS = ("frame", "time", "class_id", "label", "score", "x1", "y1", "x2", "y2", "width", "height")
