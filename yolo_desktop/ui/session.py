@@ -24,7 +24,7 @@ from ..results import ImageResult
 from ..session_model import MAX_IN_FLIGHT, Entry, ExportItem, SessionModel, Status
 from ..settings import DEFAULT_RESIZE, DetectorSettings
 from .qt_images import qimage_from_rgb
-from .worker_base import DetectionWorker, ModelRequest, make_worker
+from .worker_base import DetectionWorker, ModelRequest
 
 if TYPE_CHECKING:
     from ..video.probe import VideoInfo
@@ -34,6 +34,18 @@ __all__ = ["Entry", "Session", "Status"]
 
 CLUSTER_IN_FLIGHT = 64  # images handed to queue workers at once (in jobs of a few): enough to keep many busy
 REFILTER_BUDGET_S = 0.012  # per event-loop turn when re-filtering many images, so the window stays fluid
+
+
+def make_worker(workers_url: str | None) -> DetectionWorker:
+    """This computer's worker (None) or the one that sends images to queue workers through Redis at the URL;
+    imported only now (see the module's docstring)."""
+    if workers_url is None:
+        from .worker import InferenceWorker
+
+        return InferenceWorker()
+    from .cluster_worker import ClusterWorker
+
+    return ClusterWorker(workers_url)
 
 
 class Session(QObject):

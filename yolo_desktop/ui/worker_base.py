@@ -2,8 +2,8 @@
 
 ``DetectionWorker`` declares the signals once (superqt's worker shape: a thread whose results are signals); the
 local ``InferenceWorker`` (``worker.py``, runs the model here) and the ``ClusterWorker`` (``cluster_worker.py``,
-queue workers through Redis) implement it, so the session wires either the same way. ``make_worker`` imports the
-one asked for only then: the model runtime, OpenCV and Redis stay out of the window's start-up.
+queue workers through Redis) implement it, so the session wires either the same way (``session.make_worker``
+imports the one asked for only then: the model runtime, OpenCV and Redis stay out of the window's start-up).
 """
 
 from __future__ import annotations
@@ -48,14 +48,3 @@ class DetectionWorker(QThread):
     def stop(self, timeout_ms: int = 30_000) -> bool:
         """End the thread after the image in hand (a conversion child is killed); True if it ended in time."""
         raise NotImplementedError
-
-
-def make_worker(workers_url: str | None) -> DetectionWorker:
-    """This computer's worker (None) or the one that sends images to queue workers through Redis at the URL."""
-    if workers_url is None:
-        from .worker import InferenceWorker
-
-        return InferenceWorker()
-    from .cluster_worker import ClusterWorker
-
-    return ClusterWorker(workers_url)

@@ -28,7 +28,8 @@ import numpy as np
 from ...atomic import write_text
 from ..errors import ModelError
 from ..model_cache import cache_dir, model_key
-from . import Engine, EngineOptions, available, build_engine
+from .base import Engine, EngineOptions, available
+from .build import build_engine
 
 INT8_MARGIN = 1.15  # int8 replaces bf16 for "fast" only when at least this many times faster
 WARMUP_RUNS, TIMED_RUNS = 2, 5

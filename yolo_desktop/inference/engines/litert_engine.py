@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..darknet_cfg import DarknetConfig
-from . import default_threads
+from .base import default_threads
 from .quiet import quiet_native_stderr
 
 

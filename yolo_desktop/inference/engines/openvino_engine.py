@@ -19,7 +19,7 @@ import numpy as np
 from ..darknet_cfg import DarknetConfig
 from ..errors import ModelError
 from ..model_cache import cache_dir
-from . import default_threads
+from .base import default_threads
 from .quiet import quiet_native_stderr
 from .tflite_signature import signature_outputs
 

@@ -1,0 +1,72 @@
+"""Building one named engine (keras, litert, openvino) for a model, converting it first when needed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..darknet_cfg import DarknetConfig
+from .base import Engine, EngineOptions
+
+
+def build_engine(
+    kind: str,
+    files: tuple,
+    size: tuple[int, int],
+    precision: str,
+    log: Callable[[str], None] | None,
+    options: EngineOptions,
+) -> Engine:
+    """``files`` = (model name, parsed cfg, cfg path, weights path)."""
+    model_name, cfg, cfg_path, weights_path = files
+    if kind == "keras":
+        if precision != "accurate":
+            raise ValueError("the keras engine runs float32 only; the fast (int8) precision needs LiteRT or OpenVINO")
+        from .keras_engine import KerasEngine
+
+        return KerasEngine(cfg, str(weights_path), size)
+    if size[0] != size[1]:
+        raise ValueError(f"the {kind} engine is built for square inputs")
+    from ..converted import ensure_converted
+
+    if kind == "litert":
+        from .litert_engine import LiteRTEngine
+
+        path = ensure_converted(model_name, cfg, cfg_path, weights_path, precision, log, options.cancel)
+        return LiteRTEngine(cfg, str(path), size, precision, threads=options.threads)
+    if kind == "openvino":
+        from .openvino_engine import OpenVINOEngine
+
+        if precision == "fast":
+            from ..openvino_converted import ensure_openvino_int8
+
+            path = ensure_openvino_int8(model_name, cfg, cfg_path, weights_path, log)
+        else:
+            path = _accurate_model(model_name, cfg, cfg_path, weights_path, log, options)
+        return OpenVINOEngine(
+            cfg, str(path), size, precision, device=options.device, threads=options.threads, hint=options.hint
+        )
+    raise ValueError(f"unknown engine {kind!r}")
+
+
+def _accurate_model(
+    model_name: str,
+    cfg: DarknetConfig,
+    cfg_path: Path,
+    weights_path: Path,
+    log: Callable[[str], None] | None,
+    options: EngineOptions,
+) -> Path:
+    """The accurate model as OpenVINO IR: float32 weights, made once from the .tflite; where only the compact
+    float16-weights IR exists (the standalone app ships that instead, to stay small), that one."""
+    from ..model_cache import find_converted, model_key
+    from ..openvino_converted import OPENVINO_F32, ensure_openvino_ir, find_openvino_f16, find_openvino_ir
+
+    found = find_openvino_ir(model_name, cfg_path, weights_path, OPENVINO_F32)
+    if found is not None:
+        return found
+    if find_converted(model_name, model_key(cfg_path, weights_path, "accurate"), "accurate") is None:
+        compact = find_openvino_f16(model_name, cfg_path, weights_path)
+        if compact is not None:
+            return compact
+    return ensure_openvino_ir(model_name, cfg, cfg_path, weights_path, log, OPENVINO_F32, options.cancel)
