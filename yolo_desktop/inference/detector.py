@@ -72,7 +72,10 @@ def read_names(path: str | os.PathLike[str], classes: int | None = None, cfg_pat
 
 
 def head_specs(cfg: DarknetConfig) -> list[HeadSpec]:
-    return [HeadSpec(np.array(layer.anchors, dtype=np.float32), layer.classes) for layer in cfg.yolo_layers]
+    return [
+        HeadSpec(np.array(layer.anchors, dtype=np.float32), layer.classes, layer.scale_x_y, layer.new_coords)
+        for layer in cfg.yolo_layers
+    ]
 
 
 class Detector:
