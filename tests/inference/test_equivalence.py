@@ -8,6 +8,8 @@ weights; the other architectures random weights written in Darknet format (tests
 
 from __future__ import annotations
 
+import hashlib
+
 import cv2
 import numpy as np
 import pytest
@@ -45,10 +47,21 @@ def opencv_yolo_rows(cfg_path, weights_path, batch: np.ndarray) -> np.ndarray:
     return np.concatenate(net.forward(net.getUnconnectedOutLayersNames()))
 
 
+_heads: dict[tuple[str, str, bytes], list[np.ndarray]] = {}
+
+
+def keras_heads(cfg_path, weights_path, batch: np.ndarray) -> list[np.ndarray]:
+    """The Keras reference's heads, computed once per model and input (the big nets take seconds to build)."""
+    key = (str(cfg_path), str(weights_path), hashlib.sha256(batch.tobytes()).digest())
+    if key not in _heads:
+        size = (batch.shape[1], batch.shape[2])
+        _heads[key] = create_engine("keras", parse_cfg(cfg_path), str(weights_path), size).run(batch)
+    return _heads[key]
+
+
 def compare(cfg_path, weights_path, batch: np.ndarray, tolerance: float = TOLERANCE) -> list[np.ndarray]:
     cfg = parse_cfg(cfg_path)
-    size = (batch.shape[1], batch.shape[2])
-    ours = create_engine("keras", cfg, str(weights_path), size).run(batch)
+    ours = keras_heads(cfg_path, weights_path, batch)
     reference = opencv_heads(cfg_path, weights_path, batch, cfg)
     assert [o.shape for o in ours] == [r.shape for r in reference]
     for mine, theirs in zip(ours, reference):
@@ -186,7 +199,7 @@ def check_decoder(cfg_path, weights_path, batch: np.ndarray, tolerance: float) -
     scale_x_y offsets, e^t or (2t)² sizes, sigmoid or not (new_coords), objectness × class."""
     cfg = parse_cfg(cfg_path)
     size = batch.shape[1]
-    heads = create_engine("keras", cfg, str(weights_path), (size, size)).run(batch)
+    heads = keras_heads(cfg_path, weights_path, batch)
     compared = 0
     for head, spec, rows in zip(heads, head_specs(cfg), opencv_yolo_outputs(cfg_path, weights_path, batch, cfg)):
         # floor 0 keeps every (cell, anchor) × class, in OpenCV's row order (row, column, anchor), classes inner.
