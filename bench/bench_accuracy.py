@@ -1,4 +1,6 @@
-"""Accuracy on labelled photos: COCO mAP (pycocotools) for every input size × resize × engine × precision.
+"""Accuracy on labelled photos: COCO mAP (pycocotools) for every model × input size × resize × engine × precision.
+
+Models: every installed model (yolov3-tiny, yolov4-tiny after `models fetch yolov4-tiny`, ...), or those named.
 
 On ``../shared/data/coco-train-sample`` (167 COCO *train* photos: the official weights saw them in training, so
 absolute values are optimistic; compare rows with each other). Detections at conf 0.005 (the candidate floor),
@@ -9,7 +11,7 @@ where ``openvino`` runs bf16 on a processor that has it.
 
     .venv/bin/python bench/bench_accuracy.py [--sizes 320,416,608] [--engines keras,litert,openvino:f32,openvino]
         [--resizes area,bilinear]
-        [--model yolov3-tiny | --cfg C --weights W --names N] [--data DIR]
+        [--models yolov3-tiny,yolov4-tiny | --cfg C --weights W --names N] [--data DIR]
 
 Deterministic: one run is the figure (no spread to report).
 """
@@ -31,7 +33,7 @@ from yolo_desktop.inference.detector import Detector  # noqa: E402
 from yolo_desktop.inference.engines import EngineOptions  # noqa: E402
 from yolo_desktop.inference.model_spec import ModelFiles  # noqa: E402
 from yolo_desktop.metrics import agreement  # noqa: E402
-from yolo_desktop.models import find_model  # noqa: E402
+from yolo_desktop.models import find_model, installed_models  # noqa: E402
 from yolo_desktop.settings import DetectorSettings  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "coco-train-sample"
@@ -48,7 +50,7 @@ def main() -> None:
     parser.add_argument("--engines", type=_list, default=["keras", "litert", "openvino:f32", "openvino"])
     parser.add_argument("--precisions", type=_list, default=["accurate", "fast"])
     parser.add_argument("--resizes", type=_list, default=["area", "bilinear"])
-    parser.add_argument("--model", default="yolov3-tiny")
+    parser.add_argument("--models", "--model", type=_list, help="installed model names (default: every one)")
     parser.add_argument("--cfg")
     parser.add_argument("--weights")
     parser.add_argument("--names")
@@ -56,13 +58,31 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "accuracy.json")
     args = parser.parse_args()
 
-    model = (
-        ModelFiles(Path(args.cfg).stem, Path(args.cfg), Path(args.weights), Path(args.names))
-        if args.cfg
-        else find_model(args.model)
-    )
+    if args.cfg:
+        models = [ModelFiles(Path(args.cfg).stem, Path(args.cfg), Path(args.weights), Path(args.names))]
+    else:
+        models = [find_model(name) for name in args.models] if args.models else installed_models()
     dataset = load_dataset(args.data / "images", args.data / "instances.json")
-    print(f"{model.name} on {len(dataset.files)} photos of {args.data}", flush=True)
+    print(f"{', '.join(m.name for m in models)} on {len(dataset.files)} photos of {args.data}", flush=True)
+    rows: list[dict] = []
+    for model in models:
+        rows += measure(model, dataset, args)
+    print(
+        "\n| model | size | resize | engine, compute | precision | mAP@0.5 | mAP@0.5:0.95 | F1 vs accurate | "
+        "F1 vs float32 |\n|---|---:|---|---|---|---:|---:|---:|---:|"
+    )
+    for row in rows:
+        f1 = "" if row["f1_vs_accurate"] is None else f"{row['f1_vs_accurate']:.3f}"
+        print(
+            f"| {row['model']} | {row['size']} | {row['resize']} | {row['description']} | {row['precision']} | "
+            f"{row['map50']:.2f} | {row['map50_95']:.2f} | {f1} | {row['f1_vs_float32']:.3f} |"
+        )
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+
+
+def measure(model: ModelFiles, dataset, args: argparse.Namespace) -> list[dict]:
+    """Every size × resize × engine × precision of one model."""
     rows = []
     for size in map(int, args.sizes):
         for resize in args.resizes:
@@ -113,18 +133,7 @@ def main() -> None:
                         }
                     )
                     print(rows[-1], flush=True)
-    print(
-        "\n| size | resize | engine, compute | precision | mAP@0.5 | mAP@0.5:0.95 | F1 vs accurate | "
-        "F1 vs float32 |\n|---:|---|---|---|---:|---:|---:|---:|"
-    )
-    for row in rows:
-        f1 = "" if row["f1_vs_accurate"] is None else f"{row['f1_vs_accurate']:.3f}"
-        print(
-            f"| {row['size']} | {row['resize']} | {row['description']} | {row['precision']} | {row['map50']:.2f} | "
-            f"{row['map50_95']:.2f} | {f1} | {row['f1_vs_float32']:.3f} |"
-        )
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    return rows
 
 
 if __name__ == "__main__":

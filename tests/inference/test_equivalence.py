@@ -2,10 +2,13 @@
 
 Same letterboxed input into both; the raw head tensors (the input of each [yolo] layer) must agree to 1e-4, and
 the decoded boxes to OpenCV's own yolo-layer output. OpenCV runs with Winograd convolution off, so its reference
-is a direct convolution rather than a faster but less exact transform.
+is a direct convolution rather than a faster but less exact transform. YOLOv3-tiny and YOLOv4-tiny run their real
+weights; the other architectures random weights written in Darknet format (tests/support/random_weights.py).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import cv2
 import numpy as np
@@ -22,12 +25,18 @@ from yolo_desktop.inference.letterbox import letterbox
 TOLERANCE = 1e-4
 
 
+def opencv_head_name(cfg, yolo) -> str:
+    """OpenCV names layers by Darknet index: the conv feeding [yolo] at index i is "conv_{i-1}"; an activation
+    after it is named with the next index ("logistic_{i}", for the new_coords heads)."""
+    conv = cfg.layers[yolo.index - 1]
+    return f"conv_{conv.index}" if conv.activation == "linear" else f"{conv.activation}_{yolo.index}"
+
+
 def opencv_heads(cfg_path, weights_path, batch: np.ndarray, cfg) -> list[np.ndarray]:
     net = cv2.dnn.readNetFromDarknet(str(cfg_path), str(weights_path))
     net.enableWinograd(False)
     net.setInput(np.ascontiguousarray(batch.transpose(0, 3, 1, 2)))
-    # OpenCV names layers by Darknet index; the conv feeding [yolo] at index i is "conv_{i-1}".
-    names = [f"conv_{layer.index - 1}" for layer in cfg.yolo_layers]
+    names = [opencv_head_name(cfg, layer) for layer in cfg.yolo_layers]
     return [out.transpose(0, 2, 3, 1) for out in net.forward(names)]
 
 
@@ -38,14 +47,25 @@ def opencv_yolo_rows(cfg_path, weights_path, batch: np.ndarray) -> np.ndarray:
     return np.concatenate(net.forward(net.getUnconnectedOutLayersNames()))
 
 
-def compare(cfg_path, weights_path, batch: np.ndarray) -> list[np.ndarray]:
+_heads: dict[tuple[str, str, bytes], list[np.ndarray]] = {}
+
+
+def keras_heads(cfg_path, weights_path, batch: np.ndarray) -> list[np.ndarray]:
+    """The Keras reference's heads, computed once per model and input (the big nets take seconds to build)."""
+    key = (str(cfg_path), str(weights_path), hashlib.sha256(batch.tobytes()).digest())
+    if key not in _heads:
+        size = (batch.shape[1], batch.shape[2])
+        _heads[key] = create_engine("keras", parse_cfg(cfg_path), str(weights_path), size).run(batch)
+    return _heads[key]
+
+
+def compare(cfg_path, weights_path, batch: np.ndarray, tolerance: float = TOLERANCE) -> list[np.ndarray]:
     cfg = parse_cfg(cfg_path)
-    size = (batch.shape[1], batch.shape[2])
-    ours = create_engine("keras", cfg, str(weights_path), size).run(batch)
+    ours = keras_heads(cfg_path, weights_path, batch)
     reference = opencv_heads(cfg_path, weights_path, batch, cfg)
     assert [o.shape for o in ours] == [r.shape for r in reference]
     for mine, theirs in zip(ours, reference):
-        assert np.abs(mine - theirs).max() < TOLERANCE
+        assert np.abs(mine - theirs).max() < tolerance, f"{cfg_path}: max diff {np.abs(mine - theirs).max():.2e}"
     return ours
 
 
@@ -115,3 +135,97 @@ def test_full_size_random_weights_match_opencv(shared_cfg, tmp_path, data_dir, n
         assert head.std(axis=(1, 2)).mean() > 0.15
         objectness = 1 / (1 + np.exp(-head[..., 4::85]))
         assert objectness.max() - objectness.min() > 0.2
+
+
+# --- YOLOv4 / YOLOv7 families -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("photo, size", [("astronaut.png", 416), ("coffee.png", 416), ("camera.png", 608)])
+def test_yolov4_tiny_real_weights_match_opencv(v4tiny_model, data_dir, photo, size):
+    """Route groups (a channel half), the stride-1 maxpool, two heads with scale_x_y: real weights, three inputs."""
+    batch, _ = letterbox(read_rgb(data_dir / photo), size, size)
+    compare(v4tiny_model.cfg, v4tiny_model.weights, batch)
+
+
+# (cfg, input size, tolerance on the raw heads). YOLOv4 with random weights: float32 rounding grows through its 110
+# convs; compared with OpenCV at every shortcut, route and pool it grows smoothly (1e-5 in the backbone to 1e-3 at
+# the end of the neck, never a jump, so nothing is computed differently), and its heads (std 0.25) differ by up to
+# 5e-4 at 320, hence 1e-3: still ~100× below what a wrong route, pool or activation changes. The new_coords heads
+# of YOLOv4-CSP and YOLOv7-tiny are compared after their logistic (values in 0..1).
+RANDOM_FAMILIES = [("yolov7-tiny", 416, TOLERANCE), ("yolov4-csp", 320, TOLERANCE), ("yolov4", 320, 1e-3)]
+
+
+@pytest.fixture(scope="module")
+def random_family(shared_cfg, tmp_path_factory, data_dir):
+    """(cfg path, random weights calibrated on the photo, letterboxed photo) per architecture, made once."""
+    made: dict[str, tuple] = {}
+
+    def get(name: str, size: int):
+        if name not in made:
+            cfg_path = shared_cfg(name)
+            batch, _ = letterbox(read_rgb(data_dir / "astronaut.png"), size, size)
+            weights = tmp_path_factory.mktemp(name) / f"{name}.weights"
+            write_random_weights(weights, parse_cfg(cfg_path), seed=7, sample=batch, head_std=0.25)
+            made[name] = (cfg_path, weights, batch)
+        return made[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name, size, tolerance", RANDOM_FAMILIES)
+def test_families_random_weights_match_opencv(random_family, name, size, tolerance):
+    cfg_path, weights, batch = random_family(name, size)
+    cfg = parse_cfg(cfg_path)
+    heads = compare(cfg_path, weights, batch, tolerance)
+    for head, yolo in zip(heads, cfg.yolo_layers):
+        logits = np.log(head / (1 - head)) if yolo.new_coords else head
+        # "Not flat": every head varies across the image, and objectness spans a real range.
+        assert logits.std(axis=(1, 2)).mean() > 0.15
+        objectness = 1 / (1 + np.exp(-logits[..., 4 :: 5 + yolo.classes]))
+        assert objectness.max() - objectness.min() > 0.2
+
+
+def opencv_yolo_outputs(cfg_path, weights_path, batch: np.ndarray, cfg) -> list[np.ndarray]:
+    """OpenCV's [yolo] layers (decoded, per head in cfg order): rows of cx, cy, w, h (0..1), objectness, class scores
+    (objectness × class probability, zeroed below OpenCV's threshold), one row per cell and anchor."""
+    net = cv2.dnn.readNetFromDarknet(str(cfg_path), str(weights_path))
+    net.enableWinograd(False)
+    net.setInput(np.ascontiguousarray(batch.transpose(0, 3, 1, 2)))
+    return list(net.forward([f"yolo_{layer.index}" for layer in cfg.yolo_layers]))
+
+
+def check_decoder(cfg_path, weights_path, batch: np.ndarray, tolerance: float) -> None:
+    """``decode_heads`` (what the app runs) on our heads against OpenCV's decode of its own, every cell and anchor:
+    scale_x_y offsets, e^t or (2t)² sizes, sigmoid or not (new_coords), objectness × class."""
+    cfg = parse_cfg(cfg_path)
+    size = batch.shape[1]
+    heads = keras_heads(cfg_path, weights_path, batch)
+    compared = 0
+    for head, spec, rows in zip(heads, head_specs(cfg), opencv_yolo_outputs(cfg_path, weights_path, batch, cfg)):
+        # floor 0 keeps every (cell, anchor) × class, in OpenCV's row order (row, column, anchor), classes inner.
+        boxes, scores, _ = decode_heads([head], [spec], size, size, floor=0.0)
+        boxes, scores = boxes.reshape(-1, spec.classes, 4)[:, 0], scores.reshape(-1, spec.classes)
+        ours = np.column_stack([(boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]]) / size
+        assert ours.shape == rows[:, :4].shape
+        assert (np.abs(ours - rows[:, :4]) / (1 + np.abs(rows[:, :4]))).max() < tolerance
+        theirs = rows[:, 5:]
+        kept = theirs > 0  # OpenCV zeroes class scores at or below its threshold (0.2)
+        compared += int(kept.sum())
+        if kept.any():
+            assert np.abs(scores[kept] - theirs[kept]).max() < tolerance
+            assert scores[~kept].max() < theirs[kept].min() + tolerance  # it zeroed only what scores below
+        else:
+            assert scores.max() <= 0.2 + tolerance
+    assert compared > 0
+
+
+@pytest.mark.parametrize("photo", ["camera.png", "coffee.png"])
+def test_yolov4_tiny_decoder_matches_opencv(v4tiny_model, data_dir, photo):
+    batch, _ = letterbox(read_rgb(data_dir / photo), 416, 416)
+    check_decoder(v4tiny_model.cfg, v4tiny_model.weights, batch, TOLERANCE)
+
+
+@pytest.mark.parametrize("name, size, tolerance", RANDOM_FAMILIES)
+def test_families_decoder_matches_opencv(random_family, name, size, tolerance):
+    cfg_path, weights, batch = random_family(name, size)
+    check_decoder(cfg_path, weights, batch, tolerance)

@@ -1,9 +1,11 @@
 """Parse a Darknet ``.cfg`` file into typed, validated sections.
 
-Only the sections and keys that YOLOv3, YOLOv3-SPP and YOLOv3-tiny use are accepted. Keys that only matter for
-training (momentum, jitter, ...) are ignored, as Darknet ignores them at inference; keys that would change what the
-network computes and that this engine does not implement are refused, so a model is never run half-understood.
-Every error names the file, the line and the section.
+The sections and keys of AlexeyAB's Darknet that YOLOv3 (tiny, SPP), YOLOv4 (tiny, CSP) and YOLOv7-tiny use are
+accepted: route groups, stride-1 maxpools, mish/swish/logistic activations, shortcut activations, [yolo] scale_x_y
+and new_coords. Keys that only matter for training (momentum, jitter, iou_normalizer, nms_kind, ...) are ignored, as
+Darknet ignores them at inference; keys that would change what the network computes and that this engine does not
+implement are refused, so a model is never run half-understood. Every error names the file, the line and the
+section.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from .errors import ModelError
 
 T = TypeVar("T")
 
-ACTIVATIONS = ("leaky", "linear")
+# Darknet's names: leaky (slope 0.1), linear, logistic σ(x), mish x·tanh(softplus(x)), swish x·σ(x).
+ACTIVATIONS = ("leaky", "linear", "logistic", "mish", "swish")
 
 # Keys Darknet reads that would change inference results, with the value that means "off".
 # Anything listed here with another value is refused rather than silently ignored.
 _UNSUPPORTED_IF_NOT_DEFAULT: dict[str, dict[str, str]] = {
-    "net": {"inputs": "", "flip": "", "letter_box": "0"},
+    # letter_box is not refused: this engine always letterboxes (Darknet's letter_box=1), whatever the cfg says.
+    "net": {"inputs": "", "flip": ""},
     "convolutional": {
         "groups": "1",
         "dilation": "1",
@@ -37,11 +41,16 @@ _UNSUPPORTED_IF_NOT_DEFAULT: dict[str, dict[str, str]] = {
         "stride_y": "",
         "coordconv": "0",
     },
-    "maxpool": {"stride_x": "", "stride_y": "", "maxpool_depth": "0", "antialiasing": "0"},
+    "maxpool": {
+        "stride_x": "",
+        "stride_y": "",
+        "maxpool_depth": "0",
+        "antialiasing": "0",
+        "maxpool_zero_nonmax": "0",
+    },
     "upsample": {"scale": "1"},
-    "route": {"groups": "1", "group_id": "0"},
     "shortcut": {"weights_type": "none", "weights_normalization": "none"},
-    "yolo": {"scale_x_y": "1", "new_coords": "0"},
+    "yolo": {"embedding_layer": "", "map": ""},
 }
 
 
@@ -89,6 +98,10 @@ class RouteSection:
     index: int
     line: int
     layers: tuple[int, ...]  # absolute layer indices, in concatenation order
+    # Darknet takes part ``group_id`` of ``groups`` equal channel parts of EACH input, then concatenates them
+    # (route_layer.c: forward_route_layer); with one input that is a slice of it.
+    groups: int = 1
+    group_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,10 @@ class YoloSection:
     line: int
     classes: int
     anchors: tuple[tuple[int, int], ...]  # (w, h) in network-input pixels, only those this head uses (masked)
+    scale_x_y: float = 1.0  # xy = (σ(t)·s − (s − 1)/2 + cell) / grid
+    # new_coords=1: the input is already logistic (the conv before has activation=logistic); no sigmoid in decode,
+    # and sizes are (2t)²·anchor instead of e^t·anchor.
+    new_coords: bool = False
 
 
 Layer = ConvSection | MaxPoolSection | UpsampleSection | RouteSection | ShortcutSection | YoloSection
@@ -187,7 +204,13 @@ def _infer_channels(path: str, net: NetSection, layers: list[Layer]) -> tuple[in
         if isinstance(layer, ConvSection):
             channels.append(layer.filters)
         elif isinstance(layer, RouteSection):
-            channels.append(sum(channels[i] for i in layer.layers))
+            for source in layer.layers:
+                if channels[source] % layer.groups:
+                    raise CfgError(
+                        f"{path}:{layer.line}: [route] (layer {layer.index}): groups={layer.groups} does not "
+                        f"divide the {channels[source]} channels of layer {source}"
+                    )
+            channels.append(sum(channels[i] // layer.groups for i in layer.layers))
         elif isinstance(layer, ShortcutSection):
             if channels[layer.source] != previous:
                 raise CfgError(
@@ -273,6 +296,12 @@ class _Reader:
         return value
 
     # Inside this class ``int`` is the method above; annotations name the built-in explicitly.
+    def float(self, key: str, default: builtins.float | None = None) -> builtins.float:
+        value = self._get(key, default, builtins.float, "a number")
+        if not value > 0 or value == builtins.float("inf"):
+            raise self.error(f"{key}={value} must be a positive number", key)
+        return value
+
     def ints(self, key: str, default: tuple[builtins.int, ...] | None = None) -> tuple[builtins.int, ...]:
         def convert(text: str) -> tuple[builtins.int, ...]:
             parts = [part.strip() for part in text.split(",") if part.strip()]
@@ -317,18 +346,19 @@ def _conv(reader: _Reader, _layers: list[Layer]) -> ConvSection:
         stride=reader.int("stride", 1, minimum=1),
         padding=padding,
         batch_normalize=bool(reader.int("batch_normalize", 0, minimum=0)),
-        # Darknet's default activation is logistic, which this engine does not implement: say so.
+        # Darknet's default is logistic (OpenCV's importer assumes linear; Darknet is the reference here).
         activation=reader.choice("activation", "logistic", ACTIVATIONS),
     )
 
 
 def _maxpool(reader: _Reader, _layers: list[Layer]) -> MaxPoolSection:
-    size = reader.int("size", None, minimum=1)
+    stride = reader.int("stride", 1, minimum=1)
+    size = reader.int("size", stride, minimum=1)  # Darknet's default size is the stride
     return MaxPoolSection(
         index=reader.index or 0,
         line=reader.section.line,
         size=size,
-        stride=reader.int("stride", 1, minimum=1),
+        stride=stride,
         padding=reader.int("padding", size - 1, minimum=0),
     )
 
@@ -351,10 +381,16 @@ def _route(reader: _Reader, layers: list[Layer]) -> RouteSection:
     refs = reader.ints("layers")
     if len(refs) > 4:
         raise reader.error(f"layers has {len(refs)} entries; at most 4 are supported", "layers")
+    groups = reader.int("groups", 1, minimum=1)
+    group_id = reader.int("group_id", 0, minimum=0)
+    if group_id >= groups:
+        raise reader.error(f"group_id={group_id} must be below groups={groups}", "group_id")
     return RouteSection(
         index=reader.index or 0,
         line=reader.section.line,
         layers=tuple(_absolute(reader, "layers", ref, layers) for ref in refs),
+        groups=groups,
+        group_id=group_id,
     )
 
 
@@ -370,7 +406,7 @@ def _shortcut(reader: _Reader, layers: list[Layer]) -> ShortcutSection:
     )
 
 
-def _yolo(reader: _Reader, _layers: list[Layer]) -> YoloSection:
+def _yolo(reader: _Reader, layers: list[Layer]) -> YoloSection:
     classes = reader.int("classes", minimum=1)
     anchors_flat = reader.ints("anchors")
     if len(anchors_flat) % 2:
@@ -383,8 +419,23 @@ def _yolo(reader: _Reader, _layers: list[Layer]) -> YoloSection:
     for m in mask:
         if not 0 <= m < num:
             raise reader.error(f"mask entry {m} is outside 0..{num - 1}", "mask")
+    new_coords = reader.int("new_coords", 0, minimum=0)
+    if new_coords > 1:
+        raise reader.error(f"new_coords={new_coords} is not supported (supported: 0, 1)", "new_coords")
+    feeding = layers[-1] if layers else None
+    if new_coords and not (isinstance(feeding, ConvSection) and feeding.activation == "logistic"):
+        # Darknet reads these outputs as probabilities without a sigmoid of its own: anything else is not a model.
+        raise reader.error(
+            "new_coords=1 needs the layer before [yolo] to be a [convolutional] with activation=logistic",
+            "new_coords",
+        )
     return YoloSection(
-        index=reader.index or 0, line=reader.section.line, classes=classes, anchors=tuple(all_anchors[m] for m in mask)
+        index=reader.index or 0,
+        line=reader.section.line,
+        classes=classes,
+        anchors=tuple(all_anchors[m] for m in mask),
+        scale_x_y=reader.float("scale_x_y", 1.0),
+        new_coords=bool(new_coords),
     )
 
 

@@ -1,9 +1,12 @@
 """YOLO head outputs → scored candidate boxes → per-class NMS → detections.
 
-Decoding follows Darknet's yolo layer: for cell (col, row) of a G_h × G_w grid and anchor (a_w, a_h) in network
-pixels, x = (col + σ(tx)) / G_w · W, y = (row + σ(ty)) / G_h · H, w = a_w · e^tw, h = a_h · e^th; a box scores
-σ(objectness) · σ(class logit) for each class. Everything above a low floor is kept as ``Candidates`` so any
-threshold, NMS IoU or class filter can be applied again later and give exactly what a fresh run gives.
+Decoding follows AlexeyAB's yolo layer (yolo_layer.c: forward_yolo_layer, get_yolo_box): for cell (col, row) of a
+G_h × G_w grid, anchor (a_w, a_h) in network pixels and the head's scale_x_y s,
+x = (col + σ(tx)·s − (s − 1)/2) / G_w · W, y likewise, w = a_w · e^tw, h = a_h · e^th; a box scores
+σ(objectness) · σ(class logit) for each class. With new_coords=1 the head's conv is already logistic-activated, so
+every σ above is the stored value itself, and w = a_w · (2·tw)², h = a_h · (2·th)². Everything above a low floor is
+kept as ``Candidates`` so any threshold, NMS IoU or class filter can be applied again later and give exactly what a
+fresh run gives.
 """
 
 from __future__ import annotations
@@ -29,10 +32,16 @@ _MAX_LOG_SCALE = 30.0
 class HeadSpec:
     anchors: np.ndarray  # (A, 2) anchor width, height in network-input pixels
     classes: int
+    scale_x_y: float = 1.0
+    new_coords: bool = False  # outputs already logistic; sizes (2t)²·anchor
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def _identity(x: np.ndarray) -> np.ndarray:
+    return x
 
 
 def decode_heads(
@@ -44,21 +53,27 @@ def decode_heads(
         _, grid_h, grid_w, channels = raw.shape
         anchors = len(head.anchors)
         cells = raw.reshape(grid_h, grid_w, anchors, channels // anchors).astype(np.float32, copy=False)
-        objectness = _sigmoid(cells[..., 4])
+        squash = _identity if head.new_coords else _sigmoid
+        objectness = squash(cells[..., 4])
         # A class score never exceeds its box's objectness, so boxes below the floor can be dropped first.
         rows, cols, anchor_ids = np.nonzero(objectness >= floor)
         if rows.size == 0:
             continue
         picked = cells[rows, cols, anchor_ids]  # (K, 5 + C)
-        scores = objectness[rows, cols, anchor_ids][:, None] * _sigmoid(picked[:, 5:])  # (K, C)
+        scores = objectness[rows, cols, anchor_ids][:, None] * squash(picked[:, 5:])  # (K, C)
         box_ids, class_ids = np.nonzero(scores >= floor)
         if box_ids.size == 0:
             continue
-        cx = (cols + _sigmoid(picked[:, 0])) / grid_w * input_width
-        cy = (rows + _sigmoid(picked[:, 1])) / grid_h * input_height
-        log_wh = np.minimum(picked[:, 2:4], _MAX_LOG_SCALE)
-        w = np.exp(log_wh[:, 0]) * head.anchors[anchor_ids, 0]
-        h = np.exp(log_wh[:, 1]) * head.anchors[anchor_ids, 1]
+        s = np.float32(head.scale_x_y)
+        offset = squash(picked[:, 0:2]) * s - (s - 1) / 2  # (K, 2) position inside the cell, in cells
+        cx = (cols + offset[:, 0]) / grid_w * input_width
+        cy = (rows + offset[:, 1]) / grid_h * input_height
+        if head.new_coords:
+            scale = (2 * picked[:, 2:4]) ** 2
+        else:
+            scale = np.exp(np.minimum(picked[:, 2:4], _MAX_LOG_SCALE))
+        w = scale[:, 0] * head.anchors[anchor_ids, 0]
+        h = scale[:, 1] * head.anchors[anchor_ids, 1]
         boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
         all_boxes.append(boxes[box_ids])
         all_scores.append(scores[box_ids, class_ids])

@@ -30,7 +30,10 @@ class Prepared:
 
 
 def head_specs(cfg: DarknetConfig) -> list[HeadSpec]:
-    return [HeadSpec(np.array(layer.anchors, dtype=np.float32), layer.classes) for layer in cfg.yolo_layers]
+    return [
+        HeadSpec(np.array(layer.anchors, dtype=np.float32), layer.classes, layer.scale_x_y, layer.new_coords)
+        for layer in cfg.yolo_layers
+    ]
 
 
 class Detector:

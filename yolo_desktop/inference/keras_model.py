@@ -8,8 +8,13 @@ Where Darknet differs from framework defaults:
 - convolution padding is symmetric ``size // 2``, but a stride-2 conv on an even input never reaches the last
   padded row/column, so only top/left padding is applied (TF's 'same' would pad bottom/right instead);
 - batch norm uses (x - mean) / (sqrt(var) + 1e-6); it is folded into the conv kernel and bias at load time;
-- leaky ReLU slope is 0.1 (Keras's default is 0.3);
-- maxpool windows start at ``-padding // 2`` with padding defaulting to ``size - 1``; out-of-image cells never win.
+- leaky ReLU slope is 0.1 (Keras's default is 0.3); mish is x·tanh(softplus(x)), swish x·σ(x), logistic σ(x);
+  a [shortcut]'s activation applies after the add;
+- maxpool windows start at ``-padding // 2`` with padding defaulting to ``size - 1``; out-of-image cells never win
+  (size 2 stride 1 pads only bottom/right; sizes 5, 9, 13 pad symmetrically);
+- a [route] with groups takes channel part ``group_id`` of ``groups`` from each input, then concatenates.
+
+A head whose conv has activation=logistic ([yolo] new_coords=1) outputs probabilities, not logits; decode.py knows.
 
 This module imports Keras and must only be imported by an engine, never at application start.
 """
@@ -101,9 +106,7 @@ def wire(cfg: DarknetConfig, inputs, decisions: Plan, conv_fn: ConvFn | None = N
             conv = _conv_layer(layer)
             pads = decisions[layer.index]
             padded = previous if pads is None else kl.ZeroPadding2D(pads, name=f"pad_{layer.index}")(previous)
-            x = conv_fn(layer, conv, padded) if conv_fn else conv(padded)
-            if layer.activation == "leaky":
-                x = kl.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"leaky_{layer.index}")(x)
+            x = activate(layer.activation, conv_fn(layer, conv, padded) if conv_fn else conv(padded), layer.index)
         elif isinstance(layer, MaxPoolSection):
             x = kl.MaxPooling2D(
                 pool_size=layer.size,
@@ -115,17 +118,63 @@ def wire(cfg: DarknetConfig, inputs, decisions: Plan, conv_fn: ConvFn | None = N
             x = NearestUpsample(layer.stride, name=f"upsample_{layer.index}")(previous)
         elif isinstance(layer, RouteSection):
             sources = [outputs[i] for i in layer.layers]
+            if layer.groups > 1:
+                sources = [
+                    ChannelGroup(layer.groups, layer.group_id, name=f"group_{layer.index}_{n}")(source)
+                    for n, source in enumerate(sources)
+                ]
             x = sources[0] if len(sources) == 1 else kl.Concatenate(axis=-1, name=f"route_{layer.index}")(sources)
         elif isinstance(layer, ShortcutSection):
             x = kl.Add(name=f"shortcut_{layer.index}")([previous, outputs[layer.source]])
-            if layer.activation == "leaky":
-                x = kl.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"leaky_{layer.index}")(x)
+            x = activate(layer.activation, x, layer.index)
         else:
             # The head is the tensor entering [yolo]; an Identity gives it a stable output name.
             x = kl.Identity(name=f"yolo_{layer.index}")(previous)
             heads.append(x)
         outputs.append(x)
     return heads
+
+
+def activate(kind: str, x, index: int):
+    """Darknet's activation ``kind`` applied to ``x`` (names carry the layer index, e.g. ``leaky_7``)."""
+    if kind == "linear":
+        return x
+    if kind == "leaky":
+        return kl.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"leaky_{index}")(x)
+    if kind == "logistic":
+        return kl.Activation("sigmoid", name=f"logistic_{index}")(x)
+    if kind == "swish":
+        return kl.Activation("silu", name=f"swish_{index}")(x)
+    if kind == "mish":
+        return Mish(name=f"mish_{index}")(x)
+    raise ValueError(f"activation {kind!r} is not implemented")  # the cfg parser refuses these first
+
+
+class Mish(kl.Layer):
+    """x·tanh(softplus(x)), softplus written as max(x, 0) + log(1 + e^−|x|): exact to float32 rounding for every x,
+    and only ops LiteRT has as builtins (EXP, LOG, TANH, ABS, MAXIMUM), so XNNPACK and OpenVINO run it as they
+    are."""
+
+    def call(self, x):
+        import tensorflow as tf
+
+        softplus = tf.maximum(x, 0.0) + tf.math.log(1.0 + tf.exp(-tf.abs(x)))
+        return x * tf.tanh(softplus)
+
+
+class ChannelGroup(kl.Layer):
+    """Channel part ``group_id`` of ``groups`` equal parts: a [route] with groups, for one of its inputs."""
+
+    def __init__(self, groups: int, group_id: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.groups, self.group_id = groups, group_id
+
+    def call(self, x):
+        width = x.shape[-1] // self.groups
+        return x[..., self.group_id * width : (self.group_id + 1) * width]
+
+    def compute_output_shape(self, shape):
+        return (*shape[:-1], shape[-1] // self.groups)
 
 
 class NearestUpsample(kl.Layer):
