@@ -10,8 +10,7 @@ import pytest
 
 from tests.conftest import read_rgb
 from yolo_desktop.batch import InputImage, InputProblem
-from yolo_desktop.inference.detector import ModelFiles
-from yolo_desktop.inference.model_spec import ModelInfo
+from yolo_desktop.inference.model_spec import ModelFiles, ModelInfo
 from yolo_desktop.results import ImageResult
 from yolo_desktop.session_model import MAX_IN_FLIGHT, SessionModel, Status
 from yolo_desktop.settings import DetectorSettings

@@ -10,8 +10,9 @@ import subprocess
 import sys
 
 from tests.conftest import REPO
-from yolo_desktop.inference.detector import Detector, ModelFiles
+from yolo_desktop.inference.detector import Detector
 from yolo_desktop.inference.model_cache import file_sha256, model_key
+from yolo_desktop.inference.model_spec import ModelFiles
 
 
 def bundled_like(tmp_path, tiny_model) -> ModelFiles:
@@ -40,7 +41,8 @@ CHILD = """
 import sys, json
 sys.modules['tensorflow'] = None  # as in the standalone app: TensorFlow cannot be imported
 from pathlib import Path
-from yolo_desktop.inference.detector import Detector, ModelFiles
+from yolo_desktop.inference.detector import Detector
+from yolo_desktop.inference.model_spec import ModelFiles
 from yolo_desktop.inference.errors import ModelError
 m = ModelFiles('yolov3-tiny', Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
 try:

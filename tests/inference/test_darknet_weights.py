@@ -10,8 +10,9 @@ import pytest
 from tests.support.random_weights import write_random_weights
 from yolo_desktop.inference.darknet_cfg import parse_cfg
 from yolo_desktop.inference.darknet_weights import WeightsError, load_weights, parameter_count, read_header
-from yolo_desktop.inference.detector import Detector, ModelFiles, NamesError, read_names
+from yolo_desktop.inference.detector import Detector
 from yolo_desktop.inference.errors import ModelError
+from yolo_desktop.inference.model_spec import ModelFiles, NamesError, read_names
 
 TINY_PARAMS = 8_858_734  # float32 values in yolov3-tiny.weights after its 20-byte header
 

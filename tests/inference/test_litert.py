@@ -89,7 +89,8 @@ def test_cache_key_follows_files_and_settings(tmp_path, tiny_model):
 CHILD = """
 import sys, json
 from pathlib import Path
-from yolo_desktop.inference.detector import Detector, ModelFiles
+from yolo_desktop.inference.detector import Detector
+from yolo_desktop.inference.model_spec import ModelFiles
 from yolo_desktop.imaging import load
 m = ModelFiles('yolov3-tiny', Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
 d = Detector(m, engine='litert')

@@ -28,8 +28,7 @@ from rq.job import JobStatus
 from rq.registry import FailedJobRegistry, FinishedJobRegistry
 from rq.results import Result
 
-from ..inference.detector import ModelFiles
-from ..inference.model_spec import input_size_of, model_fingerprint
+from ..inference.model_spec import ModelFiles, input_size_of, model_fingerprint
 from ..records import result_from_dict, settings_record
 from ..results import ImageResult
 from ..settings import DetectorSettings

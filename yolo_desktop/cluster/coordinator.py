@@ -23,7 +23,7 @@ from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
 
 from ..batch import InputImage, InputProblem
-from ..inference.detector import ModelFiles, read_names
+from ..inference.model_spec import ModelFiles, read_names
 from ..records import settings_record
 from ..results import BatchSummary
 from ..resume import PART_SUFFIX, BatchIdentity, PartStore, ResumeRefused, chunk_id, chunks, image_key, is_done

@@ -13,8 +13,7 @@ from rq import Queue, Worker
 from rq.job import Job as RqJob
 from rq.job import JobStatus
 
-from ..inference.detector import ModelFiles, read_names
-from ..inference.model_spec import input_size_of, model_fingerprint
+from ..inference.model_spec import ModelFiles, input_size_of, model_fingerprint, read_names
 from ..records import result_from_dict, settings_record
 from ..results import ImageResult
 from ..settings import DetectorSettings

@@ -29,7 +29,8 @@ from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker, WorkerStatus
 from rq.worker_pool import WorkerPool
 
-from ..inference.detector import Detector, ModelFiles
+from ..inference.detector import Detector
+from ..inference.model_spec import ModelFiles
 from ..settings import DetectorSettings
 from .connection import connect, safe_url
 from .protocol import JOB_FUNCTIONS, SERIALIZER, mismatch

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..inference.detector import ModelFiles
+from ..inference.model_spec import ModelFiles
 from ..settings import DetectorSettings
 
 

@@ -38,25 +38,27 @@ OV_FAST_RECIPE = OVRecipe(preset="performance", float_layers=("first", "heads"),
 
 def float_conv_names(model: Any, selectors: Sequence[str]) -> list[str]:
     """Names of the OpenVINO Convolution nodes selected: "first" is the first in graph order; "heads" are the
-    convs with no activation after them (the linear ones before each [yolo])."""
+    convs that feed a model output (the one before each [yolo]: linear in YOLOv3/v4, logistic where the [yolo]
+    has new_coords=1)."""
     convs = [op for op in model.get_ordered_ops() if op.get_type_name() == "Convolution"]
     chosen: list[str] = []
     for selector in selectors:
         if selector == "first":
             chosen.append(convs[0].get_friendly_name())
         elif selector == "heads":
-            chosen += [conv.get_friendly_name() for conv in convs if not _activated(conv)]
+            chosen += [conv.get_friendly_name() for conv in convs if _feeds_output(conv)]
         else:
             raise ValueError(f"unknown layer selector {selector!r}")
     return chosen
 
 
-def _activated(conv: Any) -> bool:
-    """True when the conv's bias-add feeds an activation (leaky ReLU is PRelu in OpenVINO)."""
-    for bias in conv.output(0).get_target_inputs():
-        for after in bias.get_node().output(0).get_target_inputs():
-            if after.get_node().get_type_name() in ("PRelu", "Relu", "Sigmoid", "Swish", "Mish"):
-                return True
+def _feeds_output(conv: Any, depth: int = 3) -> bool:
+    """True when a model output (Result) follows the conv within ``depth`` nodes (bias add, activation)."""
+    frontier = [conv]
+    for _ in range(depth):
+        frontier = [target.get_node() for node in frontier for target in node.output(0).get_target_inputs()]
+        if any(node.get_type_name() == "Result" for node in frontier):
+            return True
     return False
 
 

@@ -27,8 +27,7 @@ from ..cluster.async_jobs import JOB_ID, AsyncDetections, AsyncState
 from ..cluster.connection import reason, safe_url
 from ..cluster.protocol import SERIALIZER, counts_key
 from ..export.header import model_record
-from ..inference.detector import ModelFiles, read_names
-from ..inference.model_spec import input_size_of, model_fingerprint
+from ..inference.model_spec import ModelFiles, input_size_of, model_fingerprint, read_names
 from ..models import resolve_model
 from ..results import ImageResult
 from ..settings import DetectorSettings

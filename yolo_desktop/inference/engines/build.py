@@ -43,8 +43,17 @@ def build_engine(
             path = ensure_openvino_int8(model_name, cfg, cfg_path, weights_path, log)
         else:
             path = _accurate_model(model_name, cfg, cfg_path, weights_path, log, options)
+        from ..model_cache import file_sha256
+
         return OpenVINOEngine(
-            cfg, str(path), size, precision, device=options.device, threads=options.threads, hint=options.hint
+            cfg,
+            str(path),
+            size,
+            precision,
+            device=options.device,
+            threads=options.threads,
+            hint=options.hint,
+            weights_sha256=file_sha256(Path(weights_path)),
         )
     raise ValueError(f"unknown engine {kind!r}")
 

@@ -53,12 +53,21 @@ def has_bf16(device: str = "CPU") -> bool:
         return False
 
 
-def accurate_hint(device: str) -> str:
-    # bf16 passes the accuracy gate at the default size (F1 0.990 vs float32 at 416) but only just, and not at
-    # every size (0.987 at 320): $YOLO_DESKTOP_ACCURATE_COMPUTE=f32 keeps "accurate" float32 whatever the processor.
+# Models whose bf16 run passed the accuracy gate on the labelled COCO sample (mAP@0.5 and mAP@0.5:0.95 within 0.2
+# points of float32, F1 ≥ 0.99 against float32; tests/inference/test_openvino.py checks every entry): weights sha256
+# → name. "accurate" runs bf16 only for these; any other model — yolov4-tiny lost 0.49 mAP@0.5 in bf16, and a
+# user's own model cannot be measured — runs float32.
+BF16_ACCURATE = {
+    "dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c": "yolov3-tiny",
+}
+
+
+def accurate_hint(device: str, weights_sha256: str = "") -> str:
+    # bf16 passes the gate at the default size (F1 0.990 vs float32 at 416) but only just, and not at every size
+    # (0.987 at 320): $YOLO_DESKTOP_ACCURATE_COMPUTE=f32 keeps "accurate" float32 whatever the processor.
     if os.environ.get(ACCURATE_COMPUTE_ENV, "").strip().lower() == "f32":
         return "f32"
-    if device == "CPU":
+    if device == "CPU" and weights_sha256 in BF16_ACCURATE:
         return "bf16" if has_bf16(device) else "f32"
     return "f32"  # GPUs default to f16, which is not what "accurate" promises
 
@@ -102,10 +111,12 @@ class OpenVINOEngine:
         device: str | None = None,
         threads: int | None = None,
         hint: str | None = None,
+        weights_sha256: str = "",
     ) -> None:
         """``model_path``: a converted .tflite (float32), or OpenVINO IR (.xml): the int8 model (``fast``) or the
         compact accurate model (float16 weights, the standalone app's). ``hint``: the inference precision (f32,
-        bf16, f16); by default bf16 where the CPU has it, else f32."""
+        bf16, f16); by default bf16 where the CPU has it and the model passed the bf16 gate (``BF16_ACCURATE``,
+        found by ``weights_sha256``), else f32."""
         self.precision = precision
         self.input_height, self.input_width = size
         self.path = model_path
@@ -119,7 +130,7 @@ class OpenVINOEngine:
         # The standalone app's compact IR (float16 weights) is named with its cache tag (openvino_converted.py).
         self.f16_weights = not self.int8 and "-accurate-f16-" in Path(model_path).name
         # The int8 model's float layers (first conv, heads) are float for accuracy: they run f32 unless told.
-        self.hint = hint or ("f32" if self.int8 else accurate_hint(self.device))
+        self.hint = hint or ("f32" if self.int8 else accurate_hint(self.device, weights_sha256))
         if self.hint not in HINTS:
             raise ValueError(f"unknown inference precision {self.hint!r} (available: {', '.join(HINTS)})")
         names = [f"yolo_{layer.index}" for layer in cfg.yolo_layers]
