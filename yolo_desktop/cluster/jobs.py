@@ -24,7 +24,15 @@ from ..export.writer import BackgroundWriter, BatchWriter
 from ..imaging import load_bytes
 from ..pipeline import Job, Pipeline
 from ..resume import PartStore, failures_of, result_record
-from .protocol import PROGRESS_TTL, UPLOAD_RESULT_TTL, annotated_key, counts_key, settings_from_payload, upload_key
+from .protocol import (
+    PROGRESS_TTL,
+    SECONDS_FIELD,
+    UPLOAD_RESULT_TTL,
+    annotated_key,
+    counts_key,
+    settings_from_payload,
+    upload_key,
+)
 from .wire import result_to_wire
 from .worker import ModelWorker, current_worker
 
@@ -135,7 +143,11 @@ def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
     annotated JPEG at full size goes to ``annotated_key`` (raw bytes, kept ``keep_seconds``). The upload's key is
     deleted once the result is made (a retry after a crash still finds it)."""
     worker, job = _context()
+    loads = worker.model_loads
     detector = worker.detector(settings_from_payload(payload["settings"]))
+    # The service admits by the time an image takes: not the model's load, nor a new model's first (lazy) run.
+    timed = worker.model_loads == loads
+    start = time.perf_counter()
     connection = worker.connection
     data: bytes | None = connection.get(upload_key(job.id))  # type: ignore[assignment]
     name = payload["name"]
@@ -151,6 +163,8 @@ def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
         pipe.delete(upload_key(job.id))
         for label, count in Counter(d.label for d in done.result.detections).items():
             pipe.hincrby(counts_key(job.origin), label, count)
+        if done.result.ok and timed:
+            pipe.hset(worker.key, SECONDS_FIELD, worker.timed(time.perf_counter() - start))
         pipe.execute()
     return {
         "result": result_to_wire(done.result, candidates=True),

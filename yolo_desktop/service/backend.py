@@ -9,7 +9,6 @@ light front that loads no model and sends every image to queue workers through R
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -90,11 +89,12 @@ class Readiness:
 
 
 class QueueFull(Exception):
-    """More requests are waiting than the queue holds; the client should retry after ``retry_after`` seconds."""
+    """The request would wait longer than ``--max-wait``, or its upload would pass the memory budget (or a queue
+    cap): 503, and the client should retry after ``retry_after`` whole seconds (the expected wait)."""
 
-    def __init__(self, waiting: int, seconds_per_request: float) -> None:
-        super().__init__(f"the server is busy ({waiting} requests waiting); retry shortly")
-        self.retry_after = max(1, math.ceil(waiting * seconds_per_request))
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(f"{message}; retry in {retry_after} s")
+        self.retry_after = max(1, retry_after)
 
 
 class Unavailable(Exception):
@@ -118,6 +118,10 @@ class RequestError(Exception):
 class Ticket(Protocol):
     """A request's place in the queue, held while its body is read and its images are detected."""
 
+    def received(self, images: int) -> None:
+        """The body is read and holds ``images`` uploads, about to be detected (until then it counts as one)."""
+        ...
+
     def release(self) -> None: ...
 
 
@@ -130,8 +134,10 @@ class Backend(Protocol):
 
     def readiness(self) -> Readiness: ...
 
-    def admit(self) -> Ticket:
-        """Take a place in the queue before reading a request's body, or raise ``QueueFull`` / ``Unavailable``."""
+    def admit(self, size: int) -> Ticket:
+        """Take a place before reading a request's body of ``size`` bytes (its declared length, or the upload limit),
+        or raise ``QueueFull`` (it would wait longer than ``--max-wait``, or pass the memory budget) /
+        ``Unavailable``."""
         ...
 
     async def detect(
