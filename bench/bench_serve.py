@@ -5,6 +5,11 @@ server-throughput / CLI-throughput (goal ≥ 0.8 at concurrency ≥ 4) and p50 a
 per-image time (goal ≤ 15 ms). The original Flask + Keras service took about 1.6 s per image on a CPU.
 
     .venv/bin/python bench/bench_serve.py [--count 160] [--runs 3] [--precision accurate]
+    .venv/bin/python bench/bench_serve.py --burst 40 [--runs 3]
+
+``--burst N``: N DeepStack requests at once (several cameras triggering together), each on its own connection, to
+a server at the defaults (admission by expected wait, ``--max-wait 10``) and to one with ``--queue 8`` (the old
+default's count: 8 waiting, more refused); reported: answered, refused, the slowest answer and the whole burst.
 
 The client is plain ``http.client`` with keep-alive, one connection per concurrent request stream, bodies encoded
 ahead of time, so it takes as little CPU from the server as possible (they share the machine).
@@ -47,9 +52,9 @@ def cli_rate(folder: Path, precision: str) -> float:
     return float(done.stdout.split("(")[1].split(" images/s")[0])
 
 
-def multipart(path: Path) -> tuple[bytes, str]:
+def multipart(path: Path, field: str = "file") -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
-    head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n\r\n'
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{path.name}"\r\n\r\n'
     return head.encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode(), boundary
 
 
@@ -59,11 +64,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(port: int, precision: str, log: Path) -> subprocess.Popen:
+def start_server(port: int, precision: str, log: Path, *options: str) -> subprocess.Popen:
     with open(log, "wb") as handle:
         server = subprocess.Popen(
             [sys.executable, "-m", "yolo_desktop", "serve", "--port", str(port), "--precision", precision,
-             "--queue", "64", "--log-level", "warning"],
+             *options, "--log-level", "warning"],
             env=ENV, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )  # fmt: skip
     deadline = time.monotonic() + 300
@@ -122,6 +127,67 @@ def load(port: int, bodies: list[tuple[bytes, str]], concurrency: int) -> tuple[
     return len(bodies) / wall, latencies
 
 
+def burst(port: int, bodies: list[tuple[bytes, str]]) -> tuple[int, int, float, float]:
+    """Every body at once, one connection each: (answered, refused, slowest answer s, whole burst s)."""
+    statuses: list[int] = []
+    answers: list[float] = []
+    lock = threading.Lock()
+    ready = threading.Barrier(len(bodies) + 1)
+
+    def one(body: bytes, boundary: str) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        connection.connect()
+        ready.wait()
+        start = time.perf_counter()
+        connection.request(
+            "POST", "/v1/vision/detection", body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        )
+        reply = connection.getresponse()
+        reply.read()
+        with lock:
+            statuses.append(reply.status)
+            if reply.status == 200:
+                answers.append(time.perf_counter() - start)
+        connection.close()
+
+    threads = [threading.Thread(target=one, args=body) for body in bodies]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    whole = time.perf_counter() - start
+    others = [s for s in statuses if s not in (200, 503)]
+    if others:
+        raise SystemExit(f"unexpected statuses: {others}")
+    return statuses.count(200), statuses.count(503), max(answers, default=0.0), whole
+
+
+def run_bursts(paths: list[Path], size: int, runs: int, precision: str) -> None:
+    bodies = [multipart(p, "image") for p in paths[:size]]
+    configs = {"defaults (--max-wait 10)": (), "--queue 8 (the old default's count)": ("--queue", "8")}
+    for name, options in configs.items():
+        port = free_port()
+        results = []
+        with tempfile.TemporaryDirectory() as tmp:
+            server = start_server(port, precision, Path(tmp) / "serve.log", *options)
+            try:
+                load(port, [multipart(p) for p in paths[:4]], 1)  # warm the server
+                for _ in range(runs):
+                    results.append(burst(port, bodies))
+                    time.sleep(1)  # the server drains between bursts
+            finally:
+                server.terminate()  # by its PID
+                server.wait(30)
+        answered, refused, slowest, whole = zip(*results)
+        print(
+            f"burst of {size}, {name}: answered {spread(answered, 0)}, refused {spread(refused, 0)}, slowest answer "
+            f"{spread(slowest, 2)} s, whole burst {spread(whole, 2)} s",
+            flush=True,
+        )
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
@@ -137,10 +203,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--precision", default="accurate")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--burst", type=int, help="N requests at once instead (see above)")
     args = parser.parse_args()
     cache = Path(os.environ.get("YOLO_DESKTOP_BENCH_CACHE", Path.home() / ".cache" / "yolo-desktop-bench"))
     folder = cache / f"throughput-{args.count}"
     paths = make_photos(folder, args.count)
+    if args.burst:
+        run_bursts(paths, args.burst, args.runs, args.precision)
+        return
     bodies = [multipart(p) for p in paths]
     size_mb = statistics.mean(len(b) for b, _ in bodies) / 1e6
     print(f"{len(paths)} JPEGs ({size_mb:.1f} MB each on average) in {folder}; {os.cpu_count()} cores", flush=True)
@@ -148,7 +218,7 @@ def main() -> None:
     cli_rate(folder, args.precision)  # warm: converted model cached, files in the OS cache
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(port, args.precision, Path(tmp) / "serve.log")
+        server = start_server(port, args.precision, Path(tmp) / "serve.log", "--queue", "64")
         try:
             load(port, bodies[:4], 1)  # warm the server
             cli: list[float] = []

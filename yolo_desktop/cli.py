@@ -240,7 +240,7 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
         help="run the HTTP service (upload, DeepStack and native detection APIs, a drop page)",
         description="Serve detection over HTTP: POST /upload (the original service), /v1/vision/detection "
         "(DeepStack API), /v1/detect (detections.json records), POST /v1/jobs (asynchronous), a drop page at /, "
-        "API docs at /docs. With --redis, queue workers detect and this server loads no model.",
+        "API docs at /docs and /redoc. With --redis, queue workers detect and this server loads no model.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
     serve.add_argument("--port", type=int, default=5001, help="port (default 5001)")
@@ -259,11 +259,27 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--max-upload-mb", type=float, default=50.0, help="largest request body (default 50)")
     serve.add_argument(
+        "--max-wait",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="refuse a request (503 with Retry-After: the expected wait) only when the images ahead of it would "
+        "keep it waiting longer than this, estimated from the recent time per image (default 10)",
+    )
+    serve.add_argument(
+        "--upload-memory-mb",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="uploads held in memory per worker process, being received or waiting: beyond this, 503 (default "
+        "512, or twice --max-upload-mb if larger)",
+    )
+    serve.add_argument(
         "--queue",
         type=int,
         default=None,
-        help="requests that may wait for the model; more get 503 (default 8; with --redis: jobs that may wait in "
-        "Redis for a worker, default 64)",
+        help="optional hard cap on the requests each worker process holds (default: none, --max-wait and the "
+        "memory budget decide); with --redis: jobs that may wait in Redis for a worker (default 64)",
     )
     queue = serve.add_argument_group("queue workers (a light front that loads no model)")
     queue.add_argument(

@@ -18,13 +18,12 @@ import sys
 from .inference.errors import ModelError
 from .inference.model_spec import check_files
 from .models import resolve_model
-from .service.config import CONFIG_ENV, ServiceConfig
+from .service.config import CONFIG_ENV, DEFAULT_REDIS_QUEUE, ServiceConfig
 from .settings import DetectorSettings, SettingsError
 
 EXIT_USAGE = 2
 API_KEY_ENV = "YOLO_DESKTOP_API_KEY"
 REDIS_ENV = "YOLO_DESKTOP_REDIS_URL"
-DEFAULT_QUEUE, DEFAULT_REDIS_QUEUE = 8, 64
 THREADS_ENV = "YOLO_DESKTOP_THREADS"
 
 
@@ -50,13 +49,20 @@ def config_from_args(args: argparse.Namespace) -> ServiceConfig:
     if args.workers < 1:
         raise ValueError("--workers must be at least 1")
     redis_url = args.redis if args.redis is not None else os.environ.get(REDIS_ENV) or None
-    queue = args.queue if args.queue is not None else DEFAULT_REDIS_QUEUE if redis_url else DEFAULT_QUEUE
-    if queue < 0:
+    queue = args.queue if args.queue is not None else DEFAULT_REDIS_QUEUE if redis_url else None
+    if queue is not None and queue < 0:
         raise ValueError("--queue must be 0 or more")
+    if not args.max_wait > 0:
+        raise ValueError("--max-wait must be above 0 seconds")
     if not args.queue_name.strip():
         raise ValueError("--queue-name must not be empty")
     if args.max_upload_mb <= 0:
         raise ValueError("--max-upload-mb must be above 0")
+    if args.upload_memory_mb is not None and args.upload_memory_mb < args.max_upload_mb:
+        raise ValueError(
+            f"--upload-memory-mb {args.upload_memory_mb:g} must be at least --max-upload-mb "
+            f"({args.max_upload_mb:g}): the largest upload must fit"
+        )
     if not 0 < args.port < 65536:
         raise ValueError(f"--port {args.port} must be between 1 and 65535")
     DetectorSettings(size=args.size, precision=args.precision, resize=args.resize)  # validates
@@ -81,6 +87,8 @@ def config_from_args(args: argparse.Namespace) -> ServiceConfig:
         engine=args.engine,
         api_key=api_key,
         max_upload_mb=args.max_upload_mb,
+        max_wait=args.max_wait,
+        upload_memory_mb=args.upload_memory_mb,
         queue=queue,
         redis=redis_url,
         queue_name=args.queue_name,

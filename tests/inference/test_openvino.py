@@ -109,7 +109,7 @@ def test_every_model_verified_in_bf16_is_the_default_one_whose_gate_runs_here(ti
     from yolo_desktop.inference.engines.openvino_engine import BF16_ACCURATE
     from yolo_desktop.inference.model_cache import file_sha256
 
-    assert BF16_ACCURATE == {file_sha256(tiny_model.weights): "yolov3-tiny"}  # a new entry needs its gate test
+    assert {file_sha256(tiny_model.weights): "yolov3-tiny"} == BF16_ACCURATE  # a new entry needs its gate test
 
 
 def test_bf16_accuracy_gate(tiny_model, coco_sample):

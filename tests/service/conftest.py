@@ -103,8 +103,8 @@ def start_server(tmp: Path, *args: str, env: dict[str, str] | None = None, wait:
 
 @pytest.fixture(scope="package")
 def server(tmp_path_factory) -> Iterator[Server]:
-    """One server for these tests: a small queue (so 503s can be provoked) and a 3 MB upload limit."""
-    running = start_server(tmp_path_factory.mktemp("serve"), "--queue", "3", "--max-upload-mb", "3")
+    """One server for these tests: the defaults, but a 3 MB upload limit."""
+    running = start_server(tmp_path_factory.mktemp("serve"), "--max-upload-mb", "3")
     yield running
     running.stop()
     assert running.process.returncode is not None
@@ -121,6 +121,31 @@ def two_workers(tmp_path_factory) -> Iterator[Server]:
     yield running
     running.stop()
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (never ``playwright install``); skipped, saying why, without it. Per
+    module: Playwright's synchronous API keeps an event loop running, which other modules' ``asyncio.run`` refuse."""
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium): the page is not tested in a browser")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture(scope="package")

@@ -13,16 +13,6 @@ import pytest
 from tests.ui.conftest import broken_files
 
 STATIC = Path(__file__).resolve().parents[2] / "yolo_desktop" / "service" / "static"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def test_page_logic_under_node():
@@ -41,17 +31,6 @@ def test_page_loads_nothing_from_the_internet():
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text), path
         assert "http://" not in text and "https://" not in text, path
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium): the page is not tested in a browser")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_drop_page_in_a_real_browser(server, browser, photos, tmp_path):

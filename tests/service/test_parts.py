@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tests.ui.conftest import broken_files
+from yolo_desktop.inference.model_spec import ModelInfo
 from yolo_desktop.results import Candidates, Detection, ImageResult
-from yolo_desktop.service.backend import ModelInfo
 from yolo_desktop.service.options import OptionError, parse_options
 from yolo_desktop.service.render import unique_names
 from yolo_desktop.service.replies import error_status, object_string, seed_reply
@@ -18,7 +18,7 @@ from yolo_desktop.service.store import PROCESSING, Store, StoredResult, parse_id
 from yolo_desktop.service.uploads import UploadError, clean_name, read_form
 from yolo_desktop.settings import DetectorSettings
 
-INFO = ModelInfo("m", ("cup",), 416, "accurate", "litert", {})
+INFO = ModelInfo(name="m", input_size=416, names=("cup",), precision="accurate", resize="area", engine="litert")
 
 
 def entry(source_bytes: int = 0, candidates: int = 0) -> StoredResult:
@@ -158,6 +158,8 @@ def test_seed_reply_shape():
         (["--api-key", " "], "--api-key must not be empty"),
         (["--workers", "0"], "--workers must be at least 1"),
         (["--cfg", "x.cfg"], "--cfg, --weights and --names go together"),
+        (["--max-wait", "0"], "--max-wait must be above 0 seconds"),
+        (["--upload-memory-mb", "10"], "--upload-memory-mb 10 must be at least --max-upload-mb (50)"),
     ],
 )
 def test_serve_refuses_bad_arguments_before_binding(args, says, capsys):
@@ -165,3 +167,38 @@ def test_serve_refuses_bad_arguments_before_binding(args, says, capsys):
 
     assert main(["serve", "--port", "1", *args]) == 2
     assert says in capsys.readouterr().err
+
+
+def test_admission_by_expected_wait_and_memory():
+    from yolo_desktop.service.admission import Admission, Estimate, PerImage
+    from yolo_desktop.service.backend import QueueFull
+
+    assert Estimate(0, 5.0, 0).wait == 0 and Estimate(4, 0.5, 2).wait == 1.0 and Estimate(3, 1.0, 0).wait > 1e9
+    assert Estimate(3, 0.1, 1).retry_after() == 1 and Estimate(25, 1.0, 2).retry_after() == 13
+    seconds = PerImage(prior=0.02)
+    assert seconds.seconds == 0.02
+    for sample in (1.2, 0.4):  # the first images of a burst wait while the server takes in the rest
+        seconds.add(sample)
+    assert seconds.seconds == 0.02  # the warm-up's measure still counts three times
+    for sample in [0.03] * 6 + [5.0]:  # one huge photo does not decide either
+        seconds.add(sample)
+    assert seconds.seconds == 0.03
+
+    mb = 1024 * 1024
+    admission = Admission(max_wait=1.0, budget_bytes=10 * mb)
+    first = admission.admit(6 * mb, Estimate(admission.ahead, 0.3, 1))
+    first.received(3)  # three photos: three images ahead of the next request
+    assert (admission.held, admission.held_bytes, admission.ahead) == (1, 6 * mb, 3)
+    second = admission.admit(3 * mb, Estimate(admission.ahead, 0.3, 1))  # waits 0.9 s ≤ 1 s
+    with pytest.raises(QueueFull) as slow:
+        admission.admit(10, Estimate(admission.ahead, 0.3, 1))  # 4 images ahead: 1.2 s
+    assert "wait about 1.2 s for the 4 images ahead of it, more than its --max-wait of 1 s" in str(slow.value)
+    assert slow.value.retry_after == 2
+    with pytest.raises(QueueFull) as full:
+        admission.admit(2 * mb, Estimate(0, 0.3, 1))  # 9 + 2 MB > 10 MB
+    assert "it holds 9.0 MB of uploads" in str(full.value) and "budget of 10 MB" in str(full.value)
+    first.release()
+    first.release()  # once only
+    second.release()
+    assert (admission.held, admission.held_bytes, admission.ahead) == (0, 0, 0)
+    assert admission.admit(10 * mb, Estimate(admission.ahead, 0.3, 1)).size == 10 * mb

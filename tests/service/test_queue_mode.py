@@ -12,8 +12,10 @@ import io
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -226,6 +228,44 @@ def test_the_front_loads_no_model(front, pool):
     assert models["default"] == "yolov3-tiny" and models["loaded"] == ready["models"]
     worker_maps = {m.path for p in pool.descendants() for m in p.memory_maps()}
     assert any("openvino" in p or "ai_edge_litert" in p for p in worker_maps)  # …the workers hold the model
+
+
+def test_a_front_admits_by_the_workers_time_and_max_wait(redis_server, pool, photos, tmp_path):
+    """A second front with a tiny --max-wait (50 ms: two jobs of one worker): the worker publishes its time per
+    image, and a burst is answered in part, the rest refused with 503 and Retry-After, nothing else."""
+    strict = start_server(tmp_path, "--redis", redis_server.url, "--max-wait", "0.05")
+    try:
+        for _ in range(3):  # the worker publishes its moving average after each image
+            assert httpx.post(f"{strict.url}/v1/detect", files=files(photos["coffee"]), timeout=30).status_code == 200
+        deadline = time.monotonic() + 10
+        while True:  # the monitor reads the workers' hashes twice a second
+            ready = wait_ready(strict)
+            if all((w["seconds_per_image"] or 0) > 0 for w in ready["workers"]):
+                break
+            assert time.monotonic() < deadline, ready["workers"]
+            time.sleep(0.1)
+        assert ready["seconds_per_image"] > 0 and ready["max_wait"] == 0.05
+
+        data = photos["coffee"].read_bytes()
+        start = threading.Barrier(30)
+
+        def one(_index: int) -> httpx.Response:
+            start.wait()
+            return httpx.post(
+                f"{strict.url}/v1/vision/detection", files={"image": ("c.jpg", data, "image/jpeg")}, timeout=60
+            )
+
+        with ThreadPoolExecutor(30) as threads:
+            replies = list(threads.map(one, range(30)))
+        answered = [r for r in replies if r.status_code == 200]
+        refused = [r for r in replies if r.status_code == 503]
+        assert len(answered) + len(refused) == 30 and answered and refused, [r.status_code for r in replies]
+        assert all("cup" in {p["label"] for p in r.json()["predictions"]} for r in answered)
+        assert all(int(r.headers["Retry-After"]) >= 1 and "--max-wait of 0.05 s" in r.json()["error"] for r in refused)
+        after = httpx.post(f"{strict.url}/v1/detect", files=files(photos["coffee"]), timeout=30)
+        assert after.status_code == 200 and wait_ready(strict)["in_flight"] == 0
+    finally:
+        strict.stop()
 
 
 def test_redis_lost_is_503_naming_it_and_the_front_recovers(front, pool, redis_server, photos):

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -83,3 +85,24 @@ def test_health_page_and_deepstack_form_key(two_workers):
         timeout=30,
     )
     assert reply.status_code == 200 and reply.json()["success"] is True
+
+
+def test_forty_concurrent_requests_to_two_workers_are_all_answered(two_workers):
+    """Each worker process admits by its own expected wait: a burst of 40 at the defaults is answered in full."""
+    data = SAMPLE.read_bytes()
+    start = threading.Barrier(40)
+
+    def one(_index: int) -> httpx.Response:
+        start.wait()
+        with httpx.Client() as client:  # a connection each: the kernel spreads them over both workers
+            return client.post(
+                f"{two_workers.url}/v1/vision/detection",
+                files={"image": ("s.jpg", data)},
+                headers={"X-API-Key": KEY},
+                timeout=60,
+            )
+
+    with ThreadPoolExecutor(40) as pool:
+        replies = list(pool.map(one, range(40)))
+    assert [r.status_code for r in replies] == [200] * 40, [r.text for r in replies if r.status_code != 200]
+    assert all("cup" in {p["label"] for p in r.json()["predictions"]} for r in replies)

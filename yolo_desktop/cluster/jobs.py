@@ -25,7 +25,7 @@ from ..imaging import load_bytes
 from ..pipeline import Job, Pipeline
 from ..records import result_to_dict, settings_from_record
 from ..resume import PartStore, failures_of, result_record
-from .protocol import PROGRESS_TTL, UPLOAD_RESULT_TTL, annotated_key, counts_key, upload_key
+from .protocol import PROGRESS_TTL, SECONDS_FIELD, UPLOAD_RESULT_TTL, annotated_key, counts_key, upload_key
 from .worker import ModelWorker, current_worker
 
 PROGRESS_EVERY_S = 0.5
@@ -135,7 +135,11 @@ def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
     annotated JPEG at full size goes to ``annotated_key`` (raw bytes, kept ``keep_seconds``). The upload's key is
     deleted once the result is made (a retry after a crash still finds it)."""
     worker, job = _context()
+    loads = worker.model_loads
     detector = worker.detector(settings_from_record(payload["settings"]))
+    # The service admits by the time an image takes: not the model's load, nor a new model's first (lazy) run.
+    timed = worker.model_loads == loads
+    start = time.perf_counter()
     connection = worker.connection
     data: bytes | None = connection.get(upload_key(job.id))  # type: ignore[assignment]
     name = payload["name"]
@@ -151,6 +155,8 @@ def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
         pipe.delete(upload_key(job.id))
         for label, count in Counter(d.label for d in done.result.detections).items():
             pipe.hincrby(counts_key(job.origin), label, count)
+        if done.result.ok and timed:
+            pipe.hset(worker.key, SECONDS_FIELD, worker.timed(time.perf_counter() - start))
         pipe.execute()
     return {
         "result": result_to_dict(done.result, timings=True, candidates=True),

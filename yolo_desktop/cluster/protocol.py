@@ -22,6 +22,9 @@ FILES_FUNCTION = "yolo_desktop.cluster.jobs.detect_files"  # files → results w
 UPLOAD_FUNCTION = "yolo_desktop.cluster.jobs.detect_upload"  # bytes → result (+ annotated JPEG) (the service)
 JOB_FUNCTIONS = frozenset({CHUNK_FUNCTION, FILES_FUNCTION, UPLOAD_FUNCTION})  # a worker runs nothing else
 
+# In a worker's rq hash: its moving average of seconds per upload job, which the service's light front admits by.
+SECONDS_FIELD = "yd_seconds_per_image"
+
 RESULT_TTL = 600  # a finished chunk's return value is only a receipt: the part file holds its results
 UPLOAD_RESULT_TTL = 24 * 3600  # the service's /view/<id> reads a result for a day (unless it asks for less)
 FAILURE_TTL = 7 * 24 * 3600  # failures stay long enough to be looked at

@@ -33,7 +33,7 @@ from ..inference.detector import Detector
 from ..inference.model_spec import ModelFiles
 from ..settings import DetectorSettings
 from .connection import connect, safe_url
-from .protocol import JOB_FUNCTIONS, SERIALIZER, mismatch
+from .protocol import JOB_FUNCTIONS, SECONDS_FIELD, SERIALIZER, mismatch
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ class ModelWorker(SimpleWorker):
         self.maintenance_interval = 6 * heartbeat  # live workers clean up after dead ones (rq: every 10 min)
         self.detectors: OrderedDict[int, Detector] = OrderedDict()  # input size → detector, most recent last
         self.model_loads = 0
+        self.seconds_per_image: float | None = None  # moving average over upload jobs (the service admits by it)
         self._last_beat = 0.0
         self._registered_checked = 0.0
         self._beat_seen = 0.0
@@ -117,6 +118,8 @@ class ModelWorker(SimpleWorker):
             yd_host=socket.gethostname(),
             yd_model_loads=self.model_loads,
         )
+        if self.seconds_per_image is not None:
+            data[SECONDS_FIELD] = f"{self.seconds_per_image:.4f}"
         return data
 
     def _start_scheduler(
@@ -222,6 +225,12 @@ class ModelWorker(SimpleWorker):
         # Thresholds and class filter only change selection; the engine (size, precision) stays.
         detector.settings = replace(settings, size=detector.input_size)
         return detector
+
+    def timed(self, seconds: float) -> str:
+        """One more upload job's seconds into the moving average; its value as published in this worker's hash."""
+        previous = self.seconds_per_image
+        self.seconds_per_image = seconds if previous is None else 0.8 * previous + 0.2 * seconds
+        return f"{self.seconds_per_image:.4f}"
 
     def beat(self, job: Job, force: bool = False) -> None:
         """Between images: keep this worker and its job alive in Redis (at most once per heartbeat)."""

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Request, Security
 from fastapi.exceptions import HTTPException
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 
 from .. import __version__
 from . import routes_deepstack, routes_health, routes_jobs, routes_native, routes_page, routes_seed
@@ -32,6 +33,8 @@ the DeepStack / CodeProject.AI API (`/v1/vision/...`), and the native `/v1/detec
 `/view/<id>` and `/v1/jobs/<id>` say `processing` until done. With an API key, every route but health needs
 `Authorization: Bearer KEY` or `X-API-Key: KEY`.
 """
+
+DOCS_STATIC = "/static-docs"  # Swagger UI's and ReDoc's files
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the server's --api-key")
 _bearer = HTTPBearer(auto_error=False, description="the server's --api-key as a bearer token")
@@ -80,7 +83,15 @@ def create_app(config: ServiceConfig, backend: Backend | None = None) -> FastAPI
         finally:
             service.backend.stop()
 
-    app = FastAPI(title="YOLO Desktop", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # /docs (Swagger UI) and /redoc with their scripts and styles from the fastapi-offline package, not a CDN: the
+    # service runs on LAN boxes with no internet, where a CDN-loaded page is blank.
+    app = FastAPIOffline(
+        title="YOLO Desktop",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url=DOCS_STATIC,
+    )
     app.state.service = service
     protected = [Depends(require_key)]
     app.include_router(routes_health.router)

@@ -9,14 +9,16 @@ light front that loads no model and sends every image to queue workers through R
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from ..imaging import LoadedImage
+from ..inference.model_spec import ModelInfo
 from ..results import ImageResult
 from ..settings import DetectorSettings
+
+DEFAULTS = DetectorSettings()  # a request's defaults are the command line's
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,10 @@ class DetectOptions:
     model: str | None = None
     size: int | None = None
     precision: str | None = None
-    conf: float = 0.25
-    iou: float = 0.45
+    conf: float = DEFAULTS.conf
+    iou: float = DEFAULTS.iou
     classes: frozenset[str] | None = None
-    max_detections: int = 300
+    max_detections: int = DEFAULTS.max_detections
 
     def thresholds(self) -> DetectorSettings:
         """The settings ``refilter`` applies (validated: out-of-range values raise ``SettingsError``)."""
@@ -49,20 +51,8 @@ class DetectOptions:
             iou=self.iou,
             classes=self.classes,
             max_detections=self.max_detections,
-            precision=self.precision or "accurate",
+            precision=self.precision or DEFAULTS.precision,
         )
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """Which detector produced a result, and the header records every detection file carries."""
-
-    name: str
-    names: tuple[str, ...]
-    input_size: int
-    precision: str
-    engine: str
-    model_record: dict[str, Any] = field(hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -90,11 +80,12 @@ class Readiness:
 
 
 class QueueFull(Exception):
-    """More requests are waiting than the queue holds; the client should retry after ``retry_after`` seconds."""
+    """The request would wait longer than ``--max-wait``, or its upload would pass the memory budget (or a queue
+    cap): 503, and the client should retry after ``retry_after`` whole seconds (the expected wait)."""
 
-    def __init__(self, waiting: int, seconds_per_request: float) -> None:
-        super().__init__(f"the server is busy ({waiting} requests waiting); retry shortly")
-        self.retry_after = max(1, math.ceil(waiting * seconds_per_request))
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(f"{message}; retry in {retry_after} s")
+        self.retry_after = max(1, retry_after)
 
 
 class Unavailable(Exception):
@@ -118,6 +109,10 @@ class RequestError(Exception):
 class Ticket(Protocol):
     """A request's place in the queue, held while its body is read and its images are detected."""
 
+    def received(self, images: int) -> None:
+        """The body is read and holds ``images`` uploads, about to be detected (until then it counts as one)."""
+        ...
+
     def release(self) -> None: ...
 
 
@@ -130,8 +125,10 @@ class Backend(Protocol):
 
     def readiness(self) -> Readiness: ...
 
-    def admit(self) -> Ticket:
-        """Take a place in the queue before reading a request's body, or raise ``QueueFull`` / ``Unavailable``."""
+    def admit(self, size: int) -> Ticket:
+        """Take a place before reading a request's body of ``size`` bytes (its declared length, or the upload limit),
+        or raise ``QueueFull`` (it would wait longer than ``--max-wait``, or pass the memory budget) /
+        ``Unavailable``."""
         ...
 
     async def detect(

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field, fields
 from ..settings import DEFAULT_RESIZE, DetectorSettings
 
 CONFIG_ENV = "YOLO_DESKTOP_SERVE_CONFIG"
+DEFAULT_UPLOAD_MEMORY_MB = 512  # ~1,000 camera snapshots or phone photos; 10 of the largest uploads (50 MB)
+DEFAULT_REDIS_QUEUE = 64  # jobs waiting in Redis with ``serve --redis`` (Redis holds their uploads)
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,13 @@ class ServiceConfig:
     engine: str = "auto"
     api_key: str | None = field(default=None, repr=False)
     max_upload_mb: float = 50.0
-    queue: int = 8  # requests waiting for the model beyond the one being processed (with ``redis``: jobs waiting
-    # in the Redis queue for a worker); more → 503
+    # A request is refused (503) when it would wait longer than this for the images ahead of it (``admission``).
+    max_wait: float = 10.0
+    # Uploads held in memory per process (being received or waiting): at most this many MB; None → the default.
+    upload_memory_mb: float | None = None
+    # Without ``redis``: an optional hard cap on the requests held per process (None: none, ``max_wait`` and the
+    # memory budget decide). With ``redis``: the jobs that may wait in the Redis queue (it holds their uploads).
+    queue: int | None = None
     max_models: int = 3  # detectors kept per process (the default one is never evicted)
     keep_results: int = 256  # stored results for /view/<id> and /v1/results/<id>: at most this many…
     keep_mb: float = 256.0  # …holding at most this many megabytes…
@@ -41,6 +48,18 @@ class ServiceConfig:
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def upload_memory_bytes(self) -> int:
+        """The budget for uploads held in memory: ``upload_memory_mb``, else 512 MB or two of the largest uploads."""
+        if self.upload_memory_mb is not None:
+            return int(self.upload_memory_mb * 1024 * 1024)
+        return max(DEFAULT_UPLOAD_MEMORY_MB * 1024 * 1024, 2 * self.max_upload_bytes)
+
+    @property
+    def redis_queue(self) -> int:
+        """With ``redis``: the jobs that may wait in the Redis queue for a worker."""
+        return self.queue if self.queue is not None else DEFAULT_REDIS_QUEUE
 
     def default_settings(self) -> DetectorSettings:
         """The detector settings a request gets unless it asks otherwise (the CLI's defaults)."""

@@ -1,12 +1,12 @@
 """What every route shares: the backend, the result store, the asynchronous jobs, the per-class counter, and the
-one detection flow (admit → read the form → detect, or submit a job) with its refusals worded once."""
+one detection flow (size → admit → read the form → detect, or submit a job) with its refusals worded once."""
 
 from __future__ import annotations
 
 import hmac
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -31,7 +31,7 @@ from .config import ServiceConfig
 from .options import OptionError
 from .replies import error_status, failure_message
 from .store import Store, StoredResult
-from .uploads import Form, UploadError, check_length, read_form
+from .uploads import DRAIN_MIN_BYTES, Form, UploadError, check_length, declared_length, drain, read_form
 
 T = TypeVar("T")
 RENDER_THREADS = 2  # annotated images drawn at once (each holds a few full-size copies of a photo)
@@ -115,8 +115,8 @@ def given_key(request: Request) -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
 
 
-def _admit(service: Service, asynchronous: bool = False) -> Ticket:
-    """A place in the queue before the body is read, or a ``Refusal`` (503, with ``Retry-After`` when useful)."""
+def _admit(service: Service, size: int, asynchronous: bool = False) -> Ticket:
+    """A place before the body (``size`` bytes) is read, or a ``Refusal`` (503, with ``Retry-After`` when useful)."""
     readiness = service.backend.readiness()
     if readiness.state == "failed":
         raise Refusal(503, f"the model could not be loaded: {readiness.error}")
@@ -125,23 +125,56 @@ def _admit(service: Service, asynchronous: bool = False) -> Ticket:
     if readiness.state == "unavailable" and not asynchronous:
         raise Refusal(503, readiness.error or "detection is unavailable", {"Retry-After": "5"})
     try:
-        return service.backend.admit()
+        return service.backend.admit(size)
     except QueueFull as exc:
         raise Refusal(503, str(exc), {"Retry-After": str(exc.retry_after)}) from None
     except Unavailable as exc:
         raise Refusal(503, exc.message, {"Retry-After": str(exc.retry_after)}) from None
 
 
+async def _too_large(request: Request, body: AsyncIterator[bytes], exc: UploadError, started: bool) -> Refusal:
+    """The 413, once the rest of the body is read and discarded (up to a bound), so the client reads it."""
+    limit = exc.limit
+    declared = declared_length(request.headers.get("content-length"))
+    waiting = not started and request.headers.get("expect", "").lower() == "100-continue"
+    if waiting or (declared is not None and declared > max(DRAIN_MIN_BYTES, 2 * limit)):
+        # Waiting for "100 Continue", the client has sent nothing and sends nothing once it has the answer; a body
+        # beyond the bound is not waited for (the client may see the connection reset).
+        return Refusal(413, exc.message, {"Connection": "close"})
+    try:
+        whole = await drain(body, limit)
+    except ClientDisconnect:
+        whole = False
+    return Refusal(413, exc.message, None if whole else {"Connection": "close"})
+
+
+async def _body_size(request: Request, body: AsyncIterator[bytes], service: Service) -> int:
+    """What admission reserves: the declared length, or the upload limit for a body that declares none (chunked).
+    A declared length over the limit is a ``Refusal`` (413) before any admission."""
+    limit = service.config.max_upload_bytes
+    header = request.headers.get("content-length")
+    try:
+        check_length(header, limit)
+    except UploadError as exc:
+        raise await _too_large(request, body, exc, started=False) from None
+    declared = declared_length(header)
+    return declared if declared is not None else limit
+
+
 async def _read_uploads(
     request: Request,
+    body: AsyncIterator[bytes],
     service: Service,
     field_name: str,
     parse: Callable[[Form], DetectOptions],
     check: Callable[[Form], None] | None,
 ) -> tuple[list[Upload], DetectOptions]:
-    limit = service.config.max_upload_bytes
-    check_length(request.headers.get("content-length"), limit)
-    form = await read_form(request.headers.get("content-type"), request.stream(), limit)
+    try:
+        form = await read_form(request.headers.get("content-type"), body, service.config.max_upload_bytes)
+    except UploadError as exc:
+        if exc.status != 413:
+            raise
+        raise await _too_large(request, body, exc, started=True) from None
     if check is not None:
         check(form)
     uploads = form.uploads(field_name)
@@ -155,8 +188,7 @@ def _refusal(exc: Exception) -> Refusal:
     if isinstance(exc, Refusal):
         return exc
     if isinstance(exc, UploadError):
-        # After a 413 the rest of the body is not worth reading: close rather than drain it for keep-alive.
-        return Refusal(exc.status, exc.message, {"Connection": "close"} if exc.status == 413 else None)
+        return Refusal(exc.status, exc.message)
     if isinstance(exc, Unavailable):
         return Refusal(503, exc.message, {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, QueueFull):  # a queue counted when submitting (queue workers)
@@ -180,9 +212,11 @@ async def receive(
 ) -> tuple[list[Upload], list[Detected]]:
     """Admit the request, read its form, detect the uploads in ``field_name``. Raises ``Refusal``. ``render`` and
     ``keep``: see ``Backend.detect``."""
-    ticket = _admit(service)
+    body = request.stream()
+    ticket = _admit(service, await _body_size(request, body, service))
     try:
-        uploads, options = await _read_uploads(request, service, field_name, parse, check)
+        uploads, options = await _read_uploads(request, body, service, field_name, parse, check)
+        ticket.received(len(uploads))
         detected = await service.backend.detect(uploads, options, render=render, keep=keep)
     except REFUSED as exc:
         raise _refusal(exc) from None
@@ -196,12 +230,14 @@ async def submit_job(
     request: Request, service: Service, field_name: str, parse: Callable[[Form], DetectOptions]
 ) -> JobState:
     """Admit the request, read its form, queue its one upload as a job (answered later). Raises ``Refusal``."""
-    ticket = _admit(service, asynchronous=True)
+    body = request.stream()
+    ticket = _admit(service, await _body_size(request, body, service), asynchronous=True)
     submitted = False
     try:
-        uploads, options = await _read_uploads(request, service, field_name, parse, None)
+        uploads, options = await _read_uploads(request, body, service, field_name, parse, None)
         if len(uploads) != 1:
             raise Refusal(400, f"one file per job: this request has {len(uploads)}; send one request per file")
+        ticket.received(1)
         submitted = True  # the job owns the ticket from here on, whatever happens
         return await service.jobs.submit(uploads[0], options, ticket)
     except REFUSED as exc:

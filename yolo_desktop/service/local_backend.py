@@ -7,6 +7,11 @@ precision needs another detector: the thread keeps a few (``max_models``; the de
 switches between jobs, never in the middle of one; the inbox hands the pipeline only the run of jobs at its head
 that share one detector, so requests are served in arrival order. Thresholds never need another detector: the
 result is re-filtered from its kept candidates.
+
+Admission (``admission``): a request waits for the images ahead of it, done one after the other on the inference
+thread, so its expected wait is (images ahead) × the recent seconds per image, timed on that thread as the interval
+between finished images (under load the pipeline decodes the next photo while the network runs, so that interval
+is the throughput, not one image's latency). Answers on the event loop (HTTP, JSON) run beside it, on another core.
 """
 
 from __future__ import annotations
@@ -19,24 +24,30 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..export.header import detector_header
+import numpy as np
+
 from ..inference.decode import refilter
 from ..inference.detector import Detector
 from ..inference.engines import EngineOptions
 from ..inference.errors import ModelError
-from ..inference.model_spec import ModelFiles, read_names
+from ..inference.model_spec import ModelFiles, ModelInfo, UnknownClasses, check_classes, read_names
 from ..models import KNOWN_MODELS, installed_models, resolve_model
 from ..pipeline import Done, Inbox, Job, Pipeline
 from ..settings import DetectorSettings
-from .backend import Detected, DetectOptions, ModelInfo, QueueFull, Readiness, RequestError, Upload
+from .admission import Admission, Estimate, PerImage
+from .backend import Detected, DetectOptions, Readiness, RequestError, Ticket, Upload
 from .config import ServiceConfig
 
 log = logging.getLogger("yolo_desktop.service")
 
 FAILED_MODEL_RETRY_SECONDS = 60.0  # a model that failed to build is not tried again sooner (conversions are slow)
+# Seconds per image until the model is loaded and timed (``_warm_up``): a cautious guess (yolov3-tiny takes ~0.02 s
+# on one core, a full YOLOv3 ~0.3 s); it only decides for requests that arrive while the model loads.
+PRIOR_SECONDS_PER_IMAGE = 0.1
+WARM_UP_FRAME = (720, 1280, 3)  # a camera frame (H, W, 3), letterboxed as real photos are
 
 
 @dataclass(frozen=True)
@@ -49,8 +60,9 @@ class DetectorKey:
 @dataclass(eq=False)
 class _Work:
     key: DetectorKey
-    job: Job
+    job: Job  # its ``tag`` is this _Work
     future: Future[tuple[Done, ModelInfo, DetectorSettings]]
+    queued: float = field(default_factory=time.perf_counter)  # when it entered the inbox
 
 
 class _KeySource:
@@ -66,20 +78,8 @@ class _KeySource:
     def poll(self) -> Job | None:
         job = self._source.poll()
         if job is not None:
-            self.polled.append(job.tag)
+            self.polled.append(job.tag.future)
         return job
-
-
-class _Ticket:
-    def __init__(self, backend: LocalBackend) -> None:
-        self._backend = backend
-        self._start = time.perf_counter()
-        self._released = False
-
-    def release(self) -> None:
-        if not self._released:
-            self._released = True
-            self._backend._release(time.perf_counter() - self._start)
 
 
 def _resolve(future: Future[Any], value: Any = None, error: BaseException | None = None) -> None:
@@ -108,8 +108,8 @@ class LocalBackend:
         self._names: dict[str, tuple[str, ...]] = {}  # model name → class labels, once any detector was built
         self.model_loads = 0  # detectors built in this process (a test checks the model loads once per worker)
         self._lock = threading.Lock()
-        self._in_flight = 0
-        self._seconds_per_request = 0.1  # moving average, for Retry-After
+        self.per_image = PerImage(PRIOR_SECONDS_PER_IMAGE)  # timed on the inference thread
+        self.admission = Admission(config.max_wait, config.upload_memory_bytes, config.queue)
         self._default_files: ModelFiles | None = None
         self._default_key: DetectorKey | None = None
 
@@ -130,24 +130,17 @@ class LocalBackend:
                 "pid": os.getpid(),
                 "model_loads": self.model_loads,
                 "load_seconds": round(self._load_seconds, 3) if self._load_seconds is not None else None,
-                "in_flight": self._in_flight,
-                "queue": self.config.queue,
+                **self.admission.record(self._estimate()),
                 "models": [_info_record(info) for info in loaded],
             }
         return Readiness(self._state, self._error, details)
 
-    def admit(self) -> _Ticket:
-        with self._lock:
-            # ``queue`` requests may wait while one is being processed.
-            if self._in_flight > self.config.queue:
-                raise QueueFull(self._in_flight, self._seconds_per_request)
-            self._in_flight += 1
-        return _Ticket(self)
+    def _estimate(self) -> Estimate:
+        # One inference thread: the images ahead are done one after the other.
+        return Estimate(self.admission.ahead, self.per_image.seconds, 1)
 
-    def _release(self, seconds: float) -> None:
-        with self._lock:
-            self._in_flight -= 1
-            self._seconds_per_request = 0.8 * self._seconds_per_request + 0.2 * seconds
+    def admit(self, size: int) -> Ticket:
+        return self.admission.admit(size, self._estimate())
 
     async def detect(
         self, uploads: Sequence[Upload], options: DetectOptions, render: bool = False, keep: bool = False
@@ -163,7 +156,9 @@ class LocalBackend:
             future: Future[tuple[Done, ModelInfo, DetectorSettings]] = Future()
             cancel = threading.Event()  # the pipeline skips a job whose client went away, even once prefetched
             future.add_done_callback(_set_if_cancelled(cancel))
-            works.append(_Work(key, Job(name=upload.name, data=upload.data, tag=future, cancel=cancel), future))
+            work = _Work(key, Job(name=upload.name, data=upload.data, cancel=cancel), future)
+            work.job = replace(work.job, tag=work)
+            works.append(work)
         self._inbox.put(*works)
         waiting = [asyncio.wrap_future(work.future) for work in works]
         try:
@@ -221,7 +216,8 @@ class LocalBackend:
             files = resolve_model(self.config.model, self.config.cfg, self.config.weights, self.config.names)
             self._default_files = files
             self._default_key = DetectorKey(files.name, self.default_settings.size, self.default_settings.precision)
-            self._detector(self._default_key)
+            detector, _info = self._detector(self._default_key)
+            self.per_image.prior = _warm_up(detector)
             self._load_seconds = time.perf_counter() - start
             self._state = "ready"
             log.info("model %s ready in %.1f s (pid %d)", files.name, self._load_seconds, os.getpid())
@@ -229,6 +225,7 @@ class LocalBackend:
             self._error = str(exc)
             self._state = "failed"
             log.error("the model could not be loaded: %s", exc)
+        last_done = 0.0
         while True:
             work = self._inbox.wait()
             if work is None:
@@ -240,9 +237,16 @@ class LocalBackend:
                 continue
             self._inbox.push_front(work)
             source = _KeySource(self._inbox, work.key)
+            run_start = time.perf_counter()  # after any detector build: that is no image's time
             try:
                 for done in Pipeline(detector).run(source, cancel=self._stopping):
-                    _resolve(done.job.tag, (done, info, detector.settings))
+                    now, finished = time.perf_counter(), done.job.tag
+                    if done.result.ok:
+                        # Busy: the time since the previous image finished is this one's share; idle before it
+                        # came: its whole time since it arrived.
+                        self.per_image.add(now - max(last_done, finished.queued, run_start))
+                    last_done = now
+                    _resolve(finished.future, (done, info, detector.settings))
             except Exception as exc:  # a bug, not bad input (the pipeline turns those into results): keep serving
                 log.exception("inference failed")
                 for future in source.polled:  # every request of this run gets an answer; finished ones keep theirs
@@ -267,18 +271,7 @@ class LocalBackend:
             message = f"model '{key.model}' ({key.precision}, size {key.size or 'default'}) cannot be used: {exc}"
             self._failed[key] = (message, time.monotonic())
             raise RequestError(message, 503) from None
-        model_record, _settings_record = detector_header(detector)
-        for key_name in ("cfg", "weights", "names"):  # which files, not where they live on the server
-            if model_record.get(key_name):
-                model_record[key_name] = os.path.basename(model_record[key_name])
-        info = ModelInfo(
-            files.name,
-            tuple(detector.names),
-            detector.input_size,
-            settings.precision,
-            detector.engine.name,
-            model_record,
-        )
+        info = detector.info
         with self._lock:
             self.model_loads += 1
             self._names[files.name] = info.names
@@ -298,6 +291,17 @@ class LocalBackend:
             raise RequestError(str(exc), 404) from None
 
 
+def _warm_up(detector: Detector) -> float:
+    """Seconds for one frame through letterboxing, the network and decoding, timed on the second of two runs (the
+    first pays for lazy initialisation): the time per image admission assumes until images are timed. It leaves
+    out JPEG decoding, which under load overlaps the network anyway; the first photo detected replaces it."""
+    frame = np.zeros(WARM_UP_FRAME, np.uint8)
+    detector.detect(frame)
+    start = time.perf_counter()
+    detector.detect(frame)
+    return time.perf_counter() - start
+
+
 def _set_if_cancelled(event: threading.Event) -> Callable[[Future[Any]], None]:
     def callback(future: Future[Any]) -> None:
         if future.cancelled():
@@ -307,9 +311,10 @@ def _set_if_cancelled(event: threading.Event) -> Callable[[Future[Any]], None]:
 
 
 def _check_classes(settings: DetectorSettings, model: str, names: Sequence[str]) -> None:
-    unknown = settings.unknown_classes(names)
-    if unknown:
-        raise RequestError(f"unknown class name(s) {', '.join(unknown)} for model '{model}'", 400)
+    try:
+        check_classes(settings.classes, names, model)
+    except UnknownClasses as exc:
+        raise RequestError(str(exc), 400) from None
 
 
 def _filter_fields(settings: DetectorSettings) -> tuple[Any, ...]:

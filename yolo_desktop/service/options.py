@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..settings import CANDIDATE_FLOOR, PRECISIONS, SettingsError
-from .backend import DetectOptions
+from .backend import DEFAULTS, DetectOptions
+
+DEEPSTACK_DEFAULT_CONF = 0.40  # DeepStack's own default for min_confidence, which its clients rely on
 
 
 class OptionError(ValueError):
@@ -36,7 +38,7 @@ def parse_options(values: Mapping[str, str], model: str | None = None, conf_key:
     precision = values.get("precision") or None
     if precision is not None and precision not in PRECISIONS:
         raise OptionError(f"precision {precision!r} must be one of {', '.join(PRECISIONS)}")
-    default_conf = 0.40 if conf_key == "min_confidence" else 0.25
+    default_conf = DEEPSTACK_DEFAULT_CONF if conf_key == "min_confidence" else DEFAULTS.conf
     conf = _number(values, conf_key, float, default_conf)
     if conf_key == "min_confidence" and conf is not None:
         conf = max(float(conf), CANDIDATE_FLOOR)  # DeepStack clients send 0 for "everything"

@@ -9,6 +9,12 @@ Redis answers ``/view/<id>`` and ``/v1/jobs/<id>``, and the results expire in Re
 
 Every Redis round trip runs on a worker thread, never on the event loop; a Redis that cannot be reached is a 503
 naming it (never a 500), and the front recovers on its own when Redis is back (``queue_watch.QueueMonitor``).
+
+Admission (``admission``): a request would wait for the jobs queued in Redis (every front's, ``LLEN``), done by
+the live workers at the rates they publish (``yd_seconds_per_image``), so its expected wait is queued ÷ the workers'
+images per second; checked before the body is read (with the images this process holds) and again when submitting
+(with the queue's length in Redis). The uploads this process holds have its memory budget; Redis holds at most
+``--queue`` queued jobs' uploads.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import anyio
@@ -26,16 +33,24 @@ from rq import Queue
 from ..cluster.async_jobs import JOB_ID, AsyncDetections, AsyncState
 from ..cluster.connection import reason, safe_url
 from ..cluster.protocol import SERIALIZER, counts_key
-from ..export.header import model_record
-from ..inference.model_spec import ModelFiles, input_size_of, model_fingerprint, read_names
+from ..inference.model_spec import (
+    ModelFiles,
+    ModelInfo,
+    UnknownClasses,
+    check_classes,
+    input_size_of,
+    model_fingerprint,
+    read_names,
+)
 from ..models import resolve_model
+from ..records import settings_from_record
 from ..results import ImageResult
 from ..settings import DetectorSettings
+from .admission import Admission, Estimate
 from .backend import (
     Detected,
     DetectOptions,
     JobState,
-    ModelInfo,
     QueueFull,
     Readiness,
     RequestError,
@@ -72,17 +87,6 @@ class SharedCounts:
         return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
-class _Ticket:
-    def __init__(self, backend: QueueBackend) -> None:
-        self._backend = backend
-        self._released = False
-
-    def release(self) -> None:
-        if not self._released:
-            self._released = True
-            self._backend._release()
-
-
 class QueueBackend:
     def __init__(self, config: ServiceConfig) -> None:
         if not config.redis:
@@ -92,9 +96,10 @@ class QueueBackend:
         self.safe_url = safe_url(config.redis)
         self.keep_seconds = max(1, round(config.keep_minutes * 60))
         self._error: str | None = None  # the model's files could not be read (for good)
-        self._lock = threading.Lock()
-        self._in_flight = 0  # requests being received or waiting in this process
-        self._seconds_per_job = 0.1  # moving average of a worker's time per image, for Retry-After
+        self.admission = Admission(config.max_wait, config.upload_memory_bytes)
+        # A worker's seconds per image until it says (it publishes its own after its first image): the moving
+        # average of what this front's synchronous replies took, starting from a cautious guess.
+        self._seconds_per_job = 0.1
         self._limiter = anyio.CapacityLimiter(REDIS_THREADS)
         self.files: ModelFiles | None = None
         self.names: tuple[str, ...] = ()
@@ -150,8 +155,8 @@ class QueueBackend:
             "model_loads": 0,  # a light front: the workers hold the model
             "redis": self.safe_url,
             "queue_name": self.config.queue_name,
-            "queue": self.config.queue,
-            "in_flight": self._in_flight,
+            "queue": self.config.redis_queue,
+            **self.admission.record(self._estimate(health, health.queued if health else 0)),
         }
         if health is None:
             return Readiness("loading", "checking Redis", details)
@@ -191,24 +196,27 @@ class QueueBackend:
             f"start workers with this front's model and precision (or serve with theirs)"
         )
 
-    def admit(self) -> _Ticket:
+    def _estimate(self, health: QueueHealth | None, queued: int) -> Estimate:
+        """The wait behind ``queued`` jobs: the matching workers together do Σ 1/seconds images per second."""
+        seconds = [w.seconds_per_image or self._seconds_per_job for w in health.workers if w.matches] if health else []
+        if not seconds:
+            return Estimate(queued, self._seconds_per_job, 0)
+        rate = sum(1 / max(s, 1e-6) for s in seconds)
+        return Estimate(queued, len(seconds) / rate, len(seconds))  # the harmonic mean, times the workers
+
+    def admit(self, size: int) -> Ticket:
         health = self._health()
         if self._error is not None:
             raise Unavailable(f"the front cannot send jobs: {self._error}")
         if health is not None and not health.reachable:
             raise Unavailable(health.error or f"cannot reach Redis at {self.safe_url}")
-        workers = health.matching if health is not None else 0
-        with self._lock:
-            # This process holds the uploads of the requests it is reading or waiting for: as many as can be
-            # queued (``queue``, checked against Redis when submitting) or running, so its memory stays bounded.
-            if self._in_flight > self.config.queue + workers:
-                raise QueueFull(self._in_flight, self._seconds_per_job / max(1, workers))
-            self._in_flight += 1
-        return _Ticket(self)
-
-    def _release(self) -> None:
-        with self._lock:
-            self._in_flight -= 1
+        # Before the body is read: the images this process holds (being received, queued or detected) — exact, where
+        # the queue length the monitor saw may be half a second old; ``_submit`` checks Redis's, every front's.
+        # Without a worker only jobs come this far (they wait for one, up to ``--queue``).
+        estimate = self._estimate(health, self.admission.ahead)
+        if not estimate.parallel:
+            estimate = Estimate(0, estimate.seconds, 0)
+        return self.admission.admit(size, estimate)
 
     # ----- detection ------------------------------------------------------------------------------------------
     async def _redis(self, function: Callable[..., T], *args: Any) -> T:
@@ -246,9 +254,10 @@ class QueueBackend:
             precision=self.config.precision,
             resize=self.config.resize,
         )
-        unknown = settings.unknown_classes(self.names)
-        if unknown:
-            raise RequestError(f"unknown class name(s) {', '.join(unknown)} for model '{files.name}'", 400)
+        try:
+            check_classes(settings.classes, self.names, files.name)
+        except UnknownClasses as exc:
+            raise RequestError(str(exc), 400) from None
         return settings
 
     def _bridge(self) -> AsyncDetections:
@@ -262,17 +271,22 @@ class QueueBackend:
         only until the reply is made."""
         bridge = self._bridge()
         queued = int(bridge.connection.llen(bridge.queue.key))
-        if queued >= max(1, self.config.queue):
-            health = self._health()
-            workers = health.matching if health is not None else 0
-            raise QueueFull(queued, self._seconds_per_job / max(1, workers))
+        estimate = self._estimate(self._health(), queued)
+        if queued >= max(1, self.config.redis_queue):
+            raise QueueFull(
+                f"the server is busy: {queued} jobs wait in the queue for a worker (its --queue is "
+                f"{self.config.redis_queue})",
+                Estimate(queued, estimate.seconds, max(1, estimate.parallel)).retry_after(),
+            )
+        if estimate.parallel:
+            self.admission.check_wait(estimate)
         seconds = self.keep_seconds if kept else SYNC_KEEP_SECONDS
         ids = [
             bridge.submit(upload.data, upload.name, settings, annotate=annotate, keep_seconds=seconds)
             for upload in uploads
         ]
         if kept:  # never fewer than can wait in the queue, so a queued job is not the one to go
-            bridge.keep_at_most(ids, max(self.config.keep_results, 2 * self.config.queue), seconds)
+            bridge.keep_at_most(ids, max(self.config.keep_results, 2 * self.config.redis_queue), seconds)
         return ids
 
     async def detect(
@@ -340,24 +354,19 @@ class QueueBackend:
         assert files is not None
         payload = reply.get("settings") or {}
         input_size = int(reply.get("input_size") or payload.get("size") or 0)
-        classes = payload.get("classes")
-        settings = DetectorSettings(
-            size=input_size,
-            conf=float(payload.get("conf", 0.25)),
-            iou=float(payload.get("iou", 0.45)),
-            classes=frozenset(classes) if classes is not None else None,
-            max_detections=int(payload.get("max_detections", 300)),
-            precision=str(payload.get("precision", self.config.precision)),
-            resize=str(payload.get("resize", self.config.resize)),
+        defaults = DetectorSettings(precision=self.config.precision, resize=self.config.resize)
+        settings = replace(settings_from_record(payload, defaults), size=input_size)
+        info = ModelInfo(
+            name=files.name,
+            input_size=input_size,
+            names=self.names,
+            precision=settings.precision,
+            resize=settings.resize,
+            engine=str(reply.get("engine", "?")),
+            engine_description=str(reply.get("engine_description", "")),
+            files=files,
         )
-        engine = str(reply.get("engine", "?"))
-        record = model_record(
-            files, files.name, len(self.names), input_size, engine, str(reply.get("engine_description", ""))
-        )
-        for key in ("cfg", "weights", "names"):  # which files, not where they live
-            if record.get(key):
-                record[key] = os.path.basename(record[key])
-        return ModelInfo(files.name, self.names, input_size, settings.precision, engine, record), settings
+        return info, settings
 
     # ----- asynchronous jobs ----------------------------------------------------------------------------------
     async def submit(self, upload: Upload, options: DetectOptions, ticket: Ticket) -> JobState:

@@ -28,6 +28,7 @@ from rq.worker_registration import get_keys
 
 from ..cluster.async_jobs import AsyncDetections, AsyncState, result_stream
 from ..cluster.connection import reason, safe_url
+from ..cluster.protocol import SECONDS_FIELD
 from .backend import RequestError, Unavailable
 
 log = logging.getLogger("yolo_desktop.service")
@@ -44,6 +45,7 @@ class WorkerSeen:
     model: str
     precision: str
     matches: bool  # runs this front's model (weights sha256) and precision
+    seconds_per_image: float | None = None  # its moving average (published after its first image)
 
     def record(self) -> dict[str, Any]:
         return {
@@ -54,6 +56,7 @@ class WorkerSeen:
             "model": self.model,
             "precision": self.precision,
             "matches": self.matches,
+            "seconds_per_image": self.seconds_per_image,
         }
 
 
@@ -77,6 +80,14 @@ class QueueHealth:
 def _text(data: dict[bytes, bytes], key: str, default: str = "") -> str:
     value = data.get(key.encode())
     return value.decode(errors="replace") if value is not None else default
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value > 0 else None
 
 
 class QueueMonitor:
@@ -132,6 +143,7 @@ class QueueMonitor:
                     model=_text(data, "yd_model", "?"),
                     precision=precision,
                     matches=_text(data, "yd_weights_sha256") == self.weights and precision == self.precision,
+                    seconds_per_image=_seconds(_text(data, SECONDS_FIELD)),
                 )
             )
         return QueueHealth(queued=int(queued), running=int(running), workers=tuple(workers))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..export.json_export import detections_document
-from ..records import image_record, settings_record
+from ..records import image_record, model_record, settings_record
 from ..results import Detection, ImageResult
 from .backend import Detected, JobState
 
@@ -112,7 +112,7 @@ def native_reply(detected: Sequence[Detected], ids: Sequence[str | None], second
     ``results``: where each can be re-filtered at other thresholds (``/v1/results/<id>``; null if it failed)."""
     first = detected[0]
     document = detections_document(
-        [d.result for d in detected], first.model.model_record, settings_record(first.settings), seconds
+        [d.result for d in detected], model_record(first.model, public=True), settings_record(first.settings), seconds
     )
     document["results"] = [f"/v1/results/{key}" if key else None for key in ids]
     return document
@@ -137,7 +137,7 @@ def job_reply(job: JobState) -> dict[str, Any]:
         "url": f"/view/{job.id}",
         "result": image_record(job.result) if job.result is not None else None,
         "results": f"/v1/results/{job.id}" if job.state == "done" else None,
-        "model": job.model.model_record if finished and job.model is not None else None,
+        "model": model_record(job.model, public=True) if finished and job.model is not None else None,
         "settings": settings_record(job.settings) if finished and job.settings is not None else None,
         "error": job.error,
     }

@@ -12,10 +12,11 @@ from fastapi.responses import JSONResponse, Response
 
 from ..export.json_export import detections_document
 from ..inference.decode import refilter
-from ..records import settings_record
+from ..inference.model_spec import UnknownClasses, check_classes
+from ..records import model_record, settings_record
 from ..results import ImageResult
 from ..settings import SettingsError
-from .backend import Detected
+from .backend import DEFAULTS, Detected
 from .context import Refusal, form_values, job_state, receive, refuse_if_all_failed, service_of
 from .openapi_docs import DetectionsDocument, Problem, multipart_body
 from .options import OptionError, parse_options
@@ -26,10 +27,10 @@ from .store import StoredResult
 router = APIRouter(tags=["native"])
 
 OPTION_FIELDS = {
-    "conf": ("number", "minimum score (default 0.25)"),
-    "iou": ("number", "NMS IoU threshold (default 0.45)"),
+    "conf": ("number", f"minimum score (default {DEFAULTS.conf})"),
+    "iou": ("number", f"NMS IoU threshold (default {DEFAULTS.iou})"),
     "classes": ("string", "only these class labels, comma-separated, e.g. person,car"),
-    "max_detections": ("integer", "per image (default 300)"),
+    "max_detections": ("integer", f"per image (default {DEFAULTS.max_detections})"),
     "size": ("integer", "network input size, a multiple of 32 (default: the server's)"),
     "model": ("string", "an installed model's name (default: the server's)"),
     "precision": ("string", "accurate or fast (default: the server's)"),
@@ -131,9 +132,10 @@ async def result(request: Request, result_id: str) -> JSONResponse:
         settings = options.thresholds()
     except (OptionError, SettingsError) as exc:
         return JSONResponse({"detail": str(exc)}, 400)
-    unknown = settings.unknown_classes(entry.model.names)
-    if unknown:
-        return JSONResponse({"detail": f"unknown class name(s) {', '.join(unknown)}"}, 400)
+    try:
+        check_classes(settings.classes, entry.model.names, entry.model.name)
+    except UnknownClasses as exc:
+        return JSONResponse({"detail": str(exc)}, 400)
     settings = replace(
         entry.settings,
         conf=settings.conf,
@@ -142,7 +144,7 @@ async def result(request: Request, result_id: str) -> JSONResponse:
         max_detections=settings.max_detections,
     )
     filtered: ImageResult = await service.off_loop(refilter, entry.result, settings, entry.model.names)
-    document = detections_document([filtered], entry.model.model_record, settings_record(settings))
+    document = detections_document([filtered], model_record(entry.model, public=True), settings_record(settings))
     document["results"] = [f"/v1/results/{result_id.lower()}"]
     return JSONResponse(document)
 

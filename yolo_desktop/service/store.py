@@ -14,9 +14,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..inference.model_spec import ModelInfo
 from ..results import ImageResult
 from ..settings import DetectorSettings
-from .backend import ModelInfo
 
 ENTRY_OVERHEAD = 2048  # bytes: the result's Python objects beyond its arrays, roughly
 

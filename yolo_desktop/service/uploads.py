@@ -1,10 +1,12 @@
 """Reading a request's multipart form: streamed, bounded, in memory.
 
 The body is refused with 413 as soon as its declared length (or, for a chunked upload, the bytes received so
-far) passes the limit: it is never read whole first. Parts are kept in memory (bounded by that limit, and by the
-queue, which admits a request before its body is read) and nothing is written to disk, so a client that
-disconnects mid-upload leaves nothing behind. A client's file name is cleaned to a plain label for messages and
-replies: it is never used as a path.
+far) passes the limit: it is never kept. The rest of it is read and thrown away (``drain``, up to a bound) before
+the reply, so every client reads the 413 and its message: a server that answers and closes while the client is
+still sending resets the connection, and some clients (Python's ``urllib``) report only that. Parts are kept in
+memory (bounded by that limit, and by admission's memory budget, reserved before the body is read) and nothing is
+written to disk, so a client that disconnects mid-upload leaves nothing behind. A client's file name is cleaned to
+a plain label for messages and replies: it is never used as a path.
 """
 
 from __future__ import annotations
@@ -21,16 +23,18 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from .backend import Upload
 
 MAX_PARTS = 128
+DRAIN_MIN_BYTES = 64 * 1024 * 1024  # an over-limit body is read and discarded up to max(this, 2 × the limit)…
 MAX_FIELD_BYTES = 64 * 1024
 MAX_NAME_CHARS = 200
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class UploadError(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, limit: int = 0) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.limit = limit  # a 413's upload limit, in bytes
 
 
 @dataclass
@@ -51,13 +55,31 @@ def clean_name(raw: str) -> str:
 
 
 def too_large(limit: int) -> UploadError:
-    return UploadError(f"the upload is larger than the server's limit of {limit / 1024 / 1024:g} MB", 413)
+    return UploadError(f"the upload is larger than the server's limit of {limit / 1024 / 1024:g} MB", 413, limit)
+
+
+def declared_length(header: str | None) -> int | None:
+    return int(header) if header is not None and header.strip().isdigit() else None
 
 
 def check_length(header: str | None, limit: int) -> None:
     """413 from the declared Content-Length alone, before any of the body is read."""
-    if header is not None and header.strip().isdigit() and int(header) > limit:
+    length = declared_length(header)
+    if length is not None and length > limit:
         raise too_large(limit)
+
+
+async def drain(body: AsyncIterator[bytes], limit: int) -> bool:
+    """Read and discard the rest of a refused body; True if it ended within ``max(DRAIN_MIN_BYTES, 2 × limit)``
+    bytes (…beyond that the connection is closed without reading more: a client sending that much is not waited
+    for)."""
+    bound = max(DRAIN_MIN_BYTES, 2 * limit)
+    received = 0
+    async for chunk in body:
+        received += len(chunk)
+        if received > bound:
+            return False
+    return True
 
 
 async def read_form(content_type: str | None, body: AsyncIterator[bytes], limit: int) -> Form:
