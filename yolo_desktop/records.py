@@ -107,6 +107,20 @@ def detection_record(detection: Detection) -> dict[str, Any]:
     }
 
 
+# A detection's columns in every CSV file (detections.csv, a video's frames.csv), after the file's own columns.
+DETECTION_CSV_COLUMNS = ("class_id", "label", "score", "x1", "y1", "x2", "y2", "width", "height")
+
+
+def detection_csv_values(detection: Detection) -> list[Any]:
+    d = detection
+    return [
+        d.class_id,
+        d.label,
+        f"{d.score:.4f}",
+        *(f"{v:.2f}" for v in (d.x1, d.y1, d.x2, d.y2, d.width, d.height)),
+    ]
+
+
 def image_record(result: ImageResult) -> dict[str, Any]:
     """The per-image record of detections.json (window, CLI and service alike)."""
     return {

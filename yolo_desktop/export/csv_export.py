@@ -7,22 +7,10 @@ import os
 from collections.abc import Iterable
 
 from ..atomic import atomic_open
+from ..records import DETECTION_CSV_COLUMNS, detection_csv_values
 from ..results import ImageResult
 
-COLUMNS = (
-    "path",
-    "image_width",
-    "image_height",
-    "class_id",
-    "label",
-    "score",
-    "x1",
-    "y1",
-    "x2",
-    "y2",
-    "width",
-    "height",
-)
+COLUMNS = ("path", "image_width", "image_height", *DETECTION_CSV_COLUMNS)
 
 
 def write_csv(path: str | os.PathLike[str], results: Iterable[ImageResult]) -> None:
@@ -32,19 +20,4 @@ def write_csv(path: str | os.PathLike[str], results: Iterable[ImageResult]) -> N
         writer.writerow(COLUMNS)
         for result in results:
             for d in result.detections:
-                writer.writerow(
-                    [
-                        result.path,
-                        result.width,
-                        result.height,
-                        d.class_id,
-                        d.label,
-                        f"{d.score:.4f}",
-                        f"{d.x1:.2f}",
-                        f"{d.y1:.2f}",
-                        f"{d.x2:.2f}",
-                        f"{d.y2:.2f}",
-                        f"{d.width:.2f}",
-                        f"{d.height:.2f}",
-                    ]
-                )
+                writer.writerow([result.path, result.width, result.height, *detection_csv_values(d)])

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..atomic import commit, discard, temp_path_for
-from ..records import detection_record
+from ..records import DETECTION_CSV_COLUMNS, detection_csv_values, detection_record
 from ..results import Detection
 
-CSV_COLUMNS = ("frame", "time", "class_id", "label", "score", "x1", "y1", "x2", "y2", "width", "height")
+CSV_COLUMNS = ("frame", "time", *DETECTION_CSV_COLUMNS)
 
 
 def frame_record(index: int, time: float, detections: Sequence[Detection]) -> dict[str, Any]:
@@ -59,21 +59,7 @@ class FrameFiles:
             self._jsonl.write(json.dumps(frame_record(index, time, detections), ensure_ascii=False) + "\n")
         if self._csv is not None:
             for d in detections:
-                self._csv.writerow(
-                    [
-                        index,
-                        f"{time:.4f}",
-                        d.class_id,
-                        d.label,
-                        f"{d.score:.4f}",
-                        f"{d.x1:.2f}",
-                        f"{d.y1:.2f}",
-                        f"{d.x2:.2f}",
-                        f"{d.y2:.2f}",
-                        f"{d.width:.2f}",
-                        f"{d.height:.2f}",
-                    ]
-                )
+                self._csv.writerow([index, f"{time:.4f}", *detection_csv_values(d)])
         self.lines += 1
 
     def commit(self) -> list[Path]:
