@@ -3,7 +3,7 @@
 Start-up (``--startup``): the real app launched from source as a new process (offscreen), with one photo to
 open; it prints stamps when the window is shown and when the first result arrives (YOLO_DESKTOP_TRACE_STARTUP).
 Cold = converted-model cache empty (TensorFlow must convert once); warm = cached (LiteRT only, no TensorFlow).
-Each is run several times; medians reported.
+Each is run several times; the median and the range (min–max) are reported.
 
 Memory (``--memory``): the real window processes 1000 distinct photos (640×480 JPEGs made from real sample
 photos); RSS is read after 100 and after 1000 finished images. Only thumbnails and results (with their kept
@@ -105,8 +105,18 @@ def startup(runs: int, app: Path | None) -> dict:
                 ).append(launch([str(app)], photo, Path(cache), cold=cold))
                 samples.setdefault("standalone, warm", []).append(launch([str(app)], photo, Path(cache)))
     return {
-        label: {key: round(statistics.median(s[key] for s in runs_), 2) for key in ("window shown", "first result")}
+        label: {key: spread([s[key] for s in runs_]) for key in ("window shown", "first result")}
         for label, runs_ in samples.items()
+    }
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Median and range of the runs, seconds: a figure is reported as median (min–max)."""
+    return {
+        "median": round(statistics.median(values), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+        "runs": len(values),
     }
 
 
