@@ -42,7 +42,7 @@ from yolo_desktop.inference.decode import (  # noqa: E402
 )
 from yolo_desktop.inference.detector import Detector, head_specs  # noqa: E402
 from yolo_desktop.inference.engines.litert_engine import LiteRTEngine  # noqa: E402
-from yolo_desktop.inference.engines.openvino_engine import OpenVINOEngine  # noqa: E402
+from yolo_desktop.inference.engines.openvino_engine import OpenVINOEngine, darknet_outputs  # noqa: E402
 from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
 from yolo_desktop.inference.model_spec import read_names  # noqa: E402
 from yolo_desktop.inference.openvino_converted import save_openvino  # noqa: E402
@@ -145,7 +145,7 @@ def main() -> None:
     detector = Detector(model, coco, engine="litert")  # its engine is swapped for each recipe below
     references = {
         "litert": detector.engine,
-        "openvino": OpenVINOEngine(cfg, detector.engine.path, (size, size), "accurate", hint="f32"),
+        "openvino": OpenVINOEngine(darknet_outputs(cfg), detector.engine.path, (size, size), "accurate", hint="f32"),
     }
     float_scores = {}
     for kind, engine in references.items():
@@ -173,7 +173,7 @@ def main() -> None:
             else:
                 path = Path(tmp) / "model.xml"
                 save_openvino(quantize(detector_path(references), calibration, recipe), path)
-                engine = OpenVINOEngine(cfg, str(path), (size, size), "fast")
+                engine = OpenVINOEngine(darknet_outputs(cfg), str(path), (size, size), "fast")
                 megabytes = (path.stat().st_size + path.with_suffix(".bin").stat().st_size) / 1e6
             seconds = time.perf_counter() - start
             reference = references[kind]

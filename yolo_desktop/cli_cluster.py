@@ -70,7 +70,7 @@ def run_worker(args: argparse.Namespace) -> int:
     from .cluster.worker import WorkerConfig, run_pool
     from .inference.darknet_cfg import parse_cfg
     from .inference.errors import ModelError
-    from .inference.model_spec import check_files, model_fingerprint, read_names
+    from .inference.model_spec import check_files, class_names, model_fingerprint
     from .models import resolve_model
 
     def fail(message: str) -> int:
@@ -86,11 +86,11 @@ def run_worker(args: argparse.Namespace) -> int:
     logging.getLogger("yolo_desktop").setLevel(logging.INFO)
     connect(args.redis)  # a wrong URL or password is said now, in one line, not by N processes
     try:
-        model = resolve_model(args.model, args.cfg, args.weights, args.names)
+        model = resolve_model(args.model, args.cfg, args.weights, args.names, args.onnx)
         check_files(model)
-        cfg = parse_cfg(model.cfg)
-        read_names(model.names, cfg.classes, str(model.cfg))
-        if args.engine != "keras":
+        class_names(model)  # a names file that does not fit the model is said now, not by every job
+        if model.cfg is not None and args.engine != "keras":
+            cfg = parse_cfg(model.cfg)
             from .inference.converted import ensure_converted
 
             # Once here, before the processes start: N processes must not each convert (TensorFlow) at once. The

@@ -18,7 +18,7 @@ from .export.writer import FORMATS, BackgroundWriter, BatchWriter
 from .inference.detector import Detector
 from .inference.engines import EngineOptions
 from .inference.errors import ModelError
-from .inference.model_spec import input_size_of, model_fingerprint
+from .inference.model_spec import check_size, input_size_of, model_fingerprint
 from .models import resolve_model
 from .pipeline import Job, Pipeline
 from .records import header
@@ -55,7 +55,8 @@ def run_detect(args: argparse.Namespace) -> int:
         unknown = sorted(set(args.formats) - set(FORMATS))
         if unknown:
             raise UsageError(f"unknown format(s) {', '.join(unknown)} (available: {', '.join(FORMATS)})")
-        model = resolve_model(args.model, args.cfg, args.weights, args.names)
+        model = resolve_model(args.model, args.cfg, args.weights, args.names, args.onnx)
+        check_size(model, settings.size)
         out = Path(args.output)
         check_output_dir(out, args.paths)
         items, problems = collect_inputs(args.paths, recursive=args.recursive)

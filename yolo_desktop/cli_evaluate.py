@@ -28,7 +28,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             resize=args.resize,
         )
         detector = Detector(
-            resolve_model(args.model, args.cfg, args.weights, args.names),
+            resolve_model(args.model, args.cfg, args.weights, args.names, args.onnx),
             settings,
             engine=args.engine,
             log=lambda message: print(message, file=sys.stderr),

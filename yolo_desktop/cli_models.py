@@ -10,10 +10,12 @@ from tqdm import tqdm
 
 from .inference.converted import ensure_converted
 from .inference.errors import ModelError
+from .inference.model_spec import cfg_input_size, class_names, family
 from .inference.openvino_converted import OPENVINO_INT8, ensure_openvino_int8
 from .models import (
     KNOWN_MODELS,
     FetchError,
+    add_model,
     fetch,
     install_dir,
     installed_models,
@@ -86,27 +88,49 @@ def fetch_model(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def add(args: argparse.Namespace) -> int:
+    try:
+        if not (args.onnx or args.cfg):
+            raise ModelError("give --onnx FILE [--names FILE], or --cfg, --weights and --names")
+        own = resolve_model(None, args.cfg, args.weights, args.names, args.onnx)
+        model = add_model(args.name, own, Path(args.dest) if args.dest else None, force=args.force)
+    except ModelError as exc:
+        print(f"yolo-desktop models add: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"yolo-desktop models add: error: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    what = f"ONNX ({family(model)} layout)" if model.cfg is None else "Darknet"
+    classes, size = len(class_names(model)), cfg_input_size(model)
+    print(f"{model.name}: {what}, {classes} classes, input {size}×{size}; installed in {model.weights.parent}")
+    return EXIT_OK
+
+
 def convert_model(args: argparse.Namespace) -> int:
     from .inference.darknet_cfg import parse_cfg
     from .inference.model_cache import converted_target, model_key
 
     try:
-        own_files = bool(args.cfg or args.weights or args.names)
-        model = resolve_model(None if own_files else args.name, args.cfg, args.weights, args.names)
-        cfg = parse_cfg(model.cfg)
+        own_files = bool(args.cfg or args.weights or args.names or args.onnx)
+        model = resolve_model(None if own_files else args.name, args.cfg, args.weights, args.names, args.onnx)
+        if model.cfg is None:
+            print(f"{model.name}: an ONNX model needs no conversion (OpenVINO runs it directly)")
+            return EXIT_OK
+        cfg_path = model.cfg
+        cfg = parse_cfg(cfg_path)
     except ModelError as exc:
         print(f"yolo-desktop models convert: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     for precision in args.precision or ["accurate"]:
         if args.force:
-            converted_target(model.name, model_key(model.cfg, model.weights, precision), precision).unlink(
+            converted_target(model.name, model_key(cfg_path, model.weights, precision), precision).unlink(
                 missing_ok=True
             )
         try:
             path = ensure_converted(
                 model.name,
                 cfg,
-                model.cfg,
+                cfg_path,
                 model.weights,
                 precision,
                 log=lambda message: print(message, file=sys.stderr),
@@ -118,7 +142,7 @@ def convert_model(args: argparse.Namespace) -> int:
     if args.calibration and "fast" in (args.precision or []):
         if args.force:
             target = converted_target(
-                model.name, model_key(model.cfg, model.weights, OPENVINO_INT8), OPENVINO_INT8, ".xml"
+                model.name, model_key(cfg_path, model.weights, OPENVINO_INT8), OPENVINO_INT8, ".xml"
             )
             target.unlink(missing_ok=True)
             target.with_suffix(".bin").unlink(missing_ok=True)
@@ -126,7 +150,7 @@ def convert_model(args: argparse.Namespace) -> int:
             path = ensure_openvino_int8(
                 model.name,
                 cfg,
-                model.cfg,
+                cfg_path,
                 model.weights,
                 calibration=args.calibration,
                 log=lambda message: print(message, file=sys.stderr),
@@ -148,4 +172,6 @@ def run_models(args: argparse.Namespace) -> int:
         return fetch_model(args)
     if args.models_command == "convert":
         return convert_model(args)
+    if args.models_command == "add":
+        return add(args)
     return EXIT_USAGE

@@ -16,7 +16,7 @@ import os
 import sys
 
 from .inference.errors import ModelError
-from .inference.model_spec import check_files
+from .inference.model_spec import check_files, check_size
 from .models import resolve_model
 from .service.config import CONFIG_ENV, DEFAULT_REDIS_QUEUE, ServiceConfig
 from .settings import DetectorSettings, SettingsError
@@ -66,9 +66,10 @@ def config_from_args(args: argparse.Namespace) -> ServiceConfig:
     if not 0 < args.port < 65536:
         raise ValueError(f"--port {args.port} must be between 1 and 65535")
     DetectorSettings(size=args.size, precision=args.precision, resize=args.resize)  # validates
-    model = resolve_model(args.model, args.cfg, args.weights, args.names)  # installed, or the three files exist?
+    model = resolve_model(args.model, args.cfg, args.weights, args.names, args.onnx)  # installed, or its files exist?
     front = " (a light front loads no model, but checks with them that the workers run the same one)"
     check_files(model, front if redis_url else "")
+    check_size(model, args.size)
     if redis_url:
         from .cluster.connection import connect
 
@@ -81,6 +82,7 @@ def config_from_args(args: argparse.Namespace) -> ServiceConfig:
         cfg=os.path.abspath(args.cfg) if args.cfg else None,
         weights=os.path.abspath(args.weights) if args.weights else None,
         names=os.path.abspath(args.names) if args.names else None,
+        onnx=os.path.abspath(args.onnx) if args.onnx else None,
         size=args.size,
         precision=args.precision,
         resize=args.resize,

@@ -35,7 +35,7 @@ from .inference.darknet_cfg import parse_cfg
 from .inference.darknet_weights import check_weights_size
 from .inference.errors import ModelError
 from .inference.model_cache import file_sha256
-from .inference.model_spec import ModelFiles, read_names
+from .inference.model_spec import ModelFiles, check_files, class_names
 
 log = logging.getLogger(__name__)
 
@@ -211,11 +211,14 @@ def install_dir() -> Path:
 
 
 def model_in(folder: Path) -> ModelFiles | None:
-    """The model stored in ``folder`` (named after the folder), or None when the folder is not a model."""
+    """The model stored in ``folder`` (named after the folder): ``<name>.onnx`` (+ a names file if its metadata
+    does not name its classes), else ``<name>.cfg`` + ``<name>.weights`` + a names file. None when not a folder."""
     if not folder.is_dir():
         return None
     name = folder.name
     names = sorted(folder.glob("*.names"))
+    if (folder / f"{name}.onnx").is_file():
+        return ModelFiles(name=name, cfg=None, weights=folder / f"{name}.onnx", names=names[0] if names else None)
     return ModelFiles(
         name=name,
         cfg=folder / f"{name}.cfg",
@@ -248,7 +251,7 @@ _uncorrectable: set[Path] = set()
 def outdated_cfg(model: ModelFiles) -> KnownModel | None:
     """The known model whose cfg correction ``model`` still lacks (its weights are that model's official ones)."""
     known = KNOWN_MODELS.get(model.name)
-    if known is None or known.cfg_fix is None:
+    if known is None or known.cfg_fix is None or model.cfg is None:
         return None
     try:
         key = (str(model.cfg.resolve()), model.cfg.stat().st_mtime_ns)
@@ -267,7 +270,7 @@ def correct_known_cfg(model: ModelFiles) -> bool:
     """Correct an installed known model's cfg in place (e.g. yolov3-tiny fetched before the mask fix). A cfg
     that cannot be written stays as it is and is reported with the command that fixes it. True if corrected."""
     known = outdated_cfg(model)
-    if known is None or known.cfg_fix is None or model.cfg in _uncorrectable:
+    if known is None or known.cfg_fix is None or model.cfg is None or model.cfg in _uncorrectable:
         return False
     try:
         write_text(model.cfg, apply_fix(model.cfg.read_text(encoding="utf-8"), known.cfg_fix))
@@ -297,22 +300,38 @@ def find_model(name: str) -> ModelFiles:
     hint = (
         f"run 'yolo-desktop models fetch {name}'"
         if name in KNOWN_MODELS
-        else "give --cfg, --weights and --names, or see 'yolo-desktop models list'"
+        else "give --cfg, --weights and --names (or --onnx), or see 'yolo-desktop models list'"
     )
     raise ModelError(f"model '{name}' is not installed; {hint}")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup, by_name: bool = True) -> None:
-    """--model NAME, or the user's own --cfg/--weights/--names (read back by ``resolve_model``)."""
+    """--model NAME, or the user's own --cfg/--weights/--names or --onnx [--names] (read back by
+    ``resolve_model``)."""
     if by_name:
         parser.add_argument("--model", metavar="NAME", help=f"installed model name (default: {DEFAULT_MODEL})")
     parser.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
     parser.add_argument("--weights", help="Darknet .weights file")
+    parser.add_argument(
+        "--onnx",
+        metavar="FILE",
+        help="an exported detector: Ultralytics YOLOv5/v8/11/26 or YOLOX .onnx (its metadata names the classes, "
+        "else give --names)",
+    )
     parser.add_argument("--names", help="class names file, one per line")
 
 
-def resolve_model(name: str | None, cfg: str | None, weights: str | None, names: str | None) -> ModelFiles:
-    """An installed model by name (default: the default model), or the user's own three files."""
+def resolve_model(
+    name: str | None, cfg: str | None, weights: str | None, names: str | None, onnx: str | None = None
+) -> ModelFiles:
+    """An installed model by name (default: the default model), the user's own Darknet files, or an ONNX export
+    (with a names file when its metadata does not name the classes)."""
+    if onnx:
+        if cfg or weights:
+            raise ModelError("--onnx is a whole model: give it without --cfg and --weights")
+        if name:
+            raise ModelError("give either --model or --onnx, not both")
+        return ModelFiles(name=Path(onnx).stem, cfg=None, weights=Path(onnx), names=Path(names) if names else None)
     if cfg or weights or names:
         if not (cfg and weights and names):
             raise ModelError("--cfg, --weights and --names go together")
@@ -340,9 +359,9 @@ def verify_model(model: ModelFiles, expected_sha256: str | None = None) -> None:
                 f"{model.weights.name}: sha256 {actual} does not match the expected "
                 f"{expected_sha256}; the download is damaged or not the official file"
             )
-    cfg = parse_cfg(model.cfg)
-    check_weights_size(str(model.weights), cfg)
-    read_names(model.names, cfg.classes, str(model.cfg))
+    if model.cfg is not None:
+        check_weights_size(str(model.weights), parse_cfg(model.cfg))
+    class_names(model)  # Darknet: one label per cfg class; ONNX: a layout this app knows, and its class names
 
 
 @contextlib.contextmanager
@@ -356,9 +375,10 @@ def _staging(parent: Path, name: str) -> Iterator[Path]:
 
 
 def _install_from(staging: Path, target: Path) -> None:
-    """Move verified files into ``target``; weights last, so a model folder is never complete before it is."""
+    """Move verified files into ``target``; the weights (or .onnx) last, so a model folder is never complete before
+    it is."""
     target.mkdir(parents=True, exist_ok=True)
-    for path in sorted(staging.iterdir(), key=lambda p: p.suffix == ".weights"):
+    for path in sorted(staging.iterdir(), key=lambda p: p.suffix in (".weights", ".onnx")):
         os.replace(path, target / path.name)
 
 
@@ -389,15 +409,48 @@ def fetch(
                 _download(remote, staging / remote.name, mirror, progress)
         staged = model_in(staging)
         assert staged is not None
-        staged = ModelFiles(
-            name=name, cfg=staging / f"{name}.cfg", weights=staging / f"{name}.weights", names=staged.names
-        )
+        cfg = staging / f"{name}.cfg"
+        staged = ModelFiles(name=name, cfg=cfg, weights=staging / f"{name}.weights", names=staged.names)
         if known.cfg_fix is not None:
-            staged.cfg.write_text(apply_fix(staged.cfg.read_text(encoding="utf-8"), known.cfg_fix), encoding="utf-8")
+            cfg.write_text(apply_fix(cfg.read_text(encoding="utf-8"), known.cfg_fix), encoding="utf-8")
         try:
             verify_model(staged, known.weights_sha256)
         except ModelError as exc:
             raise FetchError(f"fetched files for '{name}' failed verification: {exc}") from None
+        _install_from(staging, dest / name)
+    installed = model_in(dest / name)
+    assert installed is not None
+    return installed
+
+
+def add_model(name: str, model: ModelFiles, dest: Path | None = None, force: bool = False) -> ModelFiles:
+    """Install the user's own model under ``name`` (``models add``): its files are checked first (an ONNX export
+    must be a detector this app knows; Darknet files must fit together), then copied into ``<dest>/<name>/``
+    through a staging folder, so a refused or interrupted add leaves nothing behind. The originals are only read."""
+    if not name or name.startswith(".") or any(c in name for c in "/\\:"):
+        raise ModelError(f"model name {name!r}: use letters, digits, '-' or '_' (it names a folder)")
+    check_files(model)
+    verify_model(model)
+    dest = dest or install_dir()
+    if (dest / name).exists() and not force:
+        raise ModelError(
+            f"a model named '{name}' is already installed in {dest / name}; choose another name or --force"
+        )
+    with _staging(dest, name) as staging:
+        if model.cfg is None:
+            shutil.copyfile(model.weights, staging / f"{name}.onnx")
+        else:
+            shutil.copyfile(model.cfg, staging / f"{name}.cfg")
+            shutil.copyfile(model.weights, staging / f"{name}.weights")
+        if model.names is not None:
+            shutil.copyfile(model.names, staging / f"{name}.names")
+        names = staging / f"{name}.names" if model.names is not None else None
+        if model.cfg is None:
+            verify_model(ModelFiles(name, None, staging / f"{name}.onnx", names))
+        else:
+            verify_model(ModelFiles(name, staging / f"{name}.cfg", staging / f"{name}.weights", names))
+        if force and (dest / name).exists():
+            shutil.rmtree(dest / name)
         _install_from(staging, dest / name)
     installed = model_in(dest / name)
     assert installed is not None

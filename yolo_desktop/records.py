@@ -67,6 +67,8 @@ def result_to_dict(result: ImageResult, *, timings: bool = False, candidates: bo
             "class_ids": _array(kept.class_ids.astype("<i4")),  # (N,)
             "floor": kept.floor,
         }
+        if not kept.nms:  # only where it differs from the default: Darknet records stay as they were
+            record["candidates"]["nms"] = False
     return record
 
 
@@ -79,6 +81,7 @@ def result_from_dict(record: Mapping[str, Any]) -> ImageResult:
             _from_array(kept["scores"], "<f4"),
             _from_array(kept["class_ids"], "<i4"),
             float(kept["floor"]),
+            bool(kept.get("nms", True)),
         )
     return ImageResult(
         path=record["path"],
@@ -182,14 +185,14 @@ def model_record(info: ModelInfo | None, *, public: bool = False) -> dict[str, A
     files = info.files if info is not None else None
 
     def where(path: Any) -> str | None:
-        if files is None:
+        if path is None:
             return None
         return os.path.basename(path) if public else str(path)
 
     return {
         "name": info.name if info else "",
-        "cfg": where(files.cfg) if files else None,
-        "weights": where(files.weights) if files else None,
+        "cfg": where(files.cfg) if files else None,  # None for an ONNX model
+        "weights": where(files.weights) if files else None,  # the .onnx for an ONNX model
         "names": where(files.names) if files else None,
         "classes": len(info.names) if info else 0,
         "input_size": (info.input_size or None) if info else None,  # 0: not known (nothing was detected)

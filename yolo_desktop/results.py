@@ -53,6 +53,7 @@ class Candidates:
     scores: np.ndarray  # (N,) float32
     class_ids: np.ndarray  # (N,) int32
     floor: float  # the lowest score kept; thresholds below it cannot be re-applied
+    nms: bool = True  # False: the model's own output is final (an end-to-end export): no NMS when selecting
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "boxes", _frozen_array(self.boxes, np.float32).reshape(-1, 4))
@@ -63,8 +64,8 @@ class Candidates:
         return int(self.scores.shape[0])
 
     @classmethod
-    def empty(cls, floor: float) -> Candidates:
-        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32), floor)
+    def empty(cls, floor: float, nms: bool = True) -> Candidates:
+        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32), floor, nms)
 
 
 @dataclass(frozen=True)

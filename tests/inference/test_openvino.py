@@ -137,7 +137,7 @@ def test_the_standalone_apps_compact_model_passes_the_same_gate(tiny_model, coco
     in float32 or bf16, it must pass the gate above against the float32 .tflite."""
     if hint == "bf16" and not has_bf16():
         pytest.skip("this processor has no native bf16")
-    from yolo_desktop.inference.engines.openvino_engine import OpenVINOEngine
+    from yolo_desktop.inference.engines.openvino_engine import OpenVINOEngine, darknet_outputs
     from yolo_desktop.inference.openvino_converted import ensure_openvino_f16
 
     cfg = parse_cfg(tiny_model.cfg)
@@ -148,7 +148,7 @@ def test_the_standalone_apps_compact_model_passes_the_same_gate(tiny_model, coco
     for kind in ("tflite", "compact"):
         detector = Detector(tiny_model, settings, engine="openvino", options=EngineOptions(hint="f32"))
         if kind == "compact":
-            detector.engine = OpenVINOEngine(cfg, str(compact), (416, 416), "accurate", hint=hint)
+            detector.engine = OpenVINOEngine(darknet_outputs(cfg), str(compact), (416, 416), "accurate", hint=hint)
             assert detector.engine.description == f"openvino {hint}, f16 weights (CPU)"
         accuracy, results = evaluate(detector, detector.names, coco_sample)
         shown = {r.path: refilter(r, DetectorSettings(conf=0.25), detector.names).detections for r in results}

@@ -23,7 +23,7 @@ from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
 
 from ..batch import InputImage, InputProblem
-from ..inference.model_spec import ModelFiles, read_names
+from ..inference.model_spec import ModelFiles, class_names
 from ..records import settings_record
 from ..results import BatchSummary
 from ..resume import PART_SUFFIX, BatchIdentity, PartStore, ResumeRefused, chunk_id, chunks, image_key, is_done
@@ -290,7 +290,7 @@ def run_cluster(
     try:
         path_map = PathMap.parse(options.path_map)
         connection = connect(url)
-        names = read_names(model.names)
+        names = list(class_names(model))
         store = PartStore(out)
         done = store.start(identity, resume=options.resume)
     except (RedisUnavailable, ResumeRefused, ValueError) as exc:

@@ -13,7 +13,7 @@ from rq import Queue, Worker
 from rq.job import Job as RqJob
 from rq.job import JobStatus
 
-from ..inference.model_spec import ModelFiles, input_size_of, model_fingerprint, read_names
+from ..inference.model_spec import ModelFiles, class_names, input_size_of, model_fingerprint
 from ..records import result_from_dict, settings_record
 from ..results import ImageResult
 from ..settings import DetectorSettings
@@ -69,7 +69,7 @@ class FileJobs:
         self.queue = Queue(self.queue_name, connection=self.connection, serializer=SERIALIZER)
         self.fingerprint = model_fingerprint(self.model)
         self.size = input_size_of(self.model, self.settings.size)
-        self.names = tuple(read_names(self.model.names))
+        self.names = class_names(self.model)
         self._pending: dict[str, _Pending] = {}
 
     def workers(self) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -87,13 +87,34 @@ def decode_heads(
     )
 
 
-def make_candidates(
-    outputs: Sequence[np.ndarray], heads: Sequence[HeadSpec], box: Letterbox, floor: float
-) -> Candidates:
-    boxes, scores, class_ids = decode_heads(outputs, heads, box.target_width, box.target_height, floor)
+class Decoder(Protocol):
+    """A model family's raw outputs → (boxes (N, 4) x1y1x2y2 in network pixels, scores (N,), class ids (N,)) for
+    every candidate scoring at least ``floor``; ``nms``: whether selection runs NMS over them."""
+
+    @property
+    def nms(self) -> bool: ...
+
+    def __call__(
+        self, outputs: Sequence[np.ndarray], width: int, height: int, floor: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class DarknetDecoder:
+    heads: tuple[HeadSpec, ...]
+    nms: bool = True
+
+    def __call__(
+        self, outputs: Sequence[np.ndarray], width: int, height: int, floor: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return decode_heads(outputs, self.heads, width, height, floor)
+
+
+def make_candidates(outputs: Sequence[np.ndarray], decoder: Decoder, box: Letterbox, floor: float) -> Candidates:
+    boxes, scores, class_ids = decoder(outputs, box.target_width, box.target_height, floor)
     # Highest score first, ties broken by decode order, so selection is deterministic.
     order = np.argsort(-scores, kind="stable")[:MAX_CANDIDATES]
-    return Candidates(box.to_original(boxes[order]), scores[order], class_ids[order], floor)
+    return Candidates(box.to_original(boxes[order]), scores[order], class_ids[order], floor, decoder.nms)
 
 
 def select(
@@ -109,9 +130,12 @@ def select(
     indices = np.flatnonzero(keep)
     if indices.size == 0:
         return ()
-    kept = batched_nms(
-        candidates.boxes[indices], candidates.scores[indices], candidates.class_ids[indices], settings.iou
-    )
+    if candidates.nms:
+        kept = batched_nms(
+            candidates.boxes[indices], candidates.scores[indices], candidates.class_ids[indices], settings.iou
+        )
+    else:  # an end-to-end model's rows are its detections already
+        kept = np.arange(indices.size)
     # OpenCV returns them best first; re-sort stably anyway so the order never depends on its version.
     kept = kept[np.argsort(-candidates.scores[indices][kept], kind="stable")]
     detections: list[Detection] = []

@@ -14,10 +14,12 @@ import numpy as np
 from ..results import ImageResult
 from ..settings import CANDIDATE_FLOOR, DetectorSettings
 from .darknet_cfg import DarknetConfig, parse_cfg
-from .decode import HeadSpec, make_candidates, select
-from .engines import Engine, EngineOptions, create_engine
-from .letterbox import Letterbox, letterbox
-from .model_spec import ModelFiles, ModelInfo, check_classes, check_files, read_names
+from .decode import DarknetDecoder, Decoder, HeadSpec, make_candidates, select
+from .engines import Engine, EngineOptions, check_engine, create_engine
+from .engines.build import build_onnx_engine
+from .letterbox import DARKNET, Letterbox, letterbox
+from .model_spec import ModelFiles, ModelInfo, check_classes, check_files, class_names, onnx_layout
+from .onnx_layouts import OnnxDecoder
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,22 @@ class Detector:
         (CPU)"; with ``auto``, ``self.engine.auto_reason`` says why it was chosen."""
         check_files(model)
         self.model = model
-        self.cfg = parse_cfg(model.cfg)
-        self.names = read_names(model.names, self.cfg.classes, str(model.cfg))
-        self.heads = head_specs(self.cfg)
+        self.names = list(class_names(model))
         self.settings = settings
         check_classes(settings.classes, self.names, model.name)
+        self.cfg: DarknetConfig | None = None
+        self.decoder: Decoder
+        self.engine: Engine
+        if model.cfg is None:  # an ONNX export: its own input size, letterbox and output layout
+            check_engine(engine)
+            layout = onnx_layout(model)
+            self.decoder, self.style = OnnxDecoder(layout), layout.style
+            self.engine = build_onnx_engine(engine, layout, model.weights, settings.precision, options)
+            return
+        self.cfg = parse_cfg(model.cfg)
+        self.decoder, self.style = DarknetDecoder(tuple(head_specs(self.cfg))), DARKNET
         size = settings.size or self.cfg.net.width
-        self.engine: Engine = create_engine(
+        self.engine = create_engine(
             engine,
             self.cfg,
             str(model.weights),
@@ -98,7 +109,7 @@ class Detector:
         """Letterbox ``image`` for the network. Touches no engine state: may run on any thread, ahead of time."""
         start = time.perf_counter()
         batch, box = letterbox(
-            image, self.engine.input_width, self.engine.input_height, source_size, self.settings.resize
+            image, self.engine.input_width, self.engine.input_height, source_size, self.settings.resize, self.style
         )
         return Prepared(batch, box, time.perf_counter() - start)
 
@@ -109,7 +120,7 @@ class Detector:
         outputs = self.engine.run(prepared.batch)
         after_network = time.perf_counter()
         box = prepared.box
-        candidates = make_candidates(outputs, self.heads, box, CANDIDATE_FLOOR)
+        candidates = make_candidates(outputs, self.decoder, box, CANDIDATE_FLOOR)
         detections = select(candidates, self.settings, self.names, box.source_width, box.source_height)
         timings.update(network=after_network - start, decode=time.perf_counter() - after_network)
         return ImageResult(

@@ -1,12 +1,15 @@
-"""A model's identity, in one place: its files, its class names, its fingerprint and input size, and the checks
-every front door makes before using it (missing files, unknown class names), each worded once.
+"""A model's identity, in one place: its files and format (a Darknet cfg + weights, or an ONNX export), its class
+names, its family, fingerprint and input size, and the checks every front door makes before using it (missing
+files, unknown class names), each worded once.
 
 Plain data and file reads only: no engine, no TensorFlow, no OpenCV — the window, the light service front and the
-queue coordinator learn about a model here without loading it.
+queue coordinator learn about a model here without loading it (an ONNX model's shapes and metadata are read from
+its header: onnx_meta.py).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +18,8 @@ from pathlib import Path
 from .darknet_cfg import parse_cfg
 from .errors import ModelError
 from .model_cache import file_sha256
+from .onnx_layouts import OnnxLayout, identify
+from .onnx_meta import read_header
 
 
 class NamesError(ModelError):
@@ -27,10 +32,24 @@ class UnknownClasses(ModelError):
 
 @dataclass(frozen=True)
 class ModelFiles:
+    """A Darknet model (cfg, weights, names) or an ONNX export (the .onnx as ``weights``, no cfg, and a names file
+    only when the model's metadata does not name its classes)."""
+
     name: str
-    cfg: Path
+    cfg: Path | None
     weights: Path
-    names: Path
+    names: Path | None
+
+    @property
+    def format(self) -> str:
+        return "onnx" if self.cfg is None else "darknet"
+
+    @property
+    def darknet_cfg(self) -> Path:
+        """The cfg of a Darknet model (``ModelError`` for an ONNX model, which has none)."""
+        if self.cfg is None:
+            raise ModelError(f"model '{self.name}' is an ONNX model: it has no Darknet cfg")
+        return self.cfg
 
     @property
     def weights_digest(self) -> Path:
@@ -40,7 +59,8 @@ class ModelFiles:
 
     def missing(self) -> list[Path]:
         weights_known = self.weights.is_file() or self.weights_digest.is_file()
-        return [p for p in (self.cfg, self.names) if not p.is_file()] + ([] if weights_known else [self.weights])
+        given = [p for p in (self.cfg, self.names) if p is not None]
+        return [p for p in given if not p.is_file()] + ([] if weights_known else [self.weights])
 
 
 def check_files(model: ModelFiles, why: str = "") -> None:
@@ -79,23 +99,81 @@ def check_classes(requested: Iterable[str] | None, names: Sequence[str], model_n
         raise UnknownClasses(f"unknown class name(s) {', '.join(unknown)} for model '{model_name}'")
 
 
+@functools.lru_cache(maxsize=32)
+def _onnx_layout(path: str, mtime_ns: int) -> OnnxLayout:
+    return identify(read_header(path), path)
+
+
+def onnx_layout(model: ModelFiles) -> OnnxLayout:
+    """An ONNX model's layout, input size and metadata names (read once per file version); ``ModelError`` when it
+    is not a detector this app knows, with the shapes it has and the ones expected."""
+    try:
+        mtime = model.weights.stat().st_mtime_ns
+    except OSError as exc:
+        raise ModelError(f"{model.weights}: cannot read: {exc.strerror or exc}") from None
+    return _onnx_layout(str(model.weights), mtime)
+
+
+def family(model: ModelFiles) -> str:
+    """What kind of model it is, for lists and headers: "darknet" or the ONNX exporter's ("ultralytics", "yolov5",
+    "yolox", "ultralytics-e2e")."""
+    return onnx_layout(model).family if model.cfg is None else "darknet"
+
+
+def class_names(model: ModelFiles) -> tuple[str, ...]:
+    """The model's class labels: its names file (checked against the cfg's ``classes`` or the ONNX output), else
+    the ONNX metadata's; ``ModelError`` when neither names them."""
+    if model.cfg is not None:
+        cfg = parse_cfg(model.cfg)
+        if model.names is None:
+            raise ModelError(f"model '{model.name}': a Darknet model needs a names file (one class label per line)")
+        return tuple(read_names(model.names, cfg.classes, str(model.cfg)))
+    layout = onnx_layout(model)
+    if model.names is not None:
+        classes = layout.classes or None  # an end-to-end output does not say how many classes there are
+        return tuple(read_names(model.names, classes, str(model.weights)))
+    if layout.names is None:
+        raise ModelError(
+            f"{model.weights}: the model does not name its classes (no 'names' metadata, as Ultralytics writes): "
+            f"give a names file with one label per line (--names FILE)"
+        )
+    return layout.names
+
+
 def cfg_input_size(model: ModelFiles) -> int:
-    """The network input size the cfg asks for (``[net] width``); no engine is built."""
+    """The network input size the model asks for (Darknet ``[net] width``, an ONNX export's input width); no
+    engine is built."""
+    if model.cfg is None:
+        return onnx_layout(model).width
     return parse_cfg(model.cfg).net.width
 
 
 def input_size_of(model: ModelFiles, size: int | None) -> int:
-    """The input size a detector will use: the one asked for, else the cfg's."""
+    """The input size a detector will use: the one asked for (Darknet only: an ONNX export runs at its own), else
+    the model's."""
+    if model.cfg is None:
+        return cfg_input_size(model)
     return size or cfg_input_size(model)
 
 
+def check_size(model: ModelFiles, size: int | None) -> None:
+    """An ONNX export runs at the input size it was exported for (its boxes are decoded for that grid)."""
+    if size is not None and model.cfg is None and size != cfg_input_size(model):
+        own = cfg_input_size(model)
+        raise ModelError(
+            f"model '{model.name}' is an ONNX export for {own}×{own} inputs and runs only at that size (asked: "
+            f"{size}); export it again with imgsz={size} for another size"
+        )
+
+
 def model_fingerprint(model: ModelFiles) -> dict[str, str]:
-    """What identifies a model's detections: its name and the sha256 of its weights, cfg and names files."""
+    """What identifies a model's detections: its name and the sha256 of its weights (or .onnx), cfg and names files
+    (an ONNX model without them: ``-``)."""
     return {
         "name": model.name,
         "weights_sha256": file_sha256(model.weights),
-        "cfg_sha256": file_sha256(model.cfg),
-        "names_sha256": file_sha256(model.names),
+        "cfg_sha256": file_sha256(model.cfg) if model.cfg is not None else "-",
+        "names_sha256": file_sha256(model.names) if model.names is not None else "-",
     }
 
 

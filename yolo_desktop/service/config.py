@@ -23,6 +23,7 @@ class ServiceConfig:
     cfg: str | None = None  # or the user's own three files (given on the command line, never by a request)
     weights: str | None = None
     names: str | None = None
+    onnx: str | None = None  # or the user's own ONNX export (+ ``names`` when its metadata lacks them)
     size: int | None = None  # network input; None → the cfg's
     precision: str = "accurate"
     resize: str = DEFAULT_RESIZE

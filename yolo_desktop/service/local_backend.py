@@ -33,7 +33,7 @@ from ..inference.decode import refilter
 from ..inference.detector import Detector
 from ..inference.engines import EngineOptions
 from ..inference.errors import ModelError
-from ..inference.model_spec import ModelFiles, ModelInfo, UnknownClasses, check_classes, read_names
+from ..inference.model_spec import ModelFiles, ModelInfo, UnknownClasses, check_classes, class_names
 from ..models import KNOWN_MODELS, installed_models, resolve_model
 from ..pipeline import Done, Inbox, Job, Pipeline
 from ..settings import DetectorSettings
@@ -189,7 +189,7 @@ class LocalBackend:
         installed = []
         for files in installed_models():
             try:
-                classes = len(read_names(files.names))
+                classes = len(class_names(files))
             except ModelError:
                 classes = None
             known = KNOWN_MODELS.get(files.name)
@@ -213,7 +213,9 @@ class LocalBackend:
     def _run(self) -> None:
         start = time.perf_counter()
         try:
-            files = resolve_model(self.config.model, self.config.cfg, self.config.weights, self.config.names)
+            files = resolve_model(
+                self.config.model, self.config.cfg, self.config.weights, self.config.names, self.config.onnx
+            )
             self._default_files = files
             self._default_key = DetectorKey(files.name, self.default_settings.size, self.default_settings.precision)
             detector, _info = self._detector(self._default_key)

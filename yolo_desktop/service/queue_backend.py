@@ -38,9 +38,9 @@ from ..inference.model_spec import (
     ModelInfo,
     UnknownClasses,
     check_classes,
+    class_names,
     input_size_of,
     model_fingerprint,
-    read_names,
 )
 from ..models import resolve_model
 from ..records import settings_from_record
@@ -119,8 +119,8 @@ class QueueBackend:
         loaded and Redis is not contacted here (the monitor does, in the background)."""
         config = self.config
         try:
-            files = resolve_model(config.model, config.cfg, config.weights, config.names)
-            self.names = tuple(read_names(files.names))
+            files = resolve_model(config.model, config.cfg, config.weights, config.names, config.onnx)
+            self.names = class_names(files)
             self.input_size = input_size_of(files, config.default_settings().size)
             fingerprint = model_fingerprint(files)
         except Exception as exc:  # the process stays up and says why on /v2/health/ready

@@ -98,22 +98,33 @@ class ExportDialog(QDialog):
 
 
 class AddModelDialog(QDialog):
-    """A Darknet model from three files; it is checked when loaded, and a bad one never replaces the current."""
+    """Your own model: an ONNX export (Ultralytics YOLOv5/v8/11/26, YOLOX), or a Darknet model from three files.
+    It is checked when loaded, and a bad one never replaces the current."""
 
     def __init__(self, start_folder: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add model")
         self.start_folder = start_folder
         self.name = QLineEdit()
-        self.cfg, self.weights, self.names = QLineEdit(), QLineEdit(), QLineEdit()
+        self.kind = QComboBox()
+        self.kind.addItems(["ONNX export (Ultralytics, YOLOX)", "Darknet (cfg + weights)"])
+        self.onnx, self.cfg, self.weights, self.names = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit()
+        self.names.setPlaceholderText("optional for ONNX: read from the model when it names its classes")
         form = QFormLayout()
         form.addRow("Name", self.name)
+        form.addRow("Kind", self.kind)
+        self._rows: dict[QLineEdit, QWidget] = {}
         for label, edit, pattern in (
+            ("Model (.onnx)", self.onnx, "ONNX models (*.onnx)"),
             ("Config (.cfg)", self.cfg, "Darknet config (*.cfg)"),
             ("Weights (.weights)", self.weights, "Darknet weights (*.weights)"),
             ("Class names", self.names, "Class names (*.names *.txt)"),
         ):
-            form.addRow(label, _path_row(edit, lambda _=False, e=edit, p=pattern: self._pick(e, p)))
+            row = _path_row(edit, lambda _=False, e=edit, p=pattern: self._pick(e, p))
+            form.addRow(label, row)
+            self._rows[edit] = row
+        self.form = form
+        self.kind.currentIndexChanged.connect(self._show_kind)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -121,8 +132,17 @@ class AddModelDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
-        for edit in (self.name, self.cfg, self.weights, self.names):
+        for edit in (self.name, self.onnx, self.cfg, self.weights, self.names):
             edit.textChanged.connect(self._validate)
+        self._show_kind()
+
+    @property
+    def is_onnx(self) -> bool:
+        return self.kind.currentIndex() == 0
+
+    def _show_kind(self, *_args) -> None:
+        for edit in (self.onnx, self.cfg, self.weights):
+            self.form.setRowVisible(self._rows[edit], (edit is self.onnx) == self.is_onnx)
         self._validate()
 
     def _pick(self, edit: QLineEdit, pattern: str) -> None:
@@ -132,16 +152,17 @@ class AddModelDialog(QDialog):
         if path:
             edit.setText(path)
             self.start_folder = str(Path(path).parent)
-            if edit is self.cfg and not self.name.text():
+            if edit in (self.cfg, self.onnx) and not self.name.text():
                 self.name.setText(Path(path).stem)
 
     def _validate(self, *_args) -> None:
-        self.ok_button.setEnabled(all(e.text().strip() for e in (self.name, self.cfg, self.weights, self.names)))
+        needed = (self.name, self.onnx) if self.is_onnx else (self.name, self.cfg, self.weights, self.names)
+        self.ok_button.setEnabled(all(e.text().strip() for e in needed))
 
     def model(self) -> ModelFiles:
+        names = Path(self.names.text().strip()) if self.names.text().strip() else None
+        if self.is_onnx:
+            return ModelFiles(self.name.text().strip(), None, Path(self.onnx.text().strip()), names)
         return ModelFiles(
-            self.name.text().strip(),
-            Path(self.cfg.text().strip()),
-            Path(self.weights.text().strip()),
-            Path(self.names.text().strip()),
+            self.name.text().strip(), Path(self.cfg.text().strip()), Path(self.weights.text().strip()), names
         )

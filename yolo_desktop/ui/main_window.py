@@ -455,7 +455,7 @@ class MainWindow(QMainWindow):
         dialog = AddModelDialog(self.store.text("models/last_dir"), self)
         if dialog.exec():
             model = dialog.model()
-            self.store.set("models/last_dir", str(model.cfg.parent))
+            self.store.set("models/last_dir", str(model.weights.parent))
             self.model_picker.add_custom(model)
             self.store.save_custom_models(self.model_picker.custom)
             self._load_model(model, *self.model_picker.choice())

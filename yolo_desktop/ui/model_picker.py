@@ -82,7 +82,7 @@ class ModelPicker(QWidget):
             known = KNOWN_MODELS.get(model.name)
             measured = known.measured if known is not None and known.measured else ""
             self.combo.addItem(f"{model.name} · {measured.split(' (')[0]}" if measured else model.name, model.name)
-            tip = [str(model.cfg.parent)] + ([f"Measured: {measured}"] if measured else [])
+            tip = [str(model.weights.parent)] + ([f"Measured: {measured}"] if measured else [])
             if outdated_cfg(model) is not None:
                 tip.append(f"Outdated cfg (wrong anchors): run 'yolo-desktop models fetch {model.name} --force'")
             self.combo.setItemData(self.combo.count() - 1, "\n".join(tip), Qt.ItemDataRole.ToolTipRole)

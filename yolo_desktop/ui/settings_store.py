@@ -73,7 +73,7 @@ class SettingsStore:
     def custom_models(self) -> list[ModelFiles]:
         try:
             raw = json.loads(self.text("models/custom", "[]"))
-            return [ModelFiles(m["name"], Path(m["cfg"]), Path(m["weights"]), Path(m["names"])) for m in raw]
+            return [ModelFiles(m["name"], _path(m["cfg"]), Path(m["weights"]), _path(m["names"])) for m in raw]
         except (ValueError, KeyError, TypeError):
             return []
 
@@ -81,6 +81,17 @@ class SettingsStore:
         self.set(
             "models/custom",
             json.dumps(
-                [{"name": m.name, "cfg": str(m.cfg), "weights": str(m.weights), "names": str(m.names)} for m in models]
+                [
+                    {"name": m.name, "cfg": _text(m.cfg), "weights": str(m.weights), "names": _text(m.names)}
+                    for m in models
+                ]
             ),
         )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None  # an ONNX model has no cfg, and may have no names file
+
+
+def _text(path: Path | None) -> str | None:
+    return str(path) if path is not None else None

@@ -106,6 +106,7 @@ class FrameStore:
         self._kept = _Column(np.bool_)  # kept by NMS at the floor for ``_kept_iou``; valid for frames < _kept_upto
         self._kept_iou = -1.0
         self._kept_upto = 0
+        self.nms = True  # False for an end-to-end model (its rows are final): set by the first frame
 
     # ----- filling -------------------------------------------------------------------------------------------
     def append(self, index: int, time_s: float, candidates: Candidates) -> None:
@@ -114,6 +115,8 @@ class FrameStore:
         if candidates.floor > self.floor:
             raise ValueError(f"candidates kept from {candidates.floor}, the store needs them from {self.floor}")
         keep = candidates.scores >= self.floor
+        if not len(self):
+            self.nms = candidates.nms
         self._index.extend(np.array([index], np.int32))
         self._time.extend(np.array([time_s], np.float64))
         self._first.extend(np.array([self._scores.size], np.int64))
@@ -158,7 +161,11 @@ class FrameStore:
     def candidates(self, position: int) -> Candidates:
         span = self._span(position)
         return Candidates(
-            self._boxes.view[span], self._scores.view[span], self._classes.view[span].astype(np.int32), self.floor
+            self._boxes.view[span],
+            self._scores.view[span],
+            self._classes.view[span].astype(np.int32),
+            self.floor,
+            self.nms,
         )
 
     def applied(self, settings: DetectorSettings) -> DetectorSettings:
@@ -183,8 +190,8 @@ class FrameStore:
         boxes, scores, classes, kept = self._boxes.view, self._scores.view, self._classes.view, self._kept.view
         while self._kept_upto < len(self):
             span = self._span(self._kept_upto)
-            kept[span] = False
-            if span.stop > span.start:
+            kept[span] = not self.nms
+            if self.nms and span.stop > span.start:
                 kept[span.start + batched_nms(boxes[span], scores[span], classes[span], iou)] = True
             self._kept_upto += 1
             if deadline is not None and time.perf_counter() > deadline:

@@ -1,4 +1,5 @@
-"""Building one named engine (keras, litert, openvino) for a model, converting it first when needed."""
+"""Building one named engine (keras, litert, openvino) for a model, converting it first when needed; ONNX exports
+on OpenVINO."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..darknet_cfg import DarknetConfig
-from .base import Engine, EngineOptions
+from ..errors import ModelError
+from ..onnx_layouts import OnnxLayout
+from .base import Engine, EngineOptions, available
 
 
 def build_engine(
@@ -35,7 +38,7 @@ def build_engine(
         path = ensure_converted(model_name, cfg, cfg_path, weights_path, precision, log, options.cancel)
         return LiteRTEngine(cfg, str(path), size, precision, threads=options.threads)
     if kind == "openvino":
-        from .openvino_engine import OpenVINOEngine
+        from .openvino_engine import OpenVINOEngine, darknet_outputs
 
         if precision == "fast":
             from ..openvino_converted import ensure_openvino_int8
@@ -46,7 +49,7 @@ def build_engine(
         from ..model_cache import file_sha256
 
         return OpenVINOEngine(
-            cfg,
+            darknet_outputs(cfg),
             str(path),
             size,
             precision,
@@ -79,3 +82,37 @@ def _accurate_model(
         if compact is not None:
             return compact
     return ensure_openvino_ir(model_name, cfg, cfg_path, weights_path, log, OPENVINO_F32, options.cancel)
+
+
+def build_onnx_engine(kind: str, layout: OnnxLayout, onnx_path: Path, precision: str, options: EngineOptions) -> Engine:
+    """An ONNX export on OpenVINO, which reads it directly (no conversion, no TensorFlow). ``accurate`` runs float32
+    (bf16 only for models measured to pass the accuracy gate, none of which is an ONNX export); ``fast`` runs bf16
+    where the processor has it natively, else float32: there is no int8 model of an ONNX export (yet)."""
+    if kind in ("litert", "keras"):
+        raise ModelError(
+            f"the {kind} engine runs Darknet models; ONNX models run on OpenVINO (--engine openvino, or auto)"
+        )
+    if not available("openvino"):
+        raise ModelError("ONNX models run on OpenVINO, which is not installed (pip install openvino)")
+    from ..model_cache import file_sha256
+    from .openvino_engine import OpenVINOEngine, has_bf16
+
+    hint = options.hint
+    reason = "ONNX models run on OpenVINO"
+    if precision == "fast" and hint is None:
+        hint = "bf16" if has_bf16(options.device or "CPU") else "f32"
+        reason += f"; fast = {hint} (no int8 model is made for ONNX exports)"
+    engine = OpenVINOEngine(
+        [layout.output_name],
+        str(onnx_path),
+        (layout.height, layout.width),
+        "accurate",  # the engine's "fast" means an int8 model; this one is the float graph at ``hint``
+        device=options.device,
+        threads=options.threads,
+        hint=hint,
+        weights_sha256=file_sha256(onnx_path),
+        channels_first=True,
+    )
+    if kind == "auto":
+        engine.auto_reason = reason
+    return engine

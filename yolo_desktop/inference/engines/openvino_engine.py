@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,11 @@ def _loaded_from_cache(compiled: Any) -> bool:
         return False
 
 
+def darknet_outputs(cfg: DarknetConfig) -> list[str]:
+    """The output names of a converted Darknet model, one per [yolo] in cfg order (``yolo_<layer index>``)."""
+    return [f"yolo_{layer.index}" for layer in cfg.yolo_layers]
+
+
 def name_outputs(model: Any, tflite_path: str) -> None:
     """OpenVINO names a .tflite's outputs after their tensors; give them the signature's names (yolo_<layer>)."""
     by_tensor = {tensor: name for name, tensor in signature_outputs(tflite_path).items()}
@@ -104,7 +110,7 @@ class OpenVINOEngine:
 
     def __init__(
         self,
-        cfg: DarknetConfig,
+        outputs: Sequence[str],
         model_path: str,
         size: tuple[int, int],
         precision: str,
@@ -112,11 +118,14 @@ class OpenVINOEngine:
         threads: int | None = None,
         hint: str | None = None,
         weights_sha256: str = "",
+        channels_first: bool = False,
     ) -> None:
-        """``model_path``: a converted .tflite (float32), or OpenVINO IR (.xml): the int8 model (``fast``) or the
-        compact accurate model (float16 weights, the standalone app's). ``hint``: the inference precision (f32,
-        bf16, f16); by default bf16 where the CPU has it and the model passed the bf16 gate (``BF16_ACCURATE``,
-        found by ``weights_sha256``), else f32."""
+        """``outputs``: the output names, in the order ``run`` returns them (``darknet_outputs(cfg)`` for our
+        conversions). ``model_path``: a converted .tflite (float32), OpenVINO IR (.xml: the accurate model, its
+        compact float16-weights form in the standalone app, or the int8 model for ``fast``), or an ONNX export.
+        ``size``: (height, width); ``channels_first``: the input is NCHW (ONNX exports), else NHWC. ``hint``: the
+        inference precision (f32, bf16, f16); by default bf16 where the CPU has it and the model passed the bf16
+        gate (``BF16_ACCURATE``, found by ``weights_sha256``), else f32."""
         self.precision = precision
         self.input_height, self.input_width = size
         self.path = model_path
@@ -133,12 +142,16 @@ class OpenVINOEngine:
         self.hint = hint or ("f32" if self.int8 else accurate_hint(self.device, weights_sha256))
         if self.hint not in HINTS:
             raise ValueError(f"unknown inference precision {self.hint!r} (available: {', '.join(HINTS)})")
-        names = [f"yolo_{layer.index}" for layer in cfg.yolo_layers]
         with quiet_native_stderr():
             model = core().read_model(model_path)
             if Path(model_path).suffix == ".tflite":
                 name_outputs(model, model_path)
-            model.reshape({model.inputs[0]: [1, self.input_height, self.input_width, 3]})
+            shape = (
+                [1, 3, self.input_height, self.input_width]
+                if channels_first
+                else [1, self.input_height, self.input_width, 3]
+            )
+            model.reshape({model.inputs[0]: shape})
             config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": HINTS[self.hint], "PERFORMANCE_HINT": "LATENCY"}
             if self.device == "CPU":
                 config["INFERENCE_NUM_THREADS"] = threads or default_threads()
@@ -148,8 +161,8 @@ class OpenVINOEngine:
             self.compiled = core().compile_model(model, self.device, config)
             self.loaded_from_cache = _loaded_from_cache(self.compiled)
             self.request = self.compiled.create_infer_request()
-            self.outputs = [self.compiled.output(name) for name in names]
-            self.run(np.full((1, self.input_height, self.input_width, 3), 0.5, np.float32))  # first run allocates
+            self.outputs = [self.compiled.output(name) for name in outputs]
+            self.run(np.full(shape, 0.5, np.float32))  # the first run allocates
 
     @property
     def description(self) -> str:
