@@ -11,7 +11,9 @@ where ``openvino`` runs bf16 on a processor that has it.
 
     .venv/bin/python bench/bench_accuracy.py [--sizes 320,416,608] [--engines keras,litert,openvino:f32,openvino]
         [--resizes area,bilinear]
-        [--models yolov3-tiny,yolov4-tiny | --cfg C --weights W --names N] [--data DIR]
+        [--models yolov3-tiny,yolov4-tiny | --cfg C --weights W --names N] [--data DIR] [--write-docs]
+
+``--write-docs`` replaces each model's table in docs/accuracy.md (markers ``<!-- accuracy-MODEL -->``).
 
 Deterministic: one run is the figure (no spread to report).
 """
@@ -36,6 +38,9 @@ from yolo_desktop.metrics import agreement  # noqa: E402
 from yolo_desktop.models import find_model, installed_models  # noqa: E402
 from yolo_desktop.settings import DetectorSettings  # noqa: E402
 
+sys.path.insert(0, str(REPO / "bench"))
+import doc_tables  # noqa: E402
+
 DATA = REPO.parent / "shared" / "data" / "coco-train-sample"
 F1_CONF = 0.25
 
@@ -56,6 +61,7 @@ def main() -> None:
     parser.add_argument("--names")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "accuracy.json")
+    doc_tables.add_option(parser, doc_tables.ACCURACY)
     args = parser.parse_args()
 
     if args.cfg:
@@ -67,18 +73,31 @@ def main() -> None:
     rows: list[dict] = []
     for model in models:
         rows += measure(model, dataset, args)
-    print(
-        "\n| model | size | resize | engine, compute | precision | mAP@0.5 | mAP@0.5:0.95 | F1 vs accurate | "
-        "F1 vs float32 |\n|---|---:|---|---|---|---:|---:|---:|---:|"
-    )
-    for row in rows:
-        f1 = "" if row["f1_vs_accurate"] is None else f"{row['f1_vs_accurate']:.3f}"
-        print(
-            f"| {row['model']} | {row['size']} | {row['resize']} | {row['description']} | {row['precision']} | "
-            f"{row['map50']:.2f} | {row['map50_95']:.2f} | {f1} | {row['f1_vs_float32']:.3f} |"
-        )
+    for model in models:
+        lines = accuracy_table([row for row in rows if row["model"] == model.name])
+        print("\n" + "\n".join(lines))
+        name = f"accuracy-{model.name}"
+        if args.write_docs:
+            if doc_tables.has_table(name, doc_tables.ACCURACY):
+                doc_tables.write(name, lines, doc_tables.ACCURACY)
+            else:
+                print(f"no <!-- {name} --> markers in docs/accuracy.md: add them to keep this table")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+
+
+def accuracy_table(rows: list[dict]) -> list[str]:
+    lines = [
+        "| size | resize | engine, compute | precision | mAP@0.5 | mAP@0.5:0.95 | F1 vs accurate | F1 vs float32 |",
+        "|---:|---|---|---|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        f1 = "" if row["f1_vs_accurate"] is None else f"{row['f1_vs_accurate']:.3f}"
+        lines.append(
+            f"| {row['size']} | {row['resize']} | {row['description']} | {row['precision']} | {row['map50']:.2f} | "
+            f"{row['map50_95']:.2f} | {f1} | {row['f1_vs_float32']:.3f} |"
+        )
+    return lines
 
 
 def measure(model: ModelFiles, dataset, args: argparse.Namespace) -> list[dict]:

@@ -8,7 +8,7 @@ running, as they are in a cluster) and images/s; the cost of one chunk, from two
 ``INFO commandstats``), which bounds how many chunks/s one Redis can serve. An estimate for N workers on N machines
 follows from these.
 
-    .venv/bin/python bench/bench_cluster.py [--count 96] [--repeats 3] [--chunk 16] [--small-chunk 4]
+    .venv/bin/python bench/bench_cluster.py [--count 96] [--repeats 3] [--chunk 16] [--small-chunk 4] [--write-docs]
 """
 
 from __future__ import annotations
@@ -30,6 +30,15 @@ from tests.support.cluster import WorkerPool, run_cli  # noqa: E402
 from tests.support.redis_server import RedisServer  # noqa: E402
 from tests.ui.conftest import many_photos  # noqa: E402
 
+sys.path.insert(0, str(REPO / "bench"))
+import doc_tables  # noqa: E402
+
+LABELS = {
+    "local": "local `detect`",
+    "1 worker": "`--cluster`, 1 worker",
+    "2 workers": "`--cluster`, 2 workers",
+    "1 worker, small chunks": "`--cluster`, 1 worker, chunks of {small}",
+}
 SUMMARY = re.compile(r"(\d+) of (\d+) images processed in ([\d.]+) s")
 
 
@@ -64,6 +73,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--chunk", type=int, default=16)
     parser.add_argument("--small-chunk", type=int, default=4)
+    doc_tables.add_option(parser)
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
@@ -117,19 +127,30 @@ def main() -> None:
     }
     print(json.dumps(report, indent=1))
     print()
-    print("| run | command wall s (median, min–max) | images/s | wall / local | batch s as reported |")
-    print("|---|---:|---:|---:|---:|")
+    lines = [
+        f"| run ({args.count} photos, chunks of {args.chunk}) | command wall s | images/s | wall / local | "
+        "batch s as reported |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, stats in report["seconds"].items():
         batch = report["batch_seconds_reported"][name]
-        print(
-            f"| {name} | {stats['median']:.2f} ({stats['min']:.2f}–{stats['max']:.2f}) | "
+        label = LABELS.get(name, name).format(small=args.small_chunk)
+        lines.append(
+            f"| {label} | {stats['median']:.2f} ({stats['min']:.2f}–{stats['max']:.2f}) | "
             f"{report['images_per_s'][name]:.1f} | {report['time_vs_local'][name]:.2f} | "
             f"{batch['median']:.2f} ({batch['min']:.2f}–{batch['max']:.2f}) |"
         )
     o = report["overhead_per_chunk_s"]
-    print(f"\noverhead per chunk: {o['median'] * 1000:.0f} ms (min–max {o['min'] * 1000:.0f}–{o['max'] * 1000:.0f})")
     c, u = report["redis_commands_per_chunk"], report["redis_cpu_us_per_chunk"]
-    print(f"Redis per chunk: {c['median']:.0f} commands, {u['median']:.0f} µs of Redis CPU")
+    lines += [
+        "",
+        f"Medians (min–max) of {args.repeats} repeats. Overhead per chunk (from chunks of {args.chunk} and "
+        f"{args.small_chunk} on 1 worker): {o['median'] * 1000:.0f} ms ({o['min'] * 1000:.0f}–{o['max'] * 1000:.0f}); "
+        f"Redis per chunk: {c['median']:.0f} commands, {u['median']:.0f} µs of its CPU.",
+    ]
+    print("\n".join(lines))
+    if args.write_docs:
+        doc_tables.write("cluster-bench", lines)
 
 
 if __name__ == "__main__":

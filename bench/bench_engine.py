@@ -10,7 +10,7 @@ Engines × compute: litert f32 / int8 (dynamic range), openvino f32 / bf16 / int
 bench/photo_sources.py's calibration photos), keras f32. Reported as ratios (ours / OpenCV, same run): lower is
 faster.
 
-    .venv/bin/python bench/bench_engine.py [--runs 15] [--repeats 3] [--spp]
+    .venv/bin/python bench/bench_engine.py [--runs 15] [--repeats 3] [--spp] [--write-docs]
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ from yolo_desktop.inference.errors import ModelError  # noqa: E402
 from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
 from yolo_desktop.inference.openvino_converted import ensure_openvino_int8  # noqa: E402
 from yolo_desktop.models import find_model  # noqa: E402
+
+sys.path.insert(0, str(REPO / "bench"))
+import doc_tables  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "models"
 
@@ -131,6 +134,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=416)
     parser.add_argument("--configs", default=",".join(CONFIGS), help=f"some of {', '.join(CONFIGS)}")
     parser.add_argument("--spp", action="store_true", help="also YOLOv3-SPP")
+    doc_tables.add_option(parser)
     args = parser.parse_args()
     print(
         f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads; batch 1 at {args.size}; median of "
@@ -163,18 +167,18 @@ def main() -> None:
                 for config in configs:
                     rows.append({**bench_model(label, cfg_path, weights, config, args.size, runs), "repeat": repeat})
                     print({k: round(v, 3) if isinstance(v, float) else v for k, v in rows[-1].items()}, flush=True)
-    print("\n| model | engine, compute | ours (ms) | OpenCV DNN (ms) | ours / OpenCV |\n|---|---|---:|---:|---:|")
+    lines = ["| model | engine, compute | ours (ms) | OpenCV DNN (ms) | ours / OpenCV |", "|---|---|---:|---:|---:|"]
     for label, *_ in models:
         for config in configs:
             cells = [r for r in rows if r["model"] == label and r["config"] == config]
             if cells:
-                print(
+                lines.append(
                     f"| {label} | {cells[0]['description']} | {spread([c['ours_ms'] for c in cells])} | "
                     f"{spread([c['opencv_ms'] for c in cells])} | {spread([c['ratio'] for c in cells], 2)} |"
                 )
     v3, v4 = "yolov3-tiny (real weights)", "yolov4-tiny (real weights)"
     if any(r["model"] == v4 for r in rows):
-        print("\n| engine, compute | yolov4-tiny / yolov3-tiny latency (same run) |\n|---|---:|")
+        lines += ["", "| engine, compute | yolov4-tiny / yolov3-tiny latency (same run) |", "|---|---:|"]
         for config in configs:
             pairs = [
                 (a["ours_ms"], b["ours_ms"])
@@ -187,7 +191,10 @@ def main() -> None:
             ]
             if pairs:
                 description = next(r["description"] for r in rows if r["model"] == v4 and r["config"] == config)
-                print(f"| {description} | {spread([a / b for a, b in pairs], 2)} |")
+                lines.append(f"| {description} | {spread([a / b for a, b in pairs], 2)} |")
+    print("\n" + "\n".join(lines))
+    if args.write_docs:
+        doc_tables.write("engine-latency", lines)
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "engine.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

@@ -3,7 +3,7 @@ window starts with an EMPTY model cache (the model is converted on this run), th
 broken files (a header-only PNG claiming 1.6 GP, a real 144 MP PNG decompression bomb, a truncated JPEG, text
 named .jpg). Each run is a fresh process (offscreen Qt); reported: max and p99 lateness, median and spread.
 
-    .venv/bin/python bench/bench_gui_lateness.py [--runs 3] [--source DIR]
+    .venv/bin/python bench/bench_gui_lateness.py [--runs 3] [--source DIR] [--write-docs]
 
 ``--source`` runs another checkout of the project (e.g. an older commit in a git worktree) with this same
 scenario, for a before/after comparison in one session.
@@ -21,6 +21,8 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+import doc_tables  # noqa: E402
 
 CHILD = r"""
 import json, os, sys, time
@@ -67,6 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--source", type=Path, default=REPO, help="project checkout to run (default: this one)")
+    doc_tables.add_option(parser)
     args = parser.parse_args()
     source = args.source.resolve()
     reports = []
@@ -88,9 +91,18 @@ def main() -> None:
                 raise SystemExit(done.stderr[-3000:])
             reports.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(reports[-1], flush=True)
-    for key in ("max_ms", "p99_ms", "seconds"):
+    lines = [
+        f"| first run, 12 photos + broken files (median of {len(reports)} fresh processes, min–max) | |",
+        "|---|---:|",
+    ]
+    for key, label in (("max_ms", "worst lateness ms"), ("p99_ms", "p99 lateness ms"), ("seconds", "run s")):
         values = [r[key] for r in reports]
-        print(f"{key}: median {statistics.median(values)} (min {min(values)}, max {max(values)}) over {len(values)}")
+        lines.append(f"| {label} | {statistics.median(values):.1f} ({min(values):.1f}–{max(values):.1f}) |")
+    print("\n".join(lines))
+    if args.write_docs:
+        if source != REPO.resolve():
+            raise SystemExit("--write-docs records this checkout's figures only (not --source)")
+        doc_tables.write("gui-lateness", lines)
 
 
 if __name__ == "__main__":

@@ -2,14 +2,15 @@
 
 Start-up (``--startup``): the real app launched from source as a new process (offscreen), with one photo to
 open; it prints stamps when the window is shown and when the first result arrives (YOLO_DESKTOP_TRACE_STARTUP).
-Cold = converted-model cache empty (TensorFlow must convert once); warm = cached (LiteRT only, no TensorFlow).
-Each is run several times; the median and the range (min–max) are reported.
+Cold = converted-model cache empty (TensorFlow must convert once); warm = cached (no TensorFlow imported).
+Each is run several times; medians and min–max reported.
 
 Memory (``--memory``): the real window processes 1000 distinct photos (640×480 JPEGs made from real sample
 photos); RSS is read after 100 and after 1000 finished images. Only thumbnails and results (with their kept
 candidates) should stay; full images must not accumulate. The CLI's batch loop is measured the same way.
 
-    .venv/bin/python bench/bench_memory_startup.py --startup --memory
+    .venv/bin/python bench/bench_memory_startup.py --startup --memory [--runs 3] [--write-docs]
+    .venv/bin/python bench/bench_memory_startup.py --startup --app dist/yolo-desktop/yolo-desktop [--write-docs]
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+import doc_tables  # noqa: E402
+
 SOURCES = ("coffee.png", "motorcycle_left.png", "camera.png", "astronaut.png", "chelsea.png", "rocket.jpg")
 
 
@@ -105,19 +109,35 @@ def startup(runs: int, app: Path | None) -> dict:
                 ).append(launch([str(app)], photo, Path(cache), cold=cold))
                 samples.setdefault("standalone, warm", []).append(launch([str(app)], photo, Path(cache)))
     return {
-        label: {key: spread([s[key] for s in runs_]) for key in ("window shown", "first result")}
+        label: {key: [round(s[key], 3) for s in runs_] for key in ("window shown", "first result")}
         for label, runs_ in samples.items()
     }
 
 
-def spread(values: list[float]) -> dict[str, float]:
-    """Median and range of the runs, seconds: a figure is reported as median (min–max)."""
-    return {
-        "median": round(statistics.median(values), 3),
-        "min": round(min(values), 3),
-        "max": round(max(values), 3),
-        "runs": len(values),
-    }
+def spread(values: list[float], digits: int = 2) -> str:
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+def startup_table(seconds: dict, runs: int) -> list[str]:
+    return [
+        f"| launch (median of {runs}, min–max) | window shown s | first result s |",
+        "|---|---:|---:|",
+        *(f"| {label} | {spread(s['window shown'])} | {spread(s['first result'])} |" for label, s in seconds.items()),
+    ]
+
+
+def memory_table(report: dict) -> list[str]:
+    names = {"memory_gui": "the window", "memory_cli": "the `detect` loop"}
+    return [
+        "| 1000 distinct 640×480 photos, each run in a fresh process | RSS after 100 MB | after 1000 MB | growth MB |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {names[key]} | {report[key]['rss_after_100_mb']} | {report[key]['rss_after_1000_mb']} | "
+            f"{report[key]['growth_mb']} |"
+            for key in names
+            if key in report
+        ),
+    ]
 
 
 def rss_mb() -> float:
@@ -198,11 +218,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--app", type=Path, help="a standalone build's yolo-desktop executable to time instead")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "FOLDER"), help=argparse.SUPPRESS)
+    doc_tables.add_option(parser)
     args = parser.parse_args()
     report: dict = {}
     if args.startup:
         report["startup_s"] = startup(args.runs, args.app)
-        print(json.dumps(report["startup_s"], indent=2), flush=True)
+        lines = startup_table(report["startup_s"], args.runs)
+        print("\n".join(lines), flush=True)
+        if args.write_docs:
+            doc_tables.write("startup-standalone" if args.app else "startup", lines)
     if args.child:
         # One measurement in a clean process, so nothing this script imported counts.
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -222,6 +246,10 @@ def main() -> None:
             )
             report[label] = json.loads(done.stdout.strip().splitlines()[-1])
             print(label, report[label], flush=True)
+        lines = memory_table(report)
+        print("\n".join(lines), flush=True)
+        if args.write_docs:
+            doc_tables.write("memory", lines)
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     name = "startup_standalone.json" if args.app else "memory_startup.json"

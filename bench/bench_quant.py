@@ -8,7 +8,7 @@ conf-0.25 detections against the same engine's float32; (b) F1 against float32 o
 photo_sources (disjoint from calibration and from COCO: the unbiased one when choosing a recipe). Latency: median of
 interleaved runs on one letterboxed photo, 2 threads, against the same engine's float32 in the same run.
 
-    .venv/bin/python bench/bench_quant.py [--recipes all|substring,...]
+    .venv/bin/python bench/bench_quant.py [--recipes all|substring,...] [--write-docs]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+import doc_tables  # noqa: E402
 from bench_engine import time_pair  # noqa: E402
 from photo_sources import ensure_photos  # noqa: E402
 from tf_converter_recipes import TFRecipe, convert_tf  # noqa: E402
@@ -124,6 +125,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipes", default="all")
     parser.add_argument("--size", type=int, default=416)
+    doc_tables.add_option(parser, doc_tables.ACCURACY)
     args = parser.parse_args()
     chosen = (
         RECIPES
@@ -201,17 +203,21 @@ def main() -> None:
                 }
             )
             print(rows[-1], flush=True)
-    print(
-        "\n| recipe | mAP@0.5 (float32) | mAP@0.5:0.95 | F1 vs float32, COCO | F1 vs float32, 113 photos | "
-        "latency ms | float32 ms | ratio | MB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-    )
+    lines = [
+        "| recipe | mAP@0.5 (float32) | mAP@0.5:0.95 | F1 vs float32, COCO | F1 vs float32, 113 photos | "
+        "latency ms | float32 ms | ratio | MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         mark = " **(used)**" if r["used"] else ""
-        print(
+        lines.append(
             f"| {r['recipe']}{mark} | {r['map50']:.1f} ({r['float_map50']:.1f}) | {r['map50_95']:.1f} | "
             f"{r['f1_coco']:.3f} | {r['f1_photos']:.3f} | {r['ms']} | {r['float_ms']} | {r['ratio']:.2f} | "
             f"{r['size_mb']} |"
         )
+    print("\n" + "\n".join(lines))
+    if args.write_docs:
+        doc_tables.write("quant-recipes", lines, doc_tables.ACCURACY)
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "quant.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

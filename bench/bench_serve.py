@@ -4,8 +4,8 @@ same JPEGs. Reported: medians and min–max over ``--runs`` rounds (CLI and serv
 server-throughput / CLI-throughput (goal ≥ 0.8 at concurrency ≥ 4) and p50 at concurrency 1 minus the CLI's
 per-image time (goal ≤ 15 ms). The original Flask + Keras service took about 1.6 s per image on a CPU.
 
-    .venv/bin/python bench/bench_serve.py [--count 160] [--runs 3] [--precision accurate]
-    .venv/bin/python bench/bench_serve.py --burst 40 [--runs 3]
+    .venv/bin/python bench/bench_serve.py [--count 160] [--runs 3] [--precision accurate] [--write-docs]
+    .venv/bin/python bench/bench_serve.py --burst 40 --count 40 [--runs 3] [--write-docs]
 
 ``--burst N``: N DeepStack requests at once (several cameras triggering together), each on its own connection, to
 a server at the defaults (admission by expected wait, ``--max-wait 10``) and to one with ``--queue 8`` (the old
@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+import doc_tables  # noqa: E402
 from bench_throughput import make_photos  # noqa: E402
 
 ORIGINAL_SECONDS_PER_IMAGE = 1.6
@@ -164,8 +165,13 @@ def burst(port: int, bodies: list[tuple[bytes, str]]) -> tuple[int, int, float, 
     return statuses.count(200), statuses.count(503), max(answers, default=0.0), whole
 
 
-def run_bursts(paths: list[Path], size: int, runs: int, precision: str) -> None:
+def run_bursts(paths: list[Path], size: int, runs: int, precision: str) -> list[str]:
+    """The burst at each server configuration; returns the markdown table."""
     bodies = [multipart(p, "image") for p in paths[:size]]
+    lines = [
+        f"| burst of {size} DeepStack requests, server | answered | refused (503) | slowest answer s | whole burst s |",
+        "|---|---:|---:|---:|---:|",
+    ]
     configs = {"defaults (--max-wait 10)": (), "--queue 8 (the old default's count)": ("--queue", "8")}
     for name, options in configs.items():
         port = free_port()
@@ -186,6 +192,10 @@ def run_bursts(paths: list[Path], size: int, runs: int, precision: str) -> None:
             f"{spread(slowest, 2)} s, whole burst {spread(whole, 2)} s",
             flush=True,
         )
+        lines.append(
+            f"| {name} | {spread(answered, 0)} | {spread(refused, 0)} | {spread(slowest, 2)} | {spread(whole, 2)} |"
+        )
+    return lines
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -204,12 +214,16 @@ def main() -> None:
     parser.add_argument("--precision", default="accurate")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--burst", type=int, help="N requests at once instead (see above)")
+    doc_tables.add_option(parser)
     args = parser.parse_args()
     cache = Path(os.environ.get("YOLO_DESKTOP_BENCH_CACHE", Path.home() / ".cache" / "yolo-desktop-bench"))
     folder = cache / f"throughput-{args.count}"
     paths = make_photos(folder, args.count)
     if args.burst:
-        run_bursts(paths, args.burst, args.runs, args.precision)
+        lines = run_bursts(paths, args.burst, args.runs, args.precision)
+        print("\n" + "\n".join(lines))
+        if args.write_docs:
+            doc_tables.write("serve-burst", lines)
         return
     bodies = [multipart(p) for p in paths]
     size_mb = statistics.mean(len(b) for b, _ in bodies) / 1e6
@@ -244,18 +258,27 @@ def main() -> None:
             server.wait(30)
 
     cli_ms = [1000 / r for r in cli]
-    print(f"\nCLI batch (--no-images, {args.precision}): {spread(cli)} images/s = {spread(cli_ms)} ms per image\n")
-    print("| concurrency | requests/s | p50 ms | p99 ms | server / CLI throughput |")
-    print("|---:|---:|---:|---:|---:|")
-    for c in args.concurrency:
-        print(f"| {c} | {spread(rates[c])} | {spread(p50[c])} | {spread(p99[c])} | {spread(ratios[c], 2)} |")
-    gap = [a - b for a, b in zip(p50[args.concurrency[0]], cli_ms)]
-    print(f"\np50 at concurrency {args.concurrency[0]} minus the CLI's per-image time: {spread(gap)} ms (goal ≤ 15)")
-    per_image = statistics.median(p50[args.concurrency[0]]) / 1000
+    first = args.concurrency[0]
+    lines = [
+        "| concurrency | requests/s | p50 ms | p99 ms | server / CLI throughput |",
+        "|---:|---:|---:|---:|---:|",
+        *(
+            f"| {c} | {spread(rates[c])} | {spread(p50[c])} | {spread(p99[c])} | {spread(ratios[c], 2)} |"
+            for c in args.concurrency
+        ),
+        "",
+        f"CLI batch (`detect --no-images --formats json`, {args.precision}): {spread(cli)} images/s = "
+        f"{spread(cli_ms)} ms per image. p50 at concurrency {first} minus the CLI's per-image time: "
+        f"{spread([a - b for a, b in zip(p50[first], cli_ms)])} ms (goal ≤ 15).",
+    ]
+    print("\n" + "\n".join(lines))
+    per_image = statistics.median(p50[first]) / 1000
     print(
         f"The original service: ~{ORIGINAL_SECONDS_PER_IMAGE:.1f} s per image; this one: {per_image:.3f} s "
         f"({ORIGINAL_SECONDS_PER_IMAGE / per_image:.0f}× faster)"
     )
+    if args.write_docs:
+        doc_tables.write("serve-bench", lines)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ Reported as medians and min–max over ``--runs`` rounds:
   + JSON + rq's zlib of each photo, timed here on the same photos), Redis's commands and CPU per image, and the
   resident memory of the front and of the local server.
 
-    .venv/bin/python bench/bench_serve_queue.py [--count 40] [--runs 3] [--workers 1]
+    .venv/bin/python bench/bench_serve_queue.py [--count 40] [--runs 3] [--workers 1] [--write-docs]
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+import doc_tables  # noqa: E402
 from bench_serve import free_port, multipart, percentile, spread  # noqa: E402
 from bench_throughput import make_photos  # noqa: E402
 
@@ -165,6 +166,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="queue worker processes (default 1)")
+    doc_tables.add_option(parser)
     args = parser.parse_args()
     cache = Path(os.environ.get("YOLO_DESKTOP_BENCH_CACHE", Path.home() / ".cache" / "yolo-desktop-bench"))
     folder = cache / f"throughput-{args.count}"
@@ -225,29 +227,33 @@ def main() -> None:
         redis_server.stop()
 
     print(f"\n{args.workers} queue worker process(es); medians (min–max) of {args.runs} rounds\n")
-    print("| synchronous /v1/detect | local req/s | front req/s | front / local | local p50 ms | front p50 ms |")
-    print("|---|---:|---:|---:|---:|---:|")
+    lines = [
+        "| synchronous `/v1/detect` | local req/s | front req/s | front / local | local p50 ms | front p50 ms |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for c in CONCURRENCY:
         ratio = [f / local_rate for f, local_rate in zip(sync["front"][c], sync["local"][c])]
-        print(
+        lines.append(
             f"| concurrency {c} | {spread(sync['local'][c])} | {spread(sync['front'][c])} | {spread(ratio, 2)} | "
             f"{spread(p50['local'][c])} | {spread(p50['front'][c])} |"
         )
     added = [f - lo for f, lo in zip(p50["front"][1], p50["local"][1])]
-    print(f"\nwhat the queue adds to one request (p50 front − p50 local, concurrency 1): {spread(added)} ms")
     ratio = [a / lo for a, lo in zip(async_rate, annotated_local)]
-    print(
-        f"asynchronous jobs (annotated JPEG made by the worker): {spread(async_rate)} images/s, submit p50 "
-        f"{spread(async_submit)} ms; local /v1/detect?format=image at concurrency 4: {spread(annotated_local)} "
-        f"images/s; jobs / local {spread(ratio, 2)}"
-    )
     inline = inline_cost_ms(paths)
-    print(
-        f"front CPU per image: {spread(front_cpu)} ms (all its work: HTTP, form parsing, Redis, JSON); protocol 1's "
-        f"inline upload alone would add {spread(inline)} ms per photo (base64 + JSON + zlib)"
-    )
-    print(f"Redis per asynchronous image: {spread(redis_calls)} commands, {spread(redis_us, 0)} µs of Redis CPU")
-    print(f"resident memory: front {rss['front']:.0f} MB, local server {rss['local']:.0f} MB")
+    lines += [
+        "",
+        f"- The queue adds {spread(added)} ms to one request (p50 front − p50 local, concurrency 1).",
+        f"- Asynchronous jobs (the worker also draws the full-size annotated JPEG): {spread(async_rate)} images/s, "
+        f"202 in {spread(async_submit)} ms (p50); the local server doing the same work (`/v1/detect?format=image`, "
+        f"concurrency 4) {spread(annotated_local)} images/s: jobs / local {spread(ratio, 2)}.",
+        f"- The front's CPU per image: {spread(front_cpu)} ms, all its work (HTTP, multipart, Redis, JSON); "
+        f"protocol 1's inline upload alone would add {spread(inline)} ms per photo (base64 + JSON + zlib).",
+        f"- Redis per asynchronous image: {spread(redis_calls)} commands, {spread(redis_us, 0)} µs of its CPU.",
+        f"- Resident memory: front {rss['front']:.0f} MB, local server {rss['local']:.0f} MB.",
+    ]
+    print("\n".join(lines))
+    if args.write_docs:
+        doc_tables.write("queue-bench" if args.workers == 1 else f"queue-bench-workers-{args.workers}", lines)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
 The photos: N ≥ 50 JPEGs of ≥ 3 MP, made from real sample photos (upscaled 4×, flipped, cropped, colour-shifted so
 every file differs), cached between runs. The naive loop is what a script would do: for each file cv2.imread,
 OpenCV DNN (the Darknet importer, same YOLOv3-tiny), NMS, draw, cv2.imwrite — one after another. Both write
-annotated JPEGs. Reported: images/s of each and the ratio (goal ≥ 3×).
+annotated JPEGs. Reported: images/s of each and the ratio (goal ≥ 3×), medians (min–max) of ``--runs`` rounds.
 
-    .venv/bin/python bench/bench_throughput.py [--count 60] [--precision accurate fast]
+    .venv/bin/python bench/bench_throughput.py [--count 60] [--precision accurate fast] [--runs 3] [--write-docs]
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from yolo_desktop.models import find_model  # noqa: E402
+
+sys.path.insert(0, str(REPO / "bench"))
+import doc_tables  # noqa: E402
 
 SOURCES = (
     "coffee.png",
@@ -119,10 +123,19 @@ def ours(folder: Path, out: Path, precision: str, extra: list[str]) -> tuple[flo
     return wall, rate
 
 
+def spread(values: list[float], digits: int = 1) -> str:
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+OUTPUTS = (("annotated JPEGs + JSON/CSV", []), ("detections only (`--no-images`)", ["--no-images"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=60)
     parser.add_argument("--precision", nargs="+", default=["accurate", "fast"])
+    parser.add_argument("--runs", type=int, default=3, help="rounds, each the naive loop then every configuration")
+    doc_tables.add_option(parser)
     args = parser.parse_args()
     cache = Path(os.environ.get("YOLO_DESKTOP_BENCH_CACHE", Path.home() / ".cache" / "yolo-desktop-bench"))
     folder = cache / f"throughput-{args.count}"
@@ -130,55 +143,60 @@ def main() -> None:
     megapixels = np.mean([np.prod(cv2.imread(str(p)).shape[:2]) for p in paths[:5]]) / 1e6
     model = find_model("yolov3-tiny")
     print(f"{len(paths)} JPEGs of {megapixels:.1f} MP in {folder}", flush=True)
-    rows = []
+    naive_rates: list[float] = []
+    # (precision, outputs) → per round: (images/s, × that round's naive loop, × naive with start-up included)
+    ratios: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for precision in args.precision:
             # Warm the converted-model cache first (and calibrate the int8 model on these very photos).
             ours(folder, Path(tmp) / "warm", precision, ["--no-images"])
             shutil.rmtree(Path(tmp) / "warm", ignore_errors=True)
-        naive_s = naive_loop(paths, Path(tmp) / "naive", model.cfg, model.weights)
-        naive_rate = len(paths) / naive_s
-        print(f"naive loop: {naive_rate:.2f} images/s", flush=True)
-        for precision in args.precision:
-            for label, extra in (
-                ("annotated JPEGs + JSON/CSV", []),
-                ("detections only (--no-images)", ["--no-images"]),
-            ):
-                out = Path(tmp) / f"ours-{precision}-{len(extra)}"
-                wall, rate = ours(folder, out, precision, extra)
-                rows.append(
-                    {
-                        "precision": precision,
-                        "outputs": label,
-                        "images_per_s": round(rate, 2),
-                        "wall_s": round(wall, 2),
-                        "vs_naive": round(rate / naive_rate, 2),
-                        "vs_naive_wall": round((len(paths) / wall) / naive_rate, 2),
-                    }
-                )
-                print(rows[-1], flush=True)
-    print(f"\nnaive sequential loop (read, OpenCV DNN, draw, write): {naive_rate:.2f} images/s\n")
-    print("| precision | outputs | images/s | × naive | × naive incl. start-up |\n|---|---|---:|---:|---:|")
-    for row in rows:
-        print(
-            f"| {row['precision']} | {row['outputs']} | {row['images_per_s']} | {row['vs_naive']} | "
-            f"{row['vs_naive_wall']} |"
+        for run in range(args.runs):
+            naive_rate = len(paths) / naive_loop(paths, Path(tmp) / "naive", model.cfg, model.weights)
+            shutil.rmtree(Path(tmp) / "naive", ignore_errors=True)
+            naive_rates.append(naive_rate)
+            print(f"run {run + 1}: naive loop {naive_rate:.2f} images/s", flush=True)
+            for precision in args.precision:
+                for label, extra in OUTPUTS:
+                    out = Path(tmp) / f"ours-{run}-{precision}-{len(extra)}"
+                    wall, rate = ours(folder, out, precision, extra)
+                    shutil.rmtree(out, ignore_errors=True)
+                    sample = (rate, rate / naive_rate, (len(paths) / wall) / naive_rate)
+                    ratios.setdefault((precision, label), []).append(sample)
+                    print(f"run {run + 1}: {precision}, {label}: {rate:.1f} images/s", flush=True)
+    lines = [
+        "| precision | outputs | images/s | × naive | × naive, start-up included |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for (precision, label), samples in ratios.items():
+        rates, vs_naive, vs_naive_wall = (list(column) for column in zip(*samples))
+        lines.append(
+            f"| {precision} | {label} | {spread(rates)} | {spread(vs_naive, 2)} | {spread(vs_naive_wall, 2)} |"
         )
+    lines += [
+        "",
+        f"{len(paths)} JPEGs of {megapixels:.1f} MP; the naive sequential loop (cv2.imread, OpenCV DNN, NMS, draw, "
+        f"cv2.imwrite) did {spread(naive_rates)} images/s. Medians (min–max) of {args.runs} rounds.",
+    ]
+    print("\n" + "\n".join(lines))
+    if args.write_docs:
+        doc_tables.write("throughput", lines)
     out_dir = REPO / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
-    (out_dir / "throughput.json").write_text(
-        json.dumps(
+    report = {
+        "photos": len(paths),
+        "megapixels": round(megapixels, 1),
+        "naive_images_per_s": naive_rates,
+        "rows": [
             {
-                "naive_images_per_s": round(naive_rate, 2),
-                "photos": len(paths),
-                "megapixels": round(megapixels, 1),
-                "rows": rows,
-            },
-            indent=2,
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+                "precision": precision,
+                "outputs": label,
+                **dict(zip(("images_per_s", "vs_naive", "vs_naive_wall"), (list(c) for c in zip(*samples)))),
+            }
+            for (precision, label), samples in ratios.items()
+        ],
+    }
+    (out_dir / "throughput.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ frames of a street video would be).
 (2) ``process_video`` (what ``detect`` runs) on a long 640×360 clip made from real photos, RSS sampled every
 0.25 s; reported: RSS after 10 %, 50 % and 100 % of the frames.
 
-    .venv/bin/python bench/bench_video_memory.py [--store-frames 300] [--long-frames 1800]
+    .venv/bin/python bench/bench_video_memory.py [--store-frames 300] [--long-frames 1800] [--write-docs]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+import doc_tables  # noqa: E402
 from bench_video import make_clip  # noqa: E402
 
 from yolo_desktop.batch import InputImage  # noqa: E402
@@ -132,6 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store-frames", type=int, default=300)
     parser.add_argument("--long-frames", type=int, default=1800)
+    doc_tables.add_option(parser)
     args = parser.parse_args()
     cache = Path(os.environ.get("YOLO_DESKTOP_BENCH_CACHE", Path.home() / ".cache" / "yolo-desktop-bench"))
     detector = Detector(find_model("yolov3-tiny"))
@@ -146,9 +148,49 @@ def main() -> None:
     long_clip = make_clip(cache / f"video-360p-{args.long_frames}.mp4", (640, 360), args.long_frames)
     report["detect: long video"] = long_video(detector, long_clip, args.long_frames)
     print("detect: long video", report["detect: long video"], flush=True)
+    lines = memory_table(report)
+    print("\n" + "\n".join(lines))
+    if args.write_docs:
+        doc_tables.write("video-memory", lines)
     results = REPO / "bench" / "results"
     results.mkdir(exist_ok=True)
     (results / "video_memory.json").write_text(json.dumps(report, indent=2) + "\n")
+
+
+def memory_table(report: dict[str, dict[str, float]]) -> list[str]:
+    lines = [
+        "| frames | floor | candidates / frame | bytes / frame | MB per hour at 30 fps | at 25 fps |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, what in (
+        ("store: 720p clip", "720p clip (3 photos side by side)"),
+        ("store: COCO photos", "COCO photos"),
+    ):
+        row = report.get(name)
+        if row is None:
+            continue
+        frames = f"{what} ({row['frames']:.0f} frames)"
+        for label, floor, used in (
+            ("video floor", VIDEO_CANDIDATE_FLOOR, " (used)"),
+            ("photo floor", CANDIDATE_FLOOR, ""),
+        ):
+            key = f"{label} {floor}"
+            lines.append(
+                f"| {frames} | {floor}{used} | {row[key + ': candidates/frame']} | {row[key + ': bytes/frame']} | "
+                f"{row[key + ': MB/hour at 30 fps']} | {row[key + ': MB/hour at 25 fps']} |"
+            )
+        lines.append(
+            f"| {frames} | one `ImageResult` + `Candidates` per frame (tracemalloc) | | "
+            f"{row['ImageResult per frame: bytes/frame']} | {row['ImageResult per frame: MB/hour at 30 fps']} | |"
+        )
+    long = report["detect: long video"]
+    lines += [
+        "",
+        f"`detect` on a {long['frames']:.0f}-frame 640×360 clip: RSS {long['rss_mb_at_10pct']} MB after 10 %, "
+        f"{long['rss_mb_at_50pct']} MB after 50 %, {long['rss_mb_at_100pct']} MB after 100 % of the frames "
+        f"({long['frames_per_s']} frames/s).",
+    ]
+    return lines
 
 
 if __name__ == "__main__":
