@@ -68,6 +68,10 @@ package-test: package
 	YOLO_DESKTOP_CACHE=$(PKG_TEST)/cache dist/yolo-desktop/yolo-desktop-cli detect $(PKG_TEST)/in -r \
 		-o $(PKG_TEST)/out --formats json,csv,coco; test $$? -eq 1
 	test -s "$(PKG_TEST)/out/in/sub/copy é.jpg" && grep -q '"cup"' $(PKG_TEST)/out/detections.json
+	# Your own ONNX export runs in the frozen app (OpenVINO's ONNX reader is bundled).
+	YOLO_DESKTOP_CACHE=$(PKG_TEST)/cache dist/yolo-desktop/yolo-desktop-cli detect resources/sample.jpg \
+		--onnx tests/fixtures/onnx/yolov8-3cls-320.onnx -o $(PKG_TEST)/onnx --no-images --quiet
+	grep -q '"safety vest"\|"helmet"\|"glove"' $(PKG_TEST)/onnx/detections.json
 	YOLO_DESKTOP_CACHE=$(PKG_TEST)/cache bash .ci/package-serve-check dist/yolo-desktop/yolo-desktop-cli resources/sample.jpg
 	# The frozen window (offscreen): opens, loads the bundled model, shows the sample's result, closes.
 	QT_QPA_PLATFORM=offscreen YOLO_DESKTOP_TRACE_STARTUP=exit YOLO_DESKTOP_CACHE=$(PKG_TEST)/cache \

@@ -9,12 +9,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .inference.converted import ensure_converted
+from .inference.engines import available
 from .inference.errors import ModelError
 from .inference.model_spec import cfg_input_size, class_names, family
-from .inference.openvino_converted import OPENVINO_INT8, ensure_openvino_int8
+from .inference.openvino_converted import OPENVINO_INT8, ensure_openvino_int8, ensure_openvino_ir
 from .models import (
     KNOWN_MODELS,
     FetchError,
+    accuracy_and_speed,
     add_model,
     fetch,
     install_dir,
@@ -37,9 +39,10 @@ def list_models() -> int:
         print("Installed:")
         width = max(len(m.name) for m in models)
         for m in models:
-            known = KNOWN_MODELS.get(m.name)
-            measured = f"  {known.measured}" if known is not None and known.measured else ""
-            print(f"  {m.name:<{width}}  {_size(m.weights):>7}  {m.weights.parent}{measured}")
+            accuracy, speed = accuracy_and_speed(m, 416)
+            what = "ONNX" if m.cfg is None else "Darknet"
+            notes = "  ".join(filter(None, [accuracy, speed]))
+            print(f"  {m.name:<{width}}  {what:<7}  {_size(m.weights):>7}  {m.weights.parent}  {notes}".rstrip())
             if outdated_cfg(m) is not None:
                 print(
                     f"  {'':<{width}}  outdated cfg (wrong anchors, about half the accuracy): "
@@ -139,6 +142,9 @@ def convert_model(args: argparse.Namespace) -> int:
             print(f"yolo-desktop models convert: error: {exc}", file=sys.stderr)
             return EXIT_FAILED
         print(f"{model.name} {precision} (every input size): {path}")
+        if precision == "accurate" and available("openvino"):  # what OpenVINO (and the standalone app) reads
+            ir = ensure_openvino_ir(model.name, cfg, cfg_path, model.weights)
+            print(f"{model.name} accurate for OpenVINO (every input size): {ir}")
     if args.calibration and "fast" in (args.precision or []):
         if args.force:
             target = converted_target(

@@ -35,7 +35,8 @@ from .inference.darknet_cfg import parse_cfg
 from .inference.darknet_weights import check_weights_size
 from .inference.errors import ModelError
 from .inference.model_cache import file_sha256
-from .inference.model_spec import ModelFiles, check_files, class_names
+from .inference.model_spec import ModelFiles, check_files, class_names, input_size_of
+from .inference.speed_memo import measured
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +292,20 @@ def correct_known_cfg(model: ModelFiles) -> bool:
         known.name,
     )
     return True
+
+
+def accuracy_and_speed(model: ModelFiles, size: int, precision: str = "accurate") -> tuple[str, str]:
+    """What is known of a model, for choosing accuracy against speed: its measured mAP (known models, on the COCO
+    sample; "" for others) and its time per image on this machine (``speed_memo``; "" until it has run here).
+    ``size``: the input size in use (an ONNX export has its own)."""
+    known = KNOWN_MODELS.get(model.name)
+    accuracy = known.measured.split(" (")[0] if known is not None and known.measured else ""
+    try:
+        size = input_size_of(model, size)
+    except ModelError:
+        return accuracy, ""
+    timed = measured(model.weights, size, precision)
+    return accuracy, f"{timed['ms']:.0f} ms/image here" if timed else ""
 
 
 def find_model(name: str) -> ModelFiles:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import replace
 
 import numpy as np
@@ -104,3 +105,24 @@ def test_candidates_are_read_only(detector, data_dir):
     with pytest.raises(ValueError):
         result.candidates.scores[0] = 1.0
     assert np.all(np.diff(result.candidates.scores) <= 0)
+
+
+def test_time_per_image_here_is_measured_from_real_work_and_remembered(tiny_model, data_dir, tmp_path, monkeypatch):
+    """The picker, `models list` and /v1/models show a model's time per image on this machine: the median network
+    time of a detector's first images, stored once (no separate benchmark run)."""
+    from yolo_desktop.inference import speed_memo
+    from yolo_desktop.models import accuracy_and_speed
+
+    monkeypatch.setattr(speed_memo, "_file", lambda: tmp_path / "speed.json")
+    settings = DetectorSettings(size=320)
+    assert speed_memo.measured(tiny_model.weights, 320) is None
+    assert accuracy_and_speed(tiny_model, 320) == ("mAP@0.5 39.2", "")
+    detector = Detector(tiny_model, settings)
+    image = read_rgb(data_dir / "coffee.png")
+    times = [detector.detect(image).timings["network"] for _ in range(speed_memo.SAMPLES)]
+    remembered = speed_memo.measured(tiny_model.weights, 320)
+    assert remembered is not None and remembered["images"] == speed_memo.SAMPLES
+    assert remembered["ms"] == round(statistics.median(times) * 1000, 2)
+    assert remembered["engine"] == detector.engine.description
+    assert accuracy_and_speed(tiny_model, 320)[1] == f"{remembered['ms']:.0f} ms/image here"
+    assert speed_memo.measured(tiny_model.weights, 416) is None  # per size (and precision)

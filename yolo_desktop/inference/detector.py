@@ -20,6 +20,7 @@ from .engines.build import build_onnx_engine
 from .letterbox import DARKNET, Letterbox, letterbox
 from .model_spec import ModelFiles, ModelInfo, check_classes, check_files, class_names, onnx_layout
 from .onnx_layouts import OnnxDecoder
+from .speed_memo import SpeedSampler
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Detector:
         (CPU)"; with ``auto``, ``self.engine.auto_reason`` says why it was chosen."""
         check_files(model)
         self.model = model
+        self._speed: SpeedSampler | None = None
         self.names = list(class_names(model))
         self.settings = settings
         check_classes(settings.classes, self.names, model.name)
@@ -80,6 +82,15 @@ class Detector:
             log=log,
             options=options,
         )
+
+    @property
+    def speed(self) -> SpeedSampler:
+        """This machine's time per image for this model (remembered after its first images; speed_memo.py)."""
+        if self._speed is None:
+            self._speed = SpeedSampler(
+                self.model.weights, self.input_size, self.settings.precision, self.engine.description
+            )
+        return self._speed
 
     @property
     def engine_summary(self) -> str:
@@ -119,6 +130,7 @@ class Detector:
         start = time.perf_counter()
         outputs = self.engine.run(prepared.batch)
         after_network = time.perf_counter()
+        self.speed.add(after_network - start)
         box = prepared.box
         candidates = make_candidates(outputs, self.decoder, box, CANDIDATE_FLOOR)
         detections = select(candidates, self.settings, self.names, box.source_width, box.source_height)

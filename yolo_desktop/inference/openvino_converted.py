@@ -127,7 +127,13 @@ def ensure_openvino_ir(
     from .engines.openvino_engine import core, name_outputs
 
     tflite = ensure_converted(model_name, cfg, cfg_path, weights_path, "accurate", log, cancel)
-    model = core().read_model(str(tflite))
+    try:
+        model = core().read_model(str(tflite))
+    except RuntimeError as exc:  # the standalone app has no TFLite reader: a pip installation writes the IR
+        raise ModelError(
+            f"{model_name}: its OpenVINO model is not made yet ({exc.__class__.__name__}); run 'yolo-desktop models "
+            f"convert {model_name}' once from a pip installation (it writes the model this app reads)"
+        ) from None
     name_outputs(model, str(tflite))  # the IR keeps the signature's output names (yolo_<layer>)
     target = converted_target(model_name, model_key(cfg_path, weights_path, tag), tag, ".xml")
     save_openvino(model, target, compress_to_fp16=tag == OPENVINO_F16)

