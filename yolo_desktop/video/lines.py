@@ -77,5 +77,6 @@ def parse_count_line(text: str, number: int = 1) -> CountLine:
         values = [float(part) for part in parts[:4]]
     except ValueError:
         raise LineError(f"{text!r} is not a line: x1,y1,x2,y2 must be numbers (video pixels)") from None
-    name = ",".join(parts[4:]).strip() or f"line {number}"
-    return CountLine(*values, name=name)
+    name = (text.split(",", 4)[4].strip() if len(parts) > 4 else "") or f"line {number}"
+    x1, y1, x2, y2 = values
+    return CountLine(x1, y1, x2, y2, name=name)
