@@ -278,5 +278,5 @@ def test_line_directions_and_segment_ends():
         parse_count_line("1,2,1,2")
     # A crossing found before its track is confirmed is counted once it is, with its id.
     tracker = Tracker(TrackingOptions(min_frames=3, lines=(down,)))
-    run(tracker, [[person(150)], [person(220)], [person(270)], [person(320)]])  # centres 180, 250, …
+    run(tracker, [[person(190)], [person(215)], [person(240)], [person(265)]])  # centres 220, 245, …
     assert [(c.frame, c.track_id, c.direction) for c in tracker.crossings] == [(1, 1, "left-to-right")]
