@@ -280,3 +280,31 @@ def test_line_directions_and_segment_ends():
     tracker = Tracker(TrackingOptions(min_frames=3, lines=(down,)))
     run(tracker, [[person(190)], [person(215)], [person(240)], [person(265)]])  # centres 220, 245, …
     assert [(c.frame, c.track_id, c.direction) for c in tracker.crossings] == [(1, 1, "left-to-right")]
+
+
+def test_window_tracks_in_slices_equal_tracks_at_once(street, app_detector):
+    """The window's re-tracking (``retrack.StoreTracks``) a few milliseconds at a time, as the GUI thread runs it,
+    gives what one pass gives; memory for the ids stays a small part of the kept candidates'."""
+    from yolo_desktop.settings import DetectorSettings
+    from yolo_desktop.video.detect import VideoDetection
+    from yolo_desktop.video.frame_store import FrameStore
+    from yolo_desktop.video.retrack import StoreTracks
+
+    detection = VideoDetection(app_detector, str(street), keep_pixels=False)
+    info = detection.info
+    store = FrameStore(info.name, info.width, info.height, info.fps, app_detector.names)
+    for found in detection:
+        store.append(found.frame.index, found.frame.time, found.result.candidates)
+    store.finish()
+    settings = DetectorSettings(classes=frozenset({"person", "motorbike"}))
+    options = TrackingOptions(lines=(CountLine(*STREET_LINE, name="door"),))
+    whole, sliced = StoreTracks(store, settings, options), StoreTracks(store, settings, options)
+    assert whole.advance() and whole.complete
+    turns = 0
+    while not sliced.advance(0.0005):
+        turns += 1
+        assert sliced.detections(sliced.done) is None  # not reached yet: shown without ids meanwhile
+    assert turns > 1
+    assert [whole.detections(k) for k in range(len(store))] == [sliced.detections(k) for k in range(len(store))]
+    assert whole.tracker.distinct() == STREET_DISTINCT and whole.line_counts()[0]["crossings"] == STREET_CROSSINGS
+    assert whole.nbytes < store.nbytes / 4

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..results import Detection
 from ..settings import DetectorSettings
-from .frame_store import FrameStore, Column
+from .frame_store import Column, FrameStore
 from .tracking import Tracker, TrackingOptions, line_counts
 
 

@@ -290,6 +290,35 @@ class Tracker:
         return sorted(self.crossings, key=lambda c: (c.frame, c.track_id, c.line))
 
 
+class TrackLog:
+    """Summaries of the tracks seen in a stretch of tracked frames (a camera's recording: from its first frame,
+    numbered from there), built from the detections as they were shown."""
+
+    def __init__(self) -> None:
+        self._tracks: dict[int, TrackSummary] = {}
+
+    def add(self, index: int, time: float, detections: Sequence[Detection]) -> None:
+        for d in detections:
+            if d.track_id is None:
+                continue
+            seen = self._tracks.get(d.track_id)
+            if seen is None:
+                self._tracks[d.track_id] = TrackSummary(
+                    d.track_id, d.class_id, d.label, index, time, index, time, 1, float(d.score)
+                )
+            else:
+                self._tracks[d.track_id] = replace(
+                    seen,
+                    last_frame=index,
+                    last_time=time,
+                    frames=seen.frames + 1,
+                    best_score=max(seen.best_score, float(d.score)),
+                )
+
+    def tracks(self) -> list[TrackSummary]:
+        return [self._tracks[track_id] for track_id in sorted(self._tracks)]
+
+
 def line_counts(lines: Sequence[CountLine], crossings: Sequence[Crossing]) -> list[dict]:
     """Per line: its name and points, and per class label the crossings in each of its two directions."""
     records = []
