@@ -8,6 +8,12 @@ would do: ``VideoCapture.read``, OpenCV DNN (the Darknet importer, same YOLOv3-t
 per video) with the model already loaded, in the accurate (float32) and fast (int8) precisions. Reported: frames/s
 of each, median and spread (min–max) of ``--runs`` runs, and the ratio of the medians (goal ≥ 1.5×).
 
+Tracking (on in ``detect`` by default, so "ours" includes it) gets its own columns: the tracker's time per frame
+(``Tracker.update`` on each frame's detections, replayed ``--runs`` times, median) against the accurate loop's frame
+time from the same run (goal ≤ 5 % at 720p); the window's re-tracking per frame (``StoreTracks``: the frame's
+detections from the kept candidates, then the tracker — what a new threshold costs); the bytes it keeps per frame
+next to the candidates' (``FrameStore.nbytes``); and the tracker alone with 30 objects per frame (a busy street).
+
     .venv/bin/python bench/bench_video.py [--frames 120] [--runs 3] [--write-docs]
 """
 
@@ -31,9 +37,15 @@ sys.path.insert(0, str(REPO))
 from yolo_desktop.batch import InputImage  # noqa: E402
 from yolo_desktop.inference.detector import Detector  # noqa: E402
 from yolo_desktop.models import find_model  # noqa: E402
+from yolo_desktop.results import Detection  # noqa: E402
 from yolo_desktop.settings import DetectorSettings  # noqa: E402
+from yolo_desktop.video.detect import VideoDetection  # noqa: E402
+from yolo_desktop.video.frame_store import FrameStore  # noqa: E402
+from yolo_desktop.video.lines import CountLine  # noqa: E402
 from yolo_desktop.video.output import VideoOutputOptions  # noqa: E402
+from yolo_desktop.video.retrack import StoreTracks  # noqa: E402
 from yolo_desktop.video.run import process_video  # noqa: E402
+from yolo_desktop.video.tracking import Tracker, TrackingOptions  # noqa: E402
 
 sys.path.insert(0, str(REPO / "bench"))
 import doc_tables  # noqa: E402
@@ -114,6 +126,68 @@ def ours(detector: Detector, clip: Path, out: Path) -> tuple[int, float]:
     return outcome.record["frames_read"], outcome.seconds
 
 
+def tracking_costs(detector: Detector, clip: Path, runs: int) -> dict[str, float]:
+    """Per frame of ``clip``: the tracker's median time (µs) over its detections, the window's re-tracking time
+    (µs), the ids' bytes kept for re-tracking, the candidates' bytes, and detections per frame."""
+    detection = VideoDetection(detector, str(clip), keep_pixels=False)
+    info = detection.info
+    store = FrameStore(info.name, info.width, info.height, info.fps, detector.names)
+    frames = []
+    for found in detection:
+        frames.append((found.frame.index, found.frame.time, found.result.detections))
+        assert found.result.candidates is not None
+        store.append(found.frame.index, found.frame.time, found.result.candidates)
+    store.finish()
+    lines = (clip_line(info.width, info.height),)
+    track_s, retrack_s, kept = [], [], 0
+    for _ in range(runs):
+        tracker = Tracker(TrackingOptions(lines=lines))
+        start = time.perf_counter()
+        for index, seconds, detections in frames:
+            tracker.update(index, seconds, detections)
+        track_s.append((time.perf_counter() - start) / len(frames))
+        tracks = StoreTracks(store, DetectorSettings(), TrackingOptions(lines=lines))
+        start = time.perf_counter()
+        tracks.advance()
+        retrack_s.append((time.perf_counter() - start) / len(frames))
+        kept = tracks.nbytes
+    return {
+        "track_us": statistics.median(track_s) * 1e6,
+        "track_us_min": min(track_s) * 1e6,
+        "track_us_max": max(track_s) * 1e6,
+        "retrack_us": statistics.median(retrack_s) * 1e6,
+        "ids_bytes_per_frame": kept / len(frames),
+        "candidate_bytes_per_frame": store.nbytes / len(frames),
+        "detections_per_frame": sum(len(d) for _i, _t, d in frames) / len(frames),
+    }
+
+
+def clip_line(width: int, height: int) -> CountLine:
+    return CountLine(width / 2, 0, width / 2, height, "middle")
+
+
+def busy_street_us(runs: int, objects: int = 30, frames: int = 300) -> float:
+    """The tracker alone, ``objects`` people walking across a 1280×720 frame at 30 fps: median µs per frame."""
+    rng = np.random.default_rng(0)
+    start_x, y = rng.uniform(0, 1200, objects), rng.uniform(0, 600, objects)
+    speed = rng.uniform(-8, 8, objects)
+    scenes = [
+        [
+            Detection(0, "person", 0.9, float(x), float(top), float(x) + 40, float(top) + 100)
+            for x, top in zip((start_x + k * speed) % 1240, y)
+        ]
+        for k in range(frames)
+    ]
+    times = []
+    for _ in range(runs):
+        tracker = Tracker(TrackingOptions(lines=(clip_line(1280, 720),)))
+        start = time.perf_counter()
+        for k, detections in enumerate(scenes):
+            tracker.update(k, k / 30, detections)
+        times.append((time.perf_counter() - start) / frames)
+    return statistics.median(times) * 1e6
+
+
 def summary(rates: list[float]) -> dict[str, float]:
     return {"median": round(statistics.median(rates), 2), "min": round(min(rates), 2), "max": round(max(rates), 2)}
 
@@ -166,9 +240,33 @@ def main() -> None:
     print("\n".join(lines))
     if args.write_docs:
         doc_tables.write("video-bench", lines)
+    tracking = []
+    for name, clip in clips.items():
+        costs = tracking_costs(detectors["accurate"], clip, args.runs)
+        frame_ms = 1000 / statistics.median(rates[(name, "accurate")])
+        tracking.append({"clip": name, **costs, "frame_ms": frame_ms, "share": costs["track_us"] / 1000 / frame_ms})
+    busy = busy_street_us(args.runs)
+    print("\nTracking (accurate loop's frame time; re-tracking = the window after a new threshold)\n")
+    track_lines = [
+        "| clip | detections/frame | tracker µs/frame, median (min–max) | frame ms | tracker share | re-track µs/frame "
+        "| ids bytes/frame | candidates bytes/frame |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *(
+            f"| {t['clip']} | {t['detections_per_frame']:.1f} | {t['track_us']:.0f} ({t['track_us_min']:.0f}–"
+            f"{t['track_us_max']:.0f}) | {t['frame_ms']:.1f} | {100 * t['share']:.2f} % | {t['retrack_us']:.0f} | "
+            f"{t['ids_bytes_per_frame']:.0f} | {t['candidate_bytes_per_frame']:.0f} |"
+            for t in tracking
+        ),
+        "",
+        f"Tracker alone, 30 objects per frame: {busy:.0f} µs/frame.",
+    ]
+    print("\n".join(track_lines))
+    if args.write_docs:
+        doc_tables.write("tracking-bench", track_lines)
     results = REPO / "bench" / "results"
     results.mkdir(exist_ok=True)
-    (results / "video.json").write_text(json.dumps({"frames": args.frames, "rows": rows}, indent=2) + "\n")
+    document = {"frames": args.frames, "rows": rows, "tracking": tracking, "tracker_30_objects_us": busy}
+    (results / "video.json").write_text(json.dumps(document, indent=2) + "\n")
 
 
 if __name__ == "__main__":

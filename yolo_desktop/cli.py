@@ -51,6 +51,27 @@ def _stride(text: str) -> int:
     return value
 
 
+def _count_line(text: str) -> str:
+    """Checked here (a usage error names the flag); parsed again, numbered by its place, in cli_detect."""
+    from .video.lines import LineError, parse_count_line
+
+    try:
+        parse_count_line(text)
+    except LineError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of frames (a whole number ≥ 1)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .models import add_model_arguments
 
@@ -180,6 +201,28 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("mp4", "webm", "avi"),
         default="mp4",
         help="annotated video: mp4 (MPEG-4, default), webm (VP8, slower) or avi (Motion JPEG)",
+    )
+    video.add_argument(
+        "--no-track",
+        action="store_true",
+        help="do not track objects (by default each object gets an id, <name>.tracks.csv lists them and the "
+        "summary counts distinct objects)",
+    )
+    video.add_argument(
+        "--min-track-frames",
+        type=_at_least_one,
+        default=3,
+        metavar="N",
+        help="an object counts (and gets its id) once seen in N processed frames (default 3)",
+    )
+    video.add_argument(
+        "--count-line",
+        type=_count_line,
+        action="append",
+        default=[],
+        metavar="X1,Y1,X2,Y2[,NAME]",
+        help="count the tracked objects crossing this line (video pixels), per class and direction, into "
+        "detections.json and <name>.crossings.csv; repeat for more lines",
     )
 
     evaluate = commands.add_parser(

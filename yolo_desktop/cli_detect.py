@@ -26,8 +26,10 @@ from .results import BatchSummary, ImageResult
 from .resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused
 from .settings import DetectorSettings, SettingsError
 from .video.detect import FrameRange
+from .video.lines import parse_count_line
 from .video.output import VideoOutputOptions, VideoOutputResult
 from .video.run import print_video_summary, process_video
+from .video.tracking import TrackingOptions
 
 if TYPE_CHECKING:
     from .cluster.coordinator import ClusterOptions
@@ -234,13 +236,22 @@ class _ProgressBar:
 
 
 def video_options_from(args: argparse.Namespace) -> tuple[FrameRange, VideoOutputOptions]:
-    """--stride/--start/--end (the frames processed) and --video-format, --no-images, --formats (what is written)."""
+    """--stride/--start/--end (the frames processed), --video-format, --no-images, --formats (what is written),
+    --no-track/--min-track-frames/--count-line (tracking)."""
     frames = FrameRange(getattr(args, "stride", 1), getattr(args, "start", 0.0), getattr(args, "end", None))
+    lines = tuple(parse_count_line(text, number) for number, text in enumerate(getattr(args, "count_line", []), 1))
+    if getattr(args, "no_track", False):
+        if lines:
+            raise UsageError("--count-line counts tracked objects: it cannot be used with --no-track")
+        tracking = None
+    else:
+        tracking = TrackingOptions(min_frames=getattr(args, "min_track_frames", 3), lines=lines)
     return frames, VideoOutputOptions(
         video=not args.no_images,
         video_format=getattr(args, "video_format", "mp4"),
         jsonl="json" in args.formats,
         csv="csv" in args.formats,
+        tracking=tracking,
     )
 
 

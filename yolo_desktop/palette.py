@@ -109,6 +109,8 @@ def label_text(detection: Detection, show_label: bool = True, show_score: bool =
     parts = []
     if show_label:
         parts.append(detection.label)
+    if detection.track_id is not None:  # a tracked object in a video: "person #3"
+        parts.append(f"#{detection.track_id}")
     if show_score:
         parts.append(f"{detection.score:.2f}")
     return " ".join(parts)

@@ -22,6 +22,9 @@ class Detection:
     y1: float
     x2: float
     y2: float
+    # A video's tracked object (``video/tracking.py``); None for photos, untracked videos and objects not yet
+    # confirmed. Not part of any photo output: only the video files that track write it.
+    track_id: int | None = None
 
     @property
     def width(self) -> float:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,9 @@ from .inference.decode import refilter
 from .inference.model_spec import ModelFiles, ModelInfo
 from .results import Candidates, ImageResult
 from .settings import DetectorSettings
+from .video.lines import CountLine
 from .video.track import VideoTrack
+from .video.tracking import TRACKED, TrackingOptions
 
 if TYPE_CHECKING:
     from .video.probe import VideoInfo
@@ -121,6 +123,8 @@ class SessionModel:
         self.max_in_flight = MAX_IN_FLIGHT  # more when queue workers on other machines do the work
         self.videos: dict[int, VideoTrack] = {}  # entry index → the frames to show (finished run, or first run)
         self._running_videos: dict[int, VideoTrack] = {}  # entry index → the run in progress
+        self.tracking: TrackingOptions | None = TRACKED  # how videos are tracked (None: not); lines per video:
+        self.video_lines: dict[int, tuple[CountLine, ...]] = {}  # entry index → its counting lines
 
     # ----- model ---------------------------------------------------------------------------------------------
     @property
@@ -323,6 +327,17 @@ class SessionModel:
     def video(self, index: int) -> VideoTrack | None:
         """The frames of the video at ``index`` to show: the finished run, else the one in progress."""
         return self.videos.get(index)
+
+    def tracking_options(self, index: int) -> TrackingOptions | None:
+        """How the video at ``index`` is tracked (its counting lines included); None: not tracked."""
+        if self.tracking is None:
+            return None
+        return replace(self.tracking, lines=self.video_lines.get(index, ()))
+
+    def set_video_lines(self, index: int, lines: Sequence[CountLine]) -> TrackingOptions | None:
+        """The counting lines drawn on the video at ``index`` (its tracks are recomputed with them)."""
+        self.video_lines[index] = tuple(lines)
+        return self.tracking_options(index)
 
     def _drop_running_videos(self) -> list[int]:
         """A cancelled video goes back to how it was, like an image: a first run cut short shows nothing, a

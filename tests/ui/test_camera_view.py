@@ -92,3 +92,60 @@ def test_sources_that_cannot_be_opened(qtbot, window):
     assert view.messages[-1] == "camera 7: cannot be opened (no such camera, or it is in use by another program)"
     stats = probe.stop()
     assert stats["max_ms"] < 100, stats
+
+
+def test_live_tracking_counts_lines_and_records_them(qtbot, window, tmp_path, data_dir):
+    """The street clip (tests/support/scenes.py) as a camera, at its own pace: live ids, the distinct objects since
+    Start and a line's crossings are the clip's known answers, and the recording writes them."""
+    import csv
+
+    from PySide6.QtCore import QPointF
+
+    from tests.support.scenes import STREET_CROSSINGS, STREET_DISTINCT, STREET_LINE, make_street
+    from yolo_desktop.video.lines import CountLine
+
+    clip = make_street(tmp_path / "clips", data_dir)
+    names = window.session.model_info.names
+    window.class_filter.set_classes(names, {"person", "motorbike"})
+    window._on_classes(window.class_filter.selected())
+    view = window.open_camera()
+    view.folder = str(tmp_path / "saved")
+    view.set_lines([CountLine(*STREET_LINE, name="door")])
+    view.url.setText(str(clip))
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.frames_shown >= 1, timeout=30_000)
+    qtbot.mouseClick(view.record_button, Qt.MouseButton.LeftButton)
+    assert view.recording is not None and view.recording.tracked
+    qtbot.waitUntil(lambda: any(box.detection.track_id for box in view.view.boxes()), timeout=10_000)
+    assert any(box.label.text.startswith("person #") for box in view.view.boxes())
+    # The clip ends (8 s): the view stops by itself and the recording is finished.
+    qtbot.waitUntil(lambda: view.status.text().startswith("Recorded"), timeout=60_000)
+
+    assert view.tracker.distinct() == STREET_DISTINCT
+    assert view.counts_label.text().startswith("Objects since start: person 3, motorbike 1")
+    assert "door: person 2 right-to-left, 2 left-to-right; motorbike 1 right-to-left" in view.counts_label.text()
+    assert view.view.line_texts() == ["door: 3 right-to-left · 2 left-to-right"]
+    saved = tmp_path / "saved"
+    with open(next(saved.glob("recording *.tracks.csv")), encoding="utf-8-sig", newline="") as handle:
+        tracks = list(csv.DictReader(handle))
+    with open(next(saved.glob("recording *.crossings.csv")), encoding="utf-8-sig", newline="") as handle:
+        crossings = list(csv.DictReader(handle))
+    assert [t["label"] for t in tracks] == ["person", "person", "motorbike", "person"]
+    counted: dict[str, dict[str, int]] = {}
+    for c in crossings:
+        per_class = counted.setdefault(c["label"], {"right-to-left": 0, "left-to-right": 0})
+        per_class[c["direction"]] += 1
+    assert counted == STREET_CROSSINGS
+    lines = [json.loads(line) for line in next(saved.glob("recording *.frames.jsonl")).read_text().splitlines()]
+    ids = {d["track_id"] for line in lines for d in line["detections"]} - {None}
+    assert ids == {int(t["track_id"]) for t in tracks}
+
+    # A line drawn with the mouse on the last frame, then cleared.
+    picture = view.view
+    qtbot.mouseClick(view.line_button, Qt.MouseButton.LeftButton)
+    start, end = picture.mapFromScene(QPointF(100, 20)), picture.mapFromScene(QPointF(100, 280))
+    qtbot.mousePress(picture.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseRelease(picture.viewport(), Qt.MouseButton.LeftButton, pos=end)
+    assert [line.name for line in view.lines] == ["door", "line 2"] and not picture.line_mode
+    qtbot.mouseClick(view.clear_lines_button, Qt.MouseButton.LeftButton)
+    assert view.lines == () and picture.line_texts() == []

@@ -19,7 +19,7 @@ from yolo_desktop.video.export import export_video
 from yolo_desktop.video.frame_store import FrameStore
 from yolo_desktop.video.output import VideoOutputOptions, VideoOutputResult
 
-VIDEO_FILES = ["street.frames.csv", "street.frames.jsonl", "street.mp4"]
+VIDEO_FILES = ["street.frames.csv", "street.frames.jsonl", "street.mp4", "street.tracks.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +74,16 @@ def test_cli_and_window_export_write_the_same_files_under_the_same_names(tmp_pat
     assert sorted(p.name for p in cli_out.iterdir()) == sorted(["detections.csv", "detections.json", *VIDEO_FILES])
     assert sorted(p.name for p in window_out.iterdir()) == VIDEO_FILES
     assert sorted(exported.written) == [window_out / name for name in VIDEO_FILES]
-    expected_outputs = {"video": "street.mp4", "frames_jsonl": "street.frames.jsonl", "frames_csv": "street.frames.csv"}
+    expected_outputs = {
+        "video": "street.mp4",
+        "frames_jsonl": "street.frames.jsonl",
+        "frames_csv": "street.frames.csv",
+        "tracks_csv": "street.tracks.csv",
+        "crossings_csv": None,  # no counting line
+    }
     assert cli_record["outputs"] == exported.record["outputs"] == expected_outputs
     # Same thresholds, same frames: the per-frame files are the same bytes, and the records the same facts.
-    for name in ("street.frames.jsonl", "street.frames.csv"):
+    for name in ("street.frames.jsonl", "street.frames.csv", "street.tracks.csv"):
         assert (cli_out / name).read_bytes() == (window_out / name).read_bytes(), name
     assert video_facts(cli_out / "street.mp4") == video_facts(window_out / "street.mp4") == video_facts(clips["mp4"])
     assert cli_record == exported.record
@@ -103,7 +109,13 @@ def test_a_frame_file_that_cannot_be_written_is_a_failed_write_of_that_file_in_b
     assert exported.failed == [(str(window_out / "street.frames.csv"), "Is a directory")]
     for record in (cli_record, exported.record):
         assert record["error"] is None and record["frames_processed"] == 24 and record["detections"] > 0
-        assert record["outputs"] == {"video": "street.mp4", "frames_jsonl": "street.frames.jsonl", "frames_csv": None}
+        assert record["outputs"] == {
+            "video": "street.mp4",
+            "frames_jsonl": "street.frames.jsonl",
+            "frames_csv": None,
+            "tracks_csv": "street.tracks.csv",
+            "crossings_csv": None,
+        }
     assert cli_record == exported.record
     for out in (cli_out, window_out):
         assert len((out / "street.frames.jsonl").read_text(encoding="utf-8").splitlines()) == 24
@@ -114,7 +126,7 @@ def test_a_frame_file_that_cannot_be_written_is_a_failed_write_of_that_file_in_b
 def test_outputs_that_cannot_be_opened_are_failed_writes_and_the_video_is_still_processed(
     tmp_path, clips, processed, capsys
 ):
-    """The video's folder under OUT cannot be made (a file stands there): each of its three outputs is a failed
+    """The video's folder under OUT cannot be made (a file stands there): each of its four outputs is a failed
     write naming that file, the same in both; the video is still read and counted, and detections.json (in OUT)
     still has its record."""
     folder_input = clips["folder"]  # "my clips": street.mp4, coffee.avi, camera.png
@@ -136,11 +148,18 @@ def test_outputs_that_cannot_be_opened_are_failed_writes_and_the_video_is_still_
         ("my clips/street.mp4", "File exists"),
         ("my clips/street.frames.jsonl", "File exists"),
         ("my clips/street.frames.csv", "File exists"),
+        ("my clips/street.tracks.csv", "File exists"),
     ]
     assert relative(exported.failed, window_out) == expected
     for name, reason in expected:
         assert f"  {cli_out / name}: {reason}\n" in printed
     for record in (cli_record, exported.record):
         assert record["error"] is None and record["frames_processed"] == 24 and record["detections"] > 0
-        assert record["outputs"] == {"video": None, "frames_jsonl": None, "frames_csv": None}
+        assert record["outputs"] == {
+            "video": None,
+            "frames_jsonl": None,
+            "frames_csv": None,
+            "tracks_csv": None,
+            "crossings_csv": None,
+        }
     assert exported.written == [] and not leftovers(window_out) and not leftovers(cli_out)

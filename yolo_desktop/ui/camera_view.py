@@ -5,6 +5,11 @@ Everything that can block — opening the device, reading it, detecting, finishi
 thread (``video/camera.py``); this window only starts and stops those and shows what they send. Only the newest
 frame is detected, so a slow network drops frames instead of falling behind. Thresholds and the class filter are
 the main window's, applied to every live result as it arrives.
+
+Tracking: each shown result goes through a tracker (``video/tracking.py``, on this thread: well under a
+millisecond a frame), so boxes carry ids, the distinct objects since Start are counted, and counting lines drawn
+on the picture ("Count line", then drag) count crossings from when they are drawn. Record writes the ids, the
+tracks and the crossings too.
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ from ..video.camera import (
     probe_cameras,
     save_snapshot,
 )
+from ..video.lines import CountLine
 from ..video.probe import VideoInfo
+from ..video.tracking import Tracker, line_counts
 from ..video.writer import VideoWriteError
 from .image_view import ImageView
 from .qt_images import pixmap_from_rgb
@@ -72,6 +79,8 @@ class CameraView(QWidget):
         self.detection: LiveDetection | None = None
         self.recording: Recording | None = None
         self.last: tuple[CameraFrame, ImageResult] | None = None  # the frame on screen, its raw result
+        self.tracker: Tracker | None = None  # since Start (None: tracking is off)
+        self.lines: tuple[CountLine, ...] = ()
         self.frames_shown = 0
         self.messages: list[str] = []
         self._last_shown = 0.0
@@ -95,7 +104,15 @@ class CameraView(QWidget):
         self.folder_button = QToolButton()
         self.folder_button.setText("Folder…")
         self.folder_button.setToolTip("Where snapshots and recordings are saved")
+        self.line_button = QPushButton("Count line")
+        self.line_button.setCheckable(True)
+        self.line_button.setToolTip("Drag on the picture to draw a line: objects crossing it from now on are counted")
+        self.clear_lines_button = QToolButton()
+        self.clear_lines_button.setText("Clear lines")
+        self.clear_lines_button.setVisible(False)
         self.fps_label = QLabel()
+        self.counts_label = QLabel()  # distinct objects since Start, and each line's crossings
+        self.counts_label.setWordWrap(True)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.view = ImageView()
@@ -106,12 +123,15 @@ class CameraView(QWidget):
         bottom = QHBoxLayout()
         for widget in (self.pause_button, self.snapshot_button, self.record_button, self.folder_button):
             bottom.addWidget(widget)
+        bottom.addWidget(self.line_button)
+        bottom.addWidget(self.clear_lines_button)
         bottom.addStretch(1)
         bottom.addWidget(self.fps_label)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
         layout.addLayout(bottom)
+        layout.addWidget(self.counts_label)
         layout.addWidget(self.status)
         self.resize(900, 640)
 
@@ -122,6 +142,9 @@ class CameraView(QWidget):
         self.snapshot_button.clicked.connect(self.snapshot)
         self.record_button.toggled.connect(self._on_record)
         self.folder_button.clicked.connect(self._choose_folder)
+        self.line_button.toggled.connect(self.view.set_line_mode)
+        self.clear_lines_button.clicked.connect(lambda: self.set_lines(()))
+        self.view.line_drawn.connect(self._on_line_drawn)
         self._probed.connect(self._on_probed)
         self._result.connect(self._on_result)
         self._failed.connect(self._on_failed)
@@ -183,6 +206,9 @@ class CameraView(QWidget):
             lambda message: self._failed.emit(run, message),
         ).start()
         self.frames_shown, self.last, self._last_shown = 0, None, time.monotonic()
+        tracking = self.session.state.tracking
+        self.tracker = Tracker(replace(tracking, lines=self.lines)) if tracking is not None else None
+        self._show_counts()
         self.view.set_image(None)
         self._set_live_controls(True)
         self._say(f"Opening {self.capture.name}…")
@@ -213,12 +239,18 @@ class CameraView(QWidget):
         if run != self._run or self.capture is None or self.pause_button.isChecked():
             return
         names = self.session.model_info.names if self.session.model_info else ()
-        shown = refilter(result, self.session.settings, names)
+        detections = refilter(result, self.session.settings, names).detections
+        crossings = []
+        if self.tracker is not None:
+            before = len(self.tracker.crossings)
+            detections = self.tracker.update(frame.seq, frame.time, detections)
+            crossings = self.tracker.crossings[before:]
         self.last = (frame, result)
         self.view.set_image(pixmap_from_rgb(frame.rgb))
-        self.view.set_detections(shown.detections)
+        self.view.set_detections(detections)
         if self.recording is not None:
-            self.recording.add_result(frame, shown.detections)
+            self.recording.add_result(frame, detections, crossings)
+        self._show_counts()
         self.frames_shown += 1
         self._last_shown = time.monotonic()
         if self.frames_shown == 1:
@@ -290,7 +322,9 @@ class CameraView(QWidget):
             info = capture.info
             fps = info.fps if info.fps_known else max(1.0, round(capture.fps) or 30.0)
             try:
-                self.recording = Recording(Path(self.folder), self._stem("recording"), (info.width, info.height), fps)
+                size = (info.width, info.height)
+                tracked = self.tracker is not None
+                self.recording = Recording(Path(self.folder), self._stem("recording"), size, fps, tracked=tracked)
             except (OSError, VideoWriteError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 self._say(f"Cannot record in {self.folder}: {reason}")
@@ -325,6 +359,46 @@ class CameraView(QWidget):
         if folder:
             self.folder = folder
             self.store.set("camera/folder", folder)
+
+    # ----- tracking ------------------------------------------------------------------------------------------
+    def set_lines(self, lines) -> None:
+        """The counting lines (crossings counted from now on; a line's count goes when the line does)."""
+        self.lines = tuple(lines)
+        if self.tracker is not None:
+            self.tracker.set_lines(self.lines)
+            kept = {line.name for line in self.lines}  # a line drawn later under a cleared one's name starts at 0
+            self.tracker.crossings = [c for c in self.tracker.crossings if c.line in kept]
+        self.clear_lines_button.setVisible(bool(self.lines))
+        self._show_counts()
+
+    @Slot(float, float, float, float)
+    def _on_line_drawn(self, x1: float, y1: float, x2: float, y2: float) -> None:
+        self.line_button.setChecked(False)
+        names = {line.name for line in self.lines}
+        number = len(self.lines) + 1
+        while f"line {number}" in names:
+            number += 1
+        self.set_lines((*self.lines, CountLine(x1, y1, x2, y2, name=f"line {number}")))
+
+    def _show_counts(self) -> None:
+        """Distinct objects since Start and, per line, its crossings (on the line too)."""
+        tracker = self.tracker
+        if tracker is None:
+            self.counts_label.setText("")
+            self.view.set_lines([(line.points, line.name) for line in self.lines])
+            return
+        distinct = ", ".join(f"{label} {count}" for label, count in tracker.distinct().items())
+        texts = [f"Objects since start: {distinct or 'none yet'}"]
+        shown = []
+        for line, counts in zip(self.lines, line_counts(self.lines, tracker.crossings)):
+            first, second = line.directions
+            crossed = counts["crossings"]
+            total = (sum(c[first] for c in crossed.values()), sum(c[second] for c in crossed.values()))
+            shown.append((line.points, f"{line.name}: {total[0]} {first} · {total[1]} {second}"))
+            per_class = "; ".join(f"{label} {c[first]} {first}, {c[second]} {second}" for label, c in crossed.items())
+            texts.append(f"{line.name}: {per_class or 'nothing crossed yet'}")
+        self.counts_label.setText("\n".join(texts))
+        self.view.set_lines(shown)
 
     # ----- misc ----------------------------------------------------------------------------------------------
     def _say(self, message: str) -> None:

@@ -69,8 +69,8 @@ class ExportFlow:
             settings = replace(settings, size=info.input_size, precision=info.precision, resize=info.resize)
         model = model_record(info)
         items = session.export_snapshot()  # taken now: sliders moved during the export do not reach it
-        videos = {
-            entry.path: track.store
+        videos = {  # each finished video's frames, and how it is tracked (its counting lines too) as on screen
+            entry.path: (track.store, session.tracking_options(index))
             for index, entry in enumerate(session.entries)
             if (track := session.video(index)) is not None and track.finished
         }

@@ -3,8 +3,8 @@
 The job gets a snapshot taken when it starts (``SessionModel.export_snapshot``): a slider moved meanwhile re-filters
 the live entries on the GUI thread, never the data being written, so every file has the thresholds its header
 names. Whatever goes wrong, ``finished`` is emitted (the progress dialog always closes). A processed video is
-exported as the command line writes it (annotated video, per-frame files, its ``detections.json`` record) from its
-kept candidates (``video/export.py``).
+exported as the command line writes it (annotated video, per-frame files, tracks and crossings, its
+``detections.json`` record) from its kept candidates, tracked again with its counting lines (``video/export.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ..video.export import export_video
 from ..video.frame_store import FrameStore
 from ..video.output import VideoOutputOptions
 from ..video.record import VideoStats, video_record
+from ..video.tracking import TrackingOptions
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,13 @@ class ExportJob(QObject):
         settings: dict[str, Any],
         options: ExportOptions,
         parent: QObject | None = None,
-        videos: dict[str, FrameStore] | None = None,
+        videos: dict[str, tuple[FrameStore, TrackingOptions | None]] | None = None,
         detector_settings: DetectorSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.items, self.roots, self.names = items, list(roots), names
         self.model, self.settings, self.options = model, settings, options
-        self.videos = dict(videos or {})  # path → the processed frames of each finished video
+        self.videos = dict(videos or {})  # path → each finished video's processed frames, and its tracking
         self.detector_settings = detector_settings or DetectorSettings()
         self.cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, name="export", daemon=True)
@@ -102,14 +103,15 @@ class ExportJob(QObject):
 
     def _export_video(self, item: ExportItem, report: ExportReport) -> list[dict[str, Any]]:
         """A video's files and its record (none for a video never processed)."""
-        store = self.videos.get(item.item.path)
+        kept = self.videos.get(item.item.path)
         if item.error is not None:
             return [video_record(item.item.path, None, VideoStats(), error=item.error)]
-        if store is None or item.shown is None:
+        if kept is None or item.shown is None:
             return []
+        store, tracking = kept
         options = self.options
         outputs = VideoOutputOptions(
-            video=options.images, jsonl="json" in options.formats, csv="csv" in options.formats
+            video=options.images, jsonl="json" in options.formats, csv="csv" in options.formats, tracking=tracking
         )
         done = export_video(store, item.item, options.folder, self.detector_settings, outputs, cancel=self.cancel)
         report.written.extend(done.written)

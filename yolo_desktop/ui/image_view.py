@@ -2,17 +2,19 @@
 
 Boxes keep a constant on-screen line width and labels a constant on-screen size at any zoom. Wheel zooms around
 the cursor, dragging pans, fit / 1:1 are one call; clicking a box reports its index, and selected boxes are
-highlighted. Empty, it shows where to drop images.
+highlighted. Empty, it shows where to drop images. A video's counting lines are drawn over the picture with their
+counts; in line mode (``set_line_mode``) press-drag-release draws a new one (``line_drawn``, image pixels).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QGraphicsItem,
+    QGraphicsLineItem,
     QGraphicsPixmapItem,
     QGraphicsRectItem,
     QGraphicsScene,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 from ..palette import class_color, label_text, text_color_on
 from ..results import Detection
 
+LINE_COLOR = QColor(255, 214, 0)  # counting lines: one colour no class has (the palette's yellows are greener)
 ZOOM_STEP = 1.25
 DROP_HINT = "Drop photos or folders here\nor use Open Images (Ctrl+O) / Open Folder (Ctrl+Shift+O)"
 MIN_ZOOM, MAX_ZOOM = 0.02, 40.0
@@ -37,11 +40,13 @@ def qcolor(class_id: int, alpha: int = 255) -> QColor:
 class LabelItem(QGraphicsItem):
     """A class/score tag that stays the same size on screen whatever the zoom."""
 
-    def __init__(self, text: str, class_id: int, parent: QGraphicsItem) -> None:
+    def __init__(
+        self, text: str, class_id: int, parent: QGraphicsItem | None, background: QColor | None = None
+    ) -> None:
         super().__init__(parent)
         self.text = text
-        self.background = qcolor(class_id)
-        r, g, b = text_color_on(class_color(class_id))
+        self.background = background or qcolor(class_id)
+        r, g, b = text_color_on((self.background.red(), self.background.green(), self.background.blue()))
         self.foreground = QColor(r, g, b)
         self.font = QFont()
         self.font.setPointSizeF(max(8.0, self.font.pointSizeF() * 0.9))
@@ -88,6 +93,7 @@ class BoxItem(QGraphicsRectItem):
 class ImageView(QGraphicsView):
     box_clicked = Signal(int)  # index into the detections given to set_detections; -1 for empty space
     navigate = Signal(int)  # -1 previous image, +1 next (arrow keys)
+    line_drawn = Signal(float, float, float, float)  # x1, y1, x2, y2 in image pixels (line mode)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,12 +115,17 @@ class ImageView(QGraphicsView):
         self.show_labels = True
         self.show_scores = True
         self.hint = DROP_HINT
+        self._lines: list[tuple[QLineF, str]] = []  # counting lines (image pixels) and their label
+        self._line_items: list[QGraphicsItem] = []
+        self._drawing: QGraphicsLineItem | None = None  # the line being drawn (line mode)
+        self.line_mode = False
 
     # ----- content -------------------------------------------------------------------------------------------
     def set_image(self, pixmap: QPixmap | None) -> None:
         scene = self.scene()
         scene.clear()
         self._boxes, self._selected, self._pixmap_item = [], set(), None
+        self._line_items, self._drawing = [], None  # deleted with the scene's other items
         if pixmap is None or pixmap.isNull():
             scene.setSceneRect(QRectF())
             self.viewport().update()
@@ -123,6 +134,7 @@ class ImageView(QGraphicsView):
         self._pixmap_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self._pixmap_item.setZValue(0)
         scene.setSceneRect(QRectF(pixmap.rect()))
+        self._draw_lines()
         if self._fit:
             self.fit()
 
@@ -176,6 +188,45 @@ class ImageView(QGraphicsView):
             selected = box.index in self._selected
             box.set_selected(selected, dimmed=any_selected and not selected)
 
+    # ----- counting lines ------------------------------------------------------------------------------------
+    def set_lines(self, lines: Sequence[tuple[tuple[float, float, float, float], str]]) -> None:
+        """Counting lines to show: (x1, y1, x2, y2) in image pixels, and the text beside each (its counts)."""
+        self._lines = [(QLineF(*points), text) for points, text in lines]
+        self._draw_lines()
+
+    def line_texts(self) -> list[str]:
+        return [text for _line, text in self._lines]
+
+    def _draw_lines(self) -> None:
+        scene = self.scene()
+        for item in self._line_items:
+            scene.removeItem(item)
+        self._line_items = []
+        if self._pixmap_item is None:
+            return
+        for line, text in self._lines:
+            item = scene.addLine(line, self._line_pen())
+            item.setZValue(3)
+            self._line_items.append(item)
+            if text:
+                label = LabelItem(text, 0, None, LINE_COLOR)
+                label.setPos(line.center())
+                label.setZValue(4)
+                scene.addItem(label)
+                self._line_items.append(label)
+
+    @staticmethod
+    def _line_pen() -> QPen:
+        pen = QPen(LINE_COLOR, 2.5, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        return pen
+
+    def set_line_mode(self, on: bool) -> None:
+        """Line mode: dragging draws a counting line instead of panning."""
+        self.line_mode = on
+        self.setDragMode(QGraphicsView.DragMode.NoDrag if on else QGraphicsView.DragMode.ScrollHandDrag)
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.OpenHandCursor)
+
     # ----- zoom ----------------------------------------------------------------------------------------------
     @property
     def zoom(self) -> float:
@@ -212,6 +263,12 @@ class ImageView(QGraphicsView):
 
     # ----- interaction ---------------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
+        if self.line_mode and event.button() == Qt.MouseButton.LeftButton and self._pixmap_item is not None:
+            start = self.mapToScene(event.position().toPoint())
+            self._drawing = self.scene().addLine(QLineF(start, start), self._line_pen())
+            self._drawing.setZValue(5)
+            event.accept()
+            return
         if event.button() == Qt.MouseButton.LeftButton and self._pixmap_item is not None:
             box = self._box_at(event.position().toPoint())
             if box is not None:
@@ -220,6 +277,25 @@ class ImageView(QGraphicsView):
                 return
             self.box_clicked.emit(-1)
         super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._drawing is not None:
+            line = self._drawing.line()
+            self._drawing.setLine(QLineF(line.p1(), self.mapToScene(event.position().toPoint())))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._drawing is not None and event.button() == Qt.MouseButton.LeftButton:
+            line = QLineF(self._drawing.line().p1(), self.mapToScene(event.position().toPoint()))
+            self.scene().removeItem(self._drawing)
+            self._drawing = None
+            event.accept()
+            if line.length() >= 4:  # a click is not a line
+                self.line_drawn.emit(line.x1(), line.y1(), line.x2(), line.y2())
+            return
+        super().mouseReleaseEvent(event)
 
     def _box_at(self, point) -> BoxItem | None:
         # The smallest box under the cursor wins, so a box inside another can still be picked.

@@ -211,6 +211,9 @@ class MainWindow(QMainWindow):
         self.fetch_button.clicked.connect(self.fetch_default_model)
         self.images.loaded.connect(self._on_image_loaded)
         self.player.frame_shown.connect(self._show_detections)
+        self.player.tracks_changed.connect(self._schedule_summary)
+        self.player.line_drawn.connect(self._on_line_drawn)
+        self.player.lines_cleared.connect(lambda: self._set_video_lines(()))
         session.video_changed.connect(self._on_video_changed)
         self._summary_timer = QTimer(self, singleShot=True, interval=120)
         self._summary_timer.timeout.connect(self._refresh_summary)
@@ -353,7 +356,9 @@ class MainWindow(QMainWindow):
         self.view.set_image(None)
         self.player.setVisible(entry.item.is_video)
         if entry.item.is_video:
-            self.player.open(entry.path, self.session.video(row), self.session.settings)
+            self.player.open(
+                entry.path, self.session.video(row), self.session.settings, self.session.tracking_options(row)
+            )
         else:
             self.player.close_video()
             self.images.request(entry.path)
@@ -370,6 +375,16 @@ class MainWindow(QMainWindow):
     def _on_video_changed(self, row: int) -> None:
         if row == self.session.current and self.player.active:
             self.player.set_track(self.session.video(row))
+
+    def _on_line_drawn(self, line) -> None:
+        options = self.session.tracking_options(self.session.current)
+        if options is not None:
+            self._set_video_lines((*options.lines, line))
+
+    def _set_video_lines(self, lines) -> None:
+        """The counting lines of the video on screen: its tracks and crossings are computed again (no network)."""
+        if self.player.active:
+            self.player.set_tracking(self.session.set_video_lines(self.session.current, lines))
 
     def _show_detections(self) -> None:
         row = self.session.current
@@ -414,12 +429,14 @@ class MainWindow(QMainWindow):
     def _refresh_summary(self) -> None:
         row = self.session.current
         entry = self.session.entries[row] if 0 <= row < len(self.session.entries) else None
+        objects = None
         if self.player.active:
             image = dict(Counter(d.label for d in self.player.detections()).most_common())
+            objects = self.player.distinct()
         else:
             image = entry.shown.counts() if entry is not None and entry.shown is not None else {}
         names = self.session.model_info.names if self.session.model_info else ()
-        self.summary.set_counts(image, self.session.batch_counts(), {n: i for i, n in enumerate(names)})
+        self.summary.set_counts(image, self.session.batch_counts(), {n: i for i, n in enumerate(names)}, objects)
 
     # ----- model ---------------------------------------------------------------------------------------------
     def _load_model(self, model, size: int, precision: str = "accurate", resize: str = DEFAULT_RESIZE) -> None:

@@ -9,7 +9,7 @@ neither the model runtime nor OpenCV nor Redis is imported before it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -27,8 +27,10 @@ from .qt_images import qimage_from_rgb
 from .worker_base import DetectionWorker, ModelRequest
 
 if TYPE_CHECKING:
+    from ..video.lines import CountLine
     from ..video.probe import VideoInfo
     from ..video.track import VideoTrack
+    from ..video.tracking import TrackingOptions
 
 __all__ = ["Entry", "Session", "Status"]
 
@@ -272,6 +274,13 @@ class Session(QObject):
     def video(self, index: int) -> VideoTrack | None:
         """The frames of the video at ``index`` to show: the finished run, else the one in progress."""
         return self.state.video(index)
+
+    def tracking_options(self, index: int) -> TrackingOptions | None:
+        """How the video at ``index`` is tracked, its counting lines included (None: not tracked)."""
+        return self.state.tracking_options(index)
+
+    def set_video_lines(self, index: int, lines: Sequence[CountLine]) -> TrackingOptions | None:
+        return self.state.set_video_lines(index, lines)
 
     def cancel(self) -> None:
         """Stop the batch: the image being processed finishes (≤ one image), the rest go back to 'queued'."""

@@ -1,4 +1,5 @@
-"""Per-class counts for the current image and the whole batch: a table and a bar chart (the old object counter)."""
+"""Per-class counts for the current image and the whole batch: a table and a bar chart (the old object counter).
+For a tracked video the table also says how many distinct objects of each class the video has (its tracks)."""
 
 from __future__ import annotations
 
@@ -67,8 +68,12 @@ class BarChart(QWidget):
 class SummaryPanel(QSplitter):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["Class", "Image", "All"])
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Class", "Image", "All", "Objects"])
+        self.table.setColumnHidden(3, True)  # shown for a tracked video
+        objects_header = self.table.horizontalHeaderItem(3)
+        assert objects_header is not None
+        objects_header.setToolTip("Distinct objects in this video (tracked)")
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)
@@ -78,20 +83,35 @@ class SummaryPanel(QSplitter):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self.objects: dict[str, int] | None = None
         self.chart = BarChart()
         self.addWidget(self.table)
         self.addWidget(self.chart)
         self.setChildrenCollapsible(False)
 
-    def set_counts(self, image: Mapping[str, int], batch: Mapping[str, int], class_ids: Mapping[str, int]) -> None:
-        labels = sorted(set(image) | set(batch), key=lambda label: (-batch.get(label, 0), label))
+    def set_counts(
+        self,
+        image: Mapping[str, int],
+        batch: Mapping[str, int],
+        class_ids: Mapping[str, int],
+        objects: Mapping[str, int] | None = None,
+    ) -> None:
+        """``objects``: a tracked video's distinct objects per class (None: a photo, or not tracked)."""
+        self.objects = dict(objects) if objects is not None else None
+        self.table.setColumnHidden(3, objects is None)
+        self.table.setHorizontalHeaderItem(1, QTableWidgetItem("Image" if objects is None else "Frame"))
+        labels = sorted(set(image) | set(batch) | set(objects or {}), key=lambda label: (-batch.get(label, 0), label))
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(labels))
         for row, label in enumerate(labels):
             name = QTableWidgetItem(label)
             name.setData(Qt.ItemDataRole.DecorationRole, QColor(*class_color(class_ids.get(label, 0))))
             self.table.setItem(row, 0, name)
-            for column, value in ((1, image.get(label, 0)), (2, batch.get(label, 0))):
+            values = [(1, image.get(label, 0)), (2, batch.get(label, 0))]
+            if objects is not None:
+                values.append((3, objects.get(label, 0)))
+            for column, value in values:
                 item = QTableWidgetItem()
                 item.setData(Qt.ItemDataRole.DisplayRole, value)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -10,6 +10,10 @@
     run.py          one video end to end for the command line (progress, Ctrl+C)
     export.py       a video processed in the window, exported from its kept candidates (no network)
     frame_store.py  every processed frame's candidates, compact, for re-thresholding a whole video at once
+    tracking.py     multi-object tracking: ids that follow objects, distinct counts, line crossings (numpy only)
+    lines.py        counting lines and which way a tracked object crossed one
+    track_files.py  ``<name>.tracks.csv`` and ``<name>.crossings.csv``
+    retrack.py      the window's tracks of a processed video, recomputed from its kept candidates in slices
     player.py       frames for the window's player, decoded off the GUI thread
     camera.py       live capture keeping only the newest frame; device probing; a detection loop; recording
 

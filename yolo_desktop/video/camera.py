@@ -4,7 +4,8 @@
                     than the camera, frames in between are dropped, never queued (no growing lag)
     LiveDetection   a thread that owns its own detector and always detects the newest frame (``pipeline.run_one``)
     Recording       every captured frame, drawn with the newest detections, into an annotated video, and each
-                    detected frame's detections into ``.frames.jsonl``
+                    detected frame's detections into ``.frames.jsonl``; tracked, also ``.tracks.csv`` (the tracks
+                    seen while recording) and ``.crossings.csv``
     save_snapshot   the annotated frame and its detections, as files
     probe_cameras   which device indexes open
 
@@ -20,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -34,6 +35,8 @@ from ..records import image_record
 from ..results import Detection, ImageResult
 from .frame_files import FrameFiles
 from .probe import VideoError, VideoInfo, device_name, open_device
+from .track_files import write_crossings_csv, write_tracks_csv
+from .tracking import Crossing, TrackLog
 from .writer import VIDEO_FORMATS, AnnotatedVideoWriter
 
 LOST_AFTER_S = 3.0  # a live source that sends nothing for this long is reported as gone
@@ -267,16 +270,30 @@ class LiveDetection:
 
 class Recording:
     """``<stem>.mp4`` (every captured frame with the newest detections drawn) and ``<stem>.frames.jsonl`` (each
-    detected frame: its number in the recording, seconds since the recording started, detections)."""
+    detected frame: its number in the recording, seconds since the recording started, detections). ``tracked``:
+    the detections carry their track ids, and ``<stem>.tracks.csv`` (each track seen while recording, from the
+    first frame it was shown with its id) and ``<stem>.crossings.csv`` (the line crossings while recording) are
+    written too, frames and times counted from the recording's start."""
 
-    def __init__(self, folder: Path, stem: str, size: tuple[int, int], fps: float, video_format: str = "mp4") -> None:
+    def __init__(
+        self,
+        folder: Path,
+        stem: str,
+        size: tuple[int, int],
+        fps: float,
+        video_format: str = "mp4",
+        tracked: bool = False,
+    ) -> None:
         extension = VIDEO_FORMATS[video_format][1]
+        self.folder, self.stem, self.tracked = folder, stem, tracked
         self.video = AnnotatedVideoWriter(folder / f"{stem}{extension}", size, fps, video_format, max_pending=12)
         try:
-            self.files = FrameFiles(folder / f"{stem}.frames.jsonl", None)
+            self.files = FrameFiles(folder / f"{stem}.frames.jsonl", None, tracked)
         except BaseException:
             self.video.abort()
             raise
+        self.log = TrackLog()
+        self.crossings: list[Crossing] = []
         self.dropped = 0  # frames the encoder could not keep up with
         self._latest: Sequence[Detection] = ()
         self._first: tuple[int, float] | None = None  # (seq, time) of the first recorded frame
@@ -294,13 +311,19 @@ class Recording:
         if not self.video.offer(frame.rgb, detections):
             self.dropped += 1
 
-    def add_result(self, frame: CameraFrame, detections: Sequence[Detection]) -> None:
-        """A detected frame (detection thread): the boxes for the frames that follow, and a jsonl line."""
+    def add_result(
+        self, frame: CameraFrame, detections: Sequence[Detection], crossings: Sequence[Crossing] = ()
+    ) -> None:
+        """A detected frame: the boxes for the frames that follow, and a jsonl line; tracked, the crossings found
+        in this frame."""
         with self._lock:
             self._latest = tuple(detections)
             if self._closed or self._first is None or frame.seq < self._first[0]:
                 return
-            self.files.add(frame.seq - self._first[0], frame.time - self._first[1], detections)
+            index, seconds = frame.seq - self._first[0], frame.time - self._first[1]
+            self.files.add(index, seconds, detections)
+            self.log.add(index, seconds, detections)
+            self.crossings += [replace(c, frame=index, time=seconds) for c in crossings]
 
     def finish(self) -> list[Path]:
         """Close both files (each complete and playable) and move them into place."""
@@ -312,6 +335,11 @@ class Recording:
             written.append(video)
         with self._lock:
             written += self.files.commit()
+        if self.tracked:
+            tracks, crossings = self.folder / f"{self.stem}.tracks.csv", self.folder / f"{self.stem}.crossings.csv"
+            write_tracks_csv(tracks, self.log.tracks())
+            write_crossings_csv(crossings, self.crossings)
+            written += [tracks, crossings]
         return written
 
 

@@ -1,7 +1,8 @@
 """Export a video already processed in the window: the same files as the command line (annotated video,
-``.frames.jsonl``/``.csv``, the record for ``detections.json``, all through ``output.VideoOutput``) at the thresholds
-on screen, from the kept candidates. The network does not run; the video is decoded once more to draw on its
-frames."""
+``.frames.jsonl``/``.csv``, tracks and crossings, the record for ``detections.json``, all through
+``output.VideoOutput``) at the thresholds on screen, from the kept candidates; tracked again from those (the same
+frames in the same order: the ids the window shows). The network does not run; the video is decoded once more to
+draw on its frames."""
 
 from __future__ import annotations
 
@@ -45,8 +46,7 @@ def export_video(
                 break
             if position + 1 < len(indexes) and int(indexes[position + 1]) == frame.index:
                 position += 1
-                shown = store.detections(position, settings)
-                output.add(frame.index, float(store.times[position]), shown)
+                shown = output.add(frame.index, float(store.times[position]), store.detections(position, settings))
             if frame.rgb is not None:
                 output.draw(frame.rgb, shown)
     except BaseException:

@@ -1,5 +1,7 @@
 """Per-frame detection files: ``<name>.frames.jsonl`` (one JSON line per processed frame: frame index, timestamp
 in seconds, detections in the ``detections.json`` schema) and ``<name>.frames.csv`` (one row per detection).
+A tracked video's detections also carry their ``track_id`` (null / empty for an object not yet confirmed): a key
+in each jsonl detection, a last column in the csv. Untracked, both files are exactly as they were before tracking.
 
 Lines are appended to temp files as frames finish (nothing is held in memory) and moved into place by
 ``commit``; a run that stops early commits the complete lines it has, so the files always parse.
@@ -18,17 +20,23 @@ from ..records import DETECTION_CSV_COLUMNS, detection_csv_values, detection_rec
 from ..results import Detection
 
 CSV_COLUMNS = ("frame", "time", *DETECTION_CSV_COLUMNS)
+TRACKED_CSV_COLUMNS = (*CSV_COLUMNS, "track_id")
 
 
-def frame_record(index: int, time: float, detections: Sequence[Detection]) -> dict[str, Any]:
+def frame_record(index: int, time: float, detections: Sequence[Detection], tracked: bool = False) -> dict[str, Any]:
     """One line of ``.frames.jsonl``."""
-    return {"frame": index, "time": round(time, 4), "detections": [detection_record(d) for d in detections]}
+    if tracked:
+        records = [{**detection_record(d), "track_id": d.track_id} for d in detections]
+    else:
+        records = [detection_record(d) for d in detections]
+    return {"frame": index, "time": round(time, 4), "detections": records}
 
 
 class FrameFiles:
     """Writes the jsonl and/or csv file of one video, frame by frame."""
 
-    def __init__(self, jsonl: Path | None, csv_path: Path | None) -> None:
+    def __init__(self, jsonl: Path | None, csv_path: Path | None, tracked: bool = False) -> None:
+        self.tracked = tracked
         self._files: list[tuple[Path, Path, IO[str]]] = []
         self._csv: Any = None
         self._jsonl: IO[str] | None = None
@@ -38,7 +46,7 @@ class FrameFiles:
             if csv_path is not None:
                 # utf-8-sig, as detections.csv: spreadsheets then read non-ASCII labels correctly.
                 self._csv = csv.writer(self._open(csv_path, "utf-8-sig"))
-                self._csv.writerow(CSV_COLUMNS)
+                self._csv.writerow(TRACKED_CSV_COLUMNS if tracked else CSV_COLUMNS)
         except BaseException:
             self.discard()
             raise
@@ -56,10 +64,12 @@ class FrameFiles:
 
     def add(self, index: int, time: float, detections: Sequence[Detection]) -> None:
         if self._jsonl is not None:
-            self._jsonl.write(json.dumps(frame_record(index, time, detections), ensure_ascii=False) + "\n")
+            record = frame_record(index, time, detections, self.tracked)
+            self._jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
         if self._csv is not None:
             for d in detections:
-                self._csv.writerow([index, f"{time:.4f}", *detection_csv_values(d)])
+                track = ["" if d.track_id is None else d.track_id] if self.tracked else []
+                self._csv.writerow([index, f"{time:.4f}", *detection_csv_values(d), *track])
         self.lines += 1
 
     def commit(self) -> list[Path]:

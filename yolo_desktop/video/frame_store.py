@@ -38,7 +38,7 @@ from ..settings import DetectorSettings
 VIDEO_CANDIDATE_FLOOR = 0.05  # lowest score kept per video frame; lower thresholds show what this one shows
 
 
-class _Column:
+class Column:
     """A growable numpy array (amortised O(1) appends; ``view`` is the filled part)."""
 
     def __init__(self, dtype: type | np.dtype, width: int = 0) -> None:
@@ -97,13 +97,13 @@ class FrameStore:
         self.width, self.height, self.fps = width, height, fps
         self.names = tuple(names)
         self.floor = floor
-        self._index = _Column(np.int32)
-        self._time = _Column(np.float64)
-        self._first = _Column(np.int64)
-        self._boxes = _Column(np.float32, 4)
-        self._scores = _Column(np.float32)
-        self._classes = _Column(np.uint8 if len(names) <= 256 else np.uint16)
-        self._kept = _Column(np.bool_)  # kept by NMS at the floor for ``_kept_iou``; valid for frames < _kept_upto
+        self._index = Column(np.int32)
+        self._time = Column(np.float64)
+        self._first = Column(np.int64)
+        self._boxes = Column(np.float32, 4)
+        self._scores = Column(np.float32)
+        self._classes = Column(np.uint8 if len(names) <= 256 else np.uint16)
+        self._kept = Column(np.bool_)  # kept by NMS at the floor for ``_kept_iou``; valid for frames < _kept_upto
         self._kept_iou = -1.0
         self._kept_upto = 0
         self.nms = True  # False for an end-to-end model (its rows are final): set by the first frame

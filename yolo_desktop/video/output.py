@@ -1,10 +1,14 @@
-"""One video's outputs — the annotated video, ``<stem>.frames.jsonl``, ``<stem>.frames.csv`` — and its record for
-``detections.json``: what ``detect`` writes (``run.py``) and what the window's export writes (``export.py``).
+"""One video's outputs — the annotated video, ``<stem>.frames.jsonl``, ``<stem>.frames.csv`` and, tracked,
+``<stem>.tracks.csv`` and ``<stem>.crossings.csv`` — and its record for ``detections.json``: what ``detect`` writes
+(``run.py``) and what the window's export writes (``export.py``).
 
     output = VideoOutput(item, out, info, options)   # opens every output (temp files next to their targets)
-    output.add(index, time, detections)              # a processed frame: its lines, its counts
-    output.draw(rgb, detections)                     # a frame of the annotated video, drawn with these boxes
+    shown = output.add(index, time, detections)      # a processed frame: tracked, its lines, its counts
+    output.draw(rgb, shown)                          # a frame of the annotated video, drawn with these boxes
     result = output.finish(frames_read=…, error=…)   # moves the files into place; or abort(): nothing is left
+
+The tracker (``tracking.py``) runs here, on the detections each front-end hands over in frame order, so the command
+line and the window's export track the same way and write the same ids.
 
 Each output file stands alone, as a photo's files do: one that cannot be opened, written or moved into place is
 dropped and reported as a failed write of that file — ``(its path, the reason)`` in ``failed`` — and the others go
@@ -28,9 +32,12 @@ from .detect import FrameRange
 from .frame_files import FrameFiles
 from .probe import VideoInfo
 from .record import VideoStats, video_record
+from .track_files import write_crossings_csv, write_tracks_csv
+from .tracking import TRACKED, Tracker, TrackingOptions, tracking_record
 from .writer import VIDEO_FORMATS, AnnotatedVideoWriter, VideoWriteError
 
 FRAME_FILES = (("frames_jsonl", ".frames.jsonl"), ("frames_csv", ".frames.csv"))  # record key, suffix of the stem
+TRACK_FILES = (("tracks_csv", ".tracks.csv"), ("crossings_csv", ".crossings.csv"))
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,8 @@ class VideoOutputOptions:
     video: bool = True  # the annotated video (off with --no-images, or "annotated images" unticked)
     video_format: str = "mp4"  # a key of VIDEO_FORMATS
     jsonl: bool = True  # <stem>.frames.jsonl
-    csv: bool = True  # <stem>.frames.csv
+    csv: bool = True  # <stem>.frames.csv (and, tracked, <stem>.tracks.csv and .crossings.csv)
+    tracking: TrackingOptions | None = TRACKED  # None: not tracked (--no-track)
 
     @property
     def extension(self) -> str:
@@ -86,6 +94,7 @@ class VideoOutput:
     ) -> None:
         self.item, self.out, self.info, self.options, self.frames = item, out, info, options, frames
         self.stats = VideoStats()
+        self.tracker = Tracker(options.tracking) if options.tracking is not None else None
         self.failed: list[tuple[str, str]] = []
         self._video: AnnotatedVideoWriter | None = None
         self._files: dict[str, tuple[Path, FrameFiles]] = {}  # record key → (target, its open file)
@@ -101,7 +110,10 @@ class VideoOutput:
                 continue
             target = item.output_path(out, suffix)
             try:
-                files = FrameFiles(target, None) if key == "frames_jsonl" else FrameFiles(None, target)
+                tracked = self.tracker is not None
+                files = (
+                    FrameFiles(target, None, tracked) if key == "frames_jsonl" else FrameFiles(None, target, tracked)
+                )
             except Exception as exc:
                 self.failed.append((str(target), failure_reason(exc)))
                 continue
@@ -112,8 +124,11 @@ class VideoOutput:
         """Whether an annotated video is being written (``draw`` is a no-op otherwise)."""
         return self._video is not None
 
-    def add(self, index: int, time: float, detections: Sequence[Detection]) -> None:
-        """A processed frame: its line(s) in the frame files and its counts in the record."""
+    def add(self, index: int, time: float, detections: Sequence[Detection]) -> tuple[Detection, ...]:
+        """A processed frame (in frame order): tracked, its line(s) in the frame files and its counts in the
+        record. Returns its detections as written (with their track ids): what to draw."""
+        if self.tracker is not None:
+            detections = self.tracker.update(index, time, detections)
         self.stats.add(detections)
         for key, (target, files) in list(self._files.items()):
             try:
@@ -122,6 +137,7 @@ class VideoOutput:
                 files.discard()
                 del self._files[key]
                 self.failed.append((str(target), failure_reason(exc)))
+        return tuple(detections)
 
     def draw(self, rgb: np.ndarray, detections: Sequence[Detection]) -> None:
         """One frame of the annotated video (RGB, the video's size) with these boxes; encoded on the writer's
@@ -134,6 +150,8 @@ class VideoOutput:
         read to the end (None: it was)."""
         written: list[Path] = []
         outputs: dict[str, str | None] = {"video": None, "frames_jsonl": None, "frames_csv": None}
+        if self.tracker is not None:
+            outputs.update(tracks_csv=None, crossings_csv=None)
         if self._video is not None:
             try:
                 path = self._video.finish()
@@ -152,6 +170,8 @@ class VideoOutput:
                 outputs[key] = self.item.relative_output(suffix)
             except Exception as exc:
                 self.failed.append((str(target), failure_reason(exc)))
+        if self.tracker is not None and self.options.csv:
+            written += self._write_track_files(outputs)
         frames = self.frames
         record = video_record(
             self.item.path,
@@ -163,8 +183,29 @@ class VideoOutput:
             end=frames.end,
             outputs=outputs,
             error=error,
+            tracking=tracking_record(self.tracker) if self.tracker is not None else None,
         )
         return VideoOutputResult(record, written, list(self.failed))
+
+    def _write_track_files(self, outputs: dict[str, str | None]) -> list[Path]:
+        """``.tracks.csv`` always, ``.crossings.csv`` when there are counting lines; each stands alone."""
+        assert self.tracker is not None
+        tracker, written = self.tracker, []
+        for key, suffix in TRACK_FILES:
+            if key == "crossings_csv" and not tracker.lines:
+                continue
+            target = self.item.output_path(self.out, suffix)
+            try:
+                if key == "tracks_csv":
+                    write_tracks_csv(target, tracker.tracks())
+                else:
+                    write_crossings_csv(target, tracker.sorted_crossings())
+            except Exception as exc:
+                self.failed.append((str(target), failure_reason(exc)))
+                continue
+            written.append(target)
+            outputs[key] = self.item.relative_output(suffix)
+        return written
 
     def abort(self) -> None:
         """Stop and remove every temp file: nothing of this video is written."""

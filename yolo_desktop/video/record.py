@@ -1,10 +1,11 @@
 """A video's record in ``detections.json``: frames, fps, duration, and per class the detections counted over all
-processed frames and the most seen at once in one frame."""
+processed frames and the most seen at once in one frame; for a tracked video also the tracking options, the
+distinct objects per class and each counting line's crossings (``tracking.tracking_record``), after those counts."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ def video_record(
     end: float | None = None,
     outputs: dict[str, str | None] | None = None,
     error: str | None = None,
+    tracking: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``videos`` entry of ``detections.json`` for one video (``info`` None: it could not be opened)."""
     ordered = [label for label, _count in stats.totals.most_common()]
@@ -60,6 +62,7 @@ def video_record(
         "detections": stats.detections,
         "counts": {label: stats.totals[label] for label in ordered},
         "most_at_once": {label: stats.most_at_once[label] for label in ordered},
+        **(tracking or {}),
         "outputs": dict(outputs or {}),
         "error": error,
     }

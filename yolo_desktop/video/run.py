@@ -62,11 +62,11 @@ def process_video(
                 result = found.result
                 if not result.ok:
                     failed_frames.append(f"frame {found.frame.index}: {result.error}")
-                output.add(found.frame.index, found.frame.time, result.detections)
+                shown = output.add(found.frame.index, found.frame.time, result.detections)
                 if output.draws:  # the stride's frames keep the boxes of the frame before them
                     for frame in (found.frame, *found.following):
                         assert frame.rgb is not None  # kept: keep_pixels=options.video
-                        output.draw(frame.rgb, result.detections)
+                        output.draw(frame.rgb, shown)
                 bar.update(1 + len(found.following))
     finally:
         bar.close()
@@ -88,8 +88,9 @@ def process_video(
 
 
 def print_video_summary(outcomes: Sequence[VideoOutputResult], stream: TextIO) -> int:
-    """Per video: frames processed, speed, detections per class (with the most seen at once), and any problem.
-    Returns how many videos could not be read to the end."""
+    """Per video: frames processed, speed, per class the distinct objects (tracked) and detections (with the most
+    seen at once), each counting line's crossings, and any problem. Returns how many videos could not be read to
+    the end."""
     for outcome in outcomes:
         record = outcome.record
         if record.get("fps") is None:
@@ -104,10 +105,26 @@ def print_video_summary(outcomes: Sequence[VideoOutputResult], stream: TextIO) -
             file=stream,
         )
         counts = record["counts"]
+        distinct = record.get("distinct_objects")  # tracked: the objects, not the detections
         if counts:
             width = max(len(label) for label in counts)
             for label, count in counts.items():
-                print(f"  {label:<{width}}  {count}  (at most {record['most_at_once'][label]} at once)", file=stream)
+                most = record["most_at_once"][label]
+                if distinct is None:
+                    print(f"  {label:<{width}}  {count}  (at most {most} at once)", file=stream)
+                else:
+                    objects = distinct.get(label, 0)
+                    print(
+                        f"  {label:<{width}}  {objects} distinct  ({count} detections, at most {most} at once)",
+                        file=stream,
+                    )
+        for line in record.get("lines", ()):
+            first, second = line["directions"]
+            crossed = [
+                f"{label} {counts[first]} {first}, {counts[second]} {second}"
+                for label, counts in line["crossings"].items()
+            ]
+            print(f"  {line['name']}: {'; '.join(crossed) or 'nothing crossed'}", file=stream)
     failed = [o for o in outcomes if o.error is not None]
     if failed:
         print(f"{len(failed)} video{'s' if len(failed) != 1 else ''} not read to the end:", file=stream)
