@@ -13,12 +13,10 @@ from .inference.engines import available
 from .inference.errors import ModelError
 from .inference.model_spec import cfg_input_size, class_names, family
 from .inference.openvino_converted import OPENVINO_INT8, ensure_openvino_int8, ensure_openvino_ir
+from .model_fetch import FetchError, add_model, fetch
 from .models import (
     KNOWN_MODELS,
-    FetchError,
     accuracy_and_speed,
-    add_model,
-    fetch,
     install_dir,
     installed_models,
     model_dirs,

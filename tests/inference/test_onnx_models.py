@@ -177,7 +177,8 @@ def test_detect_runs_every_export_end_to_end(tmp_path):
 
 
 def test_models_add_installs_an_export_and_refuses_a_names_gap(tmp_path):
-    from yolo_desktop.models import add_model, model_in
+    from yolo_desktop.model_fetch import add_model
+    from yolo_desktop.models import model_in
 
     yolox = model_of(FIXTURES / "yolox-nano-80cls-416.expected.json")
     without_names = ModelFiles("x", None, yolox.weights, None)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QGroupBox,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -40,6 +39,7 @@ from .failed_panel import FailedPanel
 from .image_list import ImageList
 from .image_view import DROP_HINT, ImageView
 from .model_picker import ModelFetch, ModelPicker
+from .model_sources import ModelSources
 from .progress_bar import ProgressStrip
 from .session import Session
 from .settings_store import SettingsStore
@@ -77,6 +77,9 @@ class MainWindow(QMainWindow):
             subfolders=self.store.flag("input/subfolders", True),
             labels=self.store.flag("view/labels", True),
             scores=self.store.flag("view/scores", True),
+        )
+        self.sources = ModelSources(
+            self, self.model_picker, self.store, self.progress, self.fetch_button, self.show_message, self._load_model
         )
         self._connect_actions(self.commands)
         self._wire()
@@ -207,7 +210,7 @@ class MainWindow(QMainWindow):
         self.failed_panel.show_requested.connect(self._show_entry_in_list)
         self.model_picker.model_chosen.connect(self._load_model)
         self.model_picker.add_requested.connect(self.add_model)
-        self.model_picker.more_requested.connect(self.get_more_models)
+        self.model_picker.more_requested.connect(self.sources.get_more)
         self.fetch_button.clicked.connect(self.fetch_default_model)
         self.images.loaded.connect(self._on_image_loaded)
         self.player.frame_shown.connect(self._show_detections)
@@ -472,54 +475,13 @@ class MainWindow(QMainWindow):
         self.model_label.setText("No model")
 
     def add_model(self) -> None:
-        from .dialogs import AddModelDialog
-
-        dialog = AddModelDialog(self.store.text("models/last_dir"), self)
-        if dialog.exec():
-            model = dialog.model()
-            self.store.set("models/last_dir", str(model.weights.parent))
-            self.model_picker.add_custom(model)
-            self.store.save_custom_models(self.model_picker.custom)
-            self._load_model(model, *self.model_picker.choice())
+        self.sources.add()
 
     def fetch_default_model(self) -> None:
-        self.fetch_model(DEFAULT_MODEL)
-
-    def get_more_models(self) -> None:
-        """*Get more models…*: choose a known model that is not installed (its size, accuracy, where it comes
-        from), then fetch it with progress."""
-        choices = {
-            f"{k.name} — {k.description}" + (f" — {k.measured}" if k.measured else ""): k.name
-            for k in self.model_picker.fetchable()
-        }
-        if not choices:
-            return
-        label, ok = QInputDialog.getItem(self, "Get more models", "Fetch and verify:", list(choices), 0, False)
-        if ok and label:
-            self.fetch_model(choices[label])
+        self.sources.fetch(DEFAULT_MODEL)
 
     def fetch_model(self, name: str) -> ModelFetch:
-        self.fetch_button.setEnabled(False)
-        self.progress.set_busy(True, f"Fetching {name}…")
-        self._fetch = ModelFetch(name, self)
-        self._fetch.progress.connect(self._on_fetch_progress)
-        self._fetch.finished.connect(self._on_fetched)
-        self._fetch.start()
-        return self._fetch
-
-    def _on_fetch_progress(self, done: int, total: int) -> None:
-        name = self._fetch.name
-        size = f"{done / 1e6:.0f} of {total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB"
-        self.progress.set_busy(True, f"Fetching {name}… {size}")
-
-    def _on_fetched(self, model, error: str) -> None:
-        self.fetch_button.setEnabled(True)
-        self.progress.set_busy(False, "")
-        if model is None:
-            self.show_message(QMessageBox.Icon.Critical, "Could not fetch the model", error)
-            return
-        self.model_picker.refresh(select=model.name)
-        self._load_model(model, *self.model_picker.choice())
+        return self.sources.fetch(name)
 
     # ----- where batches run ---------------------------------------------------------------------------------
     def choose_processing(self) -> None:

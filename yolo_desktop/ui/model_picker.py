@@ -9,15 +9,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from ..inference.model_spec import ModelFiles
-from ..models import (
-    DEFAULT_MODEL,
-    KNOWN_MODELS,
-    KnownModel,
-    accuracy_and_speed,
-    fetch,
-    installed_models,
-    outdated_cfg,
-)
+from ..model_fetch import fetch
+from ..models import DEFAULT_MODEL, KNOWN_MODELS, KnownModel, accuracy_and_speed, installed_models, outdated_cfg
 from ..settings import INPUT_SIZES, RESIZES
 
 ADD_MODEL = "Add model…"
