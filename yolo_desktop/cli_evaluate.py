@@ -26,6 +26,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
             max_detections=COCO_MAX_DETECTIONS,
             precision=args.precision,
             resize=args.resize,
+            tiles=args.tiles,
+            tile_overlap=args.tile_overlap,
         )
         detector = Detector(
             resolve_model(args.model, args.cfg, args.weights, args.names),

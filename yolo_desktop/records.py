@@ -67,6 +67,8 @@ def result_to_dict(result: ImageResult, *, timings: bool = False, candidates: bo
             "class_ids": _array(kept.class_ids.astype("<i4")),  # (N,)
             "floor": kept.floor,
         }
+        if kept.sources is not None:  # a tiled photo: which run found each candidate
+            record["candidates"]["sources"] = _array(kept.sources.astype("<i2"))  # (N,)
     return record
 
 
@@ -79,6 +81,7 @@ def result_from_dict(record: Mapping[str, Any]) -> ImageResult:
             _from_array(kept["scores"], "<f4"),
             _from_array(kept["class_ids"], "<i4"),
             float(kept["floor"]),
+            _from_array(kept["sources"], "<i2") if kept.get("sources") is not None else None,
         )
     return ImageResult(
         path=record["path"],
@@ -144,6 +147,8 @@ def settings_record(settings: DetectorSettings, size: int | None = None) -> dict
         "classes": sorted(settings.classes) if settings.classes is not None else None,
         "precision": settings.precision,
         "resize": settings.resize,
+        "tiles": settings.tiles,
+        "tile_overlap": settings.tile_overlap,
     }
     if size is not None:
         record["size"] = size
@@ -170,6 +175,8 @@ def settings_from_record(
         max_detections=int(values["max_detections"]),
         precision=str(values["precision"]),
         resize=str(values["resize"]),
+        tiles=str(values["tiles"]),
+        tile_overlap=float(values["tile_overlap"]),
     )
 
 
