@@ -6,8 +6,7 @@ each photo centred in its cell at its own size, or shrunk to fit; the boxes move
 themselves *upscaled ×3* (boxes ×3). The reference is the same photos detected one by one (what the mosaics' objects
 would score at their own size). Every variant detects at conf 0.005, NMS IoU 0.45, the 100 best per photo, as COCO
 evaluates (``evaluate.py``) — a mosaic of k photos k × 100, else it would be scored on a fraction of the detections
-its photos get one by one (at 100 per 4×4 mosaic untiled 0.05 mAP@0.5 instead of 0.07, 416 tiles 0.31 instead
-of 0.36).
+its photos get one by one.
 
 Variants: no tiles; tiles of each ``--sizes`` (photo pixels; ``auto`` too) as the app runs them (the whole-photo run,
 the tiles' boxes cut by an inner tile edge dropped: ``tiling.uncut``), without the whole-photo run, and with the cut
@@ -21,9 +20,12 @@ in a CLI batch) divided by the photos; the median and range of ``--repeats`` run
 runs per photo; ``t / runs·t0`` compares the time with what that many untiled runs of the set take (≤ 1: tiles cost
 no more than their network runs predict).
 
-    .venv/bin/python bench/bench_tiling.py [--repeats 3] [--sizes 416,624,832,auto] [--limit N] [--no-upscaled]
+    .venv/bin/python bench/bench_tiling.py [--repeats 3] [--sizes 416,624,832] [--limit N]
+        [--upscaled N | --no-upscaled]
 
-Quick check (what a helper runs): ``--repeats 1 --limit 2 --sizes 624 --no-upscaled``. mAP is deterministic.
+``auto`` may be one of the sizes; at 416 it tiles every photo here with 624 px tiles. Quick check (what a helper
+runs): ``--repeats 1 --limit 2 --sizes 624 --upscaled 3``. mAP is deterministic (one run is its figure); times are
+the median and range of the repeats. The table in DEVELOPERS.md ("Tiled detection") comes from this script.
 """
 
 from __future__ import annotations
@@ -270,7 +272,7 @@ def measure_set(detector: Detector, dataset: Set, sizes: Sequence[str], repeats:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--sizes", default="416,624,832,auto", help="tile sizes (photo pixels) and/or auto")
+    parser.add_argument("--sizes", default="416,624,832", help="tile sizes (photo pixels) and/or auto")
     parser.add_argument("--grids", default="3,4", help="mosaic grids (3: 3×3 photos)")
     parser.add_argument("--limit", type=int, help="at most this many mosaics of each grid (default: all photos)")
     parser.add_argument("--no-upscaled", action="store_true", help="leave out the photos upscaled ×3")

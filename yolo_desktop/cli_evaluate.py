@@ -48,7 +48,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         accuracy, _results = evaluate(detector, detector.names, dataset, on_result=lambda _r: bar.update(1))
     print(
         f"{detector.model.name} at {detector.input_size}, {args.precision}, {detector.engine.description}, "
-        f"resize {args.resize}: {accuracy.images} photos, {accuracy.detections} detections"
+        f"resize {args.resize}{'' if args.tiles == 'off' else f', tiles {args.tiles}'}: {accuracy.images} photos, "
+        f"{accuracy.detections} detections"
     )
     print(f"mAP@0.5       {accuracy.map50 * 100:.1f}")
     print(f"mAP@0.5:0.95  {accuracy.map50_95 * 100:.1f}")

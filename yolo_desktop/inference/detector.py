@@ -142,5 +142,6 @@ class Detector:
         source_size: tuple[int, int] | None = None,
         timings: dict[str, float] | None = None,
     ) -> ImageResult:
-        """RGB uint8 (H, W, 3) → result. ``source_size`` (w, h) when ``image`` was decoded at reduced scale."""
+        """RGB uint8 (H, W, 3) → result, one network run. ``source_size`` (w, h) when ``image`` was decoded at
+        reduced scale. Tiles (``settings.tiles``) are the pipeline's: ``pipeline.run_one`` honours them."""
         return self.infer(self.prepare(image, source_size), path, timings)
