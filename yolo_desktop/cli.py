@@ -14,7 +14,17 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .settings import DEFAULT_RESIZE, DEVICES, ENGINES, PRECISIONS, RESIZES, DetectorSettings
+from .settings import (
+    DEFAULT_RESIZE,
+    DEVICES,
+    ENGINES,
+    MAX_TILE_OVERLAP,
+    PRECISIONS,
+    RESIZES,
+    DetectorSettings,
+    SettingsError,
+    normalize_tiles,
+)
 
 DEFAULTS = DetectorSettings()  # the defaults shown and used come from DetectorSettings only
 
@@ -39,6 +49,34 @@ def _time(text: str) -> float:
         return parse_time(text)
     except TimecodeError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _tiles(text: str) -> str:
+    try:
+        return normalize_tiles(text)
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_tile_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """--tiles and --tile-overlap (detect, evaluate): small objects in large photos (tiling.py)."""
+    parser.add_argument(
+        "--tiles",
+        type=_tiles,
+        default=DEFAULTS.tiles,
+        metavar="off|auto|SIZE",
+        help="small objects in large photos: cut each photo into overlapping tiles of SIZE photo pixels (e.g. 416), "
+        "each detected at the network size, plus one run on the whole photo; auto tiles only photos more than 3× "
+        "the network size (tiles of 1.5× it, at most 36). Costs one network run per tile (a 1920×1440 photo at "
+        "416: 13 runs with auto, 31 with 416) (default off)",
+    )
+    parser.add_argument(
+        "--tile-overlap",
+        type=float,
+        default=DEFAULTS.tile_overlap,
+        metavar="F",
+        help=f"fraction of a tile shared with its neighbour, 0–{MAX_TILE_OVERLAP} (default {DEFAULTS.tile_overlap})",
+    )
 
 
 def _stride(text: str) -> int:
@@ -155,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"how photos are shrunk to the network size: area (default {DEFAULT_RESIZE}) or "
         f"bilinear (as Darknet and OpenCV DNN do, to reproduce their output)",
     )
+    add_tile_arguments(detect)
     detect.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     batch = detect.add_argument_group("resuming and many machines")
     batch.add_argument(
@@ -239,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--engine", choices=ENGINES, default="auto")
     evaluate.add_argument("--device", type=str.upper, choices=DEVICES, default=None)
     evaluate.add_argument("--resize", choices=RESIZES, default=DEFAULT_RESIZE)
+    add_tile_arguments(evaluate)
 
     _add_serve(commands)
     from .cli_cluster import add_cluster_commands

@@ -52,6 +52,8 @@ def run_detect(args: argparse.Namespace) -> int:
             classes=frozenset(args.classes) if args.classes else None,
             precision=args.precision,
             resize=args.resize,
+            tiles=args.tiles,
+            tile_overlap=args.tile_overlap,
         )
         frames, video_options = video_options_from(args)
         unknown = sorted(set(args.formats) - set(FORMATS))

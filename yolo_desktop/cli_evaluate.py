@@ -26,6 +26,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
             max_detections=COCO_MAX_DETECTIONS,
             precision=args.precision,
             resize=args.resize,
+            tiles=args.tiles,
+            tile_overlap=args.tile_overlap,
         )
         detector = Detector(
             resolve_model(args.model, args.cfg, args.weights, args.names, args.onnx),
@@ -46,7 +48,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         accuracy, _results = evaluate(detector, detector.names, dataset, on_result=lambda _r: bar.update(1))
     print(
         f"{detector.model.name} at {detector.input_size}, {args.precision}, {detector.engine.description}, "
-        f"resize {args.resize}: {accuracy.images} photos, {accuracy.detections} detections"
+        f"resize {args.resize}{'' if args.tiles == 'off' else f', tiles {args.tiles}'}: {accuracy.images} photos, "
+        f"{accuracy.detections} detections"
     )
     print(f"mAP@0.5       {accuracy.map50 * 100:.1f}")
     print(f"mAP@0.5:0.95  {accuracy.map50_95 * 100:.1f}")

@@ -59,8 +59,10 @@ def load_dataset(images_dir: str | os.PathLike[str], annotations: str | os.PathL
     return Dataset(images_dir, annotations, tuple(entries))
 
 
-def detection_records(result: ImageResult, image_id: int, categories: Sequence[int]) -> list[dict[str, Any]]:
-    """COCO 'results' records (bbox x, y, w, h) of one image, best first, at most COCO_MAX_DETECTIONS."""
+def detection_records(
+    result: ImageResult, image_id: int, categories: Sequence[int], limit: int = COCO_MAX_DETECTIONS
+) -> list[dict[str, Any]]:
+    """COCO 'results' records (bbox x, y, w, h) of one image, best first, at most ``limit``."""
     return [
         {
             "image_id": image_id,
@@ -68,12 +70,18 @@ def detection_records(result: ImageResult, image_id: int, categories: Sequence[i
             "bbox": [d.x1, d.y1, d.width, d.height],
             "score": d.score,
         }
-        for d in result.detections[:COCO_MAX_DETECTIONS]
+        for d in result.detections[:limit]
     ]
 
 
-def coco_map(annotations: Path, records: list[dict[str, Any]], image_ids: Iterable[int]) -> tuple[float, float]:
-    """(mAP@0.5, mAP@0.5:0.95) of ``records`` against the ground truth, over ``image_ids``."""
+def coco_map(
+    annotations: Path,
+    records: list[dict[str, Any]],
+    image_ids: Iterable[int],
+    max_detections: int = COCO_MAX_DETECTIONS,
+) -> tuple[float, float]:
+    """(mAP@0.5, mAP@0.5:0.95) of ``records`` against the ground truth, over ``image_ids``, counting at most
+    ``max_detections`` per image (COCO's 100; a mosaic of k photos deserves k × 100)."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
@@ -84,11 +92,18 @@ def coco_map(annotations: Path, records: list[dict[str, Any]], image_ids: Iterab
         found = truth.loadRes(records)
         evaluation = COCOeval(truth, found, "bbox")
         evaluation.params.imgIds = sorted(image_ids)
+        evaluation.params.maxDets = [1, 10, max_detections]
         evaluation.evaluate()
         evaluation.accumulate()
-        evaluation.summarize()
-    stats = evaluation.stats  # [0] mAP@0.5:0.95, [1] mAP@0.5 (pycocotools' order)
-    return float(max(stats[1], 0.0)), float(max(stats[0], 0.0))
+    # What COCOeval.summarize reports as stats[1] and stats[0] (it would only look at 100 detections per image):
+    # precision (IoU thresholds, recall points, classes, area ranges, max detections), -1 where nothing to score.
+    precision = evaluation.eval["precision"][:, :, :, 0, -1]  # every area, the largest max detections
+
+    def mean(values: Any) -> float:
+        scored = values[values > -1]
+        return float(scored.mean()) if scored.size else 0.0
+
+    return max(mean(precision[0]), 0.0), max(mean(precision), 0.0)  # iouThrs[0] is 0.5
 
 
 def evaluate(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -144,30 +145,40 @@ def _png_exif_chunk(data: bytes) -> bytes | None:
     return None
 
 
-def load(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS, reduce_to: int | None = None) -> LoadedImage:
+# The smallest side (pixels) a caller needs, or how to tell it from the upright full size (width, height).
+ReduceTo = int | Callable[[int, int], int] | None
+
+
+def load(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS, reduce_to: ReduceTo = None) -> LoadedImage:
     """Read and decode ``path`` upright as RGB.
 
-    ``reduce_to``: the smallest side (pixels) the caller needs. A JPEG at least twice that size is decoded at
-    1/2, 1/4 or 1/8 scale by libjpeg itself, which is several times faster and lighter than decoding it whole.
+    ``reduce_to``: the smallest side (pixels) the caller needs, or a function of the upright full size giving it
+    (tiled detection needs more pixels of a larger photo). A JPEG at least twice that size is decoded at 1/2, 1/4
+    or 1/8 scale by libjpeg itself, which is several times faster and lighter than decoding it whole.
     """
     path = os.fspath(path)
     return decode(read_bytes(path), path, max_pixels, reduce_to)
 
 
-def load_bytes(data: bytes, name: str, max_pixels: int = MAX_PIXELS, reduce_to: int | None = None) -> LoadedImage:
+def load_bytes(data: bytes, name: str, max_pixels: int = MAX_PIXELS, reduce_to: ReduceTo = None) -> LoadedImage:
     """Decode an image held in memory (an HTTP upload); ``name`` is what messages and results call it."""
     if not data:
         raise ImageError(name, "empty file (0 bytes)")
     return decode(data, name, max_pixels, reduce_to)
 
 
-def decode(data: bytes, name: str, max_pixels: int = MAX_PIXELS, reduce_to: int | None = None) -> LoadedImage:
+def decode(data: bytes, name: str, max_pixels: int = MAX_PIXELS, reduce_to: ReduceTo = None) -> LoadedImage:
     """Encoded bytes → upright RGB; the pixel cap is checked from the header before decoding. Pillow (header)
     and OpenCV (pixels) read the same bytes object, without copying it."""
     header = _probe(name, data, max_pixels)
     scale = 1
     if header is not None and header.format in JPEG_FORMATS and reduce_to:
-        scale = _jpeg_reduction(min(header.width, header.height), reduce_to)
+        if callable(reduce_to):
+            turned = header.orientation in (5, 6, 7, 8)
+            needed = reduce_to(*((header.height, header.width) if turned else (header.width, header.height)))
+        else:
+            needed = reduce_to
+        scale = _jpeg_reduction(min(header.width, header.height), needed)
     flags = {
         1: cv2.IMREAD_COLOR,
         2: cv2.IMREAD_REDUCED_COLOR_2,

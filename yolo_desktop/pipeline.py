@@ -10,8 +10,17 @@ Every failure becomes an ``ImageResult`` with an ``error``, with the same messag
 Cancel with a ``threading.Event`` (the run's, or a job's own), checked between jobs.
 
 Detection always sees the same pixels for the same file: a large JPEG is decoded at 1/2–1/8 scale by libjpeg when
-that still covers the network input, whether or not the caller later needs the full-size picture (exports reload
-it on their own thread). So the window, the command line and the service give identical detections.
+that still covers the network input (or, tiled, every tile's share of it), whether or not the caller later needs
+the full-size picture (exports reload it on their own thread). So the window, the command line and the service
+give identical detections.
+
+Tiled detection (the runner's ``settings.tiles``; see ``tiling.py``): a photo's job becomes one run on the whole
+photo plus one per tile. The whole photo is letterboxed with the job; each tile is cut from the decoded image (a
+view, no copy) and letterboxed on the loader thread a few tiles ahead of the network, so memory holds the decoded
+photo and ``TILES_AHEAD`` letterboxed tiles whatever the photo's size. The runs' candidates, moved to photo pixels,
+become the photo's one ``Candidates`` (marked with their runs) and its one ``ImageResult``. Cancelling stops
+between tiles. Batching tiles through the network was measured slower on 2 cores (OpenVINO, [8, 416, 416, 3]:
+16 ms per tile against 12 ms one by one), so tiles run one at a time.
 """
 
 from __future__ import annotations
@@ -22,26 +31,41 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 from .imaging import ImageError, LoadedImage, from_frame, load, load_bytes
+from .inference.decode import combine
 from .inference.detector import Prepared
-from .results import ImageResult
+from .results import Candidates, ImageResult
+from .settings import CANDIDATE_FLOOR, DetectorSettings
+from .tiling import Tile, TilingError, needed_side, plan, uncut
 
+TILES_AHEAD = 3  # tiles letterboxed ahead of the network (1 × 416 × 416 × 3 float32 = 2 MB each)
 T = TypeVar("T")
 
 
 class Runner(Protocol):
-    """What the pipeline needs from a detector: thread-safe preparation, owner-thread inference."""
+    """What the pipeline needs from a detector: thread-safe preparation, owner-thread inference (whole, or a
+    tile's candidates and then the photo's result from them)."""
 
     @property
     def input_size(self) -> int: ...
 
+    @property
+    def settings(self) -> DetectorSettings: ...
+
     def prepare(self, image: np.ndarray, source_size: tuple[int, int] | None = None) -> Prepared: ...
 
     def infer(self, prepared: Prepared, path: str = "", timings: dict[str, float] | None = None) -> ImageResult: ...
+
+    def candidates(self, prepared: Prepared, timings: dict[str, float] | None = None) -> Candidates: ...
+
+    def finish(
+        self, candidates: Candidates, path: str, width: int, height: int, timings: dict[str, float] | None = None
+    ) -> ImageResult: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,16 +123,22 @@ class _IterableSource:
 @dataclass(frozen=True)
 class _Loaded:
     image: LoadedImage | None
-    prepared: Prepared | None
+    prepared: Prepared | None  # the whole photo
     extra: Any
     failed: ImageResult | None
     seconds: float
+    tiles: tuple[Tile, ...] = ()  # empty: not tiled
+
+
+Submit = Callable[..., "Future[Any]"]  # runs a letterboxing call somewhere (the loader thread), as a future
 
 
 # The messages users see for failures, one wording everywhere.
 def load_failure(exc: BaseException) -> str:
     if isinstance(exc, ImageError):
         return exc.reason
+    if isinstance(exc, TilingError):
+        return str(exc)
     if isinstance(exc, MemoryError):
         return "not enough memory to decode this image"
     return f"unexpected error while reading: {exc!r}"
@@ -124,14 +154,24 @@ class Pipeline:
     """Runs ``runner`` over jobs. ``run`` must be iterated on the thread that owns the runner's model.
 
     ``on_loaded(image)`` runs on the loader thread for every decoded image (thumbnails, for instance); what it
-    returns comes back as ``Done.extra``. ``on_start(job)`` runs on the owner thread just before the network."""
+    returns comes back as ``Done.extra``. ``on_start(job)`` runs on the owner thread just before the network.
+    ``whole_photo=False`` leaves out a tiled photo's whole-photo run and ``keep_cut=True`` keeps the tiles' boxes
+    cut by a tile edge (``tiling.uncut``): only ``bench/bench_tiling.py`` measures those; every front door keeps
+    the defaults."""
 
     def __init__(
-        self, runner: Runner, prefetch: int = 3, on_loaded: Callable[[LoadedImage], Any] | None = None
+        self,
+        runner: Runner,
+        prefetch: int = 3,
+        on_loaded: Callable[[LoadedImage], Any] | None = None,
+        whole_photo: bool = True,
+        keep_cut: bool = False,
     ) -> None:
         self.runner = runner
         self.prefetch = max(1, prefetch)
         self.on_loaded = on_loaded
+        self.whole_photo = whole_photo
+        self.keep_cut = keep_cut
         self.network_runs = 0
 
     def load(self, job: Job) -> _Loaded:
@@ -141,33 +181,98 @@ class Pipeline:
             if job.frame is not None:
                 image = from_frame(job.frame, job.name)
             elif job.data is not None:
-                image = load_bytes(job.data, job.name, reduce_to=self.runner.input_size)
+                image = load_bytes(job.data, job.name, reduce_to=self._needed_side)
             elif job.path is not None:
-                image = load(job.path, reduce_to=self.runner.input_size)
+                image = load(job.path, reduce_to=self._needed_side)
             else:
                 raise ImageError(job.name, "nothing to read (no file, data or frame)")
+            settings = self.runner.settings
+            tiles = plan(settings.tiles, settings.tile_overlap, self.runner.input_size, image.width, image.height)
             source = (image.width, image.height) if image.scale != 1 else None
             prepared = self.runner.prepare(image.rgb, source)
             extra = self.on_loaded(image) if self.on_loaded is not None else None
-            return _Loaded(image, prepared, extra, None, time.perf_counter() - start)
+            return _Loaded(image, prepared, extra, None, time.perf_counter() - start, tiles)
         except Exception as exc:  # never let one bad input stop a batch (MemoryError included)
             seconds = time.perf_counter() - start
             failed = ImageResult(path=job.name, error=load_failure(exc), timings={"load": seconds})
             return _Loaded(None, None, None, failed, seconds)
 
-    def infer(self, job: Job, loaded: _Loaded) -> Done:
-        """The network and decoding for one loaded job (owner thread only)."""
+    def _needed_side(self, width: int, height: int) -> int:
+        """How small a JPEG may decode for detection (``tiling.needed_side``): the same rule in every front door."""
+        settings = self.runner.settings
+        return needed_side(settings.tiles, settings.tile_overlap, self.runner.input_size, width, height)
+
+    def prepare_tile(self, image: LoadedImage, tile: Tile) -> tuple[Prepared, int, int]:
+        """One tile letterboxed (any thread), with its top-left corner in photo pixels. From a reduced decode the
+        tile is the reduced pixels covering it, and the corner and size are those pixels' own in the photo."""
+        s = image.scale
+        x0, y0 = tile.x // s, tile.y // s
+        x1, y1 = -(-(tile.x + tile.width) // s), -(-(tile.y + tile.height) // s)
+        crop = image.rgb[y0:y1, x0:x1]  # a view: the decoded photo is not copied
+        width, height = min(x1 * s, image.width) - x0 * s, min(y1 * s, image.height) - y0 * s
+        return self.runner.prepare(crop, (width, height)), x0 * s, y0 * s
+
+    def infer(
+        self, job: Job, loaded: _Loaded, submit: Submit | None = None, stop: Callable[[], bool] | None = None
+    ) -> Done | None:
+        """The network and decoding for one loaded job (owner thread only). A tiled job's tiles are letterboxed
+        through ``submit`` (the loader thread; here when None); None when ``stop`` says so between tiles."""
         if loaded.failed is not None:
             return Done(job, loaded.failed, None)
         assert loaded.image is not None and loaded.prepared is not None
-        self.network_runs += 1
         try:
-            result = self.runner.infer(loaded.prepared, job.name, {"load": loaded.seconds})
+            if loaded.tiles:
+                result = self._tiled(job, loaded, submit or _now, stop or (lambda: False))
+                if result is None:
+                    return None
+            else:
+                self.network_runs += 1
+                result = self.runner.infer(loaded.prepared, job.name, {"load": loaded.seconds})
         except Exception as exc:  # a model failure on one input is reported; the batch goes on
             result = ImageResult(
                 path=job.name, width=loaded.image.width, height=loaded.image.height, error=detect_failure(exc)
             )
         return Done(job, result, loaded.image, loaded.extra)
+
+    def _tiled(self, job: Job, loaded: _Loaded, submit: Submit, stop: Callable[[], bool]) -> ImageResult | None:
+        image, whole = loaded.image, loaded.prepared
+        assert image is not None and whole is not None
+        timings = {"load": loaded.seconds, "letterbox": whole.seconds}
+        if self.whole_photo:
+            self.network_runs += 1
+            parts = [(self.runner.candidates(whole, timings), 0, 0)]
+        else:
+            parts = [(Candidates.empty(CANDIDATE_FLOOR), 0, 0)]
+        waiting = iter(loaded.tiles)
+        ahead: deque[Future[tuple[Prepared, int, int]]] = deque()
+
+        def top_up() -> None:
+            while len(ahead) < TILES_AHEAD:
+                tile = next(waiting, None)
+                if tile is None:
+                    return
+                ahead.append(submit(self.prepare_tile, image, tile))
+
+        try:
+            top_up()
+            while ahead:
+                if stop():
+                    return None
+                prepared, x, y = ahead.popleft().result()
+                top_up()
+                timings["letterbox"] += prepared.seconds
+                self.network_runs += 1
+                found = self.runner.candidates(prepared, timings)
+                if not self.keep_cut:
+                    tile = Tile(x, y, prepared.box.source_width, prepared.box.source_height)
+                    found = uncut(found, tile, image.width, image.height)
+                parts.append((found, x, y))
+                del prepared  # only TILES_AHEAD letterboxed tiles are held at once
+        finally:
+            for future in ahead:
+                future.cancel()
+        candidates = combine(parts, CANDIDATE_FLOOR, parts[0][0].nms if parts else True)
+        return self.runner.finish(candidates, job.name, image.width, image.height, timings)
 
     def run(
         self,
@@ -203,7 +308,10 @@ class Pipeline:
                         continue
                     if on_start is not None and loaded.failed is None:
                         on_start(job)
-                    yield self.infer(job, loaded)
+                    done = self.infer(job, loaded, loader.submit, partial(_stopped, job, cancel))
+                    if done is None:  # cancelled between tiles
+                        continue
+                    yield done
                     top_up()
             finally:
                 for _job, waiting in pending:
@@ -277,7 +385,23 @@ class Inbox(Generic[T]):
         return _Source()
 
 
+def _stopped(job: Job, cancel: threading.Event | None) -> bool:
+    return job.cancelled or (cancel is not None and cancel.is_set())
+
+
+def _now(function: Callable[..., T], *args: Any) -> Future[T]:
+    """``function(*args)`` run here, as a finished future (tiles letterboxed on the owner thread)."""
+    future: Future[T] = Future()
+    try:
+        future.set_result(function(*args))
+    except Exception as exc:
+        future.set_exception(exc)
+    return future
+
+
 def run_one(runner: Runner, job: Job) -> Done:
     """One job, decoded and detected on the calling thread (which must own the runner's model)."""
     pipeline = Pipeline(runner)
-    return pipeline.infer(job, pipeline.load(job))
+    done = pipeline.infer(job, pipeline.load(job))
+    assert done is not None  # nothing stops it between tiles
+    return done

@@ -69,6 +69,8 @@ def result_to_dict(result: ImageResult, *, timings: bool = False, candidates: bo
         }
         if not kept.nms:  # only where it differs from the default: Darknet records stay as they were
             record["candidates"]["nms"] = False
+        if kept.sources is not None:  # a tiled photo: which run found each candidate
+            record["candidates"]["sources"] = _array(kept.sources.astype("<i2"))  # (N,)
     return record
 
 
@@ -82,6 +84,7 @@ def result_from_dict(record: Mapping[str, Any]) -> ImageResult:
             _from_array(kept["class_ids"], "<i4"),
             float(kept["floor"]),
             bool(kept.get("nms", True)),
+            sources=_from_array(kept["sources"], "<i2") if kept.get("sources") is not None else None,
         )
     return ImageResult(
         path=record["path"],
@@ -147,6 +150,8 @@ def settings_record(settings: DetectorSettings, size: int | None = None) -> dict
         "classes": sorted(settings.classes) if settings.classes is not None else None,
         "precision": settings.precision,
         "resize": settings.resize,
+        "tiles": settings.tiles,
+        "tile_overlap": settings.tile_overlap,
     }
     if size is not None:
         record["size"] = size
@@ -173,6 +178,8 @@ def settings_from_record(
         max_detections=int(values["max_detections"]),
         precision=str(values["precision"]),
         resize=str(values["resize"]),
+        tiles=str(values["tiles"]),
+        tile_overlap=float(values["tile_overlap"]),
     )
 
 

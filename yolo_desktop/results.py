@@ -49,7 +49,9 @@ def _frozen_array(values: np.ndarray, dtype: type) -> np.ndarray:
 class Candidates:
     """Every (box, class) pair of one image scoring at least the decode floor, highest score first.
 
-    Kept so thresholds, NMS IoU and class filters can be re-applied without running the network.
+    Kept so thresholds, NMS IoU and class filters can be re-applied without running the network. A tiled photo's
+    candidates say which network run found each (``sources``), so selection can merge an object cut by a tile edge
+    (``inference/nms.py``); None when the whole photo was one run.
     """
 
     boxes: np.ndarray  # (N, 4) float32 x1, y1, x2, y2 in original-image pixels, not clipped
@@ -57,14 +59,21 @@ class Candidates:
     class_ids: np.ndarray  # (N,) int32
     floor: float  # the lowest score kept; thresholds below it cannot be re-applied
     nms: bool = True  # False: the model's own output is final (an end-to-end export): no NMS when selecting
+    sources: np.ndarray | None = None  # (N,) int16: 0 the whole photo, k ≥ 1 its k-th tile; None: not tiled
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "boxes", _frozen_array(self.boxes, np.float32).reshape(-1, 4))
         object.__setattr__(self, "scores", _frozen_array(self.scores, np.float32).reshape(-1))
         object.__setattr__(self, "class_ids", _frozen_array(self.class_ids, np.int32).reshape(-1))
+        if self.sources is not None:
+            object.__setattr__(self, "sources", _frozen_array(self.sources, np.int16).reshape(-1))
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
+
+    @property
+    def tiled(self) -> bool:
+        return self.sources is not None
 
     @classmethod
     def empty(cls, floor: float, nms: bool = True) -> Candidates:

@@ -17,6 +17,12 @@ INPUT_SIZES = (320, 416, 608)
 # samples (cv2.INTER_LINEAR), as Darknet and OpenCV DNN do. Enlarging is bilinear either way.
 RESIZES = ("area", "bilinear")
 DEFAULT_RESIZE = "area"
+# Tiled detection (tiling.py): "off", "auto", or the side of a square tile in photo pixels.
+TILES_OFF, TILES_AUTO = "off", "auto"
+MIN_TILE_SIZE = 64  # smaller tiles are only enlarged into the network: nothing more to see
+DEFAULT_TILE_OVERLAP = 0.2  # fraction of a tile shared with its neighbour (SAHI's default)
+MAX_TILE_OVERLAP = 0.5  # 0.5 already runs the network 4× as often as no overlap
+TILE_SIZES = (416, 624, 832, 1280)  # the window's choices besides off and auto (photo pixels)
 
 
 class SettingsError(ValueError):
@@ -32,6 +38,8 @@ class DetectorSettings:
     max_detections: int = 300
     precision: str = "accurate"
     resize: str = DEFAULT_RESIZE
+    tiles: str = TILES_OFF  # "off", "auto" or a tile side in photo pixels, e.g. "640" (see tiling.py)
+    tile_overlap: float = DEFAULT_TILE_OVERLAP
 
     def __post_init__(self) -> None:
         if self.size is not None and (self.size < 32 or self.size % 32):
@@ -46,8 +54,16 @@ class DetectorSettings:
             raise SettingsError(f"precision {self.precision!r} must be one of {', '.join(PRECISIONS)}")
         if self.resize not in RESIZES:
             raise SettingsError(f"resize {self.resize!r} must be one of {', '.join(RESIZES)}")
+        object.__setattr__(self, "tiles", normalize_tiles(self.tiles))
+        if not 0.0 <= self.tile_overlap <= MAX_TILE_OVERLAP:
+            raise SettingsError(f"tile overlap {self.tile_overlap} must be between 0 and {MAX_TILE_OVERLAP}")
         if self.classes is not None and not isinstance(self.classes, frozenset):
             object.__setattr__(self, "classes", frozenset(self.classes))
+
+    @property
+    def tile_size(self) -> int | None:
+        """The tile side asked for in photo pixels; None for "off" and "auto" (which decides per photo)."""
+        return int(self.tiles) if self.tiles.isdigit() else None
 
     def with_classes(self, classes: Iterable[str] | None) -> DetectorSettings:
         return replace(self, classes=None if classes is None else frozenset(classes))
@@ -58,3 +74,15 @@ class DetectorSettings:
             return []
         known = set(names)
         return sorted(c for c in self.classes if c not in known)
+
+
+def normalize_tiles(value: object) -> str:
+    """``--tiles`` as given (``off``, ``auto``, ``640``, the number 640) → its one spelling; bad values raise."""
+    text = str(value).strip().lower()
+    if text in (TILES_OFF, TILES_AUTO):
+        return text
+    if text.isdigit() and int(text) >= MIN_TILE_SIZE:
+        return str(int(text))
+    raise SettingsError(
+        f"tiles {value!r} must be off, auto, or a tile size in pixels of at least {MIN_TILE_SIZE} (e.g. 640)"
+    )

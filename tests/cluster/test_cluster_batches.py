@@ -10,10 +10,14 @@ import subprocess
 import time
 
 import redis
+from PIL import Image
 from rq import Worker
 
 from tests.cluster.conftest import ALL_FORMATS, CHUNK, CHUNKS, PHOTOS, digest_tree
+from tests.conftest import read_rgb
 from tests.support.cluster import cli_command, cli_env, run_cli
+from tests.support.mosaic import write_mosaic
+from yolo_desktop.cli import main
 
 
 def cluster_detect(photos, out, url, *extra: str) -> list[str]:
@@ -150,3 +154,21 @@ def test_a_worker_refuses_jobs_for_another_model(pool, redis_server, photos, tin
                    "--cluster", redis_server.url)  # fmt: skip
     assert fast.returncode == 1
     assert "needs precision 'fast' but this worker runs 'accurate'" in fast.stderr
+
+
+def test_tiles_travel_with_the_jobs(pool, redis_server, data_dir, tmp_path):
+    """``--tiles`` is in the job's settings: the workers cut each photo as a local run does (the same files, byte
+    for byte), with the model they have loaded (tiles need no other detector)."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    write_mosaic(inputs / "mosaic.png", data_dir)
+    Image.fromarray(read_rgb(data_dir / "motorcycle_left.png")).save(inputs / "motorbike.jpg", quality=92)
+    options = ("--tiles", "416", "--formats", "json,csv", "--quiet")
+    local, out = tmp_path / "local", tmp_path / "out"
+    assert main(["detect", str(inputs), "-o", str(local), *options]) == 0
+    done = run_cli("detect", str(inputs), "-o", str(out), "--cluster", redis_server.url, *options)
+    assert done.returncode == 0, done.stderr
+    assert digest_tree(out) == digest_tree(local)
+    document = json.loads((out / "detections.json").read_text())
+    assert document["settings"]["tiles"] == "416"
+    assert {d["label"] for image in document["images"] for d in image["detections"]} >= {"cup", "motorbike", "person"}

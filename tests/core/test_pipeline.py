@@ -75,6 +75,7 @@ def test_a_model_failure_becomes_a_result_and_the_batch_goes_on(app_detector, da
         """The real detector, whose network breaks on the second image."""
 
         input_size = app_detector.input_size
+        settings = app_detector.settings
         prepare = app_detector.prepare
         calls = 0
 

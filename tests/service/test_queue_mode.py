@@ -158,14 +158,16 @@ def test_synchronous_routes_go_through_the_workers_and_equal_a_local_detect(fron
     broken = tmp_path / "broken"
     reasons = broken_files(broken)
     inputs = [photos[k] for k in ("coffee", "motorbike", "camera", "rotated")] + [broken / "cut.jpg"]
-    for options in ((), ("--conf", "0.1", "--iou", "0.6"), ("--classes", "cup,person")):
+    tiled = ("--tiles", "416", "--tile-overlap", "0.3")  # the workers cut the photos as the command line does
+    for options in ((), ("--conf", "0.1", "--iou", "0.6"), ("--classes", "cup,person"), tiled):
         expected = cli_records(tmp_path, inputs, *options)
-        form = dict(zip((o.lstrip("-") for o in options[::2]), options[1::2]))
+        form = dict(zip((o.lstrip("-").replace("-", "_") for o in options[::2]), options[1::2]))
         reply = httpx.post(f"{front.url}/v1/detect", files=files(*inputs), data=form, timeout=60)
         assert reply.status_code == 200, reply.text
         for record in expected:
             record["path"] = Path(record["path"]).name
         assert reply.json()["images"] == expected
+        assert reply.json()["settings"]["tiles"] == form.get("tiles", "off")
         assert reply.json()["images"][-1]["error"] == reasons["cut.jpg"]
 
     upload = httpx.post(f"{front.url}/upload", files=files(photos["coffee"]), timeout=30)

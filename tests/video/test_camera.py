@@ -19,6 +19,7 @@ class SlowRunner:
         self.detector = detector
         self.seconds = seconds
         self.input_size = detector.input_size
+        self.settings = detector.settings
         self.prepare = detector.prepare
 
     def infer(self, prepared, path="", timings=None):

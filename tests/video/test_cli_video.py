@@ -126,6 +126,23 @@ def test_stride_and_time_range(tmp_path, clips, app_detector):
         assert near_boxes < near_plain / 4, (near_boxes, near_plain)
 
 
+def test_video_frames_are_tiled_like_photos(tmp_path, clips, tiny_model, app_detector):
+    """``--tiles`` reaches every frame: each frame's records are that frame detected as a tiled still."""
+    from yolo_desktop.inference.detector import Detector
+    from yolo_desktop.settings import DetectorSettings
+
+    out = tmp_path / "out"
+    assert run(str(clips["mp4"]), "-o", str(out), "--tiles", "320", "--stride", "8", "--no-images") == 0
+    lines = jsonl(out / "street.frames.jsonl")
+    assert [line["frame"] for line in lines] == [0, 8, 16]
+    tiled = Detector(tiny_model, DetectorSettings(tiles="320"))
+    decoded = decode_all(clips["mp4"])
+    for line in lines:
+        assert line["detections"] == still_records(tiled, decoded[line["frame"]])
+    assert any(line["detections"] != still_records(app_detector, decoded[line["frame"]]) for line in lines)
+    assert json.loads((out / "detections.json").read_text(encoding="utf-8"))["settings"]["tiles"] == "320"
+
+
 def test_damaged_and_unreadable_videos_do_not_stop_the_batch(tmp_path, clips, data_dir, capsys):
     folder = tmp_path / "inputs"
     folder.mkdir()

@@ -91,6 +91,46 @@ def test_random_candidates_edge_cases():
     assert (store.position_of(0), store.position_of(1), store.position_of(2), store.position_of(119)) == (0, 0, 1, 59)
 
 
+def test_tiled_frames_refilter_exactly_whole_video_masks_included(clips, tiny_model):
+    """A video detected in tiles (its candidates merged across runs at selection): the store's frames and its
+    whole-video counts still equal ``select`` frame by frame, real frames and random tiled ones alike."""
+    from yolo_desktop.inference.detector import Detector
+
+    tiled = Detector(tiny_model, DetectorSettings(tiles="320"))
+    frames = decode_all(clips["mp4"])[:8]
+    results = [done.result for done in Pipeline(tiled).run(Job.video_frame(f, f"#{k}") for k, f in enumerate(frames))]
+    assert all(r.candidates is not None and r.candidates.tiled for r in results)
+    store = FrameStore("clip", results[0].width, results[0].height, 12.0, tiled.names)
+    for k, result in enumerate(results):
+        store.append(k, k / 12.0, result.candidates)
+    for settings in SETTINGS:
+        expected = [select(r.candidates, store.applied(settings), tiled.names, r.width, r.height) for r in results]
+        assert [store.detections(p, settings) for p in range(len(store))] == expected
+        assert per_frame_counts(store, settings) == [Counter(d.label for d in e) for e in expected]
+    assert [store.detections(p, DetectorSettings()) for p in range(len(store))] == [r.detections for r in results]
+
+    rng = np.random.default_rng(11)
+    names = [f"class{i}" for i in range(3)]
+    store = FrameStore("random", 640, 480, 25.0, names)
+    made = []
+    for index in range(40):
+        n = int(rng.integers(0, 150))
+        xy = rng.uniform(-50, 600, (n, 2)).astype(np.float32)
+        wh = rng.uniform(5, 250, (n, 2)).astype(np.float32)
+        scores = np.round(rng.uniform(0.005, 1.0, n), 2).astype(np.float32)  # many exact ties
+        order = np.argsort(-scores, kind="stable")
+        boxes = np.hstack([xy, xy + wh])[order]
+        candidates = Candidates(
+            boxes, scores[order], rng.integers(0, 3, n)[order], 0.005, sources=rng.integers(0, 5, n)
+        )
+        store.append(index, index / 25.0, candidates)
+        made.append(candidates)
+    for settings in SETTINGS[:4]:
+        expected = [select(c, store.applied(settings), names, 640, 480) for c in made]
+        assert [store.detections(p, settings) for p in range(len(store))] == expected
+        assert per_frame_counts(store, settings) == [Counter(d.label for d in e) for e in expected]
+
+
 def test_counts_per_second_and_iou_in_slices(real_frames, app_detector):
     frames = real_frames[0]
     store = FrameStore("clip", frames[0][2].width, frames[0][2].height, 12.0, app_detector.names)

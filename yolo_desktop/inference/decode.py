@@ -19,7 +19,7 @@ import numpy as np
 
 from ..results import Candidates, Detection, ImageResult
 from ..settings import MAX_CANDIDATES, DetectorSettings
-from .nms import batched_nms
+from .nms import keep as nms_keep
 
 if TYPE_CHECKING:
     from .letterbox import Letterbox
@@ -117,10 +117,23 @@ def make_candidates(outputs: Sequence[np.ndarray], decoder: Decoder, box: Letter
     return Candidates(box.to_original(boxes[order]), scores[order], class_ids[order], floor, decoder.nms)
 
 
+def combine(parts: Sequence[tuple[Candidates, int, int]], floor: float, nms: bool = True) -> Candidates:
+    """A tiled photo's candidates: each run's (``Candidates`` in its own pixels, x and y of its top-left corner in
+    the photo) → one set in photo pixels, highest score first (ties in run order), each marked with its run's index
+    in ``parts`` (``Candidates.sources``)."""
+    boxes = np.concatenate([c.boxes + np.array([x, y, x, y], np.float32) for c, x, y in parts]).reshape(-1, 4)
+    scores = np.concatenate([c.scores for c, _x, _y in parts])
+    class_ids = np.concatenate([c.class_ids for c, _x, _y in parts])
+    sources = np.concatenate([np.full(len(c), k, np.int16) for k, (c, _x, _y) in enumerate(parts)])
+    order = np.argsort(-scores, kind="stable")[:MAX_CANDIDATES]
+    return Candidates(boxes[order], scores[order], class_ids[order], floor, nms, sources=sources[order])
+
+
 def select(
     candidates: Candidates, settings: DetectorSettings, names: Sequence[str], width: int, height: int
 ) -> tuple[Detection, ...]:
-    """Apply the score threshold, class filter and per-class NMS; clip to the image; best first."""
+    """Apply the score threshold, class filter and per-class NMS (and for a tiled photo the merge across tiles);
+    clip to the image; best first."""
     if settings.conf < candidates.floor:
         raise ValueError(f"confidence {settings.conf} is below the kept floor {candidates.floor}")
     keep = candidates.scores >= settings.conf
@@ -130,14 +143,15 @@ def select(
     indices = np.flatnonzero(keep)
     if indices.size == 0:
         return ()
-    if candidates.nms:
-        kept = batched_nms(
-            candidates.boxes[indices], candidates.scores[indices], candidates.class_ids[indices], settings.iou
-        )
-    else:  # an end-to-end model's rows are its detections already
-        kept = np.arange(indices.size)
-    # OpenCV returns them best first; re-sort stably anyway so the order never depends on its version.
-    kept = kept[np.argsort(-candidates.scores[indices][kept], kind="stable")]
+    sources = candidates.sources[indices] if candidates.sources is not None else None
+    kept = nms_keep(
+        candidates.boxes[indices],
+        candidates.scores[indices],
+        candidates.class_ids[indices],
+        sources,
+        settings.iou,
+        candidates.nms,
+    )
     detections: list[Detection] = []
     for i in indices[kept]:
         x1, y1, x2, y2 = (float(v) for v in candidates.boxes[i])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..results import ImageResult
+from ..results import Candidates, ImageResult
 from ..settings import CANDIDATE_FLOOR, DetectorSettings
 from .darknet_cfg import DarknetConfig, parse_cfg
 from .decode import DarknetDecoder, Decoder, HeadSpec, make_candidates, select
@@ -114,6 +114,8 @@ class Detector:
             engine=self.engine.name,
             engine_description=self.engine_summary,
             files=self.model,
+            tiles=self.settings.tiles,
+            tile_overlap=self.settings.tile_overlap,
         )
 
     def prepare(self, image: np.ndarray, source_size: tuple[int, int] | None = None) -> Prepared:
@@ -127,21 +129,33 @@ class Detector:
     def infer(self, prepared: Prepared, path: str = "", timings: dict[str, float] | None = None) -> ImageResult:
         """Run the network on a prepared image and decode; only on the thread that owns this detector."""
         timings = {**(timings or {}), "letterbox": prepared.seconds}
+        candidates = self.candidates(prepared, timings)
+        box = prepared.box
+        return self.finish(candidates, path, box.source_width, box.source_height, timings)
+
+    def candidates(self, prepared: Prepared, timings: dict[str, float] | None = None) -> Candidates:
+        """The network on a prepared image (a photo or one tile of it): every candidate above the floor, in the
+        pixels of what was prepared. Owner thread only. Adds its seconds to ``timings``' network and decode."""
         start = time.perf_counter()
         outputs = self.engine.run(prepared.batch)
         after_network = time.perf_counter()
         self.speed.add(after_network - start)
-        box = prepared.box
-        candidates = make_candidates(outputs, self.decoder, box, CANDIDATE_FLOOR)
-        detections = select(candidates, self.settings, self.names, box.source_width, box.source_height)
-        timings.update(network=after_network - start, decode=time.perf_counter() - after_network)
+        candidates = make_candidates(outputs, self.decoder, prepared.box, CANDIDATE_FLOOR)
+        if timings is not None:
+            timings["network"] = timings.get("network", 0.0) + after_network - start
+            timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - after_network
+        return candidates
+
+    def finish(
+        self, candidates: Candidates, path: str, width: int, height: int, timings: dict[str, float] | None = None
+    ) -> ImageResult:
+        """A photo's result from its candidates (the detector's thresholds applied; the candidates kept)."""
+        start = time.perf_counter()
+        detections = select(candidates, self.settings, self.names, width, height)
+        timings = dict(timings or {})
+        timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - start
         return ImageResult(
-            path=path,
-            width=box.source_width,
-            height=box.source_height,
-            detections=detections,
-            timings=timings,
-            candidates=candidates,
+            path=path, width=width, height=height, detections=detections, timings=timings, candidates=candidates
         )
 
     def detect(
@@ -151,5 +165,6 @@ class Detector:
         source_size: tuple[int, int] | None = None,
         timings: dict[str, float] | None = None,
     ) -> ImageResult:
-        """RGB uint8 (H, W, 3) → result. ``source_size`` (w, h) when ``image`` was decoded at reduced scale."""
+        """RGB uint8 (H, W, 3) → result, one network run. ``source_size`` (w, h) when ``image`` was decoded at
+        reduced scale. Tiles (``settings.tiles``) are the pipeline's: ``pipeline.run_one`` honours them."""
         return self.infer(self.prepare(image, source_size), path, timings)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..settings import DEFAULT_TILE_OVERLAP, TILES_OFF
 from .darknet_cfg import parse_cfg
 from .errors import ModelError
 from .model_cache import file_sha256
@@ -190,8 +191,10 @@ class ModelInfo:
     engine_description: str = ""  # what runs and why, e.g. "openvino bf16 (CPU); auto: …" (status bars, headers)
     seconds: float = 0.0  # how long loading took
     files: ModelFiles | None = field(default=None, compare=False)  # where it was loaded from (headers name them)
+    tiles: str = TILES_OFF  # tiled detection as it runs (DetectorSettings.tiles, tile_overlap)
+    tile_overlap: float = DEFAULT_TILE_OVERLAP
 
     @property
-    def identity(self) -> tuple[str, int, str, str]:
+    def identity(self) -> tuple[str, int, str, str, str, float]:
         """What changes the detections themselves (a change re-runs every finished image)."""
-        return (self.name, self.input_size, self.precision, self.resize)
+        return (self.name, self.input_size, self.precision, self.resize, self.tiles, self.tile_overlap)

@@ -33,7 +33,8 @@ class Upload:
 @dataclass(frozen=True)
 class DetectOptions:
     """What a request may choose. ``model``/``size``/``precision`` pick a detector (None → the server's);
-    the thresholds re-filter that detector's kept candidates (no second network run)."""
+    ``tiles``/``tile_overlap`` how its network runs cut each photo; the thresholds re-filter that detector's kept
+    candidates (no second network run)."""
 
     model: str | None = None
     size: int | None = None
@@ -42,9 +43,12 @@ class DetectOptions:
     iou: float = DEFAULTS.iou
     classes: frozenset[str] | None = None
     max_detections: int = DEFAULTS.max_detections
+    tiles: str = DEFAULTS.tiles
+    tile_overlap: float = DEFAULTS.tile_overlap
 
     def thresholds(self) -> DetectorSettings:
-        """The settings ``refilter`` applies (validated: out-of-range values raise ``SettingsError``)."""
+        """The settings ``refilter`` applies, tiling included (validated: out-of-range values raise
+        ``SettingsError``)."""
         return DetectorSettings(
             size=self.size,
             conf=self.conf,
@@ -52,6 +56,8 @@ class DetectOptions:
             classes=self.classes,
             max_detections=self.max_detections,
             precision=self.precision or DEFAULTS.precision,
+            tiles=self.tiles,
+            tile_overlap=self.tile_overlap,
         )
 
 

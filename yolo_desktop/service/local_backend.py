@@ -37,7 +37,7 @@ from ..inference.model_spec import ModelFiles, ModelInfo, UnknownClasses, check_
 from ..inference.speed_memo import measured
 from ..models import KNOWN_MODELS, installed_models, resolve_model
 from ..pipeline import Done, Inbox, Job, Pipeline
-from ..settings import DetectorSettings
+from ..settings import DEFAULT_TILE_OVERLAP, TILES_OFF, DetectorSettings
 from .admission import Admission, Estimate, PerImage
 from .backend import Detected, DetectOptions, Readiness, RequestError, Ticket, Upload
 from .config import ServiceConfig
@@ -53,9 +53,18 @@ WARM_UP_FRAME = (720, 1280, 3)  # a camera frame (H, W, 3), letterboxed as real 
 
 @dataclass(frozen=True)
 class DetectorKey:
+    """Which detector a job needs and how its runs cut photos (tiles are not the detector's: set for each run)."""
+
     model: str
     size: int | None
     precision: str
+    tiles: str = TILES_OFF
+    tile_overlap: float = DEFAULT_TILE_OVERLAP
+
+    @property
+    def detector(self) -> DetectorKey:
+        """The key of the detector itself (one engine serves every tiling)."""
+        return replace(self, tiles=TILES_OFF, tile_overlap=DEFAULT_TILE_OVERLAP)
 
 
 @dataclass(eq=False)
@@ -177,6 +186,7 @@ class LocalBackend:
             result = done.result
             if _filter_fields(applied) != _filter_fields(detector_settings):
                 result = refilter(result, applied, info.names)
+            info = replace(info, tiles=detector_settings.tiles, tile_overlap=detector_settings.tile_overlap)
             out.append(Detected(upload, result, done.image, info, applied))
         return out
 
@@ -184,7 +194,8 @@ class LocalBackend:
         default = self._default_key
         model = options.model or (default.model if default else self.config.model or "")
         size = options.size if options.size is not None else self.default_settings.size
-        return DetectorKey(model, size, options.precision or self.default_settings.precision)
+        precision = options.precision or self.default_settings.precision
+        return DetectorKey(model, size, precision, options.tiles, options.tile_overlap)
 
     def models(self) -> dict[str, Any]:
         installed = []
@@ -254,6 +265,8 @@ class LocalBackend:
             except RequestError as exc:
                 _resolve(work.future, error=exc)
                 continue
+            # The run's jobs share the key, tiling included: the detector cuts photos as they asked.
+            detector.settings = replace(detector.settings, tiles=work.key.tiles, tile_overlap=work.key.tile_overlap)
             self._inbox.push_front(work)
             source = _KeySource(self._inbox, work.key)
             run_start = time.perf_counter()  # after any detector build: that is no image's time
@@ -273,6 +286,7 @@ class LocalBackend:
 
     def _detector(self, key: DetectorKey) -> tuple[Detector, ModelInfo]:
         """The detector for ``key``, built (and cached) on this thread when needed."""
+        key = key.detector
         with self._lock:
             if key in self._detectors:
                 self._detectors.move_to_end(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..settings import CANDIDATE_FLOOR, PRECISIONS, SettingsError
+from ..settings import CANDIDATE_FLOOR, PRECISIONS, SettingsError, normalize_tiles
 from .backend import DEFAULTS, DetectOptions
 
 DEEPSTACK_DEFAULT_CONF = 0.40  # DeepStack's own default for min_confidence, which its clients rely on
@@ -32,6 +32,13 @@ def _classes(values: Mapping[str, str]) -> frozenset[str] | None:
     return labels or None
 
 
+def _tiles(values: Mapping[str, str]) -> str:
+    try:
+        return normalize_tiles((values.get("tiles") or "").strip() or DEFAULTS.tiles)
+    except SettingsError as exc:
+        raise OptionError(str(exc)) from None
+
+
 def parse_options(values: Mapping[str, str], model: str | None = None, conf_key: str = "conf") -> DetectOptions:
     """Options of the native and seed routes (the CLI's names and defaults); ``conf_key`` lets the DeepStack
     routes read ``min_confidence`` (default 0.40) instead."""
@@ -50,6 +57,8 @@ def parse_options(values: Mapping[str, str], model: str | None = None, conf_key:
         iou=float(_number(values, "iou", float, 0.45)),  # type: ignore[arg-type]
         classes=_classes(values),
         max_detections=int(_number(values, "max_detections", int, 300)),  # type: ignore[arg-type]
+        tiles=_tiles(values),
+        tile_overlap=float(_number(values, "tile_overlap", float, DEFAULTS.tile_overlap)),  # type: ignore[arg-type]
     )
     try:
         options.thresholds()  # validates ranges with the CLI's messages

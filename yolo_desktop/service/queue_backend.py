@@ -253,6 +253,8 @@ class QueueBackend:
             max_detections=settings.max_detections,
             precision=self.config.precision,
             resize=self.config.resize,
+            tiles=settings.tiles,
+            tile_overlap=settings.tile_overlap,
         )
         try:
             check_classes(settings.classes, self.names, files.name)
@@ -365,6 +367,8 @@ class QueueBackend:
             engine=str(reply.get("engine", "?")),
             engine_description=str(reply.get("engine_description", "")),
             files=files,
+            tiles=settings.tiles,
+            tile_overlap=settings.tile_overlap,
         )
         return info, settings
 

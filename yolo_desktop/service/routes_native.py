@@ -15,7 +15,7 @@ from ..inference.decode import refilter
 from ..inference.model_spec import UnknownClasses, check_classes
 from ..records import model_record, settings_record
 from ..results import ImageResult
-from ..settings import SettingsError
+from ..settings import MAX_TILE_OVERLAP, SettingsError
 from .backend import DEFAULTS, Detected
 from .context import Refusal, form_values, job_state, receive, refuse_if_all_failed, service_of
 from .openapi_docs import DetectionsDocument, Problem, multipart_body
@@ -34,6 +34,15 @@ OPTION_FIELDS = {
     "size": ("integer", "network input size, a multiple of 32 (default: the server's)"),
     "model": ("string", "an installed model's name (default: the server's)"),
     "precision": ("string", "accurate or fast (default: the server's)"),
+    "tiles": (
+        "string",
+        "small objects in large photos: off (default), auto, or a tile size in photo pixels (e.g. 416): overlapping "
+        "tiles each detected at the network size, plus the whole photo; one network run per tile",
+    ),
+    "tile_overlap": (
+        "number",
+        f"fraction of a tile shared with its neighbour, 0–{MAX_TILE_OVERLAP} (default {DEFAULTS.tile_overlap})",
+    ),
 }
 FORMATS = ("json", "image", "zip")
 

@@ -46,6 +46,7 @@ class Actions:
     zoom_out: QAction
     labels: QAction
     scores: QAction
+    tile_grid: QAction
     copy: QAction
     add_model: QAction
     fetch: QAction
@@ -55,9 +56,14 @@ class Actions:
 
 
 def build_actions(
-    window: QMainWindow, model_picker: QWidget, subfolders: bool = True, labels: bool = True, scores: bool = True
+    window: QMainWindow,
+    model_picker: QWidget,
+    subfolders: bool = True,
+    labels: bool = True,
+    scores: bool = True,
+    tile_grid: bool = False,
 ) -> Actions:
-    """Menus and toolbar of ``window`` (the model picker sits in the toolbar); the three flags are the checkable
+    """Menus and toolbar of ``window`` (the model picker sits in the toolbar); the flags are the checkable
     actions' remembered states. Returns the actions, not yet connected."""
     keys = QKeySequence.StandardKey
     actions = Actions(
@@ -81,6 +87,14 @@ def build_actions(
         zoom_out=_action(window, "Zoom Out", keys.ZoomOut),
         labels=_action(window, "Show Labels", "L", checkable=True, checked=labels),
         scores=_action(window, "Show Scores", "S", checkable=True, checked=scores),
+        tile_grid=_action(
+            window,
+            "Show Tile Grid",
+            "G",
+            checkable=True,
+            checked=tile_grid,
+            tip="The tiles a tiled detection cuts this photo into (G)",
+        ),
         copy=_action(window, "Copy Detections"),
         add_model=_action(window, "Add Model…"),
         fetch=_action(window, "Fetch Default Model"),
@@ -98,7 +112,7 @@ def _menus(window: QMainWindow, a: Actions) -> None:
     for title, items in (
         ("&File", (a.open_images, a.open_folder, a.subfolders, None, a.camera, None, a.export, None, a.quit)),
         ("&Batch", (a.cancel, a.resume, a.retry, None, a.process_on)),
-        ("&View", (a.fit, a.actual, a.zoom_in, a.zoom_out, None, a.labels, a.scores, None, a.copy)),
+        ("&View", (a.fit, a.actual, a.zoom_in, a.zoom_out, None, a.labels, a.scores, a.tile_grid, None, a.copy)),
         ("&Model", (a.add_model, a.fetch)),
         ("&Help", (a.about,)),
     ):

@@ -195,7 +195,14 @@ class CameraView(QWidget):
             return
         self.stop()
         model, info = self.session.model, self.session.model_info
-        settings = replace(self.session.settings, size=info.input_size, precision=info.precision, resize=info.resize)
+        settings = replace(
+            self.session.settings,
+            size=info.input_size,
+            precision=info.precision,
+            resize=info.resize,
+            tiles=info.tiles,  # as the window's photos (each camera frame then costs one run per tile)
+            tile_overlap=info.tile_overlap,
+        )
         self._run += 1
         run = self._run
         self.capture = CameraCapture(source).start()

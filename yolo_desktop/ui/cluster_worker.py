@@ -118,6 +118,8 @@ class ClusterWorker(DetectionWorker):
                 engine=description,
                 seconds=time.perf_counter() - start,
                 files=request.model,
+                tiles=request.settings.tiles,
+                tile_overlap=request.settings.tile_overlap,
             ),
         )
 

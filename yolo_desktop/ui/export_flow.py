@@ -66,7 +66,14 @@ class ExportFlow:
         info = session.model_info
         settings = session.settings
         if info is not None:
-            settings = replace(settings, size=info.input_size, precision=info.precision, resize=info.resize)
+            settings = replace(
+                settings,
+                size=info.input_size,
+                precision=info.precision,
+                resize=info.resize,
+                tiles=info.tiles,
+                tile_overlap=info.tile_overlap,
+            )
         model = model_record(info)
         items = session.export_snapshot()  # taken now: sliders moved during the export do not reach it
         videos = {  # each finished video's frames, and how it is tracked (its counting lines too) as on screen

@@ -110,6 +110,7 @@ class ImageView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pixmap_item: QGraphicsPixmapItem | None = None
         self._boxes: list[BoxItem] = []
+        self._tiles: list[QGraphicsRectItem] = []
         self._selected: set[int] = set()
         self._fit = True
         self.show_labels = True
@@ -124,7 +125,7 @@ class ImageView(QGraphicsView):
     def set_image(self, pixmap: QPixmap | None) -> None:
         scene = self.scene()
         scene.clear()
-        self._boxes, self._selected, self._pixmap_item = [], set(), None
+        self._boxes, self._selected, self._pixmap_item, self._tiles = [], set(), None, []
         self._line_items, self._drawing = [], None  # deleted with the scene's other items
         if pixmap is None or pixmap.isNull():
             scene.setSceneRect(QRectF())
@@ -158,6 +159,33 @@ class ImageView(QGraphicsView):
 
     def boxes(self) -> list[BoxItem]:
         return list(self._boxes)
+
+    @property
+    def image_size(self) -> tuple[int, int] | None:
+        """(width, height) of the image shown, pixels."""
+        if self._pixmap_item is None:
+            return None
+        size = self._pixmap_item.pixmap().size()
+        return size.width(), size.height()
+
+    def set_tile_grid(self, tiles: Sequence[tuple[int, int, int, int]]) -> None:
+        """Outline these tiles (x, y, width, height in image pixels) under the boxes; none clears the grid."""
+        for item in self._tiles:
+            self.scene().removeItem(item)
+        self._tiles = []
+        if self._pixmap_item is None:
+            return
+        for x, y, width, height in tiles:
+            item = QGraphicsRectItem(QRectF(x, y, width, height))
+            pen = QPen(QColor(255, 255, 255, 170), 1.0, Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)
+            item.setPen(pen)
+            item.setZValue(0.5)  # over the photo, under the boxes
+            self.scene().addItem(item)
+            self._tiles.append(item)
+
+    def tile_grid(self) -> list[QRectF]:
+        return [item.rect() for item in self._tiles]
 
     def set_selected(self, indices: set[int]) -> None:
         self._selected = set(indices)

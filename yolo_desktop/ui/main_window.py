@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from ..filetypes import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from ..models import DEFAULT_MODEL
-from ..settings import DEFAULT_RESIZE
+from ..settings import DEFAULT_RESIZE, TILES_OFF
 from .actions import Actions, build_actions
 from .controls import ClassFilter, ThresholdPanel
 from .detection_table import DetectionTable
@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
             subfolders=self.store.flag("input/subfolders", True),
             labels=self.store.flag("view/labels", True),
             scores=self.store.flag("view/scores", True),
+            tile_grid=self.store.flag("view/tile_grid", False),
         )
         self.sources = ModelSources(
             self, self.model_picker, self.store, self.progress, self.fetch_button, self.show_message, self._load_model
@@ -186,6 +187,7 @@ class MainWindow(QMainWindow):
         a.subfolders.toggled.connect(lambda on: self.store.set("input/subfolders", on))
         a.labels.toggled.connect(self.apply_label_options)
         a.scores.toggled.connect(self.apply_label_options)
+        a.tile_grid.toggled.connect(self._on_tile_grid_toggled)
         self.progress.cancel_button.clicked.connect(session.cancel)
         self.progress.resume_button.clicked.connect(session.resume)
 
@@ -243,6 +245,7 @@ class MainWindow(QMainWindow):
             self.store.input_size() or 416,
             self.store.text("detector/precision", "accurate"),
             self.store.text("detector/resize", DEFAULT_RESIZE),
+            self.store.tiles(),
         )
         if model is None:
             self._show_no_model()
@@ -329,6 +332,7 @@ class MainWindow(QMainWindow):
     def _on_entry_changed(self, row: int) -> None:
         if row == self.session.current and not self.player.active:
             self._show_detections()
+            self._show_tile_grid()
             if not self.view.has_image:
                 self.images.request(self.session.entries[row].path)
         self._failed_timer.start()
@@ -374,6 +378,7 @@ class MainWindow(QMainWindow):
         if 0 <= row < len(self.session.entries) and self.session.entries[row].path == path:
             self.view.set_image(pixmap)
             self._show_detections()
+            self._show_tile_grid()
 
     def _on_video_changed(self, row: int) -> None:
         if row == self.session.current and self.player.active:
@@ -410,6 +415,24 @@ class MainWindow(QMainWindow):
         if rows:
             self.right_tabs.setCurrentWidget(self.table)
 
+    def _on_tile_grid_toggled(self, on: bool) -> None:
+        self.store.set("view/tile_grid", on)
+        self._show_tile_grid()
+
+    def _show_tile_grid(self) -> None:
+        """The tiles the loaded model's settings cut the photo on screen into (View ▸ Show Tile Grid)."""
+        info, size = self.session.model_info, self.view.image_size
+        tiles: list[tuple[int, int, int, int]] = []
+        if self.commands.tile_grid.isChecked() and info is not None and size is not None and not self.player.active:
+            from ..tiling import TilingError, plan
+
+            try:
+                cut = plan(info.tiles, info.tile_overlap, info.input_size, *size)
+            except TilingError:
+                cut = ()  # the photo failed with that reason (it is in the Failed list)
+            tiles = [(t.x, t.y, t.width, t.height) for t in cut]
+        self.view.set_tile_grid(tiles)
+
     def apply_label_options(self, *_args) -> None:
         self.store.set("view/labels", self.commands.labels.isChecked())
         self.store.set("view/scores", self.commands.scores.isChecked())
@@ -442,9 +465,11 @@ class MainWindow(QMainWindow):
         self.summary.set_counts(image, self.session.batch_counts(), {n: i for i, n in enumerate(names)}, objects)
 
     # ----- model ---------------------------------------------------------------------------------------------
-    def _load_model(self, model, size: int, precision: str = "accurate", resize: str = DEFAULT_RESIZE) -> None:
+    def _load_model(
+        self, model, size: int, precision: str = "accurate", resize: str = DEFAULT_RESIZE, tiles: str = TILES_OFF
+    ) -> None:
         self.banner.setVisible(False)
-        self.session.load_model(model, size, precision, resize)
+        self.session.load_model(model, size, precision, resize, tiles)
 
     def _on_model_state(self, state: str, message: str) -> None:
         self.progress.set_busy(state == "loading", message)
@@ -457,7 +482,9 @@ class MainWindow(QMainWindow):
             self.store.set("detector/size", info.input_size)
             self.store.set("detector/precision", info.precision)
             self.store.set("detector/resize", info.resize)
+            self.store.set("detector/tiles", info.tiles)
             self.class_filter.set_classes(info.names, self.session.settings.classes)
+            self._show_tile_grid()
         elif state == "failed":
             self.model_picker.revert()
             self.model_label.setText(self.model_label.text() if self.session.model_info else "No model")

@@ -11,16 +11,17 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 from ..inference.model_spec import ModelFiles
 from ..model_fetch import fetch
 from ..models import DEFAULT_MODEL, KNOWN_MODELS, KnownModel, accuracy_and_speed, installed_models, outdated_cfg
-from ..settings import INPUT_SIZES, RESIZES
+from ..settings import INPUT_SIZES, RESIZES, TILE_SIZES, TILES_AUTO, TILES_OFF
 
 ADD_MODEL = "Add model…"
 GET_MORE = "Get more models…"
 
 
 class ModelPicker(QWidget):
-    """Emits ``model_chosen`` when the user picks a model or size; ``revert`` restores the last good choice."""
+    """Emits ``model_chosen`` when the user picks a model, size, precision, resize or tiles; ``revert`` restores
+    the last good choice."""
 
-    model_chosen = Signal(object, int, str, str)  # ModelFiles, input size, precision, resize
+    model_chosen = Signal(object, int, str, str, str)  # ModelFiles, input size, precision, resize, tiles
     add_requested = Signal()
     more_requested = Signal()  # "Get more models…": fetch a known model that is not installed
 
@@ -47,6 +48,16 @@ class ModelPicker(QWidget):
             "How photos are shrunk to the network size. Area (default) averages the dropped "
             "pixels; Bilinear is what Darknet and OpenCV DNN do (to reproduce their output)"
         )
+        self.tiles_box = QComboBox()
+        self.tiles_box.addItem("No tiles", TILES_OFF)
+        self.tiles_box.addItem("Tiles: auto", TILES_AUTO)
+        for side in TILE_SIZES:
+            self.tiles_box.addItem(f"Tiles: {side} px", str(side))
+        self.tiles_box.setToolTip(
+            "Small objects in large photos: cut each photo into overlapping tiles, each detected at the network "
+            "size, plus one run on the whole photo. One network run per tile: slower. Auto tiles only photos more "
+            "than 3× the network size (View ▸ Show Tile Grid shows the tiles)"
+        )
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Model"))
@@ -55,9 +66,10 @@ class ModelPicker(QWidget):
         layout.addWidget(self.size_box)
         layout.addWidget(self.precision_box)
         layout.addWidget(self.resize_box)
-        self._good: tuple[str, int, str, str] | None = None
+        layout.addWidget(self.tiles_box)
+        self._good: tuple[str, int, str, str, str] | None = None
         self.refresh()
-        for combo in (self.combo, self.size_box, self.precision_box, self.resize_box):
+        for combo in (self.combo, self.size_box, self.precision_box, self.resize_box, self.tiles_box):
             combo.activated.connect(self._on_activated)
 
     def models(self) -> list[ModelFiles]:
@@ -81,7 +93,7 @@ class ModelPicker(QWidget):
         current = select or self.current_name()
         self.combo.blockSignals(True)
         self.combo.clear()
-        size, precision, _resize = self.choice()
+        size, precision, _resize, _tiles = self.choice()
         for model in self.models():
             known = KNOWN_MODELS.get(model.name)
             measured = known.measured if known is not None and known.measured else ""
@@ -115,18 +127,31 @@ class ModelPicker(QWidget):
     def model_named(self, name: str) -> ModelFiles | None:
         return next((m for m in self.models() if m.name == name), None)
 
-    def select(self, name: str, size: int, precision: str = "accurate", resize: str = "area") -> ModelFiles | None:
+    def select(
+        self, name: str, size: int, precision: str = "accurate", resize: str = "area", tiles: str = TILES_OFF
+    ) -> ModelFiles | None:
         model = self.model_named(name) or self.model_named(DEFAULT_MODEL) or next(iter(self.models()), None)
         if model is not None:
             self._set_current(model.name)
         self.size_box.setCurrentText(str(size))
         self.precision_box.setCurrentIndex(max(0, self.precision_box.findData(precision)))
         self.resize_box.setCurrentIndex(max(0, self.resize_box.findData(resize)))
+        self._set_tiles(tiles)
         return model
 
-    def choice(self) -> tuple[int, str, str]:
-        """(input size, precision, resize) as chosen."""
-        return int(self.size_box.currentText()), self.precision_box.currentData(), self.resize_box.currentData()
+    def _set_tiles(self, tiles: str) -> None:
+        if self.tiles_box.findData(tiles) < 0:  # a size typed elsewhere (settings file): offered as it is
+            self.tiles_box.addItem(f"Tiles: {tiles} px", tiles)
+        self.tiles_box.setCurrentIndex(self.tiles_box.findData(tiles))
+
+    def choice(self) -> tuple[int, str, str, str]:
+        """(input size, precision, resize, tiles) as chosen."""
+        return (
+            int(self.size_box.currentText()),
+            self.precision_box.currentData(),
+            self.resize_box.currentData(),
+            self.tiles_box.currentData(),
+        )
 
     def add_custom(self, model: ModelFiles) -> None:
         self.custom = [m for m in self.custom if m.name != model.name] + [model]
@@ -142,6 +167,7 @@ class ModelPicker(QWidget):
             self.size_box.setCurrentText(str(self._good[1]))
             self.precision_box.setCurrentIndex(max(0, self.precision_box.findData(self._good[2])))
             self.resize_box.setCurrentIndex(max(0, self.resize_box.findData(self._good[3])))
+            self._set_tiles(self._good[4])
 
     def _on_activated(self, *_args) -> None:
         if self.current_name() in (ADD_MODEL, GET_MORE):

@@ -17,7 +17,7 @@ from .model_picker import ModelFetch, ModelPicker
 from .progress_bar import ProgressStrip
 from .settings_store import SettingsStore
 
-Load = Callable[[ModelFiles, int, str, str], None]  # model, input size, precision, resize
+Load = Callable[[ModelFiles, int, str, str, str], None]  # model, input size, precision, resize, tiles
 ShowMessage = Callable[[QMessageBox.Icon, str, str], QMessageBox]
 
 

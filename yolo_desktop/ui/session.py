@@ -22,7 +22,7 @@ from ..batch import InputCollector, InputImage, InputProblem
 from ..inference.model_spec import ModelFiles, ModelInfo
 from ..results import ImageResult
 from ..session_model import MAX_IN_FLIGHT, Entry, ExportItem, SessionModel, Status
-from ..settings import DEFAULT_RESIZE, DetectorSettings
+from ..settings import DEFAULT_RESIZE, TILES_OFF, DetectorSettings
 from .qt_images import qimage_from_rgb
 from .worker_base import DetectionWorker, ModelRequest
 
@@ -174,15 +174,20 @@ class Session(QObject):
 
     # ----- model ---------------------------------------------------------------------------------------------
     def load_model(
-        self, model: ModelFiles, size: int | None = None, precision: str = "accurate", resize: str = DEFAULT_RESIZE
+        self,
+        model: ModelFiles,
+        size: int | None = None,
+        precision: str = "accurate",
+        resize: str = DEFAULT_RESIZE,
+        tiles: str = TILES_OFF,
     ) -> None:
-        """Build a detector on the worker thread; until it is ready the previous one (if any) stays."""
-        self._model_args = (model, size, precision, resize)
+        """Build a detector on the worker thread (or, for other tiles only, set them on the one there); until it
+        is ready the previous one (if any) stays."""
+        self._model_args = (model, size, precision, resize, tiles)
         request_id = self.state.begin_model_load(model)
         self.model_state_changed.emit("loading", f"Loading {model.name}…")
-        self.worker.load_model(
-            ModelRequest(request_id, model, replace(self.settings, size=size, precision=precision, resize=resize))
-        )
+        settings = replace(self.settings, size=size, precision=precision, resize=resize, tiles=tiles)
+        self.worker.load_model(ModelRequest(request_id, model, settings))
 
     @Slot(int, object)
     def _on_model_ready(self, request_id: int, info: ModelInfo) -> None:
@@ -191,7 +196,8 @@ class Session(QObject):
             return
         size = f"{info.input_size}×{info.input_size}"
         engine = info.engine_description or info.engine
-        self.model_state_changed.emit("ready", f"{info.name} · {size} · {info.precision} · {engine}")
+        tiles = "" if info.tiles == TILES_OFF else f" · tiles {info.tiles}"
+        self.model_state_changed.emit("ready", f"{info.name} · {size} · {info.precision}{tiles} · {engine}")
         self._changed(rerun)
         self._pump()
 

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings
 
 from ..inference.model_spec import ModelFiles
-from ..settings import INPUT_SIZES, DetectorSettings, SettingsError
+from ..settings import INPUT_SIZES, DetectorSettings, SettingsError, normalize_tiles
 
 DEFAULTS = DetectorSettings()
 
@@ -64,6 +64,12 @@ class SettingsStore:
         self.set("detector/conf", settings.conf)
         self.set("detector/iou", settings.iou)
         self.set("detector/classes", json.dumps(sorted(settings.classes) if settings.classes is not None else None))
+
+    def tiles(self) -> str:
+        try:
+            return normalize_tiles(self.text("detector/tiles", DEFAULTS.tiles))
+        except SettingsError:
+            return DEFAULTS.tiles
 
     def input_size(self) -> int | None:
         size = self._get("detector/size", 0, int)

@@ -148,17 +148,28 @@ class InferenceWorker(DetectionWorker):
 
     def _load_model(self, request: ModelRequest) -> None:
         start = time.perf_counter()
-        try:
-            detector = Detector(
-                request.model,
-                request.settings,
-                log=self.model_progress.emit,
-                options=EngineOptions(cancel=self._stopping),
-            )
-        except Exception as exc:  # the previous detector stays in place
-            if not self._stopping.is_set():
-                self.model_failed.emit(request.request_id, str(exc))
-            return
+        detector = self.detector
+        same_engine = (
+            detector is not None
+            and detector.model == request.model
+            and detector.settings.size == request.settings.size
+            and detector.settings.precision == request.settings.precision
+        )
+        if same_engine:  # other tiles or resize: they change how photos are prepared, not the network
+            assert detector is not None
+            detector.settings = request.settings
+        else:
+            try:
+                detector = Detector(
+                    request.model,
+                    request.settings,
+                    log=self.model_progress.emit,
+                    options=EngineOptions(cancel=self._stopping),
+                )
+            except Exception as exc:  # the previous detector stays in place
+                if not self._stopping.is_set():
+                    self.model_failed.emit(request.request_id, str(exc))
+                return
         self.detector = detector
         settings = replace(request.settings, size=detector.input_size)
         self.model_ready.emit(
@@ -173,5 +184,7 @@ class InferenceWorker(DetectionWorker):
                 engine_description=detector.engine_summary,
                 seconds=time.perf_counter() - start,
                 files=request.model,
+                tiles=settings.tiles,
+                tile_overlap=settings.tile_overlap,
             ),
         )

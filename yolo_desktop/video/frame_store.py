@@ -5,6 +5,7 @@ costs ~1 KB of Python objects before any candidate):
 
     per frame      index int32, time float64, first candidate int64             20 bytes
     per candidate  box float32 ×4, score float32, class uint8/uint16, kept bool    22–23 bytes
+                   and, for tiled frames, the run that found it (int16)          +2 bytes
 
 Candidates are the exact float32 values the detector produced (no rounding), so the detections of a frame for
 any settings are ``decode.select`` on them: the same function, the same result as a fresh network run.
@@ -20,6 +21,8 @@ threshold only removes a score-ordered suffix of the candidates, so boxes kept b
 the boxes kept at any higher threshold, intersected with ``score ≥ conf``; per-class NMS makes the class filter
 another mask. So for the current NMS IoU each frame's NMS runs once (``kept``), and every confidence or class
 change afterwards is a few vectorised masks over all frames. A new IoU recomputes ``kept``, a slice at a time.
+Tiled frames keep the property: the merge across tiles (``nms.keep``) is greedy in score order too, with a pairwise
+rule that does not depend on the threshold (tests/video/test_frame_store.py checks it on tiled frames).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..inference.decode import select
-from ..inference.nms import batched_nms
+from ..inference.nms import keep as nms_keep
 from ..results import Candidates, Detection
 from ..settings import DetectorSettings
 
@@ -104,6 +107,7 @@ class FrameStore:
         self._scores = Column(np.float32)
         self._classes = Column(np.uint8 if len(names) <= 256 else np.uint16)
         self._kept = Column(np.bool_)  # kept by NMS at the floor for ``_kept_iou``; valid for frames < _kept_upto
+        self._sources: Column | None = None  # which run found each candidate, once a tiled frame came
         self._kept_iou = -1.0
         self._kept_upto = 0
         self.nms = True  # False for an end-to-end model (its rows are final): set by the first frame
@@ -124,9 +128,19 @@ class FrameStore:
         self._scores.extend(candidates.scores[keep])
         self._classes.extend(candidates.class_ids[keep])
         self._kept.extend(np.zeros(int(keep.sum()), np.bool_))
+        if candidates.sources is not None and self._sources is None:  # the first tiled frame: earlier ones, one run
+            self._sources = Column(np.int16)
+            self._sources.extend(np.zeros(self._scores.size - int(keep.sum()), np.int16))
+        if self._sources is not None:
+            sources = candidates.sources[keep] if candidates.sources is not None else np.zeros(int(keep.sum()))
+            self._sources.extend(sources.astype(np.int16))
+
+    def _columns(self) -> list[Column]:
+        columns = [self._index, self._time, self._first, self._boxes, self._scores, self._classes, self._kept]
+        return columns + ([self._sources] if self._sources is not None else [])
 
     def finish(self) -> None:
-        for column in (self._index, self._time, self._first, self._boxes, self._scores, self._classes, self._kept):
+        for column in self._columns():
             column.trim()
 
     def __len__(self) -> int:
@@ -135,8 +149,7 @@ class FrameStore:
     @property
     def nbytes(self) -> int:
         """Memory held, in bytes (arrays, including spare capacity until ``finish``)."""
-        columns = (self._index, self._time, self._first, self._boxes, self._scores, self._classes, self._kept)
-        return sum(c.nbytes for c in columns)
+        return sum(c.nbytes for c in self._columns())
 
     @property
     def frame_indexes(self) -> np.ndarray:
@@ -166,6 +179,7 @@ class FrameStore:
             self._classes.view[span].astype(np.int32),
             self.floor,
             self.nms,
+            sources=self._sources.view[span] if self._sources is not None else None,
         )
 
     def applied(self, settings: DetectorSettings) -> DetectorSettings:
@@ -188,11 +202,13 @@ class FrameStore:
             self._kept_iou, self._kept_upto = iou, 0
         deadline = None if budget_s is None else time.perf_counter() + budget_s
         boxes, scores, classes, kept = self._boxes.view, self._scores.view, self._classes.view, self._kept.view
+        sources = self._sources.view if self._sources is not None else None
         while self._kept_upto < len(self):
             span = self._span(self._kept_upto)
-            kept[span] = not self.nms
-            if self.nms and span.stop > span.start:
-                kept[span.start + batched_nms(boxes[span], scores[span], classes[span], iou)] = True
+            kept[span] = False
+            if span.stop > span.start:
+                runs = sources[span] if sources is not None else None
+                kept[span.start + nms_keep(boxes[span], scores[span], classes[span], runs, iou, self.nms)] = True
             self._kept_upto += 1
             if deadline is not None and time.perf_counter() > deadline:
                 break
