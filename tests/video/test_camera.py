@@ -52,7 +52,10 @@ def test_only_the_newest_frame_is_detected(tmp_path, data_dir, app_detector):
     assert 5 <= len(seen) <= 30 and capture.frames_read == 90
     assert seen == sorted(set(seen))
     assert max(b - a for a, b in itertools.pairwise(seen)) >= 4
-    assert max(lags) <= 12  # never more than about one network run (0.1 s = 6 frames) behind, twice at worst
+    # No backlog: a queue of frames would fall ~9 frames further behind at every result (60 fps source, ~10
+    # detections a second), ~80 by the end. Newest-only stays about one network run (6 frames) behind; the bound is
+    # generous (half a second of source) so a loaded machine's late wake-ups do not matter, a backlog still fails.
+    assert max(lags) <= 30 and max(lags[-3:]) <= 30
 
 
 def test_a_source_that_cannot_be_opened_says_why(tmp_path):

@@ -132,7 +132,8 @@ def test_video_frames_are_tiled_like_photos(tmp_path, clips, tiny_model, app_det
     from yolo_desktop.settings import DetectorSettings
 
     out = tmp_path / "out"
-    assert run(str(clips["mp4"]), "-o", str(out), "--tiles", "320", "--stride", "8", "--no-images") == 0
+    tiles = ["--tiles", "320", "--stride", "8", "--no-images", "--no-track"]  # records as a still's (no track ids)
+    assert run(str(clips["mp4"]), "-o", str(out), *tiles) == 0
     lines = jsonl(out / "street.frames.jsonl")
     assert [line["frame"] for line in lines] == [0, 8, 16]
     tiled = Detector(tiny_model, DetectorSettings(tiles="320"))
