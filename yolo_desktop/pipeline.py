@@ -41,7 +41,7 @@ from .inference.decode import combine
 from .inference.detector import Prepared
 from .results import Candidates, ImageResult
 from .settings import CANDIDATE_FLOOR, DetectorSettings
-from .tiling import Tile, TilingError, needed_side, plan, uncut
+from .tiling import MAX_TILES, Tile, TilingError, needed_side, plan, uncut
 
 TILES_AHEAD = 3  # tiles letterboxed ahead of the network (1 × 416 × 416 × 3 float32 = 2 MB each)
 T = TypeVar("T")
@@ -166,8 +166,10 @@ class Pipeline:
         on_loaded: Callable[[LoadedImage], Any] | None = None,
         whole_photo: bool = True,
         keep_cut: bool = False,
+        max_tiles: int = MAX_TILES,
     ) -> None:
         self.runner = runner
+        self.max_tiles = max_tiles  # a photo needing more tiles fails with the reason (the service: SERVICE_MAX_TILES)
         self.prefetch = max(1, prefetch)
         self.on_loaded = on_loaded
         self.whole_photo = whole_photo
@@ -187,7 +189,8 @@ class Pipeline:
             else:
                 raise ImageError(job.name, "nothing to read (no file, data or frame)")
             settings = self.runner.settings
-            tiles = plan(settings.tiles, settings.tile_overlap, self.runner.input_size, image.width, image.height)
+            size = self.runner.input_size
+            tiles = plan(settings.tiles, settings.tile_overlap, size, image.width, image.height, self.max_tiles)
             source = (image.width, image.height) if image.scale != 1 else None
             prepared = self.runner.prepare(image.rgb, source)
             extra = self.on_loaded(image) if self.on_loaded is not None else None

@@ -63,7 +63,7 @@ class DetectorSettings:
     @property
     def tile_size(self) -> int | None:
         """The tile side asked for in photo pixels; None for "off" and "auto" (which decides per photo)."""
-        return int(self.tiles) if self.tiles.isdigit() else None
+        return int(self.tiles) if self.tiles.isascii() and self.tiles.isdigit() else None
 
     def with_classes(self, classes: Iterable[str] | None) -> DetectorSettings:
         return replace(self, classes=None if classes is None else frozenset(classes))
@@ -81,7 +81,7 @@ def normalize_tiles(value: object) -> str:
     text = str(value).strip().lower()
     if text in (TILES_OFF, TILES_AUTO):
         return text
-    if text.isdigit() and int(text) >= MIN_TILE_SIZE:
+    if text.isascii() and text.isdigit() and int(text) >= MIN_TILE_SIZE:  # "²".isdigit() is True, int("²") fails
         return str(int(text))
     raise SettingsError(
         f"tiles {value!r} must be off, auto, or a tile size in pixels of at least {MIN_TILE_SIZE} (e.g. 640)"

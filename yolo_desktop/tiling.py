@@ -35,6 +35,9 @@ AUTO_TILE_FACTOR = 1.5
 AUTO_MIN_FACTOR = 3.0
 AUTO_MAX_TILES = 36
 MAX_TILES = 1024  # an explicit size that cuts a photo into more is refused (the photo says why)
+# A request to the service may ask for tiles, but one photo must not cost it minutes: beyond this many tiles the
+# photo is refused (auto stays within AUTO_MAX_TILES), so admission's "one image" stays about one image's work.
+SERVICE_MAX_TILES = 64
 CUT_MARGIN = 0.01  # a tile's box this close to an inner edge (fraction of the tile's side) is cut by it
 
 
@@ -83,16 +86,18 @@ def tile_side(tiles: str, overlap: float, input_size: int, width: int, height: i
     return side if max(width, height) > side else None
 
 
-def plan(tiles: str, overlap: float, input_size: int, width: int, height: int) -> tuple[Tile, ...]:
-    """The tiles of a photo, row by row (empty: detect it whole). Raises ``TilingError`` beyond ``MAX_TILES``."""
+def plan(
+    tiles: str, overlap: float, input_size: int, width: int, height: int, limit: int = MAX_TILES
+) -> tuple[Tile, ...]:
+    """The tiles of a photo, row by row (empty: detect it whole). Raises ``TilingError`` beyond ``limit``."""
     side = tile_side(tiles, overlap, input_size, width, height)
     if side is None:
         return ()
     xs, ys = starts(width, side, overlap), starts(height, side, overlap)
-    if len(xs) * len(ys) > MAX_TILES:
+    if len(xs) * len(ys) > limit:
         raise TilingError(
             f"tiles of {side} px would cut this {width}×{height} photo into {len(xs) * len(ys):,} tiles "
-            f"(at most {MAX_TILES:,}): choose larger tiles"
+            f"(at most {limit:,} here): choose larger tiles, or auto"
         )
     return tuple(Tile(x, y, min(side, width), min(side, height)) for y in ys for x in xs)
 

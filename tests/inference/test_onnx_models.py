@@ -270,3 +270,36 @@ def test_models_add_then_detect_by_name_on_the_command_line(tmp_path, data_dir):
         timeout=120,
     )
     assert size.returncode == 2 and "an ONNX export for 320×320 inputs and runs only at that size" in size.stderr
+
+
+def test_an_end_to_end_rows_class_outside_the_names_is_dropped_not_a_crash():
+    """An end-to-end output's class column is a number: NaN, negative, fractional or beyond the names is no
+    detection (it would index past the names, or wrap in a video's uint8 store)."""
+    from yolo_desktop.inference.onnx_layouts import decode_onnx
+
+    layout = onnx_layout(model_of(FIXTURES / "yolo26-e2e-20cls-320.expected.json"))
+    box = [10, 10, 50, 50]
+    rows = np.array(
+        [
+            [*box, 0.9, 3],
+            [*box, 0.8, 20],
+            [*box, 0.7, -1],
+            [*box, 0.6, 2.5],
+            [*box, 0.5, np.nan],
+            [np.nan, 10, 50, 50, 0.5, 1],
+        ],
+        np.float32,
+    )[None]
+    boxes, scores, classes = decode_onnx(layout, rows, 0.005, classes=20)
+    assert classes.tolist() == [3] and scores.tolist() == [np.float32(0.9)] and boxes.shape == (1, 4)
+
+
+def test_odd_metadata_is_ignored_not_fatal():
+    from yolo_desktop.inference.onnx_layouts import _input_size, metadata_names
+    from yolo_desktop.inference.onnx_meta import Tensor
+
+    assert metadata_names({"names": "-" * 100_000 + "1"}) is None  # too long to parse (MemoryError in ast)
+    assert metadata_names({"names": "{0: 'a', 2: 'b'}"}) is None  # a gap in the ids
+    dynamic = Tensor("images", (1, 3, "h", "w"))
+    assert _input_size(dynamic, {"imgsz": "{}"}) == (640, 640)
+    assert _input_size(dynamic, {"imgsz": "[320, 480]"}) == (480, 320)

@@ -33,5 +33,9 @@ def test_serve_an_onnx_export(tmp_path, data_dir):
             f"{server.url}/v1/detect", files={"file": ("a.png", photo)}, data={"classes": "person"}, timeout=60
         )
         assert refused.status_code == 400 and "unknown class name(s) person" in refused.text
+        other_size = httpx.post(
+            f"{server.url}/v1/detect", files={"file": ("a.png", photo)}, data={"size": "416"}, timeout=60
+        )
+        assert other_size.status_code == 400 and "runs only at that size" in other_size.text
     finally:
         server.stop()

@@ -70,8 +70,24 @@ def test_deepstack_clients_may_tile_too(server, mosaic_png):
         ({"tiles": "7"}, "tiles '7' must be off, auto, or a tile size in pixels of at least 64"),
         ({"tiles": "416", "tile_overlap": "0.9"}, "tile overlap 0.9 must be between 0 and 0.5"),
         ({"tile_overlap": "lots"}, "tile_overlap='lots' is not a number"),
+        ({"tiles": "²"}, "tiles '²' must be off, auto"),  # "²".isdigit(), yet no number: a 400, never a 500
     ],
 )
 def test_bad_tiles_are_the_clients_error(server, mosaic_png, form, words):
     reply = httpx.post(f"{server.url}/v1/detect", files=files(mosaic_png), data=form, timeout=30)
     assert reply.status_code == 400 and words in reply.json()["detail"]
+
+
+def test_a_photo_needing_more_tiles_than_the_service_allows_is_refused_with_the_reason(server, tmp_path):
+    """One request must not cost the service minutes: 320-px tiles of a 3000×3000 photo would be 144 network runs
+    (above tiling.SERVICE_MAX_TILES); the photo is refused saying so, and ``auto`` (at most 36) goes through."""
+    import cv2
+    import numpy as np
+
+    photo = tmp_path / "big.jpg"
+    cv2.imwrite(str(photo), np.full((3000, 3000, 3), 90, np.uint8))
+    refused = httpx.post(f"{server.url}/v1/detect", files=files(photo), data={"tiles": "320"}, timeout=60)
+    assert refused.status_code == 422, refused.text
+    assert "tiles" in refused.text and "choose larger tiles, or auto" in refused.text
+    auto = httpx.post(f"{server.url}/v1/detect", files=files(photo), data={"tiles": "auto"}, timeout=60)
+    assert auto.status_code == 200, auto.text

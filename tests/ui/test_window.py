@@ -235,6 +235,7 @@ def test_an_onnx_export_added_in_the_window_detects_like_any_model(qtbot, window
     model = dialog.model()
     assert model.cfg is None and model.names is None and model.weights.suffix == ".onnx"
     window.model_picker.add_custom(model)
+    window.session.set_settings(window.session.settings.with_classes({"person"}))  # a filter this model cannot meet
     window.session.load_model(model, 416)
     qtbot.waitUntil(lambda: window.session.model_info.name == "helmets", timeout=60_000)
     info = window.session.model_info

@@ -25,6 +25,7 @@ from ..imaging import load_bytes
 from ..pipeline import Job, Pipeline
 from ..records import result_to_dict, settings_from_record
 from ..resume import PartStore, failures_of, result_record
+from ..tiling import SERVICE_MAX_TILES
 from .protocol import PROGRESS_TTL, SECONDS_FIELD, UPLOAD_RESULT_TTL, annotated_key, counts_key, upload_key
 from .worker import ModelWorker, current_worker
 
@@ -145,7 +146,7 @@ def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
     name = payload["name"]
     if data is None:
         raise UploadGone(f"{name}: the upload expired from Redis before a worker took its job (no worker in time?)")
-    done = next(iter(Pipeline(detector).run([Job.upload(data, name)])))
+    done = next(iter(Pipeline(detector, max_tiles=SERVICE_MAX_TILES).run([Job.upload(data, name)])))
     annotated = False
     with connection.pipeline() as pipe:
         if payload.get("annotate") and done.result.ok and done.image is not None:

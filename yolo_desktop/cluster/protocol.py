@@ -14,7 +14,8 @@ from rq.serializers import JSONSerializer
 
 # 2: an upload travels in its own Redis key (``upload_key``), not base64 inside the job (rq zlib-compresses job data:
 # ~40 ms of the front's CPU per MB of JPEG), and its annotated JPEG comes back in ``annotated_key``.
-PROTOCOL = 2
+# 3: settings carry tiles and tile_overlap; results carry candidates' sources (tiles) and nms (end-to-end models).
+PROTOCOL = 3
 DEFAULT_QUEUE = "yolo-desktop"
 SERIALIZER = JSONSerializer
 CHUNK_FUNCTION = "yolo_desktop.cluster.jobs.detect_chunk"  # files → outputs + a part file in OUT (detect)

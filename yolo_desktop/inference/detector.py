@@ -65,7 +65,7 @@ class Detector:
         if model.cfg is None:  # an ONNX export: its own input size, letterbox and output layout
             check_engine(engine)
             layout = onnx_layout(model)
-            self.decoder, self.style = OnnxDecoder(layout), layout.style
+            self.decoder, self.style = OnnxDecoder(layout, len(self.names)), layout.style
             self.engine = build_onnx_engine(engine, layout, model.weights, settings.precision, options)
             return
         self.cfg = parse_cfg(model.cfg)

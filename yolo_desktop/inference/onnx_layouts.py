@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from .onnx_meta import OnnxHeader, Tensor
 YOLOX_STRIDES = (8, 16, 32)
 YOLOV5_ANCHORS = 3
 DEFAULT_SIZE = 640  # Ultralytics' default, for an export whose input size is dynamic and unstated
+MAX_LITERAL = 1 << 16  # metadata values parsed as Python literals: longer ones (80 names take ~1 KB) are ignored
 _MAX_LOG_SCALE = 30.0  # e^30 px is already absurd; only stops float32 overflow on untrained weights
 
 EXPECTED = (
@@ -66,11 +68,11 @@ def _cells(width: int, height: int, strides: tuple[int, ...] = YOLOX_STRIDES) ->
 def metadata_names(metadata: dict[str, str]) -> tuple[str, ...] | None:
     """Class names from Ultralytics' ``names`` metadata ({0: 'person', ...}, a Python literal), if any."""
     text = metadata.get("names")
-    if not text:
+    if not text or len(text) > MAX_LITERAL:
         return None
     try:
         value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except Exception:  # any malformed or hostile literal (MemoryError, RecursionError…): no names from it
         return None
     if isinstance(value, dict):
         try:
@@ -87,11 +89,14 @@ def _input_size(tensor: Tensor, metadata: dict[str, str]) -> tuple[int, int]:
     if isinstance(height, int) and isinstance(width, int) and height > 0 and width > 0:
         return width, height
     try:  # a dynamic input: the size it was exported for, else Ultralytics' default
-        size = ast.literal_eval(metadata.get("imgsz", ""))
+        text = metadata.get("imgsz", "")
+        size: Any = ast.literal_eval(text) if len(text) <= MAX_LITERAL else None
         h, w = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
-        return w, h
-    except (ValueError, SyntaxError, TypeError, IndexError):
-        return DEFAULT_SIZE, DEFAULT_SIZE
+        if 32 <= h <= 8192 and 32 <= w <= 8192:
+            return w, h
+    except Exception:  # malformed metadata: the default below
+        pass
+    return DEFAULT_SIZE, DEFAULT_SIZE
 
 
 def _shapes(header: OnnxHeader) -> str:
@@ -154,12 +159,19 @@ def _yolox_grid(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(grids).astype(np.float32), np.concatenate(strides).astype(np.float32)
 
 
-def decode_onnx(layout: OnnxLayout, output: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decode_onnx(
+    layout: OnnxLayout, output: np.ndarray, floor: float, classes: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Raw output → (boxes (K, 4) x1y1x2y2 in input pixels, scores (K,), class ids (K,)) scoring ≥ ``floor``,
-    one per box (its best class), in output order. float32 throughout, as the exporters compute."""
+    one per box (its best class), in output order. float32 throughout, as the exporters compute. ``classes``: how
+    many the model's names give (an end-to-end output's class column is a number: one outside them is dropped)."""
     out = np.asarray(output, dtype=np.float32).reshape(output.shape[-2:])
     if layout.kind == "end2end":
-        rows = out[out[:, 4] >= floor]
+        column = out[:, 5]
+        valid = np.isfinite(out).all(axis=1) & (column >= 0) & (column == np.floor(column))
+        if classes:
+            valid &= column < classes
+        rows = out[valid & (out[:, 4] >= floor)]
         return rows[:, :4].copy(), rows[:, 4].copy(), rows[:, 5].astype(np.int32)
     if layout.kind == "anchor-free":
         table = out.T  # (N, 4 + C)
@@ -191,6 +203,7 @@ class OnnxDecoder:
     """``decode.Decoder`` for an ONNX export (its one output)."""
 
     layout: OnnxLayout
+    classes: int = 0  # the model's class count (its names), which an end-to-end output's class column must respect
 
     @property
     def nms(self) -> bool:
@@ -199,4 +212,4 @@ class OnnxDecoder:
     def __call__(
         self, outputs: Sequence[np.ndarray], width: int, height: int, floor: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return decode_onnx(self.layout, outputs[0], floor)
+        return decode_onnx(self.layout, outputs[0], floor, self.classes)

@@ -24,6 +24,7 @@ _TYPE_TENSOR = 1
 _TENSOR_SHAPE = 2
 _SHAPE_DIM = 1
 _DIM_VALUE, _DIM_PARAM = 1, 2
+MAX_TEXT = 1 << 20  # bytes read of any one string field (a name, a metadata value)
 # StringStringEntryProto
 _ENTRY_KEY, _ENTRY_VALUE = 1, 2
 # OperatorSetIdProto
@@ -92,7 +93,8 @@ class _Reader:
 
     def text(self, span: tuple[int, int]) -> str:
         self.handle.seek(span[0])
-        return self.handle.read(span[1] - span[0]).decode("utf-8", "replace")
+        # Names and metadata are short; a hostile file must not make this read gigabytes into memory.
+        return self.handle.read(min(span[1] - span[0], MAX_TEXT)).decode("utf-8", "replace")
 
 
 def _tensor(reader: _Reader, span: tuple[int, int]) -> Tensor:

@@ -33,11 +33,20 @@ from ..inference.decode import refilter
 from ..inference.detector import Detector
 from ..inference.engines import EngineOptions
 from ..inference.errors import ModelError
-from ..inference.model_spec import ModelFiles, ModelInfo, UnknownClasses, check_classes, class_names, input_size_of
+from ..inference.model_spec import (
+    ModelFiles,
+    ModelInfo,
+    UnknownClasses,
+    check_classes,
+    check_size,
+    class_names,
+    input_size_of,
+)
 from ..inference.speed_memo import measured
 from ..models import KNOWN_MODELS, installed_models, resolve_model
 from ..pipeline import Done, Inbox, Job, Pipeline
 from ..settings import DEFAULT_TILE_OVERLAP, TILES_OFF, DetectorSettings
+from ..tiling import SERVICE_MAX_TILES
 from .admission import Admission, Estimate, PerImage
 from .backend import Detected, DetectOptions, Readiness, RequestError, Ticket, Upload
 from .config import ServiceConfig
@@ -271,7 +280,7 @@ class LocalBackend:
             source = _KeySource(self._inbox, work.key)
             run_start = time.perf_counter()  # after any detector build: that is no image's time
             try:
-                for done in Pipeline(detector).run(source, cancel=self._stopping):
+                for done in Pipeline(detector, max_tiles=SERVICE_MAX_TILES).run(source, cancel=self._stopping):
                     now, finished = time.perf_counter(), done.job.tag
                     if done.result.ok:
                         # Busy: the time since the previous image finished is this one's share; idle before it
@@ -287,6 +296,13 @@ class LocalBackend:
     def _detector(self, key: DetectorKey) -> tuple[Detector, ModelInfo]:
         """The detector for ``key``, built (and cached) on this thread when needed."""
         key = key.detector
+        files = self._files(key.model)
+        if files.cfg is None:  # an ONNX export runs at its own size: another size is refused, not built again
+            try:
+                check_size(files, key.size)
+            except ModelError as exc:
+                raise RequestError(str(exc), 400) from None
+            key = replace(key, size=None)
         with self._lock:
             if key in self._detectors:
                 self._detectors.move_to_end(key)
@@ -294,7 +310,6 @@ class LocalBackend:
         failed = self._failed.get(key)
         if failed is not None and time.monotonic() - failed[1] < FAILED_MODEL_RETRY_SECONDS:
             raise RequestError(failed[0], 503)
-        files = self._files(key.model)
         settings = replace(self.default_settings, size=key.size, precision=key.precision)
         try:
             detector = Detector(

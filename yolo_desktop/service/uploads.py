@@ -59,7 +59,8 @@ def too_large(limit: int) -> UploadError:
 
 
 def declared_length(header: str | None) -> int | None:
-    return int(header) if header is not None and header.strip().isdigit() else None
+    text = header.strip() if header is not None else ""
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def check_length(header: str | None, limit: int) -> None:

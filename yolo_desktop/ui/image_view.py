@@ -124,9 +124,15 @@ class ImageView(QGraphicsView):
     # ----- content -------------------------------------------------------------------------------------------
     def set_image(self, pixmap: QPixmap | None) -> None:
         scene = self.scene()
+        # A line being drawn survives a new frame (a playing video or a live camera replaces the picture many times
+        # during one drag): it is drawn again on the new scene.
+        drawing = self._drawing.line() if self._drawing is not None else None
         scene.clear()
         self._boxes, self._selected, self._pixmap_item, self._tiles = [], set(), None, []
         self._line_items, self._drawing = [], None  # deleted with the scene's other items
+        if drawing is not None and pixmap is not None and not pixmap.isNull():
+            self._drawing = scene.addLine(drawing, self._line_pen())
+            self._drawing.setZValue(5)
         if pixmap is None or pixmap.isNull():
             scene.setSceneRect(QRectF())
             self.viewport().update()

@@ -186,7 +186,9 @@ class Session(QObject):
         self._model_args = (model, size, precision, resize, tiles)
         request_id = self.state.begin_model_load(model)
         self.model_state_changed.emit("loading", f"Loading {model.name}…")
-        settings = replace(self.settings, size=size, precision=precision, resize=resize, tiles=tiles)
+        # No class filter for the detector: the session applies it to every result, and a filter naming classes the
+        # new model lacks must not refuse the model (SessionModel.model_ready narrows the filter once it is loaded).
+        settings = replace(self.settings, size=size, precision=precision, resize=resize, tiles=tiles, classes=None)
         self.worker.load_model(ModelRequest(request_id, model, settings))
 
     @Slot(int, object)
