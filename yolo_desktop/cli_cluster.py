@@ -89,6 +89,8 @@ def run_worker(args: argparse.Namespace) -> int:
         model = resolve_model(args.model, args.cfg, args.weights, args.names, args.onnx)
         check_files(model)
         class_names(model)  # a names file that does not fit the model is said now, not by every job
+        if model.cfg is None and args.engine in ("keras", "litert"):
+            raise ModelError(f"the {args.engine} engine runs Darknet models; ONNX models run on OpenVINO")
         if model.cfg is not None and args.engine != "keras":
             cfg = parse_cfg(model.cfg)
             from .inference.converted import ensure_converted

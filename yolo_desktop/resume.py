@@ -75,9 +75,12 @@ class BatchIdentity:
             if theirs != mine["model"][key]:
                 what = key.split("_")[0]
                 found.append(f"model {what} sha256 {str(theirs)[:12]}… → {mine['model'][key][:12]}…")
+        # A setting a batch.json does not hold was its default (written before the setting existed): tiles off.
+        defaults = records.settings_record(DetectorSettings())
+        theirs_settings = {**defaults, **other.get("settings", {})}
         for key, value in mine["settings"].items():
-            if other.get("settings", {}).get(key) != value:
-                found.append(f"{key} {other.get('settings', {}).get(key)!r} → {value!r}")
+            if theirs_settings.get(key) != value:
+                found.append(f"{key} {theirs_settings.get(key)!r} → {value!r}")
         for key in ("formats", "images", "image_format", "version"):
             if other.get(key) != mine[key]:
                 found.append(f"{key} {other.get(key)!r} → {mine[key]!r}")

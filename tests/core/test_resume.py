@@ -86,3 +86,18 @@ def test_part_records_read_back_exactly(detector, data_dir):
     assert back.detections == result.detections and len(back.detections) > 0
     assert (back.path, back.width, back.height, back.error) == (result.path, result.width, result.height, None)
     assert record["key"] == "photos/motorcycle_left" and record["write_failures"] == [["x", "disk full"]]
+
+
+def test_a_batch_from_before_a_setting_existed_resumes_with_its_default():
+    """A batch.json written before tiles existed holds no tiles keys: they were off, so resuming untiled matches
+    and resuming tiled says what changed."""
+    from yolo_desktop.resume import BatchIdentity
+    from yolo_desktop.settings import DetectorSettings
+
+    fingerprint = {"name": "m", "weights_sha256": "w", "cfg_sha256": "c", "names_sha256": "n"}
+    stored = BatchIdentity.of(fingerprint, DetectorSettings(), 416, ["json"], True, "auto").record()
+    for key in ("tiles", "tile_overlap"):
+        del stored["settings"][key]
+    assert BatchIdentity.of(fingerprint, DetectorSettings(), 416, ["json"], True, "auto").differences(stored) == []
+    tiled = BatchIdentity.of(fingerprint, DetectorSettings(tiles="auto"), 416, ["json"], True, "auto")
+    assert tiled.differences(stored) == ["tiles 'off' → 'auto'"]

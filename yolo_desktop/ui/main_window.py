@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self._restore()
         self.exporter: ExportFlow | None = None  # made on the first export
+        self._batch_running = False
         self.camera_view: CameraView | None = None  # made when first opened
         self.last_export: tuple[ExportReport, str] | None = None  # (report, error) of the last export
         self.last_message: QMessageBox | None = None
@@ -313,8 +314,9 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, progress) -> None:
         self.progress.show_progress(progress)
-        if not progress.running and progress.done:
-            self.model_picker.refresh()  # a model's time per image here is known after its first images
+        if self._batch_running and not progress.running and progress.done:
+            self.model_picker.refresh()  # a batch ended: a model's time per image here is known after its first images
+        self._batch_running = progress.running
         self.commands.cancel.setEnabled(progress.running)
         left = self.session.has_unprocessed and not progress.running
         self.commands.resume.setEnabled(left)

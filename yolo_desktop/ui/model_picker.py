@@ -9,7 +9,6 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from ..inference.model_spec import ModelFiles
-from ..model_fetch import fetch
 from ..models import DEFAULT_MODEL, KNOWN_MODELS, KnownModel, accuracy_and_speed, installed_models, outdated_cfg
 from ..settings import INPUT_SIZES, RESIZES, TILE_SIZES, TILES_AUTO, TILES_OFF
 
@@ -191,6 +190,8 @@ class ModelFetch(QObject):
         self.name = name
 
     def start(self) -> None:
+        from ..model_fetch import fetch  # urllib, tarfile, subprocess: only when a model is fetched
+
         def run() -> None:
             try:
                 model = fetch(self.name, progress=lambda done, total: self.progress.emit(done, total or 0))

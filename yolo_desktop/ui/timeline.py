@@ -116,6 +116,8 @@ class Timeline(QWidget):
         painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
 
     def _paint_tracks(self, painter: QPainter, area: QRectF) -> None:
+        if not self.duration:  # nothing to place yet (the counts arrive with the first frames)
+            return
         per_second = area.width() / self.duration
         metrics = self.fontMetrics()
         for row, lane in enumerate(self.lanes):
