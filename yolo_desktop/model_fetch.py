@@ -143,8 +143,18 @@ def add_model(name: str, model: ModelFiles, dest: Path | None = None, force: boo
         else:
             verify_model(ModelFiles(name, staging / f"{name}.cfg", staging / f"{name}.weights", names))
         if force and (dest / name).exists():
-            shutil.rmtree(dest / name)
-        _install_from(staging, dest / name)
+            # The checked files replace the old folder in one rename; the old one goes only once they are in place.
+            retired = dest / f".{name}.replaced"
+            shutil.rmtree(retired, ignore_errors=True)
+            os.replace(dest / name, retired)
+            try:
+                os.replace(staging, dest / name)
+            except OSError:
+                os.replace(retired, dest / name)
+                raise
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            _install_from(staging, dest / name)
     installed = model_in(dest / name)
     assert installed is not None
     return installed

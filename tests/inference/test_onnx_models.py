@@ -303,3 +303,12 @@ def test_odd_metadata_is_ignored_not_fatal():
     dynamic = Tensor("images", (1, 3, "h", "w"))
     assert _input_size(dynamic, {"imgsz": "{}"}) == (640, 640)
     assert _input_size(dynamic, {"imgsz": "[320, 480]"}) == (480, 320)
+
+
+def test_models_add_force_replaces_the_installed_model(tmp_path):
+    from yolo_desktop.model_fetch import add_model
+
+    first = add_model("mine", model_of(FIXTURES / "yolov8-3cls-320.expected.json"), tmp_path)
+    assert class_names(first) == ("helmet", "safety vest", "glove")
+    second = add_model("mine", model_of(FIXTURES / "yolo11-80cls-384.expected.json"), tmp_path, force=True)
+    assert len(class_names(second)) == 80 and sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
