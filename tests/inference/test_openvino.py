@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -271,3 +272,31 @@ def test_device_that_is_not_there_is_refused(tiny_model):
             model_name=tiny_model.name,
             options=EngineOptions(device="NOSUCHDEVICE"),
         )
+
+
+def test_building_a_cpu_engine_loads_and_unloads_no_other_library(tiny_model, tmp_path):
+    """Listing OpenVINO's devices dlopens every device plugin and unloads those without a device (GPU, NPU); in
+    glibc 2.36 a library with thread-local storage that fails to load or is unloaded can later abort the process
+    when a thread starts ("Inconsistency detected by ld.so: dl-tls.c: 654": the whole test run died silently, in
+    Qt's thread pool, after a few engines). The CPU engine never lists devices: before it is built nothing is
+    unloaded (the loader's own log, read up to the marker)."""
+    script = (
+        "import sys\n"
+        "from yolo_desktop.inference.detector import Detector\n"
+        "from yolo_desktop.models import find_model\n"
+        f"Detector(find_model({tiny_model.name!r}), engine='openvino')\n"
+        "sys.stderr.write('\\nMARKER built\\n'); sys.stderr.flush()\n"
+    )
+    env = {**os.environ, "LD_DEBUG": "files"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=240, cwd=str(REPO)
+    )
+    log, marker, _exit = done.stderr.partition("MARKER built")
+    assert done.returncode == 0 and marker, _without_loader_log(log)
+    unloaded = [line.split("file=")[1].split(" ")[0] for line in log.splitlines() if "destroying link map" in line]
+    assert not unloaded, f"unloaded while building a CPU engine: {unloaded}"
+
+
+def _without_loader_log(text: str) -> str:
+    """What a child printed, without LD_DEBUG's lines ("  1234:\t…")."""
+    return "\n".join(line for line in text.splitlines() if not re.match(r"\s*\d+:", line))[-3000:]

@@ -42,8 +42,19 @@ def default_device() -> str:
     return os.environ.get(DEVICE_ENV, "").strip().upper() or "CPU"
 
 
-def devices() -> list[str]:
-    return list(core().available_devices)
+@functools.lru_cache(maxsize=1)
+def devices() -> tuple[str, ...]:
+    """The devices OpenVINO can run on here. Asked once: listing them loads every device plugin, and OpenVINO
+    unloads those that find no device (GPU, NPU). Unloading a library that holds thread-local storage, then
+    starting threads, can abort the process in glibc 2.36 ("Inconsistency detected by ld.so: dl-tls.c: 654"),
+    seen with Qt's thread pool after a few engines were built: so the CPU, always there, never asks."""
+    return tuple(core().available_devices)
+
+
+def device_available(device: str) -> bool:
+    if device == "CPU":
+        return True
+    return any(d == device or d.startswith(device + ".") for d in devices())
 
 
 def has_bf16(device: str = "CPU") -> bool:
@@ -130,7 +141,7 @@ class OpenVINOEngine:
         self.input_height, self.input_width = size
         self.path = model_path
         self.device = (device or default_device()).upper()
-        if not any(d == self.device or d.startswith(self.device + ".") for d in devices()):
+        if not device_available(self.device):
             raise ModelError(
                 f"OpenVINO device {self.device} is not available here (available: "
                 f"{', '.join(devices())}); the CPU is the default"
