@@ -29,13 +29,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset  # noqa: E402
+from yolo_desktop.evaluation.coco import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset  # noqa: E402
+from yolo_desktop.evaluation.metrics import agreement  # noqa: E402
 from yolo_desktop.inference.decode import refilter  # noqa: E402
 from yolo_desktop.inference.detector import Detector  # noqa: E402
 from yolo_desktop.inference.engines import EngineOptions  # noqa: E402
 from yolo_desktop.inference.model_spec import ModelFiles  # noqa: E402
-from yolo_desktop.metrics import agreement  # noqa: E402
-from yolo_desktop.models import find_model, installed_models  # noqa: E402
+from yolo_desktop.models.installed import find_model, installed_models  # noqa: E402
 from yolo_desktop.settings import DetectorSettings  # noqa: E402
 
 sys.path.insert(0, str(REPO / "bench"))

@@ -36,7 +36,7 @@ from yolo_desktop.inference.engines import EngineOptions, create_engine  # noqa:
 from yolo_desktop.inference.errors import ModelError  # noqa: E402
 from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
 from yolo_desktop.inference.openvino_converted import ensure_openvino_int8  # noqa: E402
-from yolo_desktop.models import find_model  # noqa: E402
+from yolo_desktop.models.installed import find_model  # noqa: E402
 
 sys.path.insert(0, str(REPO / "bench"))
 import doc_tables  # noqa: E402

@@ -185,11 +185,11 @@ def memory_gui(folder: Path) -> dict:
 
 
 def memory_cli(folder: Path) -> dict:
-    from yolo_desktop.batch import collect_inputs
     from yolo_desktop.export.writer import BackgroundWriter, BatchWriter
     from yolo_desktop.inference.detector import Detector
-    from yolo_desktop.models import find_model
-    from yolo_desktop.pipeline import Job, Pipeline
+    from yolo_desktop.models.installed import find_model
+    from yolo_desktop.pipeline.inputs import collect_inputs
+    from yolo_desktop.pipeline.run import Job, Pipeline
 
     detector = Detector(find_model("yolov3-tiny"))
     items, _ = collect_inputs([folder])

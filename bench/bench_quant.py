@@ -32,8 +32,9 @@ from bench_engine import time_pair  # noqa: E402
 from photo_sources import ensure_photos  # noqa: E402
 from tf_converter_recipes import TFRecipe, convert_tf  # noqa: E402
 
-from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset  # noqa: E402
-from yolo_desktop.imaging import load  # noqa: E402
+from yolo_desktop.evaluation.coco import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset  # noqa: E402
+from yolo_desktop.evaluation.metrics import agreement  # noqa: E402
+from yolo_desktop.imaging.read import load  # noqa: E402
 from yolo_desktop.inference.convert import FAST_RECIPE, QuantRecipe, convert  # noqa: E402
 from yolo_desktop.inference.darknet_cfg import parse_cfg  # noqa: E402
 from yolo_desktop.inference.decode import (  # noqa: E402
@@ -48,8 +49,7 @@ from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
 from yolo_desktop.inference.model_spec import read_names  # noqa: E402
 from yolo_desktop.inference.openvino_converted import save_openvino  # noqa: E402
 from yolo_desktop.inference.openvino_int8 import OV_FAST_RECIPE, OVRecipe, quantize  # noqa: E402
-from yolo_desktop.metrics import agreement  # noqa: E402
-from yolo_desktop.models import find_model  # noqa: E402
+from yolo_desktop.models.installed import find_model  # noqa: E402
 from yolo_desktop.settings import CANDIDATE_FLOOR, DetectorSettings  # noqa: E402
 
 COCO = REPO.parent / "shared" / "data" / "coco-train-sample"

@@ -27,7 +27,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from yolo_desktop.models import find_model  # noqa: E402
+from yolo_desktop.models.installed import find_model  # noqa: E402
 
 sys.path.insert(0, str(REPO / "bench"))
 import doc_tables  # noqa: E402

@@ -47,13 +47,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, coco_map, detection_records  # noqa: E402
+from yolo_desktop.evaluation.coco import COCO_MAX_DETECTIONS, EVAL_CONF, coco_map, detection_records  # noqa: E402
 from yolo_desktop.export.coco import category_ids  # noqa: E402
 from yolo_desktop.inference.decode import select  # noqa: E402
 from yolo_desktop.inference.detector import Detector  # noqa: E402
 from yolo_desktop.inference.nms import TILE_MERGE_IOS, batched_nms, ios  # noqa: E402
-from yolo_desktop.models import find_model  # noqa: E402
-from yolo_desktop.pipeline import Job, Pipeline  # noqa: E402
+from yolo_desktop.models.installed import find_model  # noqa: E402
+from yolo_desktop.pipeline.run import Job, Pipeline  # noqa: E402
 from yolo_desktop.results import Candidates, Detection, ImageResult  # noqa: E402
 from yolo_desktop.settings import DetectorSettings  # noqa: E402
 

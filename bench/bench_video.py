@@ -34,9 +34,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from yolo_desktop.batch import InputImage  # noqa: E402
 from yolo_desktop.inference.detector import Detector  # noqa: E402
-from yolo_desktop.models import find_model  # noqa: E402
+from yolo_desktop.models.installed import find_model  # noqa: E402
+from yolo_desktop.pipeline.inputs import InputImage  # noqa: E402
 from yolo_desktop.results import Detection  # noqa: E402
 from yolo_desktop.settings import DetectorSettings  # noqa: E402
 from yolo_desktop.video.detect import VideoDetection  # noqa: E402

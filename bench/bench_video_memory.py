@@ -36,11 +36,11 @@ sys.path.insert(0, str(REPO / "bench"))
 import doc_tables  # noqa: E402
 from bench_video import make_clip  # noqa: E402
 
-from yolo_desktop.batch import InputImage  # noqa: E402
-from yolo_desktop.imaging import load  # noqa: E402
+from yolo_desktop.imaging.read import load  # noqa: E402
 from yolo_desktop.inference.detector import Detector  # noqa: E402
-from yolo_desktop.models import find_model  # noqa: E402
-from yolo_desktop.pipeline import Job, Pipeline  # noqa: E402
+from yolo_desktop.models.installed import find_model  # noqa: E402
+from yolo_desktop.pipeline.inputs import InputImage  # noqa: E402
+from yolo_desktop.pipeline.run import Job, Pipeline  # noqa: E402
 from yolo_desktop.results import Candidates  # noqa: E402
 from yolo_desktop.settings import CANDIDATE_FLOOR  # noqa: E402
 from yolo_desktop.video.frame_store import VIDEO_CANDIDATE_FLOOR, FrameStore  # noqa: E402

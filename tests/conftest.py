@@ -34,7 +34,7 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model():
-    from yolo_desktop.models import find_model
+    from yolo_desktop.models.installed import find_model
 
     try:
         return find_model("yolov3-tiny")

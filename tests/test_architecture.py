@@ -18,8 +18,8 @@ def test_import_contracts():
 
 def test_startup_imports_no_tensorflow_and_no_qt():
     code = (
-        "import sys, yolo_desktop, yolo_desktop.cli, yolo_desktop.cli_detect, yolo_desktop.batch, "
-        "yolo_desktop.export.writer, yolo_desktop.inference.detector, yolo_desktop.models\n"
+        "import sys, yolo_desktop, yolo_desktop.cli.main, yolo_desktop.cli.detect, yolo_desktop.pipeline.inputs, "
+        "yolo_desktop.export.writer, yolo_desktop.inference.detector, yolo_desktop.models.installed\n"
         "heavy = sorted(m for m in ('tensorflow', 'keras', 'PySide6') if m in sys.modules)\n"
         "print(','.join(heavy))"
     )

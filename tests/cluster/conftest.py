@@ -11,7 +11,7 @@ import pytest
 from tests.support.cluster import WorkerPool
 from tests.support.redis_server import RedisServer
 from tests.ui.conftest import many_photos
-from yolo_desktop.cli import main
+from yolo_desktop.cli.main import main
 
 ALL_FORMATS = "json,csv,yolo,voc,coco"
 PHOTOS = 60

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import REPO
 from yolo_desktop.cluster.async_jobs import AsyncDetections
 from yolo_desktop.cluster.protocol import upload_key
-from yolo_desktop.imaging import load_bytes
+from yolo_desktop.imaging.read import load_bytes
 from yolo_desktop.inference.decode import refilter
 from yolo_desktop.settings import DetectorSettings
 

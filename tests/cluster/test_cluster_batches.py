@@ -17,7 +17,7 @@ from tests.cluster.conftest import ALL_FORMATS, CHUNK, CHUNKS, PHOTOS, digest_tr
 from tests.conftest import read_rgb
 from tests.support.cluster import cli_command, cli_env, run_cli
 from tests.support.mosaic import write_mosaic
-from yolo_desktop.cli import main
+from yolo_desktop.cli.main import main
 
 
 def cluster_detect(photos, out, url, *extra: str) -> list[str]:

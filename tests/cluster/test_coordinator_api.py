@@ -7,10 +7,10 @@ import pytest
 
 from tests.cluster.conftest import CHUNK
 from tests.support.redis_server import free_port
-from yolo_desktop.batch import collect_inputs
 from yolo_desktop.cluster.coordinator import ClusterError, ClusterOptions, run_cluster
 from yolo_desktop.inference.model_spec import input_size_of, model_fingerprint
-from yolo_desktop.resume import BatchIdentity
+from yolo_desktop.pipeline.inputs import collect_inputs
+from yolo_desktop.pipeline.resume import BatchIdentity
 from yolo_desktop.settings import DetectorSettings
 
 

@@ -11,7 +11,7 @@ from tests.conftest import REPO
 
 def test_front_imports_no_model_runtime_and_no_qt():
     code = (
-        "import sys, yolo_desktop.cli, yolo_desktop.cli_cluster, yolo_desktop.cluster.coordinator, "
+        "import sys, yolo_desktop.cli.main, yolo_desktop.cli.cluster, yolo_desktop.cluster.coordinator, "
         "yolo_desktop.cluster.status, yolo_desktop.cluster.async_jobs, yolo_desktop.cluster.file_jobs\n"
         "heavy = sorted(m for m in ('tensorflow', 'keras', 'ai_edge_litert', 'openvino', 'PySide6')\n"
         "               if m in sys.modules)\n"

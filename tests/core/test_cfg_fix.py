@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from tests.core.test_models import make_sdist
-from yolo_desktop import models
-from yolo_desktop.cfg_fixes import apply_fix, needs_fix, yolo_masks
-from yolo_desktop.cli import main
+from yolo_desktop.cli.main import main
 from yolo_desktop.inference.model_cache import model_key
-from yolo_desktop.model_fetch import fetch
-from yolo_desktop.models import KNOWN_MODELS, find_model, installed_models
+from yolo_desktop.models import installed as models
+from yolo_desktop.models.cfg_fixes import apply_fix, needs_fix, yolo_masks
+from yolo_desktop.models.fetch import fetch
+from yolo_desktop.models.installed import KNOWN_MODELS, find_model, installed_models
 
 FIX = KNOWN_MODELS["yolov3-tiny"].cfg_fix
 assert FIX is not None
@@ -64,7 +64,7 @@ def test_a_model_installed_before_the_fix_is_corrected_and_reconverted(tmp_path,
     monkeypatch.setenv("YOLO_DESKTOP_MODELS", str(tmp_path / "models"))
     cfg = install_published(tmp_path / "models", tiny_model)
     key_before = model_key(cfg, tiny_model.weights, "accurate")
-    with caplog.at_level(logging.WARNING, logger="yolo_desktop.models"):
+    with caplog.at_level(logging.WARNING, logger="yolo_desktop.models.installed"):
         model = find_model("yolov3-tiny")
     assert yolo_masks(model.cfg.read_text(encoding="utf-8")) == [(3, 4, 5), (1, 2, 3)]
     assert "corrected the [yolo] masks" in caplog.text
@@ -83,7 +83,7 @@ def test_a_cfg_that_cannot_be_corrected_is_flagged_with_the_fix(tmp_path, tiny_m
         raise PermissionError(13, "Permission denied", str(path))
 
     monkeypatch.setattr(models, "write_text", read_only)
-    with caplog.at_level(logging.WARNING, logger="yolo_desktop.models"):
+    with caplog.at_level(logging.WARNING, logger="yolo_desktop.models.installed"):
         assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
     assert "outdated cfg" in out and "yolo-desktop models fetch yolov3-tiny --force" in out

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import REPO, read_rgb
-from yolo_desktop.cli import main
+from yolo_desktop.cli.main import main
 
 
 def digest_tree(root: Path) -> dict[str, str]:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import read_rgb
-from yolo_desktop.batch import collect_inputs
 from yolo_desktop.export.writer import BatchWriter
-from yolo_desktop.imaging import load
+from yolo_desktop.imaging.read import load
+from yolo_desktop.pipeline.inputs import collect_inputs
 from yolo_desktop.results import ImageResult
 
 PHOTOS = ("coffee.png", "camera.png", "motorcycle_left.png", "chelsea.png")

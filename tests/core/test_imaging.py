@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from tests.conftest import read_rgb
-from yolo_desktop.imaging import ImageError, apply_orientation, load
+from yolo_desktop.imaging.read import ImageError, apply_orientation, load
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +171,7 @@ def _png_bomb(width: int, height: int) -> bytes:
 
 BOMB_CHILD = """
 import json, resource, sys, time
-from yolo_desktop.imaging import ImageError, load
+from yolo_desktop.imaging.read import ImageError, load
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 report = []
 for path in sys.argv[1:]:

@@ -1,6 +1,6 @@
 """Detection agreement (F1 at IoU 0.5) on hand-made cases."""
 
-from yolo_desktop.metrics import agreement, iou, matched_pairs
+from yolo_desktop.evaluation.metrics import agreement, iou, matched_pairs
 from yolo_desktop.results import Detection
 
 

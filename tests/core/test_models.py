@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from yolo_desktop import models
-from yolo_desktop.cli import main
-from yolo_desktop.model_catalog import KnownModel, RemoteFile
-from yolo_desktop.model_fetch import FetchError, fetch, sha256_of
+from yolo_desktop.cli.main import main
+from yolo_desktop.models import installed as models
+from yolo_desktop.models.catalog import KnownModel, RemoteFile
+from yolo_desktop.models.fetch import FetchError, fetch, sha256_of
 
 TINY_SHA = models.KNOWN_MODELS["yolov3-tiny"].weights_sha256
 

@@ -7,7 +7,7 @@ import colorsys
 import cv2
 import numpy as np
 
-from yolo_desktop.palette import PALETTE, class_color
+from yolo_desktop.imaging.palette import PALETTE, class_color
 
 
 def greedy_cielab_palette(count: int = 80) -> tuple[tuple[int, int, int], ...]:

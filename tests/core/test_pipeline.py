@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 
 from tests.conftest import read_rgb
-from yolo_desktop.batch import collect_inputs
-from yolo_desktop.imaging import load
-from yolo_desktop.metrics import agreement, matched_pairs
-from yolo_desktop.pipeline import Job, Pipeline, run_one
+from yolo_desktop.evaluation.metrics import agreement, matched_pairs
+from yolo_desktop.imaging.read import load
+from yolo_desktop.pipeline.inputs import collect_inputs
+from yolo_desktop.pipeline.run import Job, Pipeline, run_one
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +171,7 @@ def test_full_decode_is_upright_and_full_size(big_photos):
 def test_the_inbox_hands_out_runs_of_jobs_and_skips_dropped_items(app_detector, big_photos):
     """The owner thread's inbox (the window's orders, the service's uploads): a run takes items from the head
     while they are jobs, stops at the first that is not, and never hands out an item marked as dropped."""
-    from yolo_desktop.pipeline import Inbox
+    from yolo_desktop.pipeline.run import Inbox
 
     jobs = jobs_for(big_photos)
     inbox: Inbox[object] = Inbox(dropped=lambda item: item == "gone")

@@ -10,11 +10,11 @@ import time
 from tests.cluster.conftest import digest_tree
 from tests.support.cluster import cli_command, cli_env
 from tests.ui.conftest import many_photos
-from yolo_desktop.batch import InputImage
-from yolo_desktop.cli import main
-from yolo_desktop.imaging import load
+from yolo_desktop.cli.main import main
+from yolo_desktop.imaging.read import load
+from yolo_desktop.pipeline.inputs import InputImage
+from yolo_desktop.pipeline.resume import result_record
 from yolo_desktop.records import result_from_dict
-from yolo_desktop.resume import result_record
 
 FORMATS = "json,csv,yolo,voc,coco"
 
@@ -91,7 +91,7 @@ def test_part_records_read_back_exactly(detector, data_dir):
 def test_a_batch_from_before_a_setting_existed_resumes_with_its_default():
     """A batch.json written before tiles existed holds no tiles keys: they were off, so resuming untiled matches
     and resuming tiled says what changed."""
-    from yolo_desktop.resume import BatchIdentity
+    from yolo_desktop.pipeline.resume import BatchIdentity
     from yolo_desktop.settings import DetectorSettings
 
     fingerprint = {"name": "m", "weights_sha256": "w", "cfg_sha256": "c", "names_sha256": "n"}

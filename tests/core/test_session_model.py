@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import read_rgb
-from yolo_desktop.batch import InputImage, InputProblem
 from yolo_desktop.inference.model_spec import ModelFiles, ModelInfo
+from yolo_desktop.pipeline.inputs import InputImage, InputProblem
 from yolo_desktop.results import ImageResult
-from yolo_desktop.session_model import MAX_IN_FLIGHT, SessionModel, Status
 from yolo_desktop.settings import DetectorSettings
+from yolo_desktop.ui.session_model import MAX_IN_FLIGHT, SessionModel, Status
 
 MODEL = ModelFiles("m", Path("m.cfg"), Path("m.weights"), Path("m.names"))
 COCO = tuple((Path(__file__).resolve().parents[2] / "weights" / "yolov3-tiny" / "coco.names").read_text().split("\n"))

@@ -72,7 +72,7 @@ WINDOWED = """
 import sys
 sys.stdout = None  # a windowed app on Windows/macOS has no console streams at all
 sys.stderr = None
-from yolo_desktop.cli import main
+from yolo_desktop.cli.main import main
 code = main(['--self-test'])
 code2 = main(['detect', sys.argv[1], '-o', sys.argv[2]])
 open(sys.argv[3], 'w').write(f'{code} {code2}')
@@ -94,7 +94,7 @@ def test_no_console_streams_do_not_crash(tmp_path, data_dir):
 
 
 def test_self_test(capsys):
-    from yolo_desktop.cli import main
+    from yolo_desktop.cli.main import main
 
     assert main(["--self-test"]) == 0
     out = capsys.readouterr().out

@@ -19,13 +19,13 @@ from PIL import Image
 
 from tests.support.mosaic import ACROSS_AN_EDGE, EXPECTED, ios, iou, mosaic, write_mosaic
 from yolo_desktop import records
-from yolo_desktop.cli import main
+from yolo_desktop.cli.main import main
 from yolo_desktop.inference.decode import refilter, select
 from yolo_desktop.inference.detector import Detector
-from yolo_desktop.pipeline import Job, Pipeline
+from yolo_desktop.pipeline.run import Job, Pipeline
+from yolo_desktop.pipeline.tiling import AUTO_MAX_TILES, CUT_MARGIN, TilingError, plan, starts, tile_side
 from yolo_desktop.results import Candidates, ImageResult
 from yolo_desktop.settings import CANDIDATE_FLOOR, DetectorSettings, SettingsError
-from yolo_desktop.tiling import AUTO_MAX_TILES, CUT_MARGIN, TilingError, plan, starts, tile_side
 
 
 @pytest.fixture(scope="module")

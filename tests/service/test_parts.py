@@ -120,7 +120,7 @@ def test_options():
 
 
 def test_statuses_for_the_reasons_images_fail(tmp_path):
-    from yolo_desktop.imaging import ImageError, load
+    from yolo_desktop.imaging.read import ImageError, load
 
     reasons = broken_files(tmp_path)
     (tmp_path / "empty.jpg").write_bytes(b"")
@@ -163,7 +163,7 @@ def test_seed_reply_shape():
     ],
 )
 def test_serve_refuses_bad_arguments_before_binding(args, says, capsys):
-    from yolo_desktop.cli import main
+    from yolo_desktop.cli.main import main
 
     assert main(["serve", "--port", "1", *args]) == 2
     assert says in capsys.readouterr().err

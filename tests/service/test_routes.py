@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from tests.ui.conftest import broken_files
-from yolo_desktop.cli import main as cli_main
+from yolo_desktop.cli.main import main as cli_main
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample.jpg"

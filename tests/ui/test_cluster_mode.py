@@ -11,7 +11,7 @@ import pytest
 from tests.support.cluster import WorkerPool
 from tests.support.redis_server import RedisServer
 from tests.ui.conftest import MODEL_TIMEOUT_MS, many_photos, wait_for_batch
-from yolo_desktop.imaging import load
+from yolo_desktop.imaging.read import load
 from yolo_desktop.inference.decode import refilter
 from yolo_desktop.settings import DetectorSettings
 from yolo_desktop.ui.cluster_worker import ClusterWorker

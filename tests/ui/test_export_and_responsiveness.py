@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.ui.conftest import LatenessProbe, broken_files, many_photos, wait_for_batch
-from yolo_desktop.cli import main
+from yolo_desktop.cli.main import main
 from yolo_desktop.records import detection_record
 from yolo_desktop.ui.export_job import ExportOptions
 from yolo_desktop.ui.session import Status

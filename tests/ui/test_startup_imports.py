@@ -23,7 +23,7 @@ NOT_BEFORE_THE_WINDOW = (
     "keras",
     "cv2",
     "PIL",
-    "yolo_desktop.pipeline",
+    "yolo_desktop.pipeline.run",
     "yolo_desktop.cluster",
     "yolo_desktop.service",
     "yolo_desktop.export.writer",

@@ -8,10 +8,10 @@ import json
 
 from tests.support.mosaic import write_mosaic
 from tests.ui.conftest import MODEL_TIMEOUT_MS, wait_for_batch
-from yolo_desktop.cli import main
+from yolo_desktop.cli.main import main
+from yolo_desktop.pipeline.tiling import plan
 from yolo_desktop.records import detection_record
-from yolo_desktop.session_model import Status
-from yolo_desktop.tiling import plan
+from yolo_desktop.ui.session_model import Status
 
 
 def test_tiles_rerun_the_photos_as_the_command_line_does(qtbot, make_window, data_dir, tmp_path):

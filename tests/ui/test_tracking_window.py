@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from tests.support.scenes import STREET_CROSSINGS, STREET_DISTINCT, make_street
 from tests.ui.conftest import wait_for_batch
-from yolo_desktop.cli import main
+from yolo_desktop.cli.main import main
 
 CLASSES = ("person", "motorbike")
 

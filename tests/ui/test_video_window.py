@@ -16,7 +16,7 @@ from tests.support.clips import decode_all, make_clips
 from tests.ui.conftest import LatenessProbe, wait_for_batch
 from tests.ui.test_window import drop, row_of
 from yolo_desktop.inference.decode import refilter
-from yolo_desktop.pipeline import Job, Pipeline
+from yolo_desktop.pipeline.run import Job, Pipeline
 from yolo_desktop.settings import DetectorSettings
 
 

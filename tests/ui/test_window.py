@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from tests.conftest import read_rgb
 from tests.ui.conftest import many_photos, wait_for_batch
-from yolo_desktop.imaging import load
+from yolo_desktop.imaging.read import load
 from yolo_desktop.inference.decode import refilter
 from yolo_desktop.inference.model_spec import ModelFiles
 from yolo_desktop.ui.session import Status

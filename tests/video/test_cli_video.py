@@ -17,9 +17,9 @@ import pytest
 from tests.conftest import REPO, read_rgb
 from tests.core.test_cli import digest_tree
 from tests.video.conftest import decode_all, truncate, video_facts, write_clip
-from yolo_desktop.annotate import draw_detections
-from yolo_desktop.cli import main
-from yolo_desktop.pipeline import Job, run_one
+from yolo_desktop.cli.main import main
+from yolo_desktop.imaging.annotate import draw_detections
+from yolo_desktop.pipeline.run import Job, run_one
 from yolo_desktop.records import detection_record
 
 

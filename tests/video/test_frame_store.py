@@ -12,7 +12,7 @@ import pytest
 
 from tests.video.conftest import decode_all
 from yolo_desktop.inference.decode import select
-from yolo_desktop.pipeline import Job, Pipeline
+from yolo_desktop.pipeline.run import Job, Pipeline
 from yolo_desktop.results import Candidates
 from yolo_desktop.settings import DetectorSettings
 from yolo_desktop.video.frame_store import FrameStore

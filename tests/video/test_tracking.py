@@ -20,8 +20,8 @@ from tests.support.scenes import (
     STREET_LINE,
     make_street,
 )
-from yolo_desktop.annotate import draw_detections
-from yolo_desktop.cli import main
+from yolo_desktop.cli.main import main
+from yolo_desktop.imaging.annotate import draw_detections
 from yolo_desktop.results import Detection
 from yolo_desktop.video.frame_files import CSV_COLUMNS
 from yolo_desktop.video.lines import CountLine, LineError, parse_count_line

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.video.conftest import video_facts
-from yolo_desktop.batch import InputImage, collect_inputs
-from yolo_desktop.cli import main
+from yolo_desktop.cli.main import main
+from yolo_desktop.pipeline.inputs import InputImage, collect_inputs
 from yolo_desktop.settings import DetectorSettings
 from yolo_desktop.video.detect import VideoDetection
 from yolo_desktop.video.export import export_video

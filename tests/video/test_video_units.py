@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import read_rgb
 from tests.video.conftest import video_facts, write_clip
-from yolo_desktop.batch import collect_inputs
-from yolo_desktop.cli import main
+from yolo_desktop.cli.main import main
+from yolo_desktop.pipeline.inputs import collect_inputs
 from yolo_desktop.video.detect import FrameRange
 from yolo_desktop.video.probe import VideoInfo
 from yolo_desktop.video.timecode import TimecodeError, format_time, parse_time

@@ -22,11 +22,11 @@ from rq.job import Job as RqJob
 from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
 
-from ..batch import InputImage, InputProblem
 from ..inference.model_spec import ModelFiles, class_names
+from ..pipeline.inputs import InputImage, InputProblem
+from ..pipeline.resume import PART_SUFFIX, BatchIdentity, PartStore, ResumeRefused, chunk_id, chunks, image_key, is_done
 from ..records import settings_record
 from ..results import BatchSummary
-from ..resume import PART_SUFFIX, BatchIdentity, PartStore, ResumeRefused, chunk_id, chunks, image_key, is_done
 from ..settings import DetectorSettings
 from .connection import RedisUnavailable, connect, reason, safe_url
 from .merge import merge_parts

@@ -18,14 +18,14 @@ import redis
 from rq import get_current_job
 from rq.job import Job as RqJob
 
-from ..batch import InputImage
 from ..export.images import annotated_jpeg_bytes, full_size
 from ..export.writer import BackgroundWriter, BatchWriter
-from ..imaging import load_bytes
-from ..pipeline import Job, Pipeline
+from ..imaging.read import load_bytes
+from ..pipeline.inputs import InputImage
+from ..pipeline.resume import PartStore, failures_of, result_record
+from ..pipeline.run import Job, Pipeline
+from ..pipeline.tiling import SERVICE_MAX_TILES
 from ..records import result_to_dict, settings_from_record
-from ..resume import PartStore, failures_of, result_record
-from ..tiling import SERVICE_MAX_TILES
 from .protocol import PROGRESS_TTL, SECONDS_FIELD, UPLOAD_RESULT_TTL, annotated_key, counts_key, upload_key
 from .worker import ModelWorker, current_worker
 

@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..batch import InputImage, InputProblem
 from ..export.writer import BatchWriter, ExportReport
 from ..inference.model_spec import ModelFiles, ModelInfo
+from ..pipeline.inputs import InputImage, InputProblem
+from ..pipeline.resume import image_key
 from ..records import header, result_from_dict
 from ..results import ImageResult
-from ..resume import image_key
 from ..settings import DetectorSettings
 
 

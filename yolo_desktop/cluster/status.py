@@ -14,7 +14,7 @@ import redis
 from rq import Queue, Worker
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
-from ..resume import MANIFEST, PART_SUFFIX, PARTS_DIR
+from ..pipeline.resume import MANIFEST, PART_SUFFIX, PARTS_DIR
 from .protocol import SERIALIZER
 
 

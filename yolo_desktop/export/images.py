@@ -8,9 +8,9 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from ..annotate import draw_detections
 from ..atomic import write_bytes
-from ..imaging import LoadedImage
+from ..imaging.annotate import draw_detections
+from ..imaging.read import LoadedImage
 from ..results import ImageResult
 
 JPEG_QUALITY = 92

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..batch import InputImage
-from ..imaging import ImageError, LoadedImage, load
+from ..imaging.read import ImageError, LoadedImage, load
+from ..pipeline.inputs import InputImage
 from ..results import ImageResult
 from .coco import write_coco
 from .csv_export import write_csv

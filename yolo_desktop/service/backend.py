@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from ..imaging import LoadedImage
+from ..imaging.read import LoadedImage
 from ..inference.model_spec import ModelInfo
 from ..results import ImageResult
 from ..settings import DetectorSettings

@@ -43,10 +43,10 @@ from ..inference.model_spec import (
     input_size_of,
 )
 from ..inference.speed_memo import measured
-from ..models import KNOWN_MODELS, installed_models, resolve_model
-from ..pipeline import Done, Inbox, Job, Pipeline
+from ..models.installed import KNOWN_MODELS, installed_models, resolve_model
+from ..pipeline.run import Done, Inbox, Job, Pipeline
+from ..pipeline.tiling import SERVICE_MAX_TILES
 from ..settings import DEFAULT_TILE_OVERLAP, TILES_OFF, DetectorSettings
-from ..tiling import SERVICE_MAX_TILES
 from .admission import Admission, Estimate, PerImage
 from .backend import Detected, DetectOptions, Readiness, RequestError, Ticket, Upload
 from .config import ServiceConfig

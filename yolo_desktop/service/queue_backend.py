@@ -42,7 +42,7 @@ from ..inference.model_spec import (
     input_size_of,
     model_fingerprint,
 )
-from ..models import resolve_model
+from ..models.installed import resolve_model
 from ..records import settings_from_record
 from ..results import ImageResult
 from ..settings import DetectorSettings

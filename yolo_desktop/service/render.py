@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..export.images import annotated_jpeg_bytes, full_size
-from ..imaging import LoadedImage, load_bytes
+from ..imaging.read import LoadedImage, load_bytes
 from ..results import ImageResult
 
 ZIP_IMAGE_SUFFIX = ".jpg"

@@ -16,10 +16,10 @@ from dataclasses import replace
 from ..cluster.connection import RedisUnavailable, safe_url
 from ..cluster.file_jobs import JOB_SIZE, FileJobs, FileOrder
 from ..filetypes import is_video_name
-from ..imaging import load
+from ..imaging.read import load
 from ..inference.model_spec import ModelInfo
 from ..results import ImageResult
-from ..session_model import DetectOrder
+from .session_model import DetectOrder
 from .worker import THUMBNAIL_SIZE, make_thumbnail
 from .worker_base import DetectionWorker, ModelRequest
 

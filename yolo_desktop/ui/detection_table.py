@@ -9,7 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from ..palette import class_color
+from ..imaging.palette import class_color
 from ..results import Detection
 
 COLUMNS = ("#", "Class", "Confidence", "x1", "y1", "x2", "y2", "Width", "Height")

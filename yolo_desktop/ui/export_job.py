@@ -17,16 +17,16 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ..batch import UsageError, check_output_dir
 from ..export.writer import BatchWriter, ExportReport, failure_reason
+from ..pipeline.inputs import UsageError, check_output_dir
 from ..results import ImageResult
-from ..session_model import ExportItem
 from ..settings import DetectorSettings
 from ..video.export import export_video
 from ..video.frame_store import FrameStore
 from ..video.output import VideoOutputOptions
 from ..video.record import VideoStats, video_record
 from ..video.tracking import TrackingOptions
+from .session_model import ExportItem
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..palette import class_color, label_text, text_color_on
+from ..imaging.palette import class_color, label_text, text_color_on
 from ..results import Detection
 
 LINE_COLOR = QColor(255, 214, 0)  # counting lines: one colour no class has (the palette's yellows are greener)

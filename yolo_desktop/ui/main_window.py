@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..filetypes import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
-from ..models import DEFAULT_MODEL
+from ..models.installed import DEFAULT_MODEL
 from ..settings import DEFAULT_RESIZE, TILES_OFF
 from .actions import Actions, build_actions
 from .controls import ClassFilter, ThresholdPanel
@@ -426,7 +426,7 @@ class MainWindow(QMainWindow):
         info, size = self.session.model_info, self.view.image_size
         tiles: list[tuple[int, int, int, int]] = []
         if self.commands.tile_grid.isChecked() and info is not None and size is not None and not self.player.active:
-            from ..tiling import TilingError, plan
+            from ..pipeline.tiling import TilingError, plan
 
             try:
                 cut = plan(info.tiles, info.tile_overlap, info.input_size, *size)

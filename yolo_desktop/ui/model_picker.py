@@ -9,7 +9,14 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from ..inference.model_spec import ModelFiles
-from ..models import DEFAULT_MODEL, KNOWN_MODELS, KnownModel, accuracy_and_speed, installed_models, outdated_cfg
+from ..models.installed import (
+    DEFAULT_MODEL,
+    KNOWN_MODELS,
+    KnownModel,
+    accuracy_and_speed,
+    installed_models,
+    outdated_cfg,
+)
 from ..settings import INPUT_SIZES, RESIZES, TILE_SIZES, TILES_AUTO, TILES_OFF
 
 ADD_MODEL = "Add model…"
@@ -190,7 +197,7 @@ class ModelFetch(QObject):
         self.name = name
 
     def start(self) -> None:
-        from ..model_fetch import fetch  # urllib, tarfile, subprocess: only when a model is fetched
+        from ..models.fetch import fetch  # urllib, tarfile, subprocess: only when a model is fetched
 
         def run() -> None:
             try:

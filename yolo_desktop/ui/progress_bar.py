@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from ..session_model import Progress
+from .session_model import Progress
 
 
 def format_seconds(seconds: float) -> str:

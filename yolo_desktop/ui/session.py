@@ -18,12 +18,12 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
-from ..batch import InputCollector, InputImage, InputProblem
 from ..inference.model_spec import ModelFiles, ModelInfo
+from ..pipeline.inputs import InputCollector, InputImage, InputProblem
 from ..results import ImageResult
-from ..session_model import MAX_IN_FLIGHT, Entry, ExportItem, SessionModel, Status
 from ..settings import DEFAULT_RESIZE, TILES_OFF, DetectorSettings
 from .qt_images import qimage_from_rgb
+from .session_model import MAX_IN_FLIGHT, Entry, ExportItem, SessionModel, Status
 from .worker_base import DetectionWorker, ModelRequest
 
 if TYPE_CHECKING:

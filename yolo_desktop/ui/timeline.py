@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from ..palette import class_color
+from ..imaging.palette import class_color
 from ..video.frame_store import SecondCounts
 from ..video.timecode import format_time
 from ..video.tracking import TrackSummary

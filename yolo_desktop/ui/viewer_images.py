@@ -40,7 +40,7 @@ class ViewerImages(QObject):
     def _decode(self, path: str) -> None:
         if path != self._wanted:  # the user has moved on: skip the work
             return
-        from ..imaging import ImageError, load  # on this thread, never on the GUI thread's start-up path
+        from ..imaging.read import ImageError, load  # on this thread, never on the GUI thread's start-up path
 
         try:
             rgb = load(path).rgb

@@ -21,16 +21,16 @@ import cv2
 import numpy as np
 
 from ..filetypes import is_video_name
-from ..imaging import LoadedImage, from_frame
+from ..imaging.read import LoadedImage, from_frame
 from ..inference.detector import Detector
 from ..inference.engines import EngineOptions
 from ..inference.model_spec import ModelInfo
-from ..pipeline import Inbox, Job, Pipeline
+from ..pipeline.run import Inbox, Job, Pipeline
 from ..results import Candidates, ImageResult
-from ..session_model import DetectOrder
 from ..settings import CANDIDATE_FLOOR
 from ..video.detect import VideoDetection
 from ..video.probe import VideoError
+from .session_model import DetectOrder
 from .worker_base import DetectionWorker, ModelRequest
 
 VIDEO_CHUNK_S = 0.25  # how often a running video sends its new frames to the GUI thread

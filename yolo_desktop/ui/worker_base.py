@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QThread, Signal
 
 from ..inference.model_spec import ModelFiles
-from ..session_model import DetectOrder
 from ..settings import DetectorSettings
+from .session_model import DetectOrder
 
 
 @dataclass(frozen=True)

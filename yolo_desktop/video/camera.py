@@ -27,10 +27,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..annotate import draw_detections
 from ..atomic import write_bytes, write_text
 from ..export.images import encode_image
-from ..pipeline import Job, Runner, run_one
+from ..imaging.annotate import draw_detections
+from ..pipeline.run import Job, Runner, run_one
 from ..records import image_record
 from ..results import Detection, ImageResult
 from .frame_files import FrameFiles

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..pipeline import Job, Pipeline, Runner
+from ..pipeline.run import Job, Pipeline, Runner
 from ..results import ImageResult
 from .probe import VideoError, VideoInfo, open_video
 from .reader import Frame, FrameReader

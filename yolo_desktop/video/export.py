@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ..batch import InputImage
+from ..pipeline.inputs import InputImage
 from ..results import Detection
 from ..settings import DetectorSettings
 from .frame_store import FrameStore

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ..batch import InputImage
 from ..export.writer import failure_reason
+from ..pipeline.inputs import InputImage
 from ..results import Detection
 from .detect import FrameRange
 from .frame_files import FrameFiles

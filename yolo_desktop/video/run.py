@@ -15,8 +15,8 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from ..batch import InputImage
-from ..pipeline import Runner
+from ..pipeline.inputs import InputImage
+from ..pipeline.run import Runner
 from .detect import FrameRange, VideoDetection
 from .output import VideoOutput, VideoOutputOptions, VideoOutputResult
 from .probe import VideoError

@@ -13,8 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..annotate import draw_detections
 from ..atomic import commit, discard, temp_path_for
+from ..imaging.annotate import draw_detections
 from ..inference.engines.quiet import quiet_native_stderr
 from ..results import Detection
 from .probe import quiet_opencv

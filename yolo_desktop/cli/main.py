@@ -13,8 +13,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__
-from .settings import (
+from .. import __version__
+from ..settings import (
     DEFAULT_RESIZE,
     DEVICES,
     ENGINES,
@@ -43,7 +43,7 @@ def _csv_list(text: str) -> list[str]:
 
 
 def _time(text: str) -> float:
-    from .video.timecode import TimecodeError, parse_time
+    from ..video.timecode import TimecodeError, parse_time
 
     try:
         return parse_time(text)
@@ -91,7 +91,7 @@ def _stride(text: str) -> int:
 
 def _count_line(text: str) -> str:
     """Checked here (a usage error names the flag); parsed again, numbered by its place, in cli_detect."""
-    from .video.lines import LineError, parse_count_line
+    from ..video.lines import LineError, parse_count_line
 
     try:
         parse_count_line(text)
@@ -111,7 +111,7 @@ def _at_least_one(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .models import add_model_arguments
+    from ..models.installed import add_model_arguments
 
     parser = argparse.ArgumentParser(
         prog="yolo-desktop",
@@ -281,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_tile_arguments(evaluate)
 
     _add_serve(commands)
-    from .cli_cluster import add_cluster_commands
+    from .cluster import add_cluster_commands
 
     add_cluster_commands(commands)
 
@@ -331,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_serve(commands: argparse._SubParsersAction) -> None:
-    from .models import add_model_arguments
+    from ..models.installed import add_model_arguments
 
     serve = commands.add_parser(
         "serve",
@@ -409,23 +409,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_self_test(args.self_test_precision, args.self_test_engine)
     if args.command == "detect":
-        from .cli_detect import run_detect
+        from .detect import run_detect
 
         return run_detect(args)
     if args.command == "models":
-        from .cli_models import run_models
+        from .models import run_models
 
         return run_models(args)
     if args.command == "serve":
-        from .cli_serve import run_serve
+        from .serve import run_serve
 
         return run_serve(args)
     if args.command in ("worker", "cluster"):
-        from .cli_cluster import run_cluster_command
+        from .cluster import run_cluster_command
 
         return run_cluster_command(args)
     if args.command == "evaluate":
-        from .cli_evaluate import run_evaluate
+        from .evaluate import run_evaluate
 
         return run_evaluate(args)
     return _run_gui()
@@ -433,7 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_gui(paths: list[str] | None = None) -> int:
     try:
-        from .ui.app import run_app
+        from ..ui.app import run_app
     except ImportError as exc:
         print(f"yolo-desktop: the window is not available ({exc}); use 'yolo-desktop detect'", file=sys.stderr)
         return EXIT_USAGE

@@ -9,13 +9,13 @@ import os
 import sys
 from typing import Any
 
-from .settings import ENGINES, PRECISIONS
+from ..settings import ENGINES, PRECISIONS
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def add_cluster_commands(commands: Any) -> None:
-    from .models import add_model_arguments
+    from ..models.installed import add_model_arguments
 
     worker = commands.add_parser(
         "worker",
@@ -54,7 +54,7 @@ def add_cluster_commands(commands: Any) -> None:
 
 
 def run_cluster_command(args: argparse.Namespace) -> int:
-    from .cluster.connection import RedisUnavailable
+    from ..cluster.connection import RedisUnavailable
 
     try:
         if args.command == "worker":
@@ -66,12 +66,12 @@ def run_cluster_command(args: argparse.Namespace) -> int:
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    from .cluster.connection import connect
-    from .cluster.worker import WorkerConfig, run_pool
-    from .inference.darknet_cfg import parse_cfg
-    from .inference.errors import ModelError
-    from .inference.model_spec import check_files, class_names, model_fingerprint
-    from .models import resolve_model
+    from ..cluster.connection import connect
+    from ..cluster.worker import WorkerConfig, run_pool
+    from ..inference.darknet_cfg import parse_cfg
+    from ..inference.errors import ModelError
+    from ..inference.model_spec import check_files, class_names, model_fingerprint
+    from ..models.installed import resolve_model
 
     def fail(message: str) -> int:
         print(f"yolo-desktop worker: error: {message}", file=sys.stderr)
@@ -93,7 +93,7 @@ def run_worker(args: argparse.Namespace) -> int:
             raise ModelError(f"the {args.engine} engine runs Darknet models; ONNX models run on OpenVINO")
         if model.cfg is not None and args.engine != "keras":
             cfg = parse_cfg(model.cfg)
-            from .inference.converted import ensure_converted
+            from ..inference.converted import ensure_converted
 
             # Once here, before the processes start: N processes must not each convert (TensorFlow) at once. The
             # float32 file serves OpenVINO (every precision) and LiteRT accurate; LiteRT fast has its own.
@@ -109,8 +109,8 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from .cluster.connection import connect
-    from .cluster.status import format_status, queue_status, status_record
+    from ..cluster.connection import connect
+    from ..cluster.status import format_status, queue_status, status_record
 
     status = queue_status(connect(args.redis), args.queue, args.batch)
     if args.json:

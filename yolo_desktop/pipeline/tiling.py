@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .results import Candidates
-from .settings import TILES_AUTO, TILES_OFF, normalize_tiles
+from ..results import Candidates
+from ..settings import TILES_AUTO, TILES_OFF, normalize_tiles
 
 # ``auto``: tiles of AUTO_TILE_FACTOR × the network input (each tile shrunk 1.5×, as a ~620 px photo is at 416),
 # only for photos whose long side passes AUTO_MIN_FACTOR × the input (shrunk more than 3× untiled); the grid is kept

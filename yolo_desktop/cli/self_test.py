@@ -6,12 +6,12 @@ from __future__ import annotations
 import sys
 import time
 
-from .imaging import load
-from .inference.detector import Detector
-from .inference.errors import ModelError
-from .models import DEFAULT_MODEL, find_model
-from .resources import resource_path
-from .settings import DetectorSettings
+from ..imaging.read import load
+from ..inference.detector import Detector
+from ..inference.errors import ModelError
+from ..models.installed import DEFAULT_MODEL, find_model
+from ..resources import resource_path
+from ..settings import DetectorSettings
 
 EXPECTED_LABEL = "cup"  # what YOLOv3-tiny finds in resources/sample.jpg
 

@@ -36,11 +36,11 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-from .imaging import ImageError, LoadedImage, from_frame, load, load_bytes
-from .inference.decode import combine
-from .inference.detector import Prepared
-from .results import Candidates, ImageResult
-from .settings import CANDIDATE_FLOOR, DetectorSettings
+from ..imaging.read import ImageError, LoadedImage, from_frame, load, load_bytes
+from ..inference.decode import combine
+from ..inference.detector import Prepared
+from ..results import Candidates, ImageResult
+from ..settings import CANDIDATE_FLOOR, DetectorSettings
 from .tiling import MAX_TILES, Tile, TilingError, needed_side, plan, uncut
 
 TILES_AHEAD = 3  # tiles letterboxed ahead of the network (1 × 416 × 416 × 3 float32 = 2 MB each)

@@ -18,17 +18,17 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .batch import InputImage, InputProblem
-from .inference.decode import refilter
-from .inference.model_spec import ModelFiles, ModelInfo
-from .results import Candidates, ImageResult
-from .settings import DetectorSettings
-from .video.lines import CountLine
-from .video.track import VideoTrack
-from .video.tracking import TRACKED, TrackingOptions
+from ..inference.decode import refilter
+from ..inference.model_spec import ModelFiles, ModelInfo
+from ..pipeline.inputs import InputImage, InputProblem
+from ..results import Candidates, ImageResult
+from ..settings import DetectorSettings
+from ..video.lines import CountLine
+from ..video.track import VideoTrack
+from ..video.tracking import TRACKED, TrackingOptions
 
 if TYPE_CHECKING:
-    from .video.probe import VideoInfo
+    from ..video.probe import VideoInfo
 
 MAX_IN_FLIGHT = 4  # one in the network, up to three decoding ahead on the worker's loader thread
 

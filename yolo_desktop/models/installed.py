@@ -18,18 +18,18 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
-from .atomic import write_text
+from ..atomic import write_text
+from ..inference.errors import ModelError
+from ..inference.model_cache import file_sha256
+from ..inference.model_spec import ModelFiles, input_size_of
+from ..inference.speed_memo import measured
+from .catalog import DEFAULT_MODEL, KNOWN_MODELS, KnownModel
 from .cfg_fixes import apply_fix, needs_fix
-from .inference.errors import ModelError
-from .inference.model_cache import file_sha256
-from .inference.model_spec import ModelFiles, input_size_of
-from .inference.speed_memo import measured
-from .model_catalog import DEFAULT_MODEL, KNOWN_MODELS, KnownModel
 
 log = logging.getLogger(__name__)
 
 APP_NAME = "yolo-desktop"
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
+SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the checkout holding yolo_desktop/models/this file
 
 __all__ = ["DEFAULT_MODEL", "KNOWN_MODELS", "KnownModel"]  # the catalog, as every front door reads it with these
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import records
-from .atomic import write_text
-from .batch import InputImage, UsageError
-from .export.writer import BackgroundWriter
-from .results import ImageResult
-from .settings import DetectorSettings
+from .. import records
+from ..atomic import write_text
+from ..export.writer import BackgroundWriter
+from ..results import ImageResult
+from ..settings import DetectorSettings
+from .inputs import InputImage, UsageError
 
 PARTS_DIR = ".parts"
 MANIFEST = "batch.json"

@@ -15,11 +15,11 @@ import ipaddress
 import os
 import sys
 
-from .inference.errors import ModelError
-from .inference.model_spec import check_files, check_size
-from .models import resolve_model
-from .service.config import CONFIG_ENV, DEFAULT_REDIS_QUEUE, ServiceConfig
-from .settings import DetectorSettings, SettingsError
+from ..inference.errors import ModelError
+from ..inference.model_spec import check_files, check_size
+from ..models.installed import resolve_model
+from ..service.config import CONFIG_ENV, DEFAULT_REDIS_QUEUE, ServiceConfig
+from ..settings import DetectorSettings, SettingsError
 
 EXIT_USAGE = 2
 API_KEY_ENV = "YOLO_DESKTOP_API_KEY"
@@ -71,7 +71,7 @@ def config_from_args(args: argparse.Namespace) -> ServiceConfig:
     check_files(model, front if redis_url else "")
     check_size(model, args.size)
     if redis_url:
-        from .cluster.connection import connect
+        from ..cluster.connection import connect
 
         connect(redis_url).close()  # RedisUnavailable: one line naming the URL, its password hidden
     return ServiceConfig(
@@ -98,7 +98,7 @@ def config_from_args(args: argparse.Namespace) -> ServiceConfig:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from .cluster.connection import RedisUnavailable, safe_url
+    from ..cluster.connection import RedisUnavailable, safe_url
 
     try:
         config = config_from_args(args)

@@ -7,12 +7,12 @@ import sys
 
 from tqdm import tqdm
 
-from .evaluate import COCO_MAX_DETECTIONS, EVAL_CONF, DatasetError, evaluate, load_dataset
-from .inference.detector import Detector
-from .inference.engines import EngineOptions
-from .inference.errors import ModelError
-from .models import resolve_model
-from .settings import DetectorSettings, SettingsError
+from ..evaluation.coco import COCO_MAX_DETECTIONS, EVAL_CONF, DatasetError, evaluate, load_dataset
+from ..inference.detector import Detector
+from ..inference.engines import EngineOptions
+from ..inference.errors import ModelError
+from ..models.installed import resolve_model
+from ..settings import DetectorSettings, SettingsError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .results import Detection
+from ..results import Detection
 
 
 def iou(a: Detection, b: Detection) -> float:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .export.coco import category_ids
-from .pipeline import Job, Pipeline, Runner
-from .results import ImageResult
+from ..export.coco import category_ids
+from ..pipeline.run import Job, Pipeline, Runner
+from ..results import ImageResult
 
 # COCO's own evaluation keeps the 100 best detections per image; more only slows pycocotools down.
 COCO_MAX_DETECTIONS = 100

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .filetypes import is_image_name, is_video_name
+from ..filetypes import is_image_name, is_video_name
 
 
 class UsageError(ValueError):

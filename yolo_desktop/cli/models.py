@@ -8,13 +8,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .inference.converted import ensure_converted
-from .inference.engines import available
-from .inference.errors import ModelError
-from .inference.model_spec import cfg_input_size, class_names, family
-from .inference.openvino_converted import OPENVINO_INT8, ensure_openvino_int8, ensure_openvino_ir
-from .model_fetch import FetchError, add_model, fetch
-from .models import (
+from ..inference.converted import ensure_converted
+from ..inference.engines import available
+from ..inference.errors import ModelError
+from ..inference.model_spec import cfg_input_size, class_names, family
+from ..inference.openvino_converted import OPENVINO_INT8, ensure_openvino_int8, ensure_openvino_ir
+from ..models.fetch import FetchError, add_model, fetch
+from ..models.installed import (
     KNOWN_MODELS,
     accuracy_and_speed,
     install_dir,
@@ -108,8 +108,8 @@ def add(args: argparse.Namespace) -> int:
 
 
 def convert_model(args: argparse.Namespace) -> int:
-    from .inference.darknet_cfg import parse_cfg
-    from .inference.model_cache import converted_target, model_key
+    from ..inference.darknet_cfg import parse_cfg
+    from ..inference.model_cache import converted_target, model_key
 
     try:
         own_files = bool(args.cfg or args.weights or args.names or args.onnx)

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from . import MAX_PIXELS
+from .. import MAX_PIXELS
 
 JPEG_FORMATS = frozenset({"JPEG", "MPO"})  # MPO: multi-picture JPEG from some cameras; first picture decodes
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 import cv2
 import numpy as np
 
+from ..results import Detection
 from .palette import class_color, label_text, text_color_on
-from .results import Detection
 
 
 def draw_detections(

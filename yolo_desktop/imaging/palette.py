@@ -4,7 +4,7 @@ window draws its overlay with Qt and imports this at start-up.
 
 from __future__ import annotations
 
-from .results import Detection
+from ..results import Detection
 
 # 80 vivid colours (RGB), chosen greedily: each as far as possible in CIELAB from all chosen before it (from 36
 # hues × saturation 0.6/0.8/0.95 × value 0.8/1.0, starting with a clear red for class 0), so the first classes

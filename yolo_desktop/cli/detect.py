@@ -12,27 +12,27 @@ from typing import TYPE_CHECKING, TextIO
 
 from tqdm import tqdm
 
-from .atomic import remove_leftovers
-from .batch import UsageError, check_output_dir, collect_inputs
-from .export.writer import FORMATS, BackgroundWriter, BatchWriter
-from .inference.detector import Detector
-from .inference.engines import EngineOptions
-from .inference.errors import ModelError
-from .inference.model_spec import check_size, input_size_of, model_fingerprint
-from .models import resolve_model
-from .pipeline import Job, Pipeline
-from .records import header
-from .results import BatchSummary, ImageResult
-from .resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused
-from .settings import DetectorSettings, SettingsError
-from .video.detect import FrameRange
-from .video.lines import parse_count_line
-from .video.output import VideoOutputOptions, VideoOutputResult
-from .video.run import print_video_summary, process_video
-from .video.tracking import TrackingOptions
+from ..atomic import remove_leftovers
+from ..export.writer import FORMATS, BackgroundWriter, BatchWriter
+from ..inference.detector import Detector
+from ..inference.engines import EngineOptions
+from ..inference.errors import ModelError
+from ..inference.model_spec import check_size, input_size_of, model_fingerprint
+from ..models.installed import resolve_model
+from ..pipeline.inputs import UsageError, check_output_dir, collect_inputs
+from ..pipeline.resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused
+from ..pipeline.run import Job, Pipeline
+from ..records import header
+from ..results import BatchSummary, ImageResult
+from ..settings import DetectorSettings, SettingsError
+from ..video.detect import FrameRange
+from ..video.lines import parse_count_line
+from ..video.output import VideoOutputOptions, VideoOutputResult
+from ..video.run import print_video_summary, process_video
+from ..video.tracking import TrackingOptions
 
 if TYPE_CHECKING:
-    from .cluster.coordinator import ClusterOptions
+    from ..cluster.coordinator import ClusterOptions
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -90,7 +90,7 @@ def run_detect(args: argparse.Namespace) -> int:
                 f"--cluster sends photos to the workers, not videos ({videos[0].path}…): run videos without --cluster"
             )
         assert identity is not None
-        from .cluster.coordinator import ClusterError, run_cluster
+        from ..cluster.coordinator import ClusterError, run_cluster
 
         try:
             options = cluster_options_from(args)
@@ -197,7 +197,7 @@ def run_detect(args: argparse.Namespace) -> int:
 
 def cluster_options_from(args: argparse.Namespace) -> ClusterOptions:
     """--cluster/--queue/--chunk/--path-map/--resume/--redis-wait and the outputs' flags, for the coordinator."""
-    from .cluster.coordinator import ClusterOptions
+    from ..cluster.coordinator import ClusterOptions
 
     return ClusterOptions(
         url=args.cluster,

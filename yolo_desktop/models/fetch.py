@@ -18,13 +18,13 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from ..inference.darknet_cfg import parse_cfg
+from ..inference.darknet_weights import check_weights_size
+from ..inference.errors import ModelError
+from ..inference.model_spec import ModelFiles, check_files, class_names
+from .catalog import DEFAULT_MODEL, KNOWN_MODELS, KnownModel, RemoteFile
 from .cfg_fixes import apply_fix
-from .inference.darknet_cfg import parse_cfg
-from .inference.darknet_weights import check_weights_size
-from .inference.errors import ModelError
-from .inference.model_spec import ModelFiles, check_files, class_names
-from .model_catalog import DEFAULT_MODEL, KNOWN_MODELS, KnownModel, RemoteFile
-from .models import APP_NAME, correct_known_cfg, install_dir, model_in, outdated_cfg
+from .installed import APP_NAME, correct_known_cfg, install_dir, model_in, outdated_cfg
 
 # progress(done_bytes, total_bytes or None) — the CLI shows a bar, the GUI a progress dialog.
 Progress = Callable[[int, "int | None"], None]

@@ -1,0 +1,1 @@
+"""The command line: the parser, the detector flags every command shares, one module per command."""

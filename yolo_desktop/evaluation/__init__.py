@@ -1,0 +1,1 @@
+"""Accuracy: matching detections to true boxes, COCO mAP with pycocotools."""
