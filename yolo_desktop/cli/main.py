@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
+from .. import TAGLINE, __version__
 from ..settings import (
     DEFAULT_RESIZE,
     DEVICES,
@@ -116,8 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yolo-desktop",
         usage="%(prog)s [PATH ...] | %(prog)s COMMAND ...",
-        description="Find objects in photos with YOLOv3, locally. Without a command, opens the window "
-        "(with the given images and folders, if any).",
+        description=f"{TAGLINE}. Without a command, opens the window (with the given images and folders, if any).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 
-from .. import __version__
+from .. import TAGLINE, __version__
 from . import routes_deepstack, routes_health, routes_jobs, routes_native, routes_page, routes_seed
 from .backend import Backend, Jobs
 from .config import ServiceConfig
@@ -27,7 +27,7 @@ from .context import Counts, Service, service_of
 from .local_jobs import LocalJobs
 from .store import Store
 
-DESCRIPTION = """Find objects in photos with YOLOv3, on this machine.
+DESCRIPTION = f"""{TAGLINE}.
 
 Three families of routes read the same detections: the original service's (`/upload`, `/view/<id>`, `/counts`),
 the DeepStack / CodeProject.AI API (`/v1/vision/...`), and the native `/v1/detect` (the command line's

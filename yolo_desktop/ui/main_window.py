@@ -555,13 +555,12 @@ class MainWindow(QMainWindow):
         return box
 
     def about(self) -> None:
-        from .. import __version__
+        from .. import TAGLINE, __version__
 
         QMessageBox.about(
             self,
             "About YOLO Desktop",
-            f"<b>YOLO Desktop {__version__}</b><p>Finds objects in photos with YOLOv3, locally: "
-            "nothing leaves this computer.</p>",
+            f"<b>YOLO Desktop {__version__}</b><p>{TAGLINE}: nothing leaves this computer.</p>",
         )
 
     def closeEvent(self, event) -> None:
