@@ -55,6 +55,11 @@ def clip(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
     return np.clip(boxes, np.zeros(4, dtype=boxes.dtype), limits)
 
 
+def empty(boxes: np.ndarray) -> np.ndarray:
+    """(N, 4) → (N,) bool: the box has no area (x2 ≤ x1 or y2 ≤ y1); once clipped, one entirely outside the image."""
+    return (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
+
+
 def centres(boxes: np.ndarray) -> np.ndarray:
     """(N, 4) → (N, 2) x, y of each box's centre."""
     return np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2])

@@ -231,7 +231,7 @@ class ImageResult:
     path: str
     width: int = 0  # of the EXIF-rotated image, pixels
     height: int = 0
-    detections: tuple[Detection, ...] = ()
+    detections: Detections = field(default_factory=Detections.empty)
     timings: Mapping[str, float] = field(default_factory=dict)  # stage → seconds
     error: str | None = None
     candidates: Candidates | None = field(default=None, compare=False, repr=False)
@@ -242,7 +242,7 @@ class ImageResult:
 
     def counts(self) -> dict[str, int]:
         """Detections per class label, most frequent first (the old service's object counter)."""
-        return dict(Counter(d.label for d in self.detections).most_common())
+        return self.detections.counts()
 
 
 @dataclass(frozen=True)
@@ -269,5 +269,5 @@ class BatchSummary:
             images += 1
             if result.error is not None:
                 failed.append((result.path, result.error))
-            counter.update(d.label for d in result.detections)
+            counter.update(result.detections.labels)
         return cls(images=images, failed=tuple(failed), counts=dict(counter.most_common()), seconds=seconds)
