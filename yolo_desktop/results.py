@@ -72,10 +72,14 @@ class Detections:
             raise ValueError(f"{count} boxes but {len(self.scores)} scores and {len(self.class_ids)} class ids")
         if count and (int(self.class_ids.min()) < 0 or int(self.class_ids.max()) >= len(self.names)):
             raise ValueError(f"class ids {sorted(set(self.class_ids.tolist()))} outside the {len(self.names)} names")
-        if self.track_ids is not None:
-            object.__setattr__(self, "track_ids", _frozen_array(self.track_ids, np.int32).reshape(-1))
-            if len(self.track_ids) != count:
-                raise ValueError(f"{count} boxes but {len(self.track_ids)} track ids")
+        self._set_track_ids(self.track_ids)
+
+    def _set_track_ids(self, track_ids: np.ndarray | None) -> None:
+        if track_ids is not None:
+            track_ids = _frozen_array(track_ids, np.int32).reshape(-1)
+            if len(track_ids) != len(self.boxes):
+                raise ValueError(f"{len(self.boxes)} boxes but {len(track_ids)} track ids")
+        object.__setattr__(self, "track_ids", track_ids)
 
     @classmethod
     def empty(cls, names: Sequence[str] = ()) -> Detections:
@@ -159,7 +163,12 @@ class Detections:
         )
 
     def with_track_ids(self, track_ids: np.ndarray | None) -> Detections:
-        return Detections(self.boxes, self.scores, self.class_ids, self.names, track_ids)
+        """The same objects with ``track_ids`` (a tracker's answer for a frame), sharing these read-only arrays."""
+        tracked = object.__new__(Detections)
+        for name in ("boxes", "scores", "class_ids", "names"):
+            object.__setattr__(tracked, name, getattr(self, name))
+        tracked._set_track_ids(track_ids)
+        return tracked
 
     def counts(self) -> dict[str, int]:
         """Objects per class label, most frequent first (ties in first-seen order)."""
