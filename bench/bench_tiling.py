@@ -49,12 +49,13 @@ sys.path.insert(0, str(REPO))
 
 from yolo_desktop.evaluation.coco import COCO_MAX_DETECTIONS, EVAL_CONF, coco_map, detection_records  # noqa: E402
 from yolo_desktop.export.coco import category_ids  # noqa: E402
+from yolo_desktop.geometry import clip, empty, ios  # noqa: E402
 from yolo_desktop.inference.decode import select  # noqa: E402
 from yolo_desktop.inference.detector import Detector  # noqa: E402
-from yolo_desktop.inference.nms import TILE_MERGE_IOS, batched_nms, ios  # noqa: E402
+from yolo_desktop.inference.nms import TILE_MERGE_IOS, batched_nms  # noqa: E402
 from yolo_desktop.models.installed import find_model  # noqa: E402
 from yolo_desktop.pipeline.run import Job, Pipeline  # noqa: E402
-from yolo_desktop.results import Candidates, Detection, ImageResult  # noqa: E402
+from yolo_desktop.results import Candidates, Detections, ImageResult  # noqa: E402
 from yolo_desktop.settings import DetectorSettings  # noqa: E402
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -160,13 +161,13 @@ def originals(source: dict, ids: Sequence[int]) -> Set:
 
 def select_nmm(
     candidates: Candidates, settings: DetectorSettings, names: Sequence[str], width: int, height: int
-) -> tuple[Detection, ...]:
+) -> Detections:
     """As ``decode.select``, but a box covered (IoS > 0.5) by a better box of its class from another run is merged
     into it: the better box becomes the union of the two (SAHI's GREEDYNMM with the IOS metric)."""
     assert candidates.sources is not None
     indices = np.flatnonzero(candidates.scores >= settings.conf)
     if indices.size == 0:
-        return ()
+        return Detections.empty(names)
     boxes, scores = candidates.boxes[indices], candidates.scores[indices]
     classes, sources = candidates.class_ids[indices], candidates.sources[indices]
     kept = batched_nms(boxes, scores, classes, settings.iou)
@@ -187,16 +188,10 @@ def select_nmm(
             alive[covered] = False
             group = np.vstack([boxes[i : i + 1], boxes[covered]])
             boxes[i] = [group[:, 0].min(), group[:, 1].min(), group[:, 2].max(), group[:, 3].max()]
-    detections = []
-    for i in np.flatnonzero(alive):
-        x1, y1, x2, y2 = (float(v) for v in boxes[i])
-        x1, x2 = min(max(x1, 0.0), width), min(max(x2, 0.0), width)
-        y1, y2 = min(max(y1, 0.0), height), min(max(y2, 0.0), height)
-        if x2 > x1 and y2 > y1:
-            detections.append(Detection(int(classes[i]), names[classes[i]], float(scores[i]), x1, y1, x2, y2))
-        if len(detections) == settings.max_detections:
-            break
-    return tuple(detections)
+    merged = np.flatnonzero(alive)
+    boxes = clip(boxes[merged], width, height)
+    shown = np.flatnonzero(~empty(boxes))[: settings.max_detections]
+    return Detections(boxes[shown], scores[merged][shown], classes[merged][shown], tuple(names))
 
 
 # ----- measuring --------------------------------------------------------------------------------------------

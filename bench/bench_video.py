@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 from yolo_desktop.inference.detector import Detector  # noqa: E402
 from yolo_desktop.models.installed import find_model  # noqa: E402
 from yolo_desktop.pipeline.inputs import InputImage  # noqa: E402
-from yolo_desktop.results import Detection  # noqa: E402
+from yolo_desktop.results import Detection, Detections  # noqa: E402
 from yolo_desktop.settings import DetectorSettings  # noqa: E402
 from yolo_desktop.video.detect import VideoDetection  # noqa: E402
 from yolo_desktop.video.frame_store import FrameStore  # noqa: E402
@@ -172,10 +172,10 @@ def busy_street_us(runs: int, objects: int = 30, frames: int = 300) -> float:
     start_x, y = rng.uniform(0, 1200, objects), rng.uniform(0, 600, objects)
     speed = rng.uniform(-8, 8, objects)
     scenes = [
-        [
+        Detections.from_rows(
             Detection(0, "person", 0.9, float(x), float(top), float(x) + 40, float(top) + 100)
             for x, top in zip((start_x + k * speed) % 1240, y)
-        ]
+        )
         for k in range(frames)
     ]
     times = []

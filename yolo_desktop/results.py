@@ -72,10 +72,14 @@ class Detections:
             raise ValueError(f"{count} boxes but {len(self.scores)} scores and {len(self.class_ids)} class ids")
         if count and (int(self.class_ids.min()) < 0 or int(self.class_ids.max()) >= len(self.names)):
             raise ValueError(f"class ids {sorted(set(self.class_ids.tolist()))} outside the {len(self.names)} names")
-        if self.track_ids is not None:
-            object.__setattr__(self, "track_ids", _frozen_array(self.track_ids, np.int32).reshape(-1))
-            if len(self.track_ids) != count:
-                raise ValueError(f"{count} boxes but {len(self.track_ids)} track ids")
+        self._set_track_ids(self.track_ids)
+
+    def _set_track_ids(self, track_ids: np.ndarray | None) -> None:
+        if track_ids is not None:
+            track_ids = _frozen_array(track_ids, np.int32).reshape(-1)
+            if len(track_ids) != len(self.boxes):
+                raise ValueError(f"{len(self.boxes)} boxes but {len(track_ids)} track ids")
+        object.__setattr__(self, "track_ids", track_ids)
 
     @classmethod
     def empty(cls, names: Sequence[str] = ()) -> Detections:
@@ -159,7 +163,12 @@ class Detections:
         )
 
     def with_track_ids(self, track_ids: np.ndarray | None) -> Detections:
-        return Detections(self.boxes, self.scores, self.class_ids, self.names, track_ids)
+        """The same objects with ``track_ids`` (a tracker's answer for a frame), sharing these read-only arrays."""
+        tracked = object.__new__(Detections)
+        for name in ("boxes", "scores", "class_ids", "names"):
+            object.__setattr__(tracked, name, getattr(self, name))
+        tracked._set_track_ids(track_ids)
+        return tracked
 
     def counts(self) -> dict[str, int]:
         """Objects per class label, most frequent first (ties in first-seen order)."""
@@ -231,7 +240,7 @@ class ImageResult:
     path: str
     width: int = 0  # of the EXIF-rotated image, pixels
     height: int = 0
-    detections: tuple[Detection, ...] = ()
+    detections: Detections = field(default_factory=Detections.empty)
     timings: Mapping[str, float] = field(default_factory=dict)  # stage → seconds
     error: str | None = None
     candidates: Candidates | None = field(default=None, compare=False, repr=False)
@@ -242,7 +251,7 @@ class ImageResult:
 
     def counts(self) -> dict[str, int]:
         """Detections per class label, most frequent first (the old service's object counter)."""
-        return dict(Counter(d.label for d in self.detections).most_common())
+        return self.detections.counts()
 
 
 @dataclass(frozen=True)
@@ -269,5 +278,5 @@ class BatchSummary:
             images += 1
             if result.error is not None:
                 failed.append((result.path, result.error))
-            counter.update(d.label for d in result.detections)
+            counter.update(result.detections.labels)
         return cls(images=images, failed=tuple(failed), counts=dict(counter.most_common()), seconds=seconds)

@@ -20,10 +20,10 @@ def real_result(app_detector, data_dir):
     return app_detector.detect(read_rgb(data_dir / "coffee.png"), "coffee.png")
 
 
-def test_a_result_survives_json_exactly_with_its_candidates(real_result):
+def test_a_result_survives_json_exactly_with_its_candidates(real_result, app_detector):
     assert real_result.detections and real_result.candidates is not None
     wire = json.loads(json.dumps(records.result_to_dict(real_result, timings=True, candidates=True)))
-    back = records.result_from_dict(wire)
+    back = records.result_from_dict(wire, app_detector.names)
     assert back == real_result  # every detection's floats bit for bit, the size, the error, the timings
     assert back.candidates is not None
     for name in ("boxes", "scores", "class_ids"):
@@ -31,10 +31,10 @@ def test_a_result_survives_json_exactly_with_its_candidates(real_result):
     assert back.candidates.floor == real_result.candidates.floor
 
 
-def test_without_candidates_nothing_of_them_travels(real_result):
+def test_without_candidates_nothing_of_them_travels(real_result, app_detector):
     wire = records.result_to_dict(real_result)
     assert "candidates" not in wire and "timings" not in wire
-    assert records.result_from_dict(wire).candidates is None
+    assert records.result_from_dict(wire, app_detector.names).candidates is None
 
 
 def test_settings_round_trip_and_missing_keys_take_the_defaults():

@@ -82,7 +82,7 @@ def test_part_records_read_back_exactly(detector, data_dir):
     result = detector.detect(load(data_dir / "motorcycle_left.png").rgb, "motorcycle_left.png")
     item = InputImage("motorcycle_left.png", "photos", "motorcycle_left")
     record = result_record(item, result, [("x", "disk full")])
-    back = result_from_dict(json.loads(json.dumps(record)))
+    back = result_from_dict(json.loads(json.dumps(record)), detector.names)
     assert back.detections == result.detections and len(back.detections) > 0
     assert (back.path, back.width, back.height, back.error) == (result.path, result.width, result.height, None)
     assert record["key"] == "photos/motorcycle_left" and record["write_failures"] == [["x", "disk full"]]

@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.support.mosaic import ACROSS_AN_EDGE, EXPECTED, ios, iou, mosaic, write_mosaic
+from tests.support.mosaic import ACROSS_AN_EDGE, EXPECTED, ios, mosaic, write_mosaic
 from yolo_desktop import records
 from yolo_desktop.cli.main import main
+from yolo_desktop.geometry import box_iou
 from yolo_desktop.inference.decode import refilter, select
 from yolo_desktop.inference.detector import Detector
 from yolo_desktop.pipeline.run import Job, Pipeline
@@ -53,7 +54,7 @@ def detect(detector: Detector, job: Job, **settings) -> tuple[ImageResult, int]:
 
 
 def found(result: ImageResult, expected) -> list:
-    return [d for d in result.detections if d.label == expected.label and iou(d.box, expected.box) >= 0.5]
+    return [d for d in result.detections if d.label == expected.label and box_iou(d.box, expected.box) >= 0.5]
 
 
 # ----- the grid and the settings ----------------------------------------------------------------------------
@@ -158,7 +159,9 @@ def test_refiltering_a_tiled_result_equals_a_fresh_run(detector, canvas):
         again = refilter(base, DetectorSettings(tiles="624", **changes), detector.names)
         assert again.detections == fresh.detections, changes
     # The exact encoding (part files, Redis) carries which run found each candidate.
-    back = records.result_from_dict(json.loads(json.dumps(records.result_to_dict(base, candidates=True))))
+    back = records.result_from_dict(
+        json.loads(json.dumps(records.result_to_dict(base, candidates=True))), detector.names
+    )
     assert back.candidates is not None and base.candidates is not None
     np.testing.assert_array_equal(back.candidates.sources, base.candidates.sources)
     assert (

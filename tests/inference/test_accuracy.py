@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import read_rgb
-from tests.inference.test_detect import iou
 from yolo_desktop.evaluation.coco import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset
+from yolo_desktop.geometry import box_iou
 from yolo_desktop.inference.detector import Detector
 from yolo_desktop.settings import DetectorSettings
 
@@ -46,7 +46,7 @@ def test_objects_pasted_into_a_scene_are_found_where_they_were_put(detector, dat
     for _photo, label, (x1, y1, x2, y2), (x, y) in placed:
         moved = (x1 + x, y1 + y, x2 + x, y2 + y)
         matches = [d for d in result.detections if d.label == label]
-        assert matches and max(iou(d.box, moved) for d in matches) > 0.6, result.detections
+        assert matches and max(box_iou(d.box, moved) for d in matches) > 0.6, result.detections
 
 
 @pytest.fixture(scope="module")

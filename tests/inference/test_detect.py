@@ -9,17 +9,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import read_rgb
+from yolo_desktop.geometry import box_iou
 from yolo_desktop.inference.decode import refilter
 from yolo_desktop.inference.detector import Detector
 from yolo_desktop.settings import DetectorSettings
-
-
-def iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-
 
 # Where the objects are, drawn by hand on each photo (x1, y1, x2, y2 in pixels).
 EXPECTED = [
@@ -37,8 +30,8 @@ def test_finds_the_object_where_it_is(detector, data_dir, photo, label, where):
     assert result.ok and (result.width, result.height) == (image.shape[1], image.shape[0])
     matches = [d for d in result.detections if d.label == label]
     assert matches, f"no {label} in {photo}: {result.detections}"
-    best = max(matches, key=lambda d: iou(d.box, where))
-    assert iou(best.box, where) > 0.6
+    best = max(matches, key=lambda d: box_iou(d.box, where))
+    assert box_iou(best.box, where) > 0.6
     assert best.score >= 0.25
     for d in result.detections:
         assert 0 <= d.x1 < d.x2 <= result.width and 0 <= d.y1 < d.y2 <= result.height
@@ -48,7 +41,7 @@ def test_input_size_changes_the_network_not_the_coordinates(tiny_model, data_dir
     image = read_rgb(data_dir / "coffee.png")
     small = Detector(tiny_model, DetectorSettings(size=320)).detect(image)
     cups = [d for d in small.detections if d.label == "cup"]
-    assert cups and iou(cups[0].box, EXPECTED[0][2]) > 0.6
+    assert cups and box_iou(cups[0].box, EXPECTED[0][2]) > 0.6
 
 
 @pytest.mark.parametrize(
@@ -89,7 +82,7 @@ def test_per_class_nms_keeps_overlapping_boxes_of_different_classes(detector, da
     for i, a in enumerate(loose.detections):
         for b in loose.detections[i + 1 :]:
             if a.class_id == b.class_id:
-                assert iou(a.box, b.box) <= 0.3 + 1e-6
+                assert box_iou(a.box, b.box) <= 0.3 + 1e-6
 
 
 def test_max_detections(detector, data_dir):

@@ -33,7 +33,7 @@ from yolo_desktop.inference.errors import ModelError
 from yolo_desktop.inference.letterbox import letterbox
 from yolo_desktop.inference.model_spec import ModelFiles, class_names, model_fingerprint, onnx_layout
 from yolo_desktop.inference.onnx_layouts import OnnxDecoder
-from yolo_desktop.results import Detection
+from yolo_desktop.results import Detection, Detections
 from yolo_desktop.settings import CANDIDATE_FLOOR, DetectorSettings
 
 KINDS = {
@@ -64,7 +64,7 @@ def reference(photo: dict, key: str, width: int, height: int) -> np.ndarray:
     return rows[(rows[:, 2] > rows[:, 0]) & (rows[:, 3] > rows[:, 1])]
 
 
-def as_rows(detections: tuple[Detection, ...]) -> np.ndarray:
+def as_rows(detections: Detections) -> np.ndarray:
     return np.array([(d.x1, d.y1, d.x2, d.y2, d.score, d.class_id) for d in detections]).reshape(-1, 6)
 
 
@@ -171,7 +171,7 @@ def test_detect_runs_every_export_end_to_end(tmp_path):
             assert all(d.label == exp["classes"][d.class_id] for d in ours)
             rows = reference(photo, "conf0.25_iou0.45", record["width"], record["height"])
             theirs = tuple(Detection(int(c), exp["classes"][int(c)], s, *b) for *b, s, c in rows)
-            pairs.append((ours, theirs))
+            pairs.append((Detections.from_rows(ours, exp["classes"]), Detections.from_rows(theirs, exp["classes"])))
         shown[model.name] = agreement(pairs).f1
     assert all(f1 >= 0.95 for name, f1 in shown.items() if name not in SATURATED), shown
 

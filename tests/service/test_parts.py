@@ -10,7 +10,7 @@ import pytest
 
 from tests.ui.conftest import broken_files
 from yolo_desktop.inference.model_spec import ModelInfo
-from yolo_desktop.results import Candidates, Detection, ImageResult
+from yolo_desktop.results import Candidates, Detection, Detections, ImageResult
 from yolo_desktop.service.options import OptionError, parse_options
 from yolo_desktop.service.render import unique_names
 from yolo_desktop.service.replies import error_status, object_string, seed_reply
@@ -134,7 +134,7 @@ def test_statuses_for_the_reasons_images_fail(tmp_path):
 
 def test_seed_reply_shape():
     detections = tuple(Detection(i, label, 0.5, 10, 20, 30, 41) for i, label in enumerate(["dog", "bicycle", "dog"]))
-    reply = seed_reply("abc", ImageResult("a.jpg", 100, 100, detections, {"network": 0.02}))
+    reply = seed_reply("abc", ImageResult("a.jpg", 100, 100, Detections.from_rows(detections), {"network": 0.02}))
     assert reply["id"] == "/view/abc" and reply["info"]["object_string"] == "2 dog, 1 bicycle"
     assert reply["info"]["scored_objects"][0] == {
         "object": "dog",
@@ -147,7 +147,7 @@ def test_seed_reply_shape():
         "mid_h": 20,
     }
     assert reply["info"]["timings"] == {"network": 20.0, "total": 20.0}
-    assert object_string(()) == ""
+    assert object_string(Detections.empty()) == ""
 
 
 @pytest.mark.parametrize(

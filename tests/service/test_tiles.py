@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from tests.service.test_routes import cli_records, files
-from tests.support.mosaic import EXPECTED, iou, write_mosaic
+from tests.support.mosaic import EXPECTED, write_mosaic
+from yolo_desktop.geometry import box_iou
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +41,8 @@ def test_tiles_over_http_equal_the_command_lines(server, mosaic_png, tmp_path):
         assert document["settings"]["tile_overlap"] == float(form.get("tile_overlap", 0.2))
     untiled = detect(server, mosaic_png)["images"][0]["detections"]
     tiled = detect(server, mosaic_png, tiles="416")["images"][0]["detections"]
-    assert sum(any(d["label"] == e.label and iou(d["box"], e.box) >= 0.5 for d in tiled) for e in EXPECTED) == 5
-    assert sum(any(d["label"] == e.label and iou(d["box"], e.box) >= 0.5 for d in untiled) for e in EXPECTED) == 1
+    assert sum(any(d["label"] == e.label and box_iou(d["box"], e.box) >= 0.5 for d in tiled) for e in EXPECTED) == 5
+    assert sum(any(d["label"] == e.label and box_iou(d["box"], e.box) >= 0.5 for d in untiled) for e in EXPECTED) == 1
 
 
 def test_a_kept_tiled_result_refilters_like_a_fresh_tiled_request(server, mosaic_png):

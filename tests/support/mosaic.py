@@ -9,6 +9,7 @@ report it twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import cv2
 import numpy as np
 
 from tests.conftest import read_rgb
+from yolo_desktop import geometry
 
 CANVAS = (1664, 2496)  # height, width
 GRAY = 114
@@ -62,16 +64,6 @@ def write_mosaic(path: Path, data_dir: Path) -> Path:
     return path
 
 
-def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def ios(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return w * h / smaller if smaller > 0 else 0.0
+def ios(a: Sequence[float], b: Sequence[float]) -> float:
+    """Two single boxes → their intersection over the smaller one's area (``geometry.ios``)."""
+    return float(geometry.ios(geometry.as_boxes(a), geometry.as_boxes(b))[0, 0])

@@ -22,7 +22,7 @@ from tests.support.scenes import (
 )
 from yolo_desktop.cli.main import main
 from yolo_desktop.imaging.annotate import draw_detections
-from yolo_desktop.results import Detection
+from yolo_desktop.results import Detection, Detections
 from yolo_desktop.video.frame_files import CSV_COLUMNS
 from yolo_desktop.video.lines import CountLine, LineError, parse_count_line
 from yolo_desktop.video.tracking import Tracker, TrackingOptions
@@ -138,8 +138,8 @@ def test_distinct_objects_tracks_and_crossings(tmp_path, street, capsys):
     written, decoded = decode_all(out / "street.mp4"), decode_all(street)
     k = 10
     shown = [_detection(d) for d in lines[k]["detections"]]
-    with_ids = draw_detections(decoded[k], shown)
-    without = draw_detections(decoded[k], [Detection(*_fields(d)) for d in shown])
+    with_ids = draw_detections(decoded[k], Detections.from_rows(shown))
+    without = draw_detections(decoded[k], Detections.from_rows(Detection(*_fields(d)) for d in shown))
     differs = np.any(with_ids != without, axis=2)  # the "#1" and "#2" of the labels
     assert differs.sum() > 50
     got = written[k].astype(np.int32)
@@ -212,7 +212,7 @@ def person(x: float, y: float = 100, score: float = 0.9, size: float = 60) -> De
 
 
 def run(tracker: Tracker, frames: list[list[Detection]], fps: float = 10) -> list[list[int | None]]:
-    return [[d.track_id for d in tracker.update(k, k / fps, ds)] for k, ds in enumerate(frames)]
+    return [[d.track_id for d in tracker.update(k, k / fps, Detections.from_rows(ds))] for k, ds in enumerate(frames)]
 
 
 def test_ids_are_given_once_confirmed_and_survive_short_misses_only():

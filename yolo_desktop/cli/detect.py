@@ -182,7 +182,7 @@ def run_detect(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     order = None
     if resumable is not None:
-        results = results[: len(problems)] + resumable.results(all_items, writer, part_info)
+        results = results[: len(problems)] + resumable.results(all_items, writer, part_info, detector.names)
         order = all_items
     report = writer.finish(
         results, *header(detector.info, detector.settings), seconds, order, videos=[v.record for v in video_outcomes]

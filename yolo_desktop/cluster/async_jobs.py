@@ -28,7 +28,7 @@ from rq.job import JobStatus
 from rq.registry import FailedJobRegistry, FinishedJobRegistry
 from rq.results import Result
 
-from ..inference.model_spec import ModelFiles, input_size_of, model_fingerprint
+from ..inference.model_spec import ModelFiles, class_names, input_size_of, model_fingerprint
 from ..records import result_from_dict, settings_record
 from ..results import ImageResult
 from ..settings import DetectorSettings
@@ -79,12 +79,14 @@ class AsyncDetections:
         queue: str = DEFAULT_QUEUE,
         connection: redis.Redis | None = None,
         fingerprint: dict[str, str] | None = None,
+        names: Sequence[str] | None = None,
     ) -> None:
         self.connection = connection if connection is not None else connect(url)
         self.queue = Queue(queue, connection=self.connection, serializer=SERIALIZER)
         self.model = model
         # The workers refuse jobs for another model (hashing the files once is the caller's choice to share).
         self.fingerprint = fingerprint if fingerprint is not None else model_fingerprint(model)
+        self.names = tuple(names) if names is not None else class_names(model)  # what results are named by
         self._cfg_size: int | None = None  # the cfg's input size, read once
 
     def submit(
@@ -139,7 +141,7 @@ class AsyncDetections:
             return AsyncState(
                 job_id,
                 "done",
-                result=result_from_dict(value["result"]),
+                result=result_from_dict(value["result"], self.names),
                 image=bytes(jpeg) if jpeg is not None else None,  # type: ignore[arg-type]
                 reply={k: v for k, v in value.items() if k != "result"},
             )

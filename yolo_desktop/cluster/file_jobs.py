@@ -139,7 +139,7 @@ class FileJobs:
             elif status == JobStatus.FINISHED and job is not None:
                 del self._pending[job_id]
                 value = job.return_value() or {}
-                by_path = {w["path"]: result_from_dict(w) for w in value.get("results", [])}
+                by_path = {w["path"]: result_from_dict(w, self.names) for w in value.get("results", [])}
                 for order in pending.orders:
                     result = by_path.get(order.path) or ImageResult(path=order.path, error="no result came back")
                     events.append(Event("finished", order, result))

@@ -154,7 +154,7 @@ def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
             pipe.set(annotated_key(job.id), jpeg, ex=int(payload.get("keep_seconds") or UPLOAD_RESULT_TTL))
             annotated = True
         pipe.delete(upload_key(job.id))
-        for label, count in Counter(d.label for d in done.result.detections).items():
+        for label, count in Counter(done.result.detections.labels).items():
             pipe.hincrby(counts_key(job.origin), label, count)
         if done.result.ok and timed:
             pipe.hset(worker.key, SECONDS_FIELD, worker.timed(time.perf_counter() - start))

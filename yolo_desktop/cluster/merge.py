@@ -46,7 +46,7 @@ def merge_parts(
             reason = unfinished.get(key, "not processed (its chunk did not finish)")
             results.append(ImageResult(path=item.path, error=reason))
             continue
-        result = result_from_dict(record)
+        result = result_from_dict(record, names)
         engine, input_size = record.get("engine") or engine, record.get("input_size") or input_size
         description = record.get("engine_description") or description
         writer.record(item, result)

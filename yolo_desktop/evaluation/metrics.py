@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..results import Detection
+import numpy as np
+
+from ..geometry import iou
+from ..results import Detections
 
 
-def iou(a: Detection, b: Detection) -> float:
-    ix = max(0.0, min(a.x2, b.x2) - max(a.x1, b.x1))
-    iy = max(0.0, min(a.y2, b.y2) - max(a.y1, b.y1))
-    inter = ix * iy
-    union = a.width * a.height + b.width * b.height - inter
-    return inter / union if union > 0 else 0.0
-
-
-def matched_pairs(found: Sequence[Detection], reference: Sequence[Detection], threshold: float = 0.5) -> int:
-    """Greedy one-to-one matching, best score first: same class and IoU ≥ threshold."""
-    used: set[int] = set()
-    matched = 0
-    for det in sorted(found, key=lambda d: -d.score):
-        best, best_iou = -1, threshold
-        for j, ref in enumerate(reference):
-            if j in used or ref.class_id != det.class_id:
-                continue
-            overlap = iou(det, ref)
-            if overlap >= best_iou:
-                best, best_iou = j, overlap
-        if best >= 0:
-            used.add(best)
-            matched += 1
-    return matched
+def matched_pairs(found: Detections, reference: Detections, threshold: float = 0.5) -> int:
+    """Greedy one-to-one matching, best score first: same class and IoU ≥ threshold (of equal overlaps, the
+    reference detection listed last)."""
+    # (F, R) in float64: the float32 boxes' overlaps as Python floats would give them
+    overlap = iou(found.boxes.astype(np.float64), reference.boxes.astype(np.float64))
+    overlap[found.class_ids[:, None] != reference.class_ids[None, :]] = -1.0
+    used = np.zeros(len(reference), bool)
+    for i in np.argsort(-found.scores, kind="stable"):
+        row = np.where(used, -1.0, overlap[i])[::-1]
+        if row.size and row.max() >= threshold:
+            used[len(row) - 1 - int(np.argmax(row))] = True
+    return int(used.sum())
 
 
 @dataclass(frozen=True)
@@ -54,7 +45,7 @@ class Agreement:
         return 2 * self.matched / total if total else 1.0
 
 
-def agreement(pairs: Iterable[tuple[Sequence[Detection], Sequence[Detection]]], threshold: float = 0.5) -> Agreement:
+def agreement(pairs: Iterable[tuple[Detections, Detections]], threshold: float = 0.5) -> Agreement:
     """Pooled over images: F1 = 2·matched / (found + reference)."""
     matched = found = reference = 0
     for mine, theirs in pairs:

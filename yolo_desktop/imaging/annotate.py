@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import cv2
 import numpy as np
 
-from ..results import Detection
+from ..results import Detections
 from .palette import class_color, label_text, text_color_on
 
 
 def draw_detections(
     image: np.ndarray,
-    detections: Iterable[Detection],
+    detections: Detections,
     show_label: bool = True,
     show_score: bool = True,
     *,

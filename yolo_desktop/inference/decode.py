@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..results import Candidates, Detection, ImageResult
+from ..geometry import clip, empty
+from ..results import Candidates, Detections, ImageResult
 from ..settings import MAX_CANDIDATES, DetectorSettings
 from .nms import keep as nms_keep
 
@@ -131,9 +132,9 @@ def combine(parts: Sequence[tuple[Candidates, int, int]], floor: float, nms: boo
 
 def select(
     candidates: Candidates, settings: DetectorSettings, names: Sequence[str], width: int, height: int
-) -> tuple[Detection, ...]:
+) -> Detections:
     """Apply the score threshold, class filter and per-class NMS (and for a tiled photo the merge across tiles);
-    clip to the image; best first."""
+    clip to the image, drop boxes entirely outside it; best first, at most ``max_detections``."""
     if settings.conf < candidates.floor:
         raise ValueError(f"confidence {settings.conf} is below the kept floor {candidates.floor}")
     keep = candidates.scores >= settings.conf
@@ -142,28 +143,21 @@ def select(
         keep &= allowed[candidates.class_ids]
     indices = np.flatnonzero(keep)
     if indices.size == 0:
-        return ()
+        return Detections.empty(names)
     sources = candidates.sources[indices] if candidates.sources is not None else None
-    kept = nms_keep(
-        candidates.boxes[indices],
-        candidates.scores[indices],
-        candidates.class_ids[indices],
-        sources,
-        settings.iou,
-        candidates.nms,
-    )
-    detections: list[Detection] = []
-    for i in indices[kept]:
-        x1, y1, x2, y2 = (float(v) for v in candidates.boxes[i])
-        x1, x2 = min(max(x1, 0.0), width), min(max(x2, 0.0), width)
-        y1, y2 = min(max(y1, 0.0), height), min(max(y2, 0.0), height)
-        if x2 <= x1 or y2 <= y1:
-            continue  # entirely outside the image
-        class_id = int(candidates.class_ids[i])
-        detections.append(Detection(class_id, names[class_id], float(candidates.scores[i]), x1, y1, x2, y2))
-        if len(detections) == settings.max_detections:
-            break
-    return tuple(detections)
+    kept = indices[
+        nms_keep(
+            candidates.boxes[indices],
+            candidates.scores[indices],
+            candidates.class_ids[indices],
+            sources,
+            settings.iou,
+            candidates.nms,
+        )
+    ]
+    boxes = clip(candidates.boxes[kept], width, height)  # (K, 4) float32
+    shown = np.flatnonzero(~empty(boxes))[: settings.max_detections]
+    return Detections(boxes[shown], candidates.scores[kept[shown]], candidates.class_ids[kept[shown]], tuple(names))
 
 
 def refilter(result: ImageResult, settings: DetectorSettings, names: Sequence[str]) -> ImageResult:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry import ios
+
 # An object cut by a tile edge is found whole by one run (the neighbouring tile, whose overlap holds it, or the
 # whole-photo pass) and in part by another. The two boxes' IoU is small, but the part lies inside the whole: their
 # intersection over the smaller box (IoS) is near 1. A box whose IoS with a better box of the same class from
@@ -88,16 +90,3 @@ def _greedy(boxes: np.ndarray, sources: np.ndarray, threshold: float) -> np.ndar
             later = slice(i + 1, count)
             alive[later] &= ~((ios(boxes[i : i + 1], boxes[later])[0] > threshold) & (sources[later] != sources[i]))
     return alive
-
-
-def ios(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(A, 4), (B, 4) x1y1x2y2 → (A, B) intersection over the smaller box's area (0 for empty boxes)."""
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
-    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
-    smaller = np.minimum(area_a[:, None], area_b[None, :])
-    return np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)

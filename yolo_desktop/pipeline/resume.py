@@ -195,17 +195,20 @@ def failures_of(item: InputImage, out: Path, failures: Iterable[tuple[str, str]]
 
 
 def merged_results(
-    items: Sequence[InputImage], done: Mapping[str, Mapping[str, Any]], fresh: Mapping[str, ImageResult]
+    items: Sequence[InputImage],
+    done: Mapping[str, Mapping[str, Any]],
+    fresh: Mapping[str, ImageResult],
+    names: Sequence[str],
 ) -> list[tuple[InputImage, ImageResult | None]]:
-    """Every item in input order with its result: from this run (``fresh``) or a part (``done``); None if
-    neither has it (not processed)."""
+    """Every item in input order with its result: from this run (``fresh``) or a part (``done``, its detections
+    named by the model's ``names``); None if neither has it (not processed)."""
     merged: list[tuple[InputImage, ImageResult | None]] = []
     for item in items:
         key = image_key(item)
         if key in fresh:
             merged.append((item, fresh[key]))
         elif key in done:
-            merged.append((item, records.result_from_dict(done[key])))
+            merged.append((item, records.result_from_dict(done[key], names)))
         else:
             merged.append((item, None))
     return merged
@@ -252,13 +255,13 @@ class ResumableRun:
         writer.call(write_part, str(self.store.part_path(name)))
 
     def results(
-        self, items: Sequence[InputImage], writer: BackgroundWriter, info: Mapping[str, Any]
+        self, items: Sequence[InputImage], writer: BackgroundWriter, info: Mapping[str, Any], names: Sequence[str]
     ) -> list[ImageResult]:
         """Every image's result in input order (this run's and the earlier ones'); earlier ones are counted in the
         batch-wide files. Call after the last ``add``: writes the last part."""
         self.flush(writer, info)
         merged = []
-        for item, result in merged_results(items, self.done, self.fresh):
+        for item, result in merged_results(items, self.done, self.fresh, names):
             if result is None:
                 continue  # not reached (interrupted): not part of the outputs
             if image_key(item) not in self.fresh:

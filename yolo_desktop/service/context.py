@@ -68,7 +68,7 @@ class Counts:
             for result in results:
                 if result.ok:
                     self.images += 1
-                    self.labels.update(d.label for d in result.detections)
+                    self.labels.update(result.detections.labels)
 
     def snapshot(self) -> dict[str, int]:
         with self.lock:

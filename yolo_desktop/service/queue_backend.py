@@ -129,7 +129,7 @@ class QueueBackend:
         self.files = files
         connection = self.connection
         self.bridge = AsyncDetections(
-            self.url, files, queue=config.queue_name, connection=connection, fingerprint=fingerprint
+            self.url, files, queue=config.queue_name, connection=connection, fingerprint=fingerprint, names=self.names
         )
         queue = Queue(config.queue_name, connection=connection, serializer=SERIALIZER)
         self.monitor = QueueMonitor(self.url, queue, fingerprint, config.precision).start()

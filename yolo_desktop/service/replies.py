@@ -5,13 +5,12 @@ Every family reads the same ``ImageResult``; only the shape differs. Boxes are i
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from ..export.json_export import detections_document
 from ..records import image_record, model_record, settings_record
-from ..results import Detection, ImageResult
+from ..results import Detections, ImageResult
 from .backend import Detected, JobState
 
 # imaging's wording for content that is no image at all (→ 415); every other reason is an image that cannot be
@@ -28,10 +27,9 @@ def failure_message(result: ImageResult) -> str:
     return f"{result.path}: {result.error}"
 
 
-def object_string(detections: Sequence[Detection]) -> str:
+def object_string(detections: Detections) -> str:
     """``"2 dog, 1 bicycle"``: most frequent first."""
-    counts = Counter(d.label for d in detections).most_common()
-    return ", ".join(f"{count} {label}" for label, count in counts)
+    return ", ".join(f"{count} {label}" for label, count in detections.counts().items())
 
 
 def _ms(seconds: float) -> float:
@@ -50,7 +48,7 @@ def seed_reply(view_id: str, result: ImageResult) -> dict[str, Any]:
         "id": f"/view/{view_id}",
         "info": {
             "success": True,
-            "objects": [d.label for d in detections],
+            "objects": list(detections.labels),
             "object_string": object_string(detections),
             "scored_objects": [
                 {
@@ -80,7 +78,7 @@ def deepstack_reply(result: ImageResult, request_seconds: float) -> dict[str, An
     the network, ``processMs`` decoding + network + box decoding for this image, ``duration`` the whole
     request as the server saw it."""
     detections = result.detections
-    labels = list(dict.fromkeys(d.label for d in detections))
+    labels = list(dict.fromkeys(detections.labels))
     return {
         "success": True,
         "message": ("Found " + ", ".join(labels)) if labels else "No objects found",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
@@ -10,7 +9,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from ..imaging.palette import class_color
-from ..results import Detection
+from ..results import Detection, Detections
 
 COLUMNS = ("#", "Class", "Confidence", "x1", "y1", "x2", "y2", "Width", "Height")
 TOOLTIPS = (
@@ -36,11 +35,11 @@ def _cells(number: int, d: Detection) -> tuple[Any, ...]:
 class DetectionTableModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.detections: tuple[Detection, ...] = ()
+        self.detections = Detections.empty()
 
-    def set_detections(self, detections: Sequence[Detection]) -> None:
+    def set_detections(self, detections: Detections) -> None:
         self.beginResetModel()
-        self.detections = tuple(detections)
+        self.detections = detections
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
@@ -108,7 +107,7 @@ class DetectionTable(QTableView):
         self.selectionModel().selectionChanged.connect(self._emit_selection)
         self._quiet = False
 
-    def set_detections(self, detections: Sequence[Detection]) -> None:
+    def set_detections(self, detections: Detections) -> None:
         self._quiet = True
         self.source.set_detections(detections)
         self._quiet = False

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..imaging.palette import class_color, label_text, text_color_on
-from ..results import Detection
+from ..results import Detection, Detections
 
 LINE_COLOR = QColor(255, 214, 0)  # counting lines: one colour no class has (the palette's yellows are greener)
 ZOOM_STEP = 1.25
@@ -149,7 +149,7 @@ class ImageView(QGraphicsView):
     def has_image(self) -> bool:
         return self._pixmap_item is not None
 
-    def set_detections(self, detections: Sequence[Detection]) -> None:
+    def set_detections(self, detections: Detections) -> None:
         for box in self._boxes:
             self.scene().removeItem(box)
         self._boxes = []

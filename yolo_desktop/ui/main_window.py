@@ -9,7 +9,6 @@ the window is on screen (``tests/ui/test_startup_imports.py`` guards this).
 from __future__ import annotations
 
 import os
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..filetypes import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from ..models.installed import DEFAULT_MODEL
+from ..results import Detections
 from ..settings import DEFAULT_RESIZE, TILES_OFF
 from .actions import Actions, build_actions
 from .controls import ClassFilter, ThresholdPanel
@@ -357,7 +357,7 @@ class MainWindow(QMainWindow):
             self.player.close_video()
             self.player.setVisible(False)
             self.view.set_image(None)
-            self.table.set_detections(())
+            self.table.set_detections(Detections.empty())
             self.setWindowTitle("YOLO Desktop")
             return
         entry = self.session.entries[row]
@@ -402,7 +402,7 @@ class MainWindow(QMainWindow):
         if self.player.active:  # a video: the frame on screen
             detections = self.player.detections()
         else:
-            detections = entry.shown.detections if entry is not None and entry.shown is not None else ()
+            detections = entry.shown.detections if entry is not None and entry.shown is not None else Detections.empty()
         if detections != self.table.source.detections:
             self.table.set_detections(detections)
             self.view.set_detections(detections)
@@ -459,7 +459,7 @@ class MainWindow(QMainWindow):
         entry = self.session.entries[row] if 0 <= row < len(self.session.entries) else None
         objects = None
         if self.player.active:
-            image = dict(Counter(d.label for d in self.player.detections()).most_common())
+            image = self.player.detections().counts()
             objects = self.player.distinct()
         else:
             image = entry.shown.counts() if entry is not None and entry.shown is not None else {}

@@ -389,10 +389,10 @@ class SessionModel:
     def _set_shown(self, entry: Entry, shown: ImageResult | None) -> None:
         """Replace what an image shows, keeping the batch counts right (subtract the old, add the new)."""
         if entry.shown is not None:
-            self.counts.subtract(d.label for d in entry.shown.detections)
+            self.counts.subtract(entry.shown.detections.labels)
         entry.shown = shown
         if shown is not None:
-            self.counts.update(d.label for d in shown.detections)
+            self.counts.update(shown.detections.labels)
         self.counts = +self.counts  # drop classes counted down to zero
 
     # ----- views for summaries and exports -------------------------------------------------------------------

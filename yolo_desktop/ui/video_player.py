@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget
 
-from ..results import Detection
+from ..results import Detections
 from ..settings import DetectorSettings
 from ..video.lines import CountLine
 from ..video.retrack import StoreTracks
@@ -58,7 +58,7 @@ class VideoPlayer(QWidget):
         self.tracks: StoreTracks | None = None  # its tracks at the settings on screen (being computed, or done)
         self.frame = -1  # the frame on screen
         self.problem = ""
-        self._detections: tuple[Detection, ...] = ()
+        self._detections = Detections.empty()
         self._fetcher: FrameFetcher | None = None
         self._frames = 0
         self._fps = 30.0
@@ -145,7 +145,7 @@ class VideoPlayer(QWidget):
     def playing(self) -> bool:
         return self._playing
 
-    def detections(self) -> tuple[Detection, ...]:
+    def detections(self) -> Detections:
         """The detections of the frame on screen (at the current thresholds)."""
         return self._detections
 
@@ -177,7 +177,7 @@ class VideoPlayer(QWidget):
         if self._fetcher is not None:
             self._fetcher.close()
             self._fetcher = None
-        self.path, self.track, self.frame, self._detections = "", None, -1, ()
+        self.path, self.track, self.frame, self._detections = "", None, -1, Detections.empty()
         self.tracks, self.tracking = None, None
         self._track_timer.stop()
         for shortcut in self.shortcuts:
@@ -232,13 +232,13 @@ class VideoPlayer(QWidget):
         self._retrack()
         self._refresh_detections()
 
-    def _frame_detections(self) -> tuple[Detection, ...]:
+    def _frame_detections(self) -> Detections:
         if self.track is not None and self.frame >= 0:
             position = self.track.store.position_of(self.frame)
             if position is not None:
                 tracked = self.tracks.detections(position) if self.tracks is not None else None
                 return tracked if tracked is not None else self.track.store.detections(position, self.settings)
-        return ()
+        return Detections.empty()
 
     # ----- tracks --------------------------------------------------------------------------------------------
     def _retrack(self) -> None:

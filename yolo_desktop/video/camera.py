@@ -32,7 +32,7 @@ from ..export.images import encode_image
 from ..imaging.annotate import draw_detections
 from ..pipeline.run import Job, Runner, run_one
 from ..records import image_record
-from ..results import Detection, ImageResult
+from ..results import Detections, ImageResult
 from .frame_files import FrameFiles
 from .probe import VideoError, VideoInfo, device_name, open_device
 from .track_files import write_crossings_csv, write_tracks_csv
@@ -288,14 +288,14 @@ class Recording:
         self.folder, self.stem, self.tracked = folder, stem, tracked
         self.video = AnnotatedVideoWriter(folder / f"{stem}{extension}", size, fps, video_format, max_pending=12)
         try:
-            self.files = FrameFiles(folder / f"{stem}.frames.jsonl", None, tracked)
+            self.files = FrameFiles(folder / f"{stem}.frames.jsonl", None, size, tracked)
         except BaseException:
             self.video.abort()
             raise
         self.log = TrackLog()
         self.crossings: list[Crossing] = []
         self.dropped = 0  # frames the encoder could not keep up with
-        self._latest: Sequence[Detection] = ()
+        self._latest = Detections.empty()
         self._first: tuple[int, float] | None = None  # (seq, time) of the first recorded frame
         self._lock = threading.Lock()
         self._closed = False
@@ -311,13 +311,11 @@ class Recording:
         if not self.video.offer(frame.rgb, detections):
             self.dropped += 1
 
-    def add_result(
-        self, frame: CameraFrame, detections: Sequence[Detection], crossings: Sequence[Crossing] = ()
-    ) -> None:
+    def add_result(self, frame: CameraFrame, detections: Detections, crossings: Sequence[Crossing] = ()) -> None:
         """A detected frame: the boxes for the frames that follow, and a jsonl line; tracked, the crossings found
         in this frame."""
         with self._lock:
-            self._latest = tuple(detections)
+            self._latest = detections
             if self._closed or self._first is None or frame.seq < self._first[0]:
                 return
             index, seconds = frame.seq - self._first[0], frame.time - self._first[1]

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from ..pipeline.inputs import InputImage
-from ..results import Detection
+from ..results import Detections
 from ..settings import DetectorSettings
 from .frame_store import FrameStore
 from .output import VideoOutput, VideoOutputOptions, VideoOutputResult
@@ -38,7 +38,7 @@ def export_video(
     last = int(indexes[-1]) + 1 if len(indexes) else 0
     output = VideoOutput(item, out, info, options)
     reader = FrameReader(capture, info, 0, last, want=lambda _index: output.draws)
-    shown: tuple[Detection, ...] = ()
+    shown = Detections.empty()
     position = -1
     try:
         for frame in reader:

@@ -11,32 +11,33 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from ..atomic import commit, discard, temp_path_for
 from ..records import DETECTION_CSV_COLUMNS, detection_csv_values, detection_record
-from ..results import Detection
+from ..results import Detections
 
 CSV_COLUMNS = ("frame", "time", *DETECTION_CSV_COLUMNS)
 TRACKED_CSV_COLUMNS = (*CSV_COLUMNS, "track_id")
 
 
-def frame_record(index: int, time: float, detections: Sequence[Detection], tracked: bool = False) -> dict[str, Any]:
-    """One line of ``.frames.jsonl``."""
+def frame_record(
+    index: int, time: float, detections: Detections, size: tuple[int, int], tracked: bool = False
+) -> dict[str, Any]:
+    """One line of ``.frames.jsonl``; ``size``: the frame's (width, height)."""
     if tracked:
-        records = [{**detection_record(d), "track_id": d.track_id} for d in detections]
+        records = [{**detection_record(d, size), "track_id": d.track_id} for d in detections]
     else:
-        records = [detection_record(d) for d in detections]
+        records = [detection_record(d, size) for d in detections]
     return {"frame": index, "time": round(time, 4), "detections": records}
 
 
 class FrameFiles:
     """Writes the jsonl and/or csv file of one video, frame by frame."""
 
-    def __init__(self, jsonl: Path | None, csv_path: Path | None, tracked: bool = False) -> None:
-        self.tracked = tracked
+    def __init__(self, jsonl: Path | None, csv_path: Path | None, size: tuple[int, int], tracked: bool = False) -> None:
+        self.size, self.tracked = size, tracked  # size: the frames' (width, height)
         self._files: list[tuple[Path, Path, IO[str]]] = []
         self._csv: Any = None
         self._jsonl: IO[str] | None = None
@@ -62,9 +63,9 @@ class FrameFiles:
     def targets(self) -> list[Path]:
         return [target for _tmp, target, _handle in self._files]
 
-    def add(self, index: int, time: float, detections: Sequence[Detection]) -> None:
+    def add(self, index: int, time: float, detections: Detections) -> None:
         if self._jsonl is not None:
-            record = frame_record(index, time, detections, self.tracked)
+            record = frame_record(index, time, detections, self.size, self.tracked)
             self._jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
         if self._csv is not None:
             for d in detections:

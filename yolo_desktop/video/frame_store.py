@@ -33,9 +33,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..geometry import clip, empty
 from ..inference.decode import select
 from ..inference.nms import keep as nms_keep
-from ..results import Candidates, Detection
+from ..results import Candidates, Detections
 from ..settings import DetectorSettings
 
 VIDEO_CANDIDATE_FLOOR = 0.05  # lowest score kept per video frame; lower thresholds show what this one shows
@@ -186,7 +187,7 @@ class FrameStore:
         """``settings`` as this store can apply them: a confidence below its floor acts as the floor."""
         return settings if settings.conf >= self.floor else replace(settings, conf=self.floor)
 
-    def detections(self, position: int, settings: DetectorSettings) -> tuple[Detection, ...]:
+    def detections(self, position: int, settings: DetectorSettings) -> Detections:
         """What a fresh network run on that frame gives with ``settings`` (``applied``)."""
         return select(self.candidates(position), self.applied(settings), self.names, self.width, self.height)
 
@@ -219,15 +220,12 @@ class FrameStore:
         settings = self.applied(settings)
         if not self.nms_ready or settings.iou != self._kept_iou:
             self.prepare_nms(settings.iou)
-        boxes = self._boxes.view
         mask = self._kept.view & (self._scores.view >= settings.conf)
         if settings.classes is not None:
             allowed = np.array([name in settings.classes for name in self.names], dtype=bool)
             mask &= allowed[self._classes.view]
         # As select(): boxes clipped to the frame; one entirely outside it is no detection.
-        x1, x2 = np.clip(boxes[:, 0], 0, self.width), np.clip(boxes[:, 2], 0, self.width)
-        y1, y2 = np.clip(boxes[:, 1], 0, self.height), np.clip(boxes[:, 3], 0, self.height)
-        mask &= (x2 > x1) & (y2 > y1)
+        mask &= ~empty(clip(self._boxes.view, self.width, self.height))
         # At most max_detections per frame, best first (candidates are stored best first within a frame).
         running = np.cumsum(mask)
         before_frame = np.concatenate([[0], running])[self._first.view]

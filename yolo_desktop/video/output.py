@@ -18,7 +18,6 @@ could not be written: those are two different things to fix (the input, the outp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import numpy as np
 
 from ..export.writer import failure_reason
 from ..pipeline.inputs import InputImage
-from ..results import Detection
+from ..results import Detections
 from .detect import FrameRange
 from .frame_files import FrameFiles
 from .probe import VideoInfo
@@ -110,9 +109,11 @@ class VideoOutput:
                 continue
             target = item.output_path(out, suffix)
             try:
-                tracked = self.tracker is not None
+                size, tracked = (info.width, info.height), self.tracker is not None
                 files = (
-                    FrameFiles(target, None, tracked) if key == "frames_jsonl" else FrameFiles(None, target, tracked)
+                    FrameFiles(target, None, size, tracked)
+                    if key == "frames_jsonl"
+                    else FrameFiles(None, target, size, tracked)
                 )
             except Exception as exc:
                 self.failed.append((str(target), failure_reason(exc)))
@@ -124,7 +125,7 @@ class VideoOutput:
         """Whether an annotated video is being written (``draw`` is a no-op otherwise)."""
         return self._video is not None
 
-    def add(self, index: int, time: float, detections: Sequence[Detection]) -> tuple[Detection, ...]:
+    def add(self, index: int, time: float, detections: Detections) -> Detections:
         """A processed frame (in frame order): tracked, its line(s) in the frame files and its counts in the
         record. Returns its detections as written (with their track ids): what to draw."""
         if self.tracker is not None:
@@ -137,9 +138,9 @@ class VideoOutput:
                 files.discard()
                 del self._files[key]
                 self.failed.append((str(target), failure_reason(exc)))
-        return tuple(detections)
+        return detections
 
-    def draw(self, rgb: np.ndarray, detections: Sequence[Detection]) -> None:
+    def draw(self, rgb: np.ndarray, detections: Detections) -> None:
         """One frame of the annotated video (RGB, the video's size) with these boxes; encoded on the writer's
         thread (this blocks only when its queue is full)."""
         if self._video is not None:

@@ -5,11 +5,11 @@ distinct objects per class and each counting line's crossings (``tracking.tracki
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..results import Detection
+from ..results import Detections
 from .probe import VideoInfo
 
 
@@ -19,8 +19,8 @@ class VideoStats:
     totals: Counter[str] = field(default_factory=Counter)  # detections per class, summed over processed frames
     most_at_once: Counter[str] = field(default_factory=Counter)  # per class, the most in a single frame
 
-    def add(self, detections: Iterable[Detection]) -> None:
-        counts = Counter(d.label for d in detections)
+    def add(self, detections: Detections) -> None:
+        counts = Counter(detections.labels)
         self.processed += 1
         self.totals.update(counts)
         for label, count in counts.items():

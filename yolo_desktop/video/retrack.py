@@ -11,11 +11,10 @@ detections than candidates (the store keeps every candidate ≥ 0.05).
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import numpy as np
 
-from ..results import Detection
+from ..results import Detections
 from ..settings import DetectorSettings
 from .frame_store import Column, FrameStore
 from .tracking import Tracker, TrackingOptions, line_counts
@@ -57,20 +56,19 @@ class StoreTracks:
             index, seconds = int(store.frame_indexes[position]), float(store.times[position])
             tracked = self.tracker.update(index, seconds, store.detections(position, self.settings))
             self._first.extend(np.array([self._ids.size], np.int64))
-            self._ids.extend(np.array([-1 if d.track_id is None else d.track_id for d in tracked], np.int32))
+            assert tracked.track_ids is not None
+            self._ids.extend(tracked.track_ids)
             if deadline is not None and time.perf_counter() > deadline:
                 break
         return self.complete
 
-    def detections(self, position: int) -> tuple[Detection, ...] | None:
+    def detections(self, position: int) -> Detections | None:
         """The frame's detections with their track ids; None while the tracker has not reached it."""
         if position >= self.done:
             return None
         first = self._first.view
         end = int(first[position + 1]) if position + 1 < self.done else self._ids.size
-        ids = self._ids.view[int(first[position]) : end]
-        detections = self.store.detections(position, self.settings)
-        return tuple(d if i < 0 else replace(d, track_id=int(i)) for d, i in zip(detections, ids))
+        return self.store.detections(position, self.settings).with_track_ids(self._ids.view[int(first[position]) : end])
 
     def line_counts(self) -> list[dict]:
         return line_counts(self.options.lines, self.tracker.crossings)

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..results import Detection
+from ..geometry import iou
+from ..results import Detections
 from .lines import CountLine
 
 HIGH_SCORE = 0.5  # detections at least this confident are matched first (ByteTrack's first round)
@@ -119,22 +120,6 @@ def _xyxy(state: np.ndarray) -> np.ndarray:
     return np.concatenate([centre - half, centre + half], axis=1)
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, 4) × (M, 4) boxes → (N, M) intersection over union."""
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
-
-
-def _with_id(d: Detection, track_id: int) -> Detection:
-    return Detection(d.class_id, d.label, d.score, d.x1, d.y1, d.x2, d.y2, track_id)  # dataclasses.replace: 4× slower
-
-
 def _greedy_match(iou: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> list[tuple[int, int]]:
     """Pairs (row, col) among ``rows`` × ``cols`` of ``iou``, highest IoU first, each used once, IoU ≥ MIN_IOU."""
     if not len(rows) or not len(cols):
@@ -207,50 +192,52 @@ class Tracker:
         self._cov = np.concatenate([self._cov, cov])
 
     # ----- frames -------------------------------------------------------------------------------------------
-    def update(self, index: int, time: float, detections: Sequence[Detection]) -> tuple[Detection, ...]:
+    def update(self, index: int, time: float, detections: Detections) -> Detections:
         """One processed frame (its index and time in seconds; detections at the thresholds in use) → the same
-        detections, in the same order, with ``track_id`` set for those of confirmed tracks. Crossings found are
-        appended to ``crossings``."""
+        detections, in the same order, with ``track_ids`` (-1 where the track is not confirmed yet). Crossings
+        found are appended to ``crossings``."""
         if self._time is not None:
             self._predict((time - self._time) * REF_RATE)
         self._time = time
         count = len(detections)
-        boxes = np.array([d.box for d in detections], np.float64).reshape(-1, 4)
+        boxes = detections.boxes.astype(np.float64)  # (N, 4) x1, y1, x2, y2 pixels
+        class_ids, scores = detections.class_ids, detections.scores
         measured = np.concatenate([(boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]], axis=1)
         pairs: list[tuple[int, int]] = []
         if self._tracks and count:
-            iou = _iou(_xyxy(self._mean), boxes)
+            overlap = iou(_xyxy(self._mean), boxes)
             track_classes = np.array([t.class_id for t in self._tracks])
-            iou[track_classes[:, None] != np.array([d.class_id for d in detections])[None, :]] = 0.0
-            scores = np.array([d.score for d in detections])
+            overlap[track_classes[:, None] != class_ids[None, :]] = 0.0
             all_tracks = np.arange(len(self._tracks))
-            pairs = _greedy_match(iou, all_tracks, np.nonzero(scores >= HIGH_SCORE)[0])
+            pairs = _greedy_match(overlap, all_tracks, np.nonzero(scores >= HIGH_SCORE)[0])
             taken = {t for t, _d in pairs}
             free = np.array([t for t in all_tracks if t not in taken], int)
-            pairs += _greedy_match(iou, free, np.nonzero(scores < HIGH_SCORE)[0])
-        ids: list[int | None] = [None] * count
+            pairs += _greedy_match(overlap, free, np.nonzero(scores < HIGH_SCORE)[0])
+        ids = np.full(count, -1, np.int32)
         if pairs:
             rows = np.array([t for t, _d in pairs])
             self._correct(rows, measured[[d for _t, d in pairs]])
         for row, column in pairs:
             track = self._tracks[row]
             track.hits += 1
-            self._saw(track, index, time, detections[column], measured[column])
-            ids[column] = track.track_id
+            self._saw(track, index, time, float(scores[column]), measured[column])
+            ids[column] = -1 if track.track_id is None else track.track_id
         matched = {d for _t, d in pairs}
         new = [j for j in range(count) if j not in matched]
         if new:
             self._start(measured[new])
             for j in new:
-                d = detections[j]
-                track = _Track(d.class_id, d.label, (index, time), (index, time), tuple(measured[j, :2]))
+                class_id = int(class_ids[j])
+                track = _Track(
+                    class_id, detections.names[class_id], (index, time), (index, time), tuple(measured[j, :2])
+                )
                 self._tracks.append(track)
-                self._saw(track, index, time, d, measured[j])
-                ids[j] = track.track_id
+                self._saw(track, index, time, float(scores[j]), measured[j])
+                ids[j] = -1 if track.track_id is None else track.track_id
         self._drop_lost(time)
-        return tuple(d if i is None else _with_id(d, i) for d, i in zip(detections, ids))
+        return detections.with_track_ids(ids)
 
-    def _saw(self, track: _Track, index: int, time: float, detection: Detection, measured: np.ndarray) -> None:
+    def _saw(self, track: _Track, index: int, time: float, score: float, measured: np.ndarray) -> None:
         centre = (float(measured[0]), float(measured[1]))
         if track.hits > 1:
             for line in self.lines:
@@ -258,7 +245,7 @@ class Tracker:
                 if direction is not None:
                     track.pending.append(Crossing(index, time, 0, track.class_id, track.label, line.name, direction))
         track.centre, track.last = centre, (index, time)
-        track.best = max(track.best, float(detection.score))
+        track.best = max(track.best, score)
         if track.track_id is None and track.hits >= self.options.min_frames:
             track.track_id = self._next_id
             self._next_id += 1
@@ -299,7 +286,7 @@ class TrackLog:
     def __init__(self) -> None:
         self._tracks: dict[int, TrackSummary] = {}
 
-    def add(self, index: int, time: float, detections: Sequence[Detection]) -> None:
+    def add(self, index: int, time: float, detections: Detections) -> None:
         for d in detections:
             if d.track_id is None:
                 continue

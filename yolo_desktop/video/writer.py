@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -16,7 +15,7 @@ import numpy as np
 from ..atomic import commit, discard, temp_path_for
 from ..imaging.annotate import draw_detections
 from ..inference.engines.quiet import quiet_native_stderr
-from ..results import Detection
+from ..results import Detections
 from .probe import quiet_opencv
 
 # --video-format → (FourCC, extension). Encoders opencv-python-headless's FFmpeg has on every platform.
@@ -66,18 +65,18 @@ class AnnotatedVideoWriter:
         self._thread.start()
         self._closed = False
 
-    def add(self, rgb: np.ndarray, detections: Sequence[Detection]) -> None:
+    def add(self, rgb: np.ndarray, detections: Detections) -> None:
         """Queue one frame (RGB, the video's size) to be written with these boxes."""
         if self.error is None:
-            self._queue.put((rgb, tuple(detections)))
+            self._queue.put((rgb, detections))
 
-    def offer(self, rgb: np.ndarray, detections: Sequence[Detection]) -> bool:
+    def offer(self, rgb: np.ndarray, detections: Detections) -> bool:
         """As ``add``, but never waits: False (frame not written) when ``max_pending`` frames are already waiting
         (live sources drop a frame rather than fall behind)."""
         if self.error is not None or self._closed:
             return False
         try:
-            self._queue.put_nowait((rgb, tuple(detections)))
+            self._queue.put_nowait((rgb, detections))
             return True
         except queue.Full:
             return False
@@ -91,7 +90,7 @@ class AnnotatedVideoWriter:
                 continue  # keep draining so the producer never blocks
             assert isinstance(item, tuple)
             rgb: np.ndarray = item[0]
-            detections: tuple[Detection, ...] = item[1]
+            detections: Detections = item[1]
             try:
                 if (rgb.shape[1], rgb.shape[0]) != self.size:  # OpenCV would drop such a frame without a word
                     raise VideoWriteError(
