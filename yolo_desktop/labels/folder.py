@@ -135,19 +135,20 @@ def _scan(place: Place) -> tuple[list[str], dict[str, str]]:
     photos: list[str] = []
     labels: dict[str, str] = {}
     beside = place.labels == place.photos
-    for rel in _walk(place.photos):
+    for rel in walk_files(place.photos):
         if is_image_name(rel):
             photos.append(rel)
         elif beside and rel.endswith(".txt") and rel != NAMES_FILE:
             labels[rel[:-4]] = rel
     if not beside:
-        for rel in _walk(place.labels):
+        for rel in walk_files(place.labels):
             if rel.endswith(".txt") and rel != NAMES_FILE:
                 labels[rel[:-4]] = rel
     return photos, labels
 
 
-def _walk(root: Path, prefix: str = "") -> list[str]:
+def walk_files(root: Path, prefix: str = "") -> list[str]:
+    """Every file under ``root`` as a POSIX path relative to it, natural order; hidden files and folders skipped."""
     try:
         entries = sorted(os.scandir(root), key=lambda e: natural_key(e.name))
     except OSError:
@@ -157,7 +158,7 @@ def _walk(root: Path, prefix: str = "") -> list[str]:
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            found += _walk(Path(entry.path), f"{prefix}{entry.name}/")
+            found += walk_files(Path(entry.path), f"{prefix}{entry.name}/")
         else:
             found.append(prefix + entry.name)
     return found
