@@ -52,13 +52,16 @@ def read_coco(path: Path) -> tuple[CocoFile | None, list[LabelProblem]]:
     names = tuple(name for _id, name in categories)
     index = {category_id: i for i, (category_id, _name) in enumerate(categories)}
     images: dict[int, CocoImage] = {}
+    duplicated: set[int] = set()
     counts = Counter(_get(entry, "id") for entry in document["images"])
     for number, entry in enumerate(document["images"], start=1):
         image = _image(entry, number, where, problems)
         if image is None:
             continue
         if counts[image.id] > 1:
-            problems.append(LabelProblem(where, f"image id {image.id} is used by {counts[image.id]} images"))
+            if image.id not in duplicated:
+                problems.append(LabelProblem(where, f"image id {image.id} is used by {counts[image.id]} images"))
+                duplicated.add(image.id)
             continue  # which one its annotations belong to cannot be told: none is used
         images[image.id] = image
     crowd = 0
@@ -67,7 +70,7 @@ def read_coco(path: Path) -> tuple[CocoFile | None, list[LabelProblem]]:
         name = f"annotation {_get(entry, 'id', f'#{number}')}"
         image = images.get(_get(entry, "image_id"))
         if image is None:
-            if not any(p.reason.startswith(f"image id {_get(entry, 'image_id')} ") for p in problems):
+            if _get(entry, "image_id") not in duplicated:
                 problems.append(LabelProblem(where, f"{name}: image id {_get(entry, 'image_id')!r} is not in images"))
             continue
         if _get(entry, "iscrowd", 0):

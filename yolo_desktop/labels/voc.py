@@ -26,7 +26,8 @@ def read_voc(path: Path) -> tuple[VocFile | None, list[LabelProblem]]:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:
         return None, [
-            LabelProblem(where, f"not valid XML ({exc.msg if hasattr(exc, 'msg') else exc})", exc.position[0])
+            # "mismatched tag: line 3, column 2": the line goes in its own place
+            LabelProblem(where, f"not valid XML ({str(exc).split(':')[0]})", exc.position[0])
         ]
     except OSError as exc:
         return None, [LabelProblem(where, f"cannot read: {exc.strerror or exc}")]

@@ -38,7 +38,7 @@ class WriteBehind:
         self._pending: dict[Path, tuple[str, bool]] = {}  # path → (text, written after the others)
         self._first_change = 0.0
         self._changes = 0  # counted by put
-        self._attempted = 0  # changes up to this one have been tried at least once
+        self._started = self._finished = 0  # write passes
         self._urgent = False
         self._closing = False
         self._failing: set[Path] = set()
@@ -66,10 +66,12 @@ class WriteBehind:
     def flush(self) -> list[LabelProblem]:
         """Write everything put so far, now; returns the files that could not be written."""
         with self._cond:
-            target = self._changes
-            self._urgent = True
-            self._cond.notify_all()
-            while self._attempted < target and self._thread.is_alive():
+            need = self._started  # the pass under way, if any
+            if self._pending:  # and one more, that starts after this call
+                need += 1
+                self._urgent = True
+                self._cond.notify_all()
+            while self._finished < need and self._thread.is_alive():
                 self._cond.wait()
             return list(self.failures)
 
@@ -93,13 +95,14 @@ class WriteBehind:
                     self._cond.wait(wait)
                 batch, self._pending = self._pending, {}
                 covered, self._urgent = self._changes, False
+                self._started += 1
             failed = self._write(batch)
             with self._cond:
                 for path, entry in failed.items():
                     self._pending.setdefault(path, entry)  # a newer text put meanwhile wins
                 if self._pending:
                     self._first_change = time.monotonic()
-                self._attempted = covered
+                self._finished += 1
                 self._cond.notify_all()
             if not failed and self.on_saved is not None:
                 self.on_saved(covered)
