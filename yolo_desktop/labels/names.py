@@ -18,7 +18,7 @@ from ..atomic import write_text
 from .problems import LabelProblem
 
 _KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:(?:\s+(.*))?$")
-_ITEM = re.compile(r"^\s+-\s+(.*)$")
+_ITEM = re.compile(r"^\s*-\s+(.*)$")
 _ENTRY = re.compile(r"^\s+(\d+)\s*:\s+(.*)$")
 
 
@@ -70,7 +70,8 @@ def read_data_yaml(path: Path) -> tuple[dict[str, str], list[str], list[LabelPro
             names = _flow(value)
         else:
             block: list[str] = []
-            while number < len(lines) and (not lines[number].strip() or lines[number].startswith((" ", "\t"))):
+            # Indented entries, or a list at the key's own indentation (YAML allows "- a" right under "names:").
+            while number < len(lines) and (not lines[number].strip() or lines[number].startswith((" ", "\t", "- "))):
                 if lines[number].strip():
                     block.append(_uncomment(lines[number]))
                 number += 1

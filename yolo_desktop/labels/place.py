@@ -29,6 +29,10 @@ class Place:
     labels: Path  # the labels' root: a photo's label file is its relative path with ``.txt``
     layout: str  # DATASET (labels/ next to images/), BESIDE (.txt beside each photo) or CHOSEN (picked by the user)
 
+    def __post_init__(self) -> None:
+        for name in ("photos", "labels"):
+            object.__setattr__(self, name, Path(os.path.abspath(getattr(self, name))))
+
     @property
     def dataset_root(self) -> Path:
         """Where a data.yaml of this dataset would be: the folder holding ``images/`` and ``labels/``."""

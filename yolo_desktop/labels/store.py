@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from ..atomic import remove_leftovers
 from .boxes import PhotoLabels, box_problem
 from .folder import LOCK_FILE, NAMES_FILE, STATE_FILE, LabelFolder, Photo, state_text
 from .lock import FolderLock
@@ -53,6 +54,7 @@ class LabelStore:
                 raise LabelsUnavailable(f"{place.labels}: labels cannot be written here; choose another labels folder")
             self._lock = FolderLock(place.labels / LOCK_FILE)
             self._lock.acquire()
+            remove_leftovers(place.labels)  # temp files of writes a killed window never finished; none is ours
         try:
             self._folder = LabelFolder(place)
             self._by_rel = {photo.rel: photo for photo in self._folder.photos}
