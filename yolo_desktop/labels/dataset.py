@@ -111,7 +111,7 @@ def _read_yolo(place: Place) -> LabelSet:
     notes = []
     if photos and not (place.labels / NAMES_FILE).is_file() and not (place.dataset_root / "data.yaml").is_file():
         notes.append(f"no class list ({NAMES_FILE} or data.yaml): classes are named by their number")
-    where = "beside the photos" if place.layout == BESIDE else str(place.labels)
+    where = f"{place.labels} (beside the photos)" if place.layout == BESIDE else str(place.labels)
     return LabelSet(YOLO, where, store.names, photos, store.problems, notes, reviewed_known=True)
 
 
