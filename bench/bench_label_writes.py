@@ -51,7 +51,7 @@ def main() -> int:
         "| what | median (min–max) of " + str(args.repeats) + " |",
         "|---|---|",
         f"| one atomic label write (temp file, fsync, rename), over {args.files:,} files | {spread(writes, 'ms', 2)} |",
-        f"| opening a store of {args.files:,} photos, each with a label file (listing only) | {spread(opens, 's', 3)} |",
+        f"| opening a store of {args.files:,} photos, each with a label file (listing) | {spread(opens, 's', 3)} |",
     ]
     print("\n".join(lines))
     if args.write_docs:
