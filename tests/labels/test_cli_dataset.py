@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from tests.labels.conftest import jpeg_bytes
@@ -83,3 +84,28 @@ def test_usage_errors_exit_2(tmp_path, capsys, args, message):
     assert message in capsys.readouterr().err
     assert main(["dataset", "stats", str(tmp_path / "nowhere")]) == 2
     assert f"{tmp_path / 'nowhere'}: no such folder" in capsys.readouterr().err
+
+
+def test_the_apps_own_detections_json_becomes_labels(tmp_path, capsys):
+    from yolo_desktop.export.json_export import write_json
+    from yolo_desktop.results import Detection, ImageResult
+
+    root = tmp_path / "run"
+    root.mkdir()
+    results = []
+    for i, name in enumerate(("a.jpg", "b.jpg")):
+        (root / name).write_bytes(jpeg_bytes(64, 48, seed=i))
+        found = (Detection(2, "car", 0.9, 1.234, 2, 30.5, 40), Detection(0, "person", 0.4, 10, 10, 20, 20))
+        results.append(ImageResult(str(root / name), 64, 48, found[: i + 1]))
+    results.append(ImageResult(str(root / "broken.jpg"), error="not an image"))
+    write_json(root / "detections.json", results, model={}, settings={})
+    out = tmp_path / "out"
+    assert main(["dataset", "export", str(root), "-o", str(out), "--format", "yolo", "--split", "1"]) == 0
+    assert "yolo training set" in capsys.readouterr().out
+    from yolo_desktop.labels.dataset import read_labels
+
+    back = read_labels(out)
+    assert back.names == ("person", "car")  # the labels used, in class-id order
+    b = next(p for p in back.photos if p.rel == "train/b.jpg").labels
+    assert b.boxes.labels == ("car", "person")
+    assert np.allclose(b.boxes.boxes, [[1.23, 2, 30.5, 40], [10, 10, 20, 20]], atol=0.01)  # px: 2 decimals in JSON

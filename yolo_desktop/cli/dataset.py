@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..labels.dataset import LabelSet
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -59,7 +62,7 @@ def run_dataset_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
 
-def _stats(labels: Any) -> int:
+def _stats(labels: LabelSet) -> int:
     from ..labels.stats import label_stats
 
     stats = label_stats(labels)
@@ -74,7 +77,7 @@ def _stats(labels: Any) -> int:
     return _problems(labels)
 
 
-def _export(labels: Any, args: argparse.Namespace) -> int:
+def _export(labels: LabelSet, args: argparse.Namespace) -> int:
     from ..labels.training_set import ExportOptions, export_training_set, parse_split
 
     options = ExportOptions(args.format, parse_split(args.split), args.seed, args.reviewed_only, args.link)
@@ -97,7 +100,7 @@ def _export(labels: Any, args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if report.failed else code
 
 
-def _problems(labels: Any) -> int:
+def _problems(labels: LabelSet) -> int:
     for note in labels.notes:
         print(f"note: {note}")
     for problem in labels.problems:

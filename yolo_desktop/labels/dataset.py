@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from ..filetypes import is_image_name
 from ..imaging.header import ImageError, probe_file
 from .boxes import PhotoLabels, box_problem, clip_box, size_problem
-from .coco import CocoFile, read_coco
+from .coco import CocoFile, CocoImage, read_coco
 from .folder import NAMES_FILE, walk_files
 from .names import read_names_file
 from .place import BESIDE, CHOSEN, DATASET, Place, PlaceMemory
@@ -181,7 +181,10 @@ def _read_json_files(src: Path, paths: list[Path]) -> LabelSet:
             continue
         kinds.add(kind)
         if kind == APP_JSON:
-            cocos.append(_from_app_json(path))
+            try:
+                cocos.append(_from_app_json(path))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                problems.append(LabelProblem(str(path), f"not a detections.json the app wrote ({exc!r})"))
         else:
             coco, found = read_coco(path)
             problems += found
@@ -246,25 +249,25 @@ def _image_base(src: Path, coco: CocoFile) -> Path:
 
 
 def _from_app_json(path: Path) -> CocoFile:
-    """The app's detections.json as labels: every detection kept (the thresholds chose them), scores dropped."""
-    from .coco import CocoImage
-
+    """The app's detections.json as labels: every detection kept (the thresholds chose them), scores dropped.
+    Photos by their recorded path (relative: to where ``detect`` ran, else beside the file). Raises ``ValueError``,
+    ``KeyError`` or ``TypeError`` for a file that is not one."""
     document = json.loads(path.read_text(encoding="utf-8"))
-    records = [r for r in document.get("images", []) if isinstance(r, dict) and not r.get("error")]
+    records = [r for r in document["images"] if not r.get("error")]
     by_id: dict[int, str] = {}
     for record in records:
-        for d in record.get("detections", []):
+        for d in record["detections"]:
             by_id.setdefault(int(d["class_id"]), str(d["label"]))
     names = tuple(by_id[i] for i in sorted(by_id))
     index = {name: i for i, name in enumerate(names)}
     images = []
     for number, record in enumerate(records, start=1):
-        photo = Path(str(record.get("path", "")))
-        if not photo.is_absolute():
-            photo = photo if photo.exists() else path.parent / photo.name
-        boxes = [(index[str(d["label"])], tuple(float(v) for v in d["box"])) for d in record.get("detections", [])]
+        photo = Path(str(record["path"]))
+        photo = Path(os.path.abspath(photo)) if photo.exists() else path.parent / photo.name
         image = CocoImage(number, str(photo), (int(record["width"]), int(record["height"])))
-        image.boxes += boxes  # type: ignore[arg-type]
+        for d in record["detections"]:
+            x1, y1, x2, y2 = (float(v) for v in d["box"])
+            image.boxes.append((index[str(d["label"])], (x1, y1, x2, y2)))
         images.append(image)
     return CocoFile(path, names, tuple(images), 0)
 

@@ -16,11 +16,6 @@ class LabelStats:
     boxes: dict[str, int]  # class → boxes, in class order (classes without boxes: 0)
     background: int  # labelled photos with no objects
 
-    @property
-    def labelled(self) -> int:
-        """Photos with usable labels, reviewed or not."""
-        return self.states["labelled"] + self.states["reviewed"]
-
 
 def label_stats(labels: LabelSet) -> LabelStats:
     states = Counter(photo.state for photo in labels.photos)

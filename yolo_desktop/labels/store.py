@@ -127,7 +127,7 @@ class LabelStore:
         if rel not in self._checked and rel in self._folder.labelled:
             self.read(rel)  # raises for a file that cannot be read: it is not saved over
         if rel in self._folder.shared:
-            raise LabelFileError([p for p in self._folder.problems if p.path == str(self.label_path(rel))])
+            raise LabelFileError(self._problems_of(rel))
         names = labels.boxes.names
         if tuple(names) != self.names[: len(names)]:
             raise ValueError(f"labels of {photo.rel} name classes {list(names)}, the store has {list(self.names)}")
@@ -143,7 +143,7 @@ class LabelStore:
         self._writable()
         self._photo(rel)
         if reviewed and self.state(rel) == PROBLEM:
-            raise LabelFileError(self._unreadable.get(rel) or [LabelProblem(str(self.label_path(rel)), "shared")])
+            raise LabelFileError(self._problems_of(rel))
         if reviewed and rel not in self._folder.labelled:
             self._put_label(rel, "")
         (self._reviewed.add if reviewed else self._reviewed.discard)(rel)
@@ -201,6 +201,10 @@ class LabelStore:
         self._writer.put(self.label_path(rel), text)
         self._folder.labelled.add(rel)
         self._checked.add(rel)
+
+    def _problems_of(self, rel: str) -> list[LabelProblem]:
+        path = str(self.label_path(rel))
+        return self._unreadable.get(rel) or [p for p in self._folder.problems if p.path == path]
 
     def _pending(self, rel: str) -> str | None:
         return self._writer.pending(self.label_path(rel)) if self._writer is not None else None
