@@ -12,7 +12,7 @@ from yolo_desktop.export.yolo_txt import data_yaml_text
 from yolo_desktop.imaging.header import probe_file
 from yolo_desktop.labels.boxes import PhotoLabels
 from yolo_desktop.labels.names import read_data_yaml
-from yolo_desktop.labels.place import BESIDE, CHOSEN, DATASET, default_place
+from yolo_desktop.labels.place import BESIDE, CHOSEN, DATASET, SPLITS, default_place
 from yolo_desktop.labels.problems import LabelsUnavailable
 from yolo_desktop.labels.store import LabelStore, open_labels
 
@@ -41,6 +41,30 @@ def test_where_labels_live_by_default_and_when_chosen(tmp_path, memory):
     assert memory.place(tmp_path / "holiday" / ".." / "holiday") == chosen  # the same folder however named
     memory.forget(plain)
     assert memory.place(plain).layout == BESIDE
+
+
+def test_a_root_of_splits_as_roboflow_exports_it(tmp_path, memory):
+    root = tmp_path / "export"
+    for split in ("train", "valid"):
+        photos(root / split / "images", [f"{split}1.jpg", f"{split}2.jpg"])
+        (root / split / "labels").mkdir()
+        (root / split / "labels" / f"{split}1.txt").write_text("1 0.5 0.5 0.5 0.5\n")
+    (root / "stray.txt").write_text("notes\n")
+    (root / "cover.jpg").write_bytes(jpeg_bytes(64, 48))  # not under images/: not one of the photos
+    (root / "data.yaml").write_text("train: ../train/images\nval: ../valid/images\nnc: 2\nnames: ['cat', 'dog']\n")
+    place = default_place(root)
+    assert place.layout == SPLITS and place.label_path("train/images/train1.jpg") == root / "train/labels/train1.txt"
+    with open_labels(root, memory) as store:
+        assert store.names == ("cat", "dog") and store.problems == []
+        assert {p.rel: store.state(p.rel) for p in store.photos} == {
+            "train/images/train1.jpg": "labelled",
+            "train/images/train2.jpg": "unlabelled",
+            "valid/images/valid1.jpg": "labelled",
+            "valid/images/valid2.jpg": "unlabelled",
+        }
+        assert store.read("valid/images/valid1.jpg").boxes.labels == ("dog",)
+        store.set_reviewed("train/images/train2.jpg")
+    assert (root / "train" / "labels" / "train2.txt").read_text() == ""
 
 
 def test_edits_review_state_and_classes_survive_reopening(tmp_path, memory):

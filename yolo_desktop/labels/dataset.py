@@ -22,7 +22,7 @@ from .boxes import PhotoLabels, box_problem, clip_box, size_problem
 from .coco import CocoFile, CocoImage, read_coco
 from .folder import NAMES_FILE, walk_files
 from .names import read_names_file
-from .place import BESIDE, CHOSEN, DATASET, Place, PlaceMemory
+from .place import BESIDE, CHOSEN, DATASET, SPLITS, Place, PlaceMemory
 from .problems import LabelFileError, LabelProblem, LabelsUnavailable
 from .store import LABELLED, PROBLEM, UNLABELLED, LabelStore
 from .voc import VocFile, read_voc
@@ -70,7 +70,7 @@ def read_labels(
             return _read_voc(src, given)
         return _read_yolo(Place(src, given, CHOSEN))
     place = (memory or PlaceMemory()).place(src)
-    if place.layout in (DATASET, CHOSEN) and place.labels.is_dir():
+    if place.layout in (DATASET, SPLITS, CHOSEN) and place.labels.is_dir():
         return _read_yolo(place)
     if (src / "Annotations").is_dir():
         return _read_voc(src / "JPEGImages" if (src / "JPEGImages").is_dir() else src, src / "Annotations")

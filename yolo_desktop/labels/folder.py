@@ -38,29 +38,27 @@ class LabelFolder:
     def __init__(self, place: Place) -> None:
         self.place = place
         self.problems: list[LabelProblem] = []  # about the folder: class list, shared or orphan label files
-        photos, label_stems = _scan(place)
+        photos, label_files = _scan(place)
         self.photos = [Photo(rel, place.photos.joinpath(*PurePosixPath(rel).parts)) for rel in photos]
         self.labelled: set[str] = set()  # rels whose label file exists
-        stems: dict[str, list[str]] = {}
+        by_label: dict[str, list[str]] = {}
         for rel in photos:
-            stems.setdefault(str(PurePosixPath(rel).with_suffix("")), []).append(rel)
+            by_label.setdefault(place.label_rel(rel), []).append(rel)
         self.shared: set[str] = set()  # photos that map to one label file (a.jpg and a.png): left alone
-        for stem, rels in stems.items():
+        for label, rels in by_label.items():
             if len(rels) > 1:
                 self.shared.update(rels)
                 self.problems.append(
                     LabelProblem(
-                        str(place.label_path(rels[0])),
+                        str(place.labels / label),
                         f"is the label file of {len(rels)} photos ({', '.join(rels)}): rename all but one photo",
                     )
                 )
-            if stem in label_stems:
+            if label in label_files:
                 self.labelled.update(rels)
         if place.layout != BESIDE:  # beside photos, other .txt files are the user's notes, not labels
-            for stem in sorted(set(label_stems) - set(stems), key=natural_key):
-                self.problems.append(
-                    LabelProblem(str(place.labels / label_stems[stem]), "no photo for this label file")
-                )
+            for label in sorted(label_files - set(by_label), key=natural_key):
+                self.problems.append(LabelProblem(str(place.labels / label), "no photo for this label file"))
         self.names, self.named = self._names()
 
     def _names(self) -> tuple[list[str], bool]:
@@ -130,20 +128,19 @@ def state_text(reviewed: set[str]) -> str:
     return json.dumps({"format": STATE_FORMAT, "reviewed": sorted(reviewed, key=natural_key)}, indent=0) + "\n"
 
 
-def _scan(place: Place) -> tuple[list[str], dict[str, str]]:
-    """(photo rels in natural order, label file stem → its rel path). Hidden files and folders are skipped."""
+def _scan(place: Place) -> tuple[list[str], set[str]]:
+    """(photo rels in natural order, label file rels). Hidden files and folders are skipped."""
     photos: list[str] = []
-    labels: dict[str, str] = {}
-    beside = place.labels == place.photos
+    labels: set[str] = set()
+    together = place.labels == place.photos
     for rel in walk_files(place.photos):
         if is_image_name(rel):
-            photos.append(rel)
-        elif beside and rel.endswith(".txt") and rel != NAMES_FILE:
-            labels[rel[:-4]] = rel
-    if not beside:
-        for rel in walk_files(place.labels):
-            if rel.endswith(".txt") and rel != NAMES_FILE:
-                labels[rel[:-4]] = rel
+            if place.holds(rel):
+                photos.append(rel)
+        elif together and rel.endswith(".txt") and rel != NAMES_FILE and place.holds(rel, "labels"):
+            labels.add(rel)
+    if not together:
+        labels.update(rel for rel in walk_files(place.labels) if rel.endswith(".txt") and rel != NAMES_FILE)
     return photos, labels
 
 

@@ -2,7 +2,8 @@
 
 By default, the standard place of a YOLO dataset beside the photos — ``labels/`` next to ``images/`` (a dataset
 root; or a folder under ``images/`` whose dataset already has ``labels/``: Ultralytics' rule replaces the last
-``images`` of the path by ``labels``), else a ``.txt`` beside each photo, like labelImg. (A folder merely named
+``images`` of the path by ``labels``; or a root of splits, ``train/images/`` beside ``train/labels/``, as Roboflow
+exports), else a ``.txt`` beside each photo, like labelImg. (A folder merely named
 ``images`` somewhere in the path does not make a dataset: no ``labels/`` is created beside it.)
 
 When that place cannot be written (a read-only share, a card), the user picks a folder; that choice is the only
@@ -20,14 +21,16 @@ from pathlib import Path, PurePosixPath
 
 from ..atomic import write_text
 
-DATASET, BESIDE, CHOSEN = "dataset", "beside", "chosen"
+DATASET, SPLITS, BESIDE, CHOSEN = "dataset", "splits", "beside", "chosen"
 
 
 @dataclass(frozen=True)
 class Place:
     photos: Path  # the photos' root: photo paths are relative to it
     labels: Path  # the labels' root: a photo's label file is its relative path with ``.txt``
-    layout: str  # DATASET (labels/ next to images/), BESIDE (.txt beside each photo) or CHOSEN (picked by the user)
+    # DATASET (labels/ next to images/), SPLITS (train/images/ and train/labels/ …, as Roboflow exports),
+    # BESIDE (.txt beside each photo) or CHOSEN (picked by the user)
+    layout: str
 
     def __post_init__(self) -> None:
         for name in ("photos", "labels"):
@@ -41,8 +44,21 @@ class Place:
         parts = self.photos.parts
         return Path(*parts[: len(parts) - 1 - parts[::-1].index("images")])
 
+    def holds(self, rel: str, kind: str = "images") -> bool:
+        """Whether a photo (or, with ``kind`` "labels", a label file) found under the root is one of this place's:
+        in SPLITS, only those under an ``images/`` (``labels/``) folder are."""
+        return self.layout != SPLITS or kind in PurePosixPath(rel).parts[:-1]
+
+    def label_rel(self, rel: str) -> str:
+        """The photo's label file relative to the labels' root, POSIX style."""
+        parts = PurePosixPath(rel).with_suffix(".txt").parts
+        if self.layout == SPLITS:  # Ultralytics' rule: the last images/ of the path becomes labels/
+            last = len(parts) - 2 - parts[-2::-1].index("images")
+            parts = (*parts[:last], "labels", *parts[last + 1 :])
+        return "/".join(parts)
+
     def label_path(self, rel: str) -> Path:
-        return self.labels.joinpath(*PurePosixPath(rel).with_suffix(".txt").parts)
+        return self.labels.joinpath(*PurePosixPath(self.label_rel(rel)).parts)
 
     def writable(self) -> bool:
         """Whether labels can be written here: the labels folder, or the nearest folder that exists above it."""
@@ -56,6 +72,8 @@ def default_place(folder: str | os.PathLike[str]) -> Place:
     root = Path(os.path.abspath(folder))
     if (root / "images").is_dir():
         return Place(root / "images", root / "labels", DATASET)
+    if any((split / "images").is_dir() and (split / "labels").is_dir() for split in _subfolders(root)):
+        return Place(root, root, SPLITS)
     parts = root.parts
     if "images" in parts:
         last = len(parts) - 1 - parts[::-1].index("images")
@@ -98,6 +116,13 @@ class PlaceMemory:
         entries = self._read()
         if entries.pop(_key(Path(os.path.abspath(folder))), None) is not None:
             write_text(self.index, json.dumps(entries, indent=1, ensure_ascii=False) + "\n")
+
+
+def _subfolders(root: Path) -> list[Path]:
+    try:
+        return [entry for entry in root.iterdir() if entry.is_dir() and not entry.name.startswith(".")]
+    except OSError:
+        return []
 
 
 def _key(folder: Path) -> str:
