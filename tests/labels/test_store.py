@@ -112,6 +112,25 @@ def test_read_only_store_reads_and_refuses_to_write(tmp_path, memory):
     assert not (root / ".yolo-desktop-labels.lock").exists()
 
 
+def test_a_first_class_list_names_every_class_number_in_use(tmp_path, memory):
+    root = photos(tmp_path / "photos", ["a.jpg", "b.jpg"])
+    (root / "a.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    (root / "b.txt").write_text("4 0.5 0.5 0.5 0.5\n")
+    with open_labels(root, memory) as store:
+        assert store.read("a.jpg").boxes.labels == ("0",)
+        assert store.add_class("cat") == 5  # after 0…4, though b.txt was not read yet
+        assert store.read("b.jpg").boxes.labels == ("4",)
+    assert (root / "classes.txt").read_text() == "0\n1\n2\n3\n4\ncat\n"
+
+
+def test_an_unreadable_class_list_is_left_alone(tmp_path, memory):
+    root = photos(tmp_path / "photos", ["a.jpg"])
+    (root / "classes.txt").write_bytes(b"cat\n\xff\xfe dog\n")
+    with pytest.raises(LabelsUnavailable, match=r"classes\.txt: cannot read the class list: not UTF-8 text: fix"):
+        open_labels(root, memory)
+    assert (root / "classes.txt").read_bytes() == b"cat\n\xff\xfe dog\n"
+
+
 def test_a_damaged_review_state_is_left_alone(tmp_path, memory):
     root = photos(tmp_path / "photos", ["a.jpg"])
     (root / ".yolo-desktop-labels.json").write_text('{"format": "yolo-desktop labels 1", "reviewed": [\n')

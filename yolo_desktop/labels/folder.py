@@ -38,6 +38,7 @@ class LabelFolder:
     def __init__(self, place: Place) -> None:
         self.place = place
         self.problems: list[LabelProblem] = []  # about the folder: class list, shared or orphan label files
+        self.names_unreadable: LabelProblem | None = None
         photos, label_files = _scan(place)
         self.photos = [Photo(rel, place.photos.joinpath(*PurePosixPath(rel).parts)) for rel in photos]
         self.labelled: set[str] = set()  # rels whose label file exists
@@ -67,6 +68,8 @@ class LabelFolder:
         own = self.place.labels / NAMES_FILE
         if own.is_file():
             names, problems = read_names_file(own)
+            # A class list that could not be read at all must not be saved over by a store adding a class.
+            self.names_unreadable = next((p for p in problems if p.line is None), None)
         elif (self.place.dataset_root / "data.yaml").is_file():
             _scalars, names, problems = read_data_yaml(self.place.dataset_root / "data.yaml")
         else:
@@ -103,6 +106,15 @@ class LabelFolder:
         if problems:
             raise LabelFileError(problems)
         return labels
+
+    def name_every_class_by_number(self) -> None:
+        """Every class number the label files use gets its name (files without a class list)."""
+        for photo in self.photos:
+            if photo.rel in self.labelled:
+                try:
+                    self._name_by_number(self.label_path(photo.rel).read_text(encoding="utf-8-sig"))
+                except (OSError, UnicodeDecodeError):
+                    pass  # reported when that photo is read
 
     def _name_by_number(self, text: str) -> None:
         ids = [int(f[0]) for f in (line.split() for line in text.splitlines()) if f and f[0].isdigit()]

@@ -60,6 +60,8 @@ class LabelStore:
             self._by_rel = {photo.rel: photo for photo in self._folder.photos}
             self._unreadable: dict[str, list[LabelProblem]] = {}  # rel → why its label file was left alone
             self._checked: set[str] = set()  # rels whose file was read without problems (or written) this session
+            if not readonly and self._folder.names_unreadable is not None:
+                raise LabelsUnavailable(f"{self._folder.names_unreadable}: fix or remove it to edit these labels")
             try:
                 self._reviewed = self._folder.read_reviewed()
             except LabelFileError as exc:
@@ -156,6 +158,7 @@ class LabelStore:
         """Add a class (or find it); returns its index. Written to ``classes.txt``."""
         self._writable()
         name = _checked_name(name)
+        self._number_classes()
         if name in self._folder.names:
             return self._folder.names.index(name)
         self._folder.names.append(name)
@@ -166,13 +169,20 @@ class LabelStore:
         """Rename a class; its boxes keep it (files store the index)."""
         self._writable()
         name = _checked_name(name)
+        self._number_classes()
         if name in self._folder.names and self._folder.names.index(name) != index:
             raise ValueError(f"there is already a class {name!r}")
         self._folder.names[index] = name
         self._save_names()
 
+    def _number_classes(self) -> None:
+        """Files without a class list name classes by number as they are read; before a first list is written,
+        every number in use is named, so no file's class ends up beyond the list."""
+        if not self._folder.named:
+            self._folder.name_every_class_by_number()
+            self._folder.named = True
+
     def _save_names(self) -> None:
-        self._folder.named = True
         assert self._writer is not None
         self._writer.put(self.place.labels / NAMES_FILE, names_text(self._folder.names))
 
