@@ -78,7 +78,8 @@ def read_labels(
     documents = [path for path in candidates if not path.name.startswith(".") and _looks_like_labels(path)]
     if documents:
         return _read_json_files(src, documents)
-    if any(name.endswith(".xml") for name in walk_files(src)) and not any(n.endswith(".txt") for n in walk_files(src)):
+    suffixes = {os.path.splitext(name)[1] for name in walk_files(src)}
+    if ".xml" in suffixes and ".txt" not in suffixes:  # labelImg's VOC mode: an .xml beside each photo
         return _read_voc(src, src)
     return _read_yolo(place)
 
