@@ -283,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cluster import add_cluster_commands
 
     add_cluster_commands(commands)
+    from .dataset import add_dataset_commands
+
+    add_dataset_commands(commands)
 
     models = commands.add_parser("models", help="list, fetch, add or convert models")
     models_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
@@ -392,7 +395,7 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     )
 
 
-COMMANDS = ("detect", "models", "evaluate", "serve", "worker", "cluster")
+COMMANDS = ("detect", "models", "evaluate", "serve", "worker", "cluster", "dataset")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -427,6 +430,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .evaluate import run_evaluate
 
         return run_evaluate(args)
+    if args.command == "dataset":
+        from .dataset import run_dataset_command
+
+        return run_dataset_command(args)
     return _run_gui()
 
 

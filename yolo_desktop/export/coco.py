@@ -1,4 +1,5 @@
-"""COCO detection JSON (images, annotations with score, categories) for the whole batch."""
+"""COCO detection JSON (images, annotations with score, categories) for the whole batch; a training set's
+ground truth (``scores=False``) has no score."""
 
 from __future__ import annotations
 
@@ -102,7 +103,9 @@ def category_ids(names: Sequence[str]) -> list[int]:
     return [i + 1 for i in range(len(names))]
 
 
-def coco_document(items: Iterable[tuple[ImageResult, str]], names: Sequence[str]) -> dict[str, Any]:
+def coco_document(
+    items: Iterable[tuple[ImageResult, str]], names: Sequence[str], scores: bool = True
+) -> dict[str, Any]:
     """``items``: (result, file name relative to the export folder). Failed images are left out."""
     ids = category_ids(names)
     images: list[dict[str, Any]] = []
@@ -111,24 +114,26 @@ def coco_document(items: Iterable[tuple[ImageResult, str]], names: Sequence[str]
         images.append({"id": image_id, "file_name": file_name, "width": result.width, "height": result.height})
         for d in result.detections:
             w, h = d.width, d.height
-            annotations.append(
-                {
-                    "id": len(annotations) + 1,
-                    "image_id": image_id,
-                    "category_id": ids[d.class_id],
-                    "bbox": [round(d.x1, 2), round(d.y1, 2), round(w, 2), round(h, 2)],
-                    "area": round(w * h, 2),
-                    "iscrowd": 0,
-                    "score": round(d.score, 4),
-                }
-            )
+            annotation = {
+                "id": len(annotations) + 1,
+                "image_id": image_id,
+                "category_id": ids[d.class_id],
+                "bbox": [round(d.x1, 2), round(d.y1, 2), round(w, 2), round(h, 2)],
+                "area": round(w * h, 2),
+                "iscrowd": 0,
+            }
+            if scores:
+                annotation["score"] = round(d.score, 4)
+            annotations.append(annotation)
     return {
-        "info": {"description": "Detections exported by yolo-desktop"},
+        "info": {"description": f"{'Detections' if scores else 'Labels'} exported by yolo-desktop"},
         "images": images,
         "annotations": annotations,
         "categories": [{"id": ids[i], "name": name, "supercategory": ""} for i, name in enumerate(names)],
     }
 
 
-def write_coco(path: str | os.PathLike[str], items: Iterable[tuple[ImageResult, str]], names: Sequence[str]) -> None:
-    write_text(path, json.dumps(coco_document(items, names), ensure_ascii=False) + "\n")
+def write_coco(
+    path: str | os.PathLike[str], items: Iterable[tuple[ImageResult, str]], names: Sequence[str], scores: bool = True
+) -> None:
+    write_text(path, json.dumps(coco_document(items, names, scores), ensure_ascii=False) + "\n")

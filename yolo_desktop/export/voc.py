@@ -1,4 +1,5 @@
-"""Pascal VOC XML, one file per image. Boxes use the devkit convention: 1-based, inclusive pixel indices."""
+"""Pascal VOC XML, one file per image. Boxes use the devkit convention: 1-based, inclusive pixel indices.
+Detections carry their ``confidence``; a training set's labels (``scores=False``) do not."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from ..atomic import write_bytes
 from ..results import ImageResult
 
 
-def voc_document(result: ImageResult, image_name: str) -> bytes:
+def voc_document(result: ImageResult, image_name: str, scores: bool = True) -> bytes:
     root = ET.Element("annotation")
     ET.SubElement(root, "folder").text = os.path.basename(os.path.dirname(result.path))
     ET.SubElement(root, "filename").text = image_name
@@ -25,7 +26,8 @@ def voc_document(result: ImageResult, image_name: str) -> bytes:
         ET.SubElement(obj, "pose").text = "Unspecified"
         ET.SubElement(obj, "truncated").text = "0"
         ET.SubElement(obj, "difficult").text = "0"
-        ET.SubElement(obj, "confidence").text = f"{d.score:.4f}"
+        if scores:
+            ET.SubElement(obj, "confidence").text = f"{d.score:.4f}"
         box = ET.SubElement(obj, "bndbox")
         # Continuous [x1, x2) → 1-based first pixel, inclusive last pixel.
         values = (
@@ -40,5 +42,5 @@ def voc_document(result: ImageResult, image_name: str) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def write_voc(path: str | os.PathLike[str], result: ImageResult, image_name: str) -> None:
-    write_bytes(path, voc_document(result, image_name))
+def write_voc(path: str | os.PathLike[str], result: ImageResult, image_name: str, scores: bool = True) -> None:
+    write_bytes(path, voc_document(result, image_name, scores))

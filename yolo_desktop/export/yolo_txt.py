@@ -24,7 +24,15 @@ def write_yolo_txt(path: str | os.PathLike[str], result: ImageResult) -> None:
     write_text(path, yolo_lines(result))
 
 
-def write_data_yaml(path: str | os.PathLike[str], names: Sequence[str]) -> None:
-    # JSON strings are valid YAML scalars, so labels with ':' or quotes need no YAML library.
+def data_yaml_text(names: Sequence[str], entries: Sequence[tuple[str, str]] = ()) -> str:
+    """``entries`` (key, value) first — a training set's ``train: images/train`` … —, then ``nc`` and ``names``.
+    JSON strings are valid YAML scalars, so labels with ':' or quotes need no YAML library."""
+    head = "".join(f"{key}: {json.dumps(value, ensure_ascii=False)}\n" for key, value in entries)
     listed = ", ".join(json.dumps(name, ensure_ascii=False) for name in names)
-    write_text(path, f"nc: {len(names)}\nnames: [{listed}]\n")
+    return f"{head}nc: {len(names)}\nnames: [{listed}]\n"
+
+
+def write_data_yaml(
+    path: str | os.PathLike[str], names: Sequence[str], entries: Sequence[tuple[str, str]] = ()
+) -> None:
+    write_text(path, data_yaml_text(names, entries))

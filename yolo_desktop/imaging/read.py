@@ -1,32 +1,25 @@
 """Image file → RGB uint8 array, the pixels the detector sees and the viewer shows.
 
 Bytes are read by Python and decoded by ``cv2.imdecode`` (so non-ASCII paths work on Windows too).
-Pillow only reads the header first: format, size (checked against the pixel cap before anything is decoded),
-alpha, and the EXIF orientation, which is applied here for every format alike. Failures raise ``ImageError``
+Pillow only reads the header first (``header.py``): format, size (checked against the pixel cap before anything is
+decoded), alpha, and the EXIF orientation, which is applied here for every format alike. Failures raise ``ImageError``
 with a message that says what is wrong; batch code turns it into a failed ``ImageResult``.
 """
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from .. import MAX_PIXELS
+from .header import ImageError, check_cap, probe
 
 JPEG_FORMATS = frozenset({"JPEG", "MPO"})  # MPO: multi-picture JPEG from some cameras; first picture decodes
 
-# The pixel cap is enforced from the header (``_check_cap``) as soon as Pillow has read the size and before
-# anything else is read or decoded; Pillow's own, fuzzier guard (a warning, then an error at twice its limit)
-# would only duplicate it with a different message. OpenCV's limit (package __init__) is the second guard.
-Image.MAX_IMAGE_PIXELS = None
-
-_ORIENTATION_TAG = 0x0112
 # EXIF orientation → operations that bring the stored pixels upright (cv2 flip codes / rotations).
 _ORIENT_OPS: dict[int, tuple[str, ...]] = {
     2: ("flip_h",),
@@ -39,15 +32,6 @@ _ORIENT_OPS: dict[int, tuple[str, ...]] = {
 }
 
 
-class ImageError(Exception):
-    """An input that cannot be used; ``reason`` is shown to the user next to the file name."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
-
-
 @dataclass(frozen=True)
 class LoadedImage:
     path: str
@@ -56,15 +40,6 @@ class LoadedImage:
     height: int
     format: str  # "JPEG", "PNG", ...
     scale: int = 1  # 1, 2, 4 or 8: the JPEG was decoded at 1/scale size
-
-
-@dataclass(frozen=True)
-class _Header:
-    format: str
-    width: int  # stored (before orientation)
-    height: int
-    has_alpha: bool
-    orientation: int
 
 
 def read_bytes(path: str) -> bytes:
@@ -82,67 +57,6 @@ def read_bytes(path: str) -> bytes:
     if not data:
         raise ImageError(path, "empty file (0 bytes)")
     return data
-
-
-def _probe(name: str, data: bytes, max_pixels: int) -> _Header | None:
-    """Header facts from Pillow without decoding a pixel; None when Pillow does not know the format.
-
-    The pixel cap is checked as soon as the size is known, before anything else is read: Pillow's ``getexif()``
-    loads a whole PNG when its EXIF chunk follows the pixel data, which for a decompression bomb meant gigabytes."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            _check_cap(name, width, height, max_pixels)
-            has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
-            fmt = image.format or "unknown"
-            return _Header(fmt, width, height, has_alpha, _orientation(image, data))
-    except UnidentifiedImageError:
-        return None
-    except ImageError:
-        raise
-    except Exception as exc:  # Pillow raises many types for damaged headers
-        raise ImageError(name, f"damaged image header ({exc})") from None
-
-
-def _check_cap(name: str, width: int, height: int, max_pixels: int) -> None:
-    pixels = width * height
-    if pixels > max_pixels:
-        raise ImageError(name, f"{width}×{height} = {pixels / 1e6:.0f} MP is above the {max_pixels / 1e6:.0f} MP limit")
-    if width == 0 or height == 0:
-        raise ImageError(name, "the image has no pixels (0 width or height)")
-
-
-def _orientation(image: Image.Image, data: bytes) -> int:
-    """EXIF orientation (1..8) without decoding pixels; 1 when absent or unreadable."""
-    try:
-        if image.format == "PNG" and "exif" not in image.info:
-            # Pillow would decode the whole image to reach an eXIf chunk after the pixel data: walk the chunks.
-            raw = _png_exif_chunk(data)
-            if raw is None:
-                return 1
-            exif = Image.Exif()
-            exif.load(raw)
-        else:
-            exif = image.getexif()
-        value = int(exif.get(_ORIENTATION_TAG, 1))
-        return value if value in range(1, 9) else 1
-    except Exception:  # a damaged EXIF block should not stop an otherwise fine image
-        return 1
-
-
-def _png_exif_chunk(data: bytes) -> bytes | None:
-    """The payload of a PNG's eXIf chunk, found by skipping from chunk header to chunk header (no inflating)."""
-    raw = memoryview(data)
-    offset = 8  # PNG signature
-    while offset + 8 <= len(raw):
-        length = int.from_bytes(raw[offset : offset + 4], "big")
-        kind = bytes(raw[offset + 4 : offset + 8])
-        if kind == b"eXIf":
-            return bytes(raw[offset + 8 : offset + 8 + length])
-        if kind == b"IEND":
-            return None
-        offset += 12 + length  # length, type, data, CRC
-    return None
 
 
 # The smallest side (pixels) a caller needs, or how to tell it from the upright full size (width, height).
@@ -170,12 +84,11 @@ def load_bytes(data: bytes, name: str, max_pixels: int = MAX_PIXELS, reduce_to: 
 def decode(data: bytes, name: str, max_pixels: int = MAX_PIXELS, reduce_to: ReduceTo = None) -> LoadedImage:
     """Encoded bytes → upright RGB; the pixel cap is checked from the header before decoding. Pillow (header)
     and OpenCV (pixels) read the same bytes object, without copying it."""
-    header = _probe(name, data, max_pixels)
+    header = probe(name, data, max_pixels)
     scale = 1
     if header is not None and header.format in JPEG_FORMATS and reduce_to:
         if callable(reduce_to):
-            turned = header.orientation in (5, 6, 7, 8)
-            needed = reduce_to(*((header.height, header.width) if turned else (header.width, header.height)))
+            needed = reduce_to(*header.upright_size)
         else:
             needed = reduce_to
         scale = _jpeg_reduction(min(header.width, header.height), needed)
@@ -197,10 +110,10 @@ def decode(data: bytes, name: str, max_pixels: int = MAX_PIXELS, reduce_to: Redu
     orientation = header.orientation if header is not None else 1
     rgb = np.ascontiguousarray(apply_orientation(rgb, orientation))
     if header is not None:
-        width, height = (header.height, header.width) if orientation in (5, 6, 7, 8) else (header.width, header.height)
+        width, height = header.upright_size
     else:
         height, width = rgb.shape[:2]
-        _check_cap(name, width, height, max_pixels)  # formats Pillow does not know: checked after decoding
+        check_cap(name, width, height, max_pixels)  # formats Pillow does not know: checked after decoding
     return LoadedImage(
         path=name,
         rgb=rgb,

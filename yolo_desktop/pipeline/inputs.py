@@ -47,7 +47,7 @@ class InputProblem:
     reason: str
 
 
-def _natural_key(name: str) -> list:
+def natural_key(name: str) -> list:
     # "img2" before "img10", case-insensitive: the order a file manager shows.
     return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
 
@@ -59,8 +59,8 @@ def _walk(folder: str, recursive: bool, problems: list[InputProblem], videos: bo
         problems.append(InputProblem(error.filename or folder, f"cannot list folder: {error.strerror or error}"))
 
     for root, dirs, files in os.walk(folder, onerror=on_error):
-        dirs[:] = sorted((d for d in dirs if not d.startswith(".")), key=_natural_key) if recursive else []
-        for name in sorted(files, key=_natural_key):
+        dirs[:] = sorted((d for d in dirs if not d.startswith(".")), key=natural_key) if recursive else []
+        for name in sorted(files, key=natural_key):
             # "._x.jpg" are macOS resource forks, not images; other dotfiles are hidden on purpose.
             if not name.startswith(".") and (is_image_name(name) or (videos and is_video_name(name))):
                 yield os.path.join(root, name)
