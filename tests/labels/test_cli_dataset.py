@@ -88,7 +88,7 @@ def test_usage_errors_exit_2(tmp_path, capsys, args, message):
 
 def test_the_apps_own_detections_json_becomes_labels(tmp_path, capsys):
     from yolo_desktop.export.json_export import write_json
-    from yolo_desktop.results import Detection, ImageResult
+    from yolo_desktop.results import Detection, Detections, ImageResult
 
     root = tmp_path / "run"
     root.mkdir()
@@ -96,7 +96,8 @@ def test_the_apps_own_detections_json_becomes_labels(tmp_path, capsys):
     for i, name in enumerate(("a.jpg", "b.jpg")):
         (root / name).write_bytes(jpeg_bytes(64, 48, seed=i))
         found = (Detection(2, "car", 0.9, 1.234, 2, 30.5, 40), Detection(0, "person", 0.4, 10, 10, 20, 20))
-        results.append(ImageResult(str(root / name), 64, 48, found[: i + 1]))
+        names = ("person", "bicycle", "car")
+        results.append(ImageResult(str(root / name), 64, 48, Detections.from_rows(found[: i + 1], names)))
     results.append(ImageResult(str(root / "broken.jpg"), error="not an image"))
     write_json(root / "detections.json", results, model={}, settings={})
     out = tmp_path / "out"

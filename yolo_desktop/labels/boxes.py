@@ -49,7 +49,7 @@ class PhotoLabels:
 
     def as_result(self, path: str) -> ImageResult:
         """The shape the per-file encoders (``export/``) write."""
-        return ImageResult(path, self.width, self.height, self.boxes.rows)
+        return ImageResult(path, self.width, self.height, self.boxes)
 
 
 def box_problem(box: Sequence[float], width: int, height: int) -> str | None:
