@@ -13,12 +13,12 @@ import numpy as np
 
 from ..results import Candidates, ImageResult
 from ..settings import CANDIDATE_FLOOR, DetectorSettings
-from .darknet_cfg import DarknetConfig, parse_cfg
+from .darknet_cfg import DarknetConfig
 from .decode import DarknetDecoder, Decoder, HeadSpec, make_candidates, select
 from .engines import Engine, EngineOptions, check_engine, create_engine
 from .engines.build import build_onnx_engine
 from .letterbox import DARKNET, Letterbox, letterbox
-from .model_spec import ModelFiles, ModelInfo, check_classes, check_files, class_names, onnx_layout
+from .model_spec import DarknetModel, ModelFiles, ModelInfo, check_classes, check_files, class_names, onnx_layout
 from .onnx_layouts import OnnxDecoder
 from .speed_memo import SpeedSampler
 
@@ -68,20 +68,11 @@ class Detector:
             self.decoder, self.style = OnnxDecoder(layout, len(self.names)), layout.style
             self.engine = build_onnx_engine(engine, layout, model.weights, settings.precision, options)
             return
-        self.cfg = parse_cfg(model.cfg)
+        darknet = DarknetModel.read(model)
+        self.cfg = darknet.cfg
         self.decoder, self.style = DarknetDecoder(tuple(head_specs(self.cfg))), DARKNET
         size = settings.size or self.cfg.net.width
-        self.engine = create_engine(
-            engine,
-            self.cfg,
-            str(model.weights),
-            (size, size),
-            settings.precision,
-            cfg_path=str(model.cfg),
-            model_name=model.name,
-            log=log,
-            options=options,
-        )
+        self.engine = create_engine(engine, darknet, (size, size), settings.precision, log, options)
 
     @property
     def speed(self) -> SpeedSampler:

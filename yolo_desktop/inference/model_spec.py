@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..settings import DEFAULT_TILE_OVERLAP, TILES_OFF
-from .darknet_cfg import parse_cfg
+from .darknet_cfg import DarknetConfig, parse_cfg
 from .errors import ModelError
 from .model_cache import file_sha256
 from .onnx_layouts import OnnxLayout, identify
@@ -62,6 +62,30 @@ class ModelFiles:
         weights_known = self.weights.is_file() or self.weights_digest.is_file()
         given = [p for p in (self.cfg, self.names) if p is not None]
         return [p for p in given if not p.is_file()] + ([] if weights_known else [self.weights])
+
+
+@dataclass(frozen=True)
+class DarknetModel:
+    """A Darknet model as engines take it: its files and its cfg, parsed once by whoever builds the engine."""
+
+    files: ModelFiles
+    cfg: DarknetConfig
+
+    @classmethod
+    def read(cls, files: ModelFiles) -> DarknetModel:
+        return cls(files, parse_cfg(files.darknet_cfg))
+
+    @property
+    def name(self) -> str:
+        return self.files.name
+
+    @property
+    def cfg_path(self) -> Path:
+        return self.files.darknet_cfg
+
+    @property
+    def weights(self) -> Path:
+        return self.files.weights
 
 
 def check_files(model: ModelFiles, why: str = "") -> None:
