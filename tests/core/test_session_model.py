@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import read_rgb
-from yolo_desktop.inference.model_spec import ModelFiles, ModelInfo
+from yolo_desktop.inference.model_spec import DetectorChoice, ModelFiles, ModelInfo
 from yolo_desktop.pipeline.inputs import InputImage, InputProblem
 from yolo_desktop.results import ImageResult
 from yolo_desktop.settings import DetectorSettings
@@ -25,7 +25,7 @@ def info(size: int = 416, precision: str = "accurate", resize: str = "area") -> 
 
 def ready_state(count: int) -> SessionModel:
     state = SessionModel()
-    state.model_ready(state.begin_model_load(MODEL), info())
+    state.model_ready(state.begin_model_load(DetectorChoice(MODEL)), info())
     state.add_scanned([InputImage(f"/p/{i}.jpg", "", str(i)) for i in range(count)], [])
     return state
 
@@ -50,7 +50,7 @@ def test_orders_keep_a_bounded_number_in_flight_and_none_while_a_model_loads():
     state = SessionModel()
     state.add_scanned([InputImage(f"/p/{i}.jpg", "", str(i)) for i in range(10)], [InputProblem("/gone", "not found")])
     assert state.next_orders() == []  # no model yet
-    request = state.begin_model_load(MODEL)
+    request = state.begin_model_load(DetectorChoice(MODEL))
     assert state.next_orders() == []  # loading
     assert state.model_ready(request, info()) == []
     orders = state.next_orders()
@@ -106,13 +106,13 @@ def test_failures_and_retry():
 def test_a_new_model_or_resize_reruns_finished_images_and_stale_model_replies_are_ignored(real_results):
     state = ready_state(3)
     run_all(state, real_results)
-    old = state.begin_model_load(MODEL)
-    newer = state.begin_model_load(MODEL)
+    old = state.begin_model_load(DetectorChoice(MODEL))
+    newer = state.begin_model_load(DetectorChoice(MODEL))
     assert state.model_ready(old, info(size=608)) is None  # superseded by a newer request
     assert state.model_ready(newer, info(resize="bilinear")) == [0, 1, 2]
     assert [e.status for e in state.entries] == [Status.QUEUED] * 3
     assert all(e.shown is not None for e in state.entries)  # old results stay shown until replaced
-    same = state.begin_model_load(MODEL)
+    same = state.begin_model_load(DetectorChoice(MODEL))
     run_all(state, real_results)
     assert state.model_ready(same, info(resize="bilinear")) == []  # nothing changed: nothing re-runs
 

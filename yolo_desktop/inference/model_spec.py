@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..settings import DEFAULT_TILE_OVERLAP, TILES_OFF
+from ..settings import DEFAULT_ENGINE, DEFAULT_TILE_OVERLAP, DEFAULTS, TILES_OFF, DetectorSettings
 from .darknet_cfg import DarknetConfig, parse_cfg
 from .errors import ModelError
 from .model_cache import file_sha256
@@ -86,6 +86,17 @@ class DarknetModel:
     @property
     def weights(self) -> Path:
         return self.files.weights
+
+
+@dataclass(frozen=True)
+class DetectorChoice:
+    """Which model and how it runs: what a command's flags (``cli/options.py``), the window's picker and a service's
+    configuration each come to, so identical choices give identical settings in every front door."""
+
+    model: ModelFiles
+    settings: DetectorSettings = DEFAULTS
+    engine: str = DEFAULT_ENGINE  # settings.ENGINES
+    device: str | None = None  # OpenVINO device; None → $YOLO_DESKTOP_DEVICE or CPU
 
 
 def check_files(model: ModelFiles, why: str = "") -> None:
@@ -222,3 +233,8 @@ class ModelInfo:
     def identity(self) -> tuple[str, int, str, str, str, float]:
         """What changes the detections themselves (a change re-runs every finished image)."""
         return (self.name, self.input_size, self.precision, self.resize, self.tiles, self.tile_overlap)
+
+    def for_run(self, settings: DetectorSettings) -> ModelInfo:
+        """This model as a run with ``settings`` used it: how its photos were shrunk and cut (one engine serves
+        every resize and tiling)."""
+        return replace(self, resize=settings.resize, tiles=settings.tiles, tile_overlap=settings.tile_overlap)
