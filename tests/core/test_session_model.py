@@ -4,11 +4,13 @@ per-class counts, model changes — and per-event bookkeeping that never scans t
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import read_rgb
+from yolo_desktop.inference.decode import refilter
 from yolo_desktop.inference.model_spec import DetectorChoice, ModelFiles, ModelInfo
 from yolo_desktop.pipeline.inputs import InputImage, InputProblem
 from yolo_desktop.results import ImageResult
@@ -74,6 +76,27 @@ def test_results_counts_and_refiltering(real_results):
     state.set_settings(DetectorSettings(conf=0.05, classes=frozenset({"person"})))
     state.refilter_some(10.0)
     assert set(state.counts) == {"person"} and state.counts == recount()
+
+
+def test_a_result_is_shown_as_its_order_selected_it_unless_the_thresholds_changed_meanwhile(real_results):
+    """Orders carry the session's settings (the worker selects each photo at them): the result is shown as it
+    comes, no second NMS; only a change of thresholds or classes since the order re-filters it on arrival."""
+    state = ready_state(3)
+    state.model_ready(state.begin_model_load(DetectorChoice(MODEL, DetectorSettings(size=320, tiles="416"))), info())
+    assert state.settings == DetectorSettings(size=416, tiles="416")  # the choice's, the input size resolved
+    first, second, third = state.next_orders()
+    assert first.settings == second.settings == state.settings
+    state.finished(first.request_id, real_results[0])  # real_results: selected at the default thresholds
+    assert state.entries[0].shown is real_results[0]
+    state.set_settings(replace(state.settings, conf=0.05))
+    state.finished(second.request_id, real_results[2])
+    shown = state.entries[1].shown
+    assert shown is not None and shown is not real_results[2]
+    assert shown.detections == refilter(real_results[2], state.settings, state.names).detections
+    assert len(shown.detections) > len(real_results[2].detections)
+    state.set_settings(replace(state.settings, conf=0.25))  # back to what the third was ordered with
+    state.finished(third.request_id, real_results[1])
+    assert state.entries[2].shown is real_results[1]
 
 
 def test_stale_results_are_ignored_after_cancel_and_resume_queues_the_rest(real_results):
