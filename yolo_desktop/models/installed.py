@@ -22,6 +22,7 @@ from ..inference.errors import ModelError
 from ..inference.model_cache import file_sha256
 from ..inference.model_spec import ModelFiles, input_size_of
 from ..inference.speed_memo import measured
+from ..settings import DEFAULTS
 from .catalog import DEFAULT_MODEL, KNOWN_MODELS, KnownModel
 from .cfg_fixes import apply_fix, needs_fix
 
@@ -147,7 +148,7 @@ def correct_known_cfg(model: ModelFiles) -> bool:
     return True
 
 
-def accuracy_and_speed(model: ModelFiles, size: int, precision: str = "accurate") -> tuple[str, str]:
+def accuracy_and_speed(model: ModelFiles, size: int, precision: str = DEFAULTS.precision) -> tuple[str, str]:
     """What is known of a model, for choosing accuracy against speed: its measured mAP (known models, on the COCO
     sample; "" for others) and its time per image on this machine (``speed_memo``; "" until it has run here).
     ``size``: the input size in use (an ONNX export has its own)."""

@@ -22,7 +22,7 @@ from ..inference.decode import refilter
 from ..inference.model_spec import DetectorChoice, ModelFiles, ModelInfo
 from ..pipeline.inputs import InputImage, InputProblem
 from ..results import Candidates, ImageResult
-from ..settings import DetectorSettings
+from ..settings import DEFAULTS, DetectorSettings
 from ..video.lines import CountLine
 from ..video.track import VideoTrack
 from ..video.tracking import TRACKED, TrackingOptions
@@ -108,7 +108,7 @@ class SessionModel:
         self.roots: list[str] = []  # every file/folder the user added: exports must stay out of them
         # The loaded model's settings (its input size resolved) with the thresholds and classes on screen: what
         # every order runs with, and what shown results are selected at.
-        self.settings = settings or DetectorSettings()
+        self.settings = settings or DEFAULTS
         self.model: ModelFiles | None = None
         self.model_info: ModelInfo | None = None
         self.model_state = "none"  # "none" | "loading" | "ready" | "failed"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ...settings import DEFAULTS
 from ..model_spec import DarknetModel
 from .base import Engine, EngineOptions, available, check_engine, default_threads
 from .build import build_engine
@@ -26,7 +27,7 @@ def create_engine(
     kind: str,
     model: DarknetModel,
     size: tuple[int, int],
-    precision: str = "accurate",
+    precision: str = DEFAULTS.precision,
     log: Callable[[str], None] | None = None,
     options: EngineOptions = EngineOptions(),
 ) -> Engine:
