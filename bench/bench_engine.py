@@ -35,6 +35,7 @@ from yolo_desktop.inference.darknet_cfg import parse_cfg  # noqa: E402
 from yolo_desktop.inference.engines import EngineOptions, create_engine  # noqa: E402
 from yolo_desktop.inference.errors import ModelError  # noqa: E402
 from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
+from yolo_desktop.inference.model_spec import DarknetModel, ModelFiles  # noqa: E402
 from yolo_desktop.inference.openvino_converted import ensure_openvino_int8  # noqa: E402
 from yolo_desktop.models.installed import find_model  # noqa: E402
 
@@ -90,16 +91,8 @@ def bench_model(name: str, cfg_path: Path, weights: Path, config: str, size: int
     engine, precision, hint = CONFIGS[config]
     if engine == "openvino" and precision == "fast":
         ensure_openvino_int8(Path(weights).stem, cfg, cfg_path, weights, calibration=calibration())
-    ours = create_engine(
-        engine,
-        cfg,
-        str(weights),
-        (size, size),
-        precision,
-        cfg_path=str(cfg_path),
-        model_name=Path(weights).stem,
-        options=EngineOptions(hint=hint),
-    )
+    model = DarknetModel(ModelFiles(Path(weights).stem, Path(cfg_path), Path(weights), None), cfg)
+    ours = create_engine(engine, model, (size, size), precision, options=EngineOptions(hint=hint))
     net = cv2.dnn.readNetFromDarknet(str(cfg_path), str(weights))
     blob = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
     outputs = net.getUnconnectedOutLayersNames()

@@ -198,11 +198,16 @@ def select_nmm(
 
 
 def run(
-    detector: Detector, files: Sequence[tuple[int, Path]], whole: bool = True, keep_cut: bool = False
+    detector: Detector,
+    files: Sequence[tuple[int, Path]],
+    settings: DetectorSettings,
+    whole: bool = True,
+    keep_cut: bool = False,
 ) -> tuple[list[ImageResult], float, int]:
     pipeline = Pipeline(detector, whole_photo=whole, keep_cut=keep_cut)
     start = time.perf_counter()
-    results = [done.result for done in pipeline.run(Job.file(str(path), tag=i) for i, path in files)]
+    jobs = (Job.file(str(path), tag=i, settings=settings) for i, path in files)
+    results = [done.result for done in pipeline.run(jobs)]
     return results, time.perf_counter() - start, pipeline.network_runs
 
 
@@ -230,16 +235,14 @@ def measure_set(detector: Detector, dataset: Set, sizes: Sequence[str], repeats:
     variants += [v for s in sizes for v in ((s, True, False), (s, False, False), (s, True, True))]
     times: dict[Variant, list[float]] = {v: [] for v in variants}
     kept: dict[Variant, tuple[list[ImageResult], int]] = {}
-    base = detector.settings
     for _ in range(repeats):  # interleaved, so a busy moment of the machine spreads over every variant
         for variant in variants:
             tiles, whole, keep_cut = variant
             limit = COCO_MAX_DETECTIONS * dataset.photos
-            detector.settings = replace(base, conf=EVAL_CONF, max_detections=limit, tiles=tiles)
-            results, seconds, runs = run(detector, dataset.files, whole, keep_cut)
+            settings = replace(detector.settings, conf=EVAL_CONF, max_detections=limit, tiles=tiles)
+            results, seconds, runs = run(detector, dataset.files, settings, whole, keep_cut)
             times[variant].append(seconds / len(dataset.files))
             kept[variant] = (results, runs)
-    detector.settings = base
     t0 = statistics.median(times[variants[0]])
     rows = []
     for variant in variants:

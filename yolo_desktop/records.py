@@ -23,7 +23,7 @@ import numpy as np
 
 from .inference.model_spec import ModelInfo
 from .results import Candidates, Detection, Detections, ImageResult
-from .settings import DetectorSettings
+from .settings import DEFAULTS, DetectorSettings
 
 # ----- detections and results, exact ------------------------------------------------------------------------
 
@@ -174,9 +174,7 @@ def settings_record(settings: DetectorSettings, size: int | None = None) -> dict
 _SETTINGS_FIELDS = {f.name for f in fields(DetectorSettings)}
 
 
-def settings_from_record(
-    record: Mapping[str, Any], defaults: DetectorSettings = DetectorSettings()
-) -> DetectorSettings:
+def settings_from_record(record: Mapping[str, Any], defaults: DetectorSettings = DEFAULTS) -> DetectorSettings:
     """Settings from a record (a job, a worker's reply); a key it lacks takes ``defaults``' value (validated:
     out-of-range values raise ``SettingsError``)."""
     values: dict[str, Any] = {name: getattr(defaults, name) for name in _SETTINGS_FIELDS}

@@ -11,8 +11,12 @@ CANDIDATE_FLOOR = 0.005
 MAX_CANDIDATES = 30_000
 PRECISIONS = ("accurate", "fast")
 ENGINES = ("auto", "openvino", "litert", "keras")  # see inference/engines
+DEFAULT_ENGINE = "auto"  # chosen for this machine (inference/engines/auto.py)
 DEVICES = ("CPU", "GPU", "NPU")  # OpenVINO devices; CPU unless chosen explicitly
 INPUT_SIZES = (320, 416, 608)
+# Where an input size must be a number before a model is read (the window's picker, speed figures in model lists):
+# the default model's own ([net] width of yolov3-tiny.cfg). A detector otherwise runs at its cfg's.
+DEFAULT_INPUT_SIZE = 416
 # How a photo is shrunk into the network input: "area" averages the pixels it drops (cv2.INTER_AREA); "bilinear"
 # samples (cv2.INTER_LINEAR), as Darknet and OpenCV DNN do. Enlarging is bilinear either way.
 RESIZES = ("area", "bilinear")
@@ -31,6 +35,11 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class DetectorSettings:
+    """How a model runs, and what selection keeps. The network's own: ``size`` and ``precision`` (another needs
+    another engine). Each run's: ``resize``, ``tiles`` and ``tile_overlap`` (how photos are prepared), and the
+    ``selection`` (thresholds, classes, max detections), which re-filters kept candidates without the network.
+    The defaults here are the app's, in every front door (``DEFAULTS``)."""
+
     size: int | None = None  # network input (square, multiple of 32); None → the cfg's [net] width
     conf: float = 0.25  # minimum score = objectness × class probability
     iou: float = 0.45  # NMS overlap above which the lower-scoring box of the same class is dropped
@@ -65,6 +74,16 @@ class DetectorSettings:
         """The tile side asked for in photo pixels; None for "off" and "auto" (which decides per photo)."""
         return int(self.tiles) if self.tiles.isascii() and self.tiles.isdigit() else None
 
+    @property
+    def selection(self) -> tuple[float, float, frozenset[str] | None, int]:
+        """(conf, iou, classes, max_detections): what selection applies to candidates. Results selected at equal
+        selections are equal; changing only these re-runs NMS and the filter, never the network."""
+        return (self.conf, self.iou, self.classes, self.max_detections)
+
+    def with_selection(self, other: DetectorSettings) -> DetectorSettings:
+        """These settings with ``other``'s thresholds, classes and max detections."""
+        return replace(self, conf=other.conf, iou=other.iou, classes=other.classes, max_detections=other.max_detections)
+
     def with_classes(self, classes: Iterable[str] | None) -> DetectorSettings:
         return replace(self, classes=None if classes is None else frozenset(classes))
 
@@ -86,3 +105,6 @@ def normalize_tiles(value: object) -> str:
     raise SettingsError(
         f"tiles {value!r} must be off, auto, or a tile size in pixels of at least {MIN_TILE_SIZE} (e.g. 640)"
     )
+
+
+DEFAULTS = DetectorSettings()  # the defaults every front door shows and uses (CLI, window, service, settings store)

@@ -79,11 +79,11 @@ def test_a_model_failure_becomes_a_result_and_the_batch_goes_on(app_detector, da
         prepare = app_detector.prepare
         calls = 0
 
-        def infer(self, prepared, path="", timings=None):
+        def infer(self, prepared, path="", timings=None, settings=None):
             Failing.calls += 1
             if Failing.calls == 2:
                 raise RuntimeError("engine exploded")
-            return app_detector.infer(prepared, path, timings)
+            return app_detector.infer(prepared, path, timings, settings)
 
     frames = [read_rgb(data_dir / n) for n in ("coffee.png", "camera.png", "motorcycle_left.png")]
     out = list(Pipeline(Failing()).run(Job.video_frame(f, f"f{i}") for i, f in enumerate(frames)))

@@ -4,12 +4,14 @@ per-class counts, model changes — and per-event bookkeeping that never scans t
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import read_rgb
-from yolo_desktop.inference.model_spec import ModelFiles, ModelInfo
+from yolo_desktop.inference.decode import refilter
+from yolo_desktop.inference.model_spec import DetectorChoice, ModelFiles, ModelInfo
 from yolo_desktop.pipeline.inputs import InputImage, InputProblem
 from yolo_desktop.results import ImageResult
 from yolo_desktop.settings import DetectorSettings
@@ -25,7 +27,7 @@ def info(size: int = 416, precision: str = "accurate", resize: str = "area") -> 
 
 def ready_state(count: int) -> SessionModel:
     state = SessionModel()
-    state.model_ready(state.begin_model_load(MODEL), info())
+    state.model_ready(state.begin_model_load(DetectorChoice(MODEL)), info())
     state.add_scanned([InputImage(f"/p/{i}.jpg", "", str(i)) for i in range(count)], [])
     return state
 
@@ -50,7 +52,7 @@ def test_orders_keep_a_bounded_number_in_flight_and_none_while_a_model_loads():
     state = SessionModel()
     state.add_scanned([InputImage(f"/p/{i}.jpg", "", str(i)) for i in range(10)], [InputProblem("/gone", "not found")])
     assert state.next_orders() == []  # no model yet
-    request = state.begin_model_load(MODEL)
+    request = state.begin_model_load(DetectorChoice(MODEL))
     assert state.next_orders() == []  # loading
     assert state.model_ready(request, info()) == []
     orders = state.next_orders()
@@ -74,6 +76,27 @@ def test_results_counts_and_refiltering(real_results):
     state.set_settings(DetectorSettings(conf=0.05, classes=frozenset({"person"})))
     state.refilter_some(10.0)
     assert set(state.counts) == {"person"} and state.counts == recount()
+
+
+def test_a_result_is_shown_as_its_order_selected_it_unless_the_thresholds_changed_meanwhile(real_results):
+    """Orders carry the session's settings (the worker selects each photo at them): the result is shown as it
+    comes, no second NMS; only a change of thresholds or classes since the order re-filters it on arrival."""
+    state = ready_state(3)
+    state.model_ready(state.begin_model_load(DetectorChoice(MODEL, DetectorSettings(size=320, tiles="416"))), info())
+    assert state.settings == DetectorSettings(size=416, tiles="416")  # the choice's, the input size resolved
+    first, second, third = state.next_orders()
+    assert first.settings == second.settings == state.settings
+    state.finished(first.request_id, real_results[0])  # real_results: selected at the default thresholds
+    assert state.entries[0].shown is real_results[0]
+    state.set_settings(replace(state.settings, conf=0.05))
+    state.finished(second.request_id, real_results[2])
+    shown = state.entries[1].shown
+    assert shown is not None and shown is not real_results[2]
+    assert shown.detections == refilter(real_results[2], state.settings, state.names).detections
+    assert len(shown.detections) > len(real_results[2].detections)
+    state.set_settings(replace(state.settings, conf=0.25))  # back to what the third was ordered with
+    state.finished(third.request_id, real_results[1])
+    assert state.entries[2].shown is real_results[1]
 
 
 def test_stale_results_are_ignored_after_cancel_and_resume_queues_the_rest(real_results):
@@ -106,13 +129,13 @@ def test_failures_and_retry():
 def test_a_new_model_or_resize_reruns_finished_images_and_stale_model_replies_are_ignored(real_results):
     state = ready_state(3)
     run_all(state, real_results)
-    old = state.begin_model_load(MODEL)
-    newer = state.begin_model_load(MODEL)
+    old = state.begin_model_load(DetectorChoice(MODEL))
+    newer = state.begin_model_load(DetectorChoice(MODEL))
     assert state.model_ready(old, info(size=608)) is None  # superseded by a newer request
     assert state.model_ready(newer, info(resize="bilinear")) == [0, 1, 2]
     assert [e.status for e in state.entries] == [Status.QUEUED] * 3
     assert all(e.shown is not None for e in state.entries)  # old results stay shown until replaced
-    same = state.begin_model_load(MODEL)
+    same = state.begin_model_load(DetectorChoice(MODEL))
     run_all(state, real_results)
     assert state.model_ready(same, info(resize="bilinear")) == []  # nothing changed: nothing re-runs
 

@@ -31,7 +31,7 @@ from yolo_desktop.settings import CANDIDATE_FLOOR, DetectorSettings, SettingsErr
 
 @pytest.fixture(scope="module")
 def detector(tiny_model) -> Detector:
-    """The app's engine, this module's own: tests set its tiles."""
+    """The app's engine, this module's own (each test's jobs bring their tiles)."""
     return Detector(tiny_model)
 
 
@@ -47,9 +47,8 @@ def mosaic_png(tmp_path_factory, data_dir) -> Path:
 
 def detect(detector: Detector, job: Job, **settings) -> tuple[ImageResult, int]:
     """One job through the pipeline with these settings; the result and the network runs it took."""
-    detector.settings = replace(DetectorSettings(), **settings)
     pipeline = Pipeline(detector)
-    (done,) = list(pipeline.run([job]))
+    (done,) = list(pipeline.run([replace(job, settings=replace(DetectorSettings(), **settings))]))
     return done.result, pipeline.network_runs
 
 
@@ -119,7 +118,6 @@ def test_a_tiled_result_is_the_direct_tile_by_tile_computation(detector, canvas,
     tile detected on its own through the same engine, its cut boxes dropped, moved, merged and selected."""
     result, _runs = detect(detector, Job.file(str(mosaic_png)), tiles="416")
     height, width = canvas.shape[:2]
-    detector.settings = DetectorSettings()
     parts = [(detector.detect(canvas).candidates, 0.0, 0.0)]
     for tile in plan("416", 0.2, 416, width, height):
         own = detector.detect(np.ascontiguousarray(canvas[tile.y : tile.y + tile.height, tile.x : tile.x + tile.width]))
@@ -219,11 +217,10 @@ def test_a_100_megapixel_photo_is_tiled_in_bounded_memory(detector, tmp_path):
     path = tmp_path / "100 MP.jpg"
     path.write_bytes(encoded.tobytes())
     del encoded
-    detector.settings = DetectorSettings(tiles="1024")
     pipeline = Pipeline(detector)
     tracemalloc.start()
     try:
-        (done,) = list(pipeline.run([Job.file(str(path))]))
+        (done,) = list(pipeline.run([Job.file(str(path), settings=DetectorSettings(tiles="1024"))]))
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

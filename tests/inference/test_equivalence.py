@@ -9,6 +9,7 @@ weights; the other architectures random weights written in Darknet format (tests
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -21,6 +22,7 @@ from yolo_desktop.inference.decode import decode_heads
 from yolo_desktop.inference.detector import head_specs
 from yolo_desktop.inference.engines import create_engine
 from yolo_desktop.inference.letterbox import letterbox
+from yolo_desktop.inference.model_spec import DarknetModel, ModelFiles
 
 TOLERANCE = 1e-4
 
@@ -55,7 +57,9 @@ def keras_heads(cfg_path, weights_path, batch: np.ndarray) -> list[np.ndarray]:
     key = (str(cfg_path), str(weights_path), hashlib.sha256(batch.tobytes()).digest())
     if key not in _heads:
         size = (batch.shape[1], batch.shape[2])
-        _heads[key] = create_engine("keras", parse_cfg(cfg_path), str(weights_path), size).run(batch)
+        files = ModelFiles(Path(cfg_path).stem, Path(cfg_path), Path(weights_path), None)
+        model = DarknetModel(files, parse_cfg(cfg_path))
+        _heads[key] = create_engine("keras", model, size).run(batch)
     return _heads[key]
 
 
@@ -81,7 +85,7 @@ def test_decoded_boxes_match_opencv_yolo_layer(tiny_model, data_dir):
     """Our decode (sigmoid offsets, exp anchors, objectness) against OpenCV's own [yolo] layer output."""
     cfg = parse_cfg(tiny_model.cfg)
     batch, _ = letterbox(read_rgb(data_dir / "astronaut.png"), 416, 416)
-    heads = create_engine("keras", cfg, str(tiny_model.weights), (416, 416)).run(batch)
+    heads = create_engine("keras", DarknetModel(tiny_model, cfg), (416, 416)).run(batch)
     rows = opencv_yolo_rows(tiny_model.cfg, tiny_model.weights, batch)  # (N, 5 + C): cx, cy, w, h (0..1), obj, ...
     # Every anchor of every cell, in OpenCV's row order (cell-major, anchor-minor), from our decoder with floor 0.
     specs = head_specs(cfg)
@@ -104,7 +108,7 @@ def test_production_decoder_gives_opencvs_boxes(tiny_model, data_dir, photo):
     zeroes class scores under its own threshold, so both are compared from 0.25 up."""
     cfg = parse_cfg(tiny_model.cfg)
     batch, _ = letterbox(read_rgb(data_dir / photo), 416, 416)
-    heads = create_engine("keras", cfg, str(tiny_model.weights), (416, 416)).run(batch)
+    heads = create_engine("keras", DarknetModel(tiny_model, cfg), (416, 416)).run(batch)
     boxes, scores, classes = decode_heads(heads, head_specs(cfg), 416, 416, floor=0.25)
     rows = opencv_yolo_rows(tiny_model.cfg, tiny_model.weights, batch)  # cx, cy, w, h in 0..1, obj, class scores
     row_ids, their_classes = np.nonzero(rows[:, 5:] >= 0.25)

@@ -17,23 +17,16 @@ from yolo_desktop.inference.detector import Detector
 from yolo_desktop.inference.engines import create_engine
 from yolo_desktop.inference.letterbox import letterbox
 from yolo_desktop.inference.model_cache import model_key
+from yolo_desktop.inference.model_spec import DarknetModel
 
 PHOTOS = ("coffee.png", "astronaut.png", "camera.png", "motorcycle_left.png", "chelsea.png")
 
 
 @pytest.fixture(scope="module")
 def engines(tiny_model):
-    cfg = parse_cfg(tiny_model.cfg)
-    keras = create_engine("keras", cfg, str(tiny_model.weights), (416, 416))
-    litert = create_engine(
-        "litert",
-        cfg,
-        str(tiny_model.weights),
-        (416, 416),
-        "accurate",
-        cfg_path=str(tiny_model.cfg),
-        model_name=tiny_model.name,
-    )
+    model = DarknetModel.read(tiny_model)
+    keras = create_engine("keras", model, (416, 416))
+    litert = create_engine("litert", model, (416, 416), "accurate")
     return keras, litert
 
 
@@ -51,16 +44,8 @@ def test_float32_heads_match_keras(engines, data_dir):
 @pytest.mark.parametrize("size", [320, 608])
 def test_one_converted_model_serves_every_size(tiny_model, data_dir, engines, size):
     cfg = parse_cfg(tiny_model.cfg)
-    keras = create_engine("keras", cfg, str(tiny_model.weights), (size, size))
-    litert = create_engine(
-        "litert",
-        cfg,
-        str(tiny_model.weights),
-        (size, size),
-        "accurate",
-        cfg_path=str(tiny_model.cfg),
-        model_name=tiny_model.name,
-    )
+    keras = create_engine("keras", DarknetModel(tiny_model, cfg), (size, size))
+    litert = create_engine("litert", DarknetModel(tiny_model, cfg), (size, size), "accurate")
     assert litert.path == engines[1].path  # the same file as at 416
     batch, _ = letterbox(read_rgb(data_dir / "camera.png"), size, size)
     for mine, theirs in zip(litert.run(batch), keras.run(batch)):

@@ -22,6 +22,7 @@ from yolo_desktop.inference.detector import Detector
 from yolo_desktop.inference.engines import EngineOptions, create_engine
 from yolo_desktop.inference.errors import ModelError
 from yolo_desktop.inference.letterbox import letterbox
+from yolo_desktop.inference.model_spec import DarknetModel
 from yolo_desktop.settings import DetectorSettings
 
 pytest.importorskip("openvino")
@@ -34,16 +35,7 @@ BF16_F1_GATE = 0.99  # detections at conf 0.25 that bf16 shares with float32 (F1
 
 
 def engine(tiny_model, kind: str, size: int = 416, precision: str = "accurate", hint: str | None = None):
-    return create_engine(
-        kind,
-        parse_cfg(tiny_model.cfg),
-        str(tiny_model.weights),
-        (size, size),
-        precision,
-        cfg_path=str(tiny_model.cfg),
-        model_name=tiny_model.name,
-        options=EngineOptions(hint=hint),
-    )
+    return create_engine(kind, DarknetModel.read(tiny_model), (size, size), precision, options=EngineOptions(hint=hint))
 
 
 @pytest.fixture(scope="module")
@@ -264,13 +256,7 @@ def test_cached_model_runs_without_tensorflow(tiny_model, data_dir, openvino_int
 def test_device_that_is_not_there_is_refused(tiny_model):
     with pytest.raises(ModelError, match="NOSUCHDEVICE is not available"):
         create_engine(
-            "openvino",
-            parse_cfg(tiny_model.cfg),
-            str(tiny_model.weights),
-            (416, 416),
-            cfg_path=str(tiny_model.cfg),
-            model_name=tiny_model.name,
-            options=EngineOptions(device="NOSUCHDEVICE"),
+            "openvino", DarknetModel.read(tiny_model), (416, 416), options=EngineOptions(device="NOSUCHDEVICE")
         )
 
 

@@ -7,24 +7,15 @@ import numpy as np
 import pytest
 
 from tests.conftest import read_rgb
-from yolo_desktop.inference.darknet_cfg import parse_cfg
 from yolo_desktop.inference.engines import EngineOptions, create_engine
 from yolo_desktop.inference.letterbox import letterbox
+from yolo_desktop.inference.model_spec import DarknetModel
 
 PHOTOS = ("astronaut.png", "coffee.png", "camera.png")
 
 
 def engine(model, kind: str, size: int, hint: str | None = None):
-    return create_engine(
-        kind,
-        parse_cfg(model.cfg),
-        str(model.weights),
-        (size, size),
-        "accurate",
-        cfg_path=str(model.cfg),
-        model_name=model.name,
-        options=EngineOptions(hint=hint),
-    )
+    return create_engine(kind, DarknetModel.read(model), (size, size), "accurate", options=EngineOptions(hint=hint))
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from tests.support.redis_server import RedisServer
 from tests.ui.conftest import MODEL_TIMEOUT_MS, many_photos, wait_for_batch
 from yolo_desktop.imaging.read import load
 from yolo_desktop.inference.decode import refilter
+from yolo_desktop.inference.model_spec import DetectorChoice
 from yolo_desktop.settings import DetectorSettings
 from yolo_desktop.ui.cluster_worker import ClusterWorker
 from yolo_desktop.ui.export_job import ExportOptions
@@ -106,7 +107,7 @@ def test_a_model_change_mid_batch_leaves_no_image_stuck(qtbot, window, workers, 
     many_photos(tmp_path / "photos", data_dir, 40)
     window.add_paths([str(tmp_path / "photos")])
     qtbot.waitUntil(lambda: window.session.state.progress().done >= 2, timeout=60_000)
-    window.session.load_model(window.session.model, 320, "accurate")
+    window.session.load_model(DetectorChoice(window.session.model, DetectorSettings(size=320)))
     qtbot.waitUntil(lambda: window.session.model_info.input_size == 320, timeout=MODEL_TIMEOUT_MS)
     wait_for_batch(qtbot, window, count=40)
     assert all(e.status is Status.DONE for e in window.session.entries)

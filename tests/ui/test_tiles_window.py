@@ -55,5 +55,5 @@ def test_tiles_rerun_the_photos_as_the_command_line_does(qtbot, make_window, dat
     window.close()
 
     again = make_window(settings)
-    assert again.model_picker.choice()[3] == "416" and again.session.model_info.tiles == "416"
+    assert again.model_picker.settings().tiles == "416" and again.session.model_info.tiles == "416"
     assert again.commands.tile_grid.isChecked()

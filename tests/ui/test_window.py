@@ -14,7 +14,8 @@ from tests.conftest import read_rgb
 from tests.ui.conftest import many_photos, wait_for_batch
 from yolo_desktop.imaging.read import load
 from yolo_desktop.inference.decode import refilter
-from yolo_desktop.inference.model_spec import ModelFiles
+from yolo_desktop.inference.model_spec import DetectorChoice, ModelFiles
+from yolo_desktop.settings import DetectorSettings
 from yolo_desktop.ui.session import Status
 
 
@@ -210,7 +211,8 @@ def test_close_mid_batch_stops_cleanly(qtbot, make_window, tmp_path, data_dir, c
 def test_bad_model_keeps_the_previous_one(qtbot, window, tmp_path, tiny_model, data_dir):
     cut = tmp_path / "cut.weights"
     cut.write_bytes(tiny_model.weights.read_bytes()[:-1000])
-    window.session.load_model(ModelFiles("broken", tiny_model.cfg, cut, tiny_model.names), 416)
+    broken = ModelFiles("broken", tiny_model.cfg, cut, tiny_model.names)
+    window.session.load_model(DetectorChoice(broken, DetectorSettings(size=416)))
     qtbot.waitUntil(lambda: window.session.model_state == "ready" and window.last_message.isVisible(), timeout=60_000)
     assert "too short" in window.last_message.text() and "previous model stays" in window.last_message.text()
     assert window.session.model_info.name == "yolov3-tiny"
@@ -236,7 +238,7 @@ def test_an_onnx_export_added_in_the_window_detects_like_any_model(qtbot, window
     assert model.cfg is None and model.names is None and model.weights.suffix == ".onnx"
     window.model_picker.add_custom(model)
     window.session.set_settings(window.session.settings.with_classes({"person"}))  # a filter this model cannot meet
-    window.session.load_model(model, 416)
+    window.session.load_model(DetectorChoice(model, DetectorSettings(size=416)))
     qtbot.waitUntil(lambda: window.session.model_info.name == "helmets", timeout=60_000)
     info = window.session.model_info
     assert info.input_size == 320 and info.names == ("helmet", "safety vest", "glove")  # its size, its classes

@@ -22,9 +22,9 @@ class SlowRunner:
         self.settings = detector.settings
         self.prepare = detector.prepare
 
-    def infer(self, prepared, path="", timings=None):
+    def infer(self, prepared, path="", timings=None, settings=None):
         started = time.monotonic()
-        result = self.detector.infer(prepared, path, timings)
+        result = self.detector.infer(prepared, path, timings, settings)
         time.sleep(max(0.0, self.seconds - (time.monotonic() - started)))
         return result
 

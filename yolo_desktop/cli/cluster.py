@@ -9,13 +9,11 @@ import os
 import sys
 from typing import Any
 
-from ..settings import ENGINES, PRECISIONS
-
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def add_cluster_commands(commands: Any) -> None:
-    from ..models.installed import add_model_arguments
+    from .options import MODEL, add_detector_arguments
 
     worker = commands.add_parser(
         "worker",
@@ -26,9 +24,8 @@ def add_cluster_commands(commands: Any) -> None:
     )
     worker.add_argument("--redis", required=True, metavar="URL", help="e.g. redis://:PASSWORD@host:6379/0")
     worker.add_argument("-n", "--processes", type=int, default=1, metavar="N", help="worker processes (default 1)")
-    add_model_arguments(worker)
-    worker.add_argument("--precision", choices=PRECISIONS, default="accurate")
-    worker.add_argument("--engine", choices=ENGINES, default="auto")
+    # Jobs bring their input size, tiles and thresholds; the precision is the worker's (it refuses others).
+    add_detector_arguments(worker, (*MODEL, "precision", "engine"))
     worker.add_argument("--queue", default="yolo-desktop", help="queue name (default yolo-desktop)")
     worker.add_argument(
         "--heartbeat",
@@ -71,7 +68,7 @@ def run_worker(args: argparse.Namespace) -> int:
     from ..inference.darknet_cfg import parse_cfg
     from ..inference.errors import ModelError
     from ..inference.model_spec import check_files, class_names, model_fingerprint
-    from ..models.installed import resolve_model
+    from .options import detector_choice
 
     def fail(message: str) -> int:
         print(f"yolo-desktop worker: error: {message}", file=sys.stderr)
@@ -86,25 +83,26 @@ def run_worker(args: argparse.Namespace) -> int:
     logging.getLogger("yolo_desktop").setLevel(logging.INFO)
     connect(args.redis)  # a wrong URL or password is said now, in one line, not by N processes
     try:
-        model = resolve_model(args.model, args.cfg, args.weights, args.names, args.onnx)
+        choice = detector_choice(args)
+        model, precision = choice.model, choice.settings.precision
         check_files(model)
         class_names(model)  # a names file that does not fit the model is said now, not by every job
-        if model.cfg is None and args.engine in ("keras", "litert"):
-            raise ModelError(f"the {args.engine} engine runs Darknet models; ONNX models run on OpenVINO")
-        if model.cfg is not None and args.engine != "keras":
+        if model.cfg is None and choice.engine in ("keras", "litert"):
+            raise ModelError(f"the {choice.engine} engine runs Darknet models; ONNX models run on OpenVINO")
+        if model.cfg is not None and choice.engine != "keras":
             cfg = parse_cfg(model.cfg)
             from ..inference.converted import ensure_converted
 
             # Once here, before the processes start: N processes must not each convert (TensorFlow) at once. The
             # float32 file serves OpenVINO (every precision) and LiteRT accurate; LiteRT fast has its own.
-            for precision in dict.fromkeys(("accurate", args.precision)):
+            for converted in dict.fromkeys(("accurate", precision)):
                 ensure_converted(
-                    model.name, cfg, model.cfg, model.weights, precision, log=lambda m: print(m, file=sys.stderr)
+                    model.name, cfg, model.cfg, model.weights, converted, log=lambda m: print(m, file=sys.stderr)
                 )
         fingerprint = model_fingerprint(model)
     except (ModelError, ValueError, OSError) as exc:
         return fail(str(exc))
-    config = WorkerConfig(model, fingerprint, args.precision, args.engine, args.heartbeat)
+    config = WorkerConfig(model, fingerprint, precision, choice.engine, args.heartbeat)
     return run_pool(args.redis, config, args.processes, args.queue, burst=args.burst)
 
 

@@ -15,21 +15,20 @@ from tqdm import tqdm
 from ..atomic import remove_leftovers
 from ..export.writer import FORMATS, BackgroundWriter, BatchWriter
 from ..inference.detector import Detector
-from ..inference.engines import EngineOptions
 from ..inference.errors import ModelError
-from ..inference.model_spec import check_size, input_size_of, model_fingerprint
-from ..models.installed import resolve_model
+from ..inference.model_spec import input_size_of, model_fingerprint
 from ..pipeline.inputs import UsageError, check_output_dir, collect_inputs
 from ..pipeline.resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused
 from ..pipeline.run import Job, Pipeline
 from ..records import header
 from ..results import BatchSummary, ImageResult
-from ..settings import DetectorSettings, SettingsError
+from ..settings import SettingsError
 from ..video.detect import FrameRange
 from ..video.lines import parse_count_line
 from ..video.output import VideoOutputOptions, VideoOutputResult
 from ..video.run import print_video_summary, process_video
 from ..video.tracking import TrackingOptions
+from .options import detector_choice
 
 if TYPE_CHECKING:
     from ..cluster.coordinator import ClusterOptions
@@ -44,23 +43,12 @@ def _fail(message: str) -> int:
 
 def run_detect(args: argparse.Namespace) -> int:
     try:
-        settings = DetectorSettings(
-            size=args.size,
-            conf=args.conf,
-            iou=args.iou,
-            max_detections=args.max_detections,
-            classes=frozenset(args.classes) if args.classes else None,
-            precision=args.precision,
-            resize=args.resize,
-            tiles=args.tiles,
-            tile_overlap=args.tile_overlap,
-        )
+        choice = detector_choice(args)
+        model, settings = choice.model, choice.settings
         frames, video_options = video_options_from(args)
         unknown = sorted(set(args.formats) - set(FORMATS))
         if unknown:
             raise UsageError(f"unknown format(s) {', '.join(unknown)} (available: {', '.join(FORMATS)})")
-        model = resolve_model(args.model, args.cfg, args.weights, args.names, args.onnx)
-        check_size(model, settings.size)
         out = Path(args.output)
         check_output_dir(out, args.paths)
         items, problems = collect_inputs(args.paths, recursive=args.recursive)
@@ -120,13 +108,7 @@ def run_detect(args: argparse.Namespace) -> int:
 
     print(f"Loading {model.name}…", file=sys.stderr)
     try:
-        detector = Detector(
-            model,
-            settings,
-            engine=args.engine,
-            log=lambda message: print(message, file=sys.stderr),
-            options=EngineOptions(device=args.device),
-        )
+        detector = Detector.chosen(choice, log=lambda message: print(message, file=sys.stderr))
     except (ModelError, ValueError) as exc:
         return _fail(str(exc))
     try:

@@ -14,19 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import TAGLINE, __version__
-from ..settings import (
-    DEFAULT_RESIZE,
-    DEVICES,
-    ENGINES,
-    MAX_TILE_OVERLAP,
-    PRECISIONS,
-    RESIZES,
-    DetectorSettings,
-    SettingsError,
-    normalize_tiles,
-)
-
-DEFAULTS = DetectorSettings()  # the defaults shown and used come from DetectorSettings only
+from ..settings import DEFAULT_ENGINE, DEFAULTS, ENGINES, PRECISIONS
 
 EXIT_USAGE = 2
 
@@ -38,10 +26,6 @@ def _ensure_streams() -> None:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 (lives as long as the app)
 
 
-def _csv_list(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
 def _time(text: str) -> float:
     from ..video.timecode import TimecodeError, parse_time
 
@@ -49,34 +33,6 @@ def _time(text: str) -> float:
         return parse_time(text)
     except TimecodeError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _tiles(text: str) -> str:
-    try:
-        return normalize_tiles(text)
-    except SettingsError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def add_tile_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """--tiles and --tile-overlap (detect, evaluate): small objects in large photos (tiling.py)."""
-    parser.add_argument(
-        "--tiles",
-        type=_tiles,
-        default=DEFAULTS.tiles,
-        metavar="off|auto|SIZE",
-        help="small objects in large photos: cut each photo into overlapping tiles of SIZE photo pixels (e.g. 416), "
-        "each detected at the network size, plus one run on the whole photo; auto tiles only photos more than 3× "
-        "the network size (tiles of 1.5× it, at most 36). Costs one network run per tile (a 1920×1440 photo at "
-        "416: 13 runs with auto, 31 with 416) (default off)",
-    )
-    parser.add_argument(
-        "--tile-overlap",
-        type=float,
-        default=DEFAULTS.tile_overlap,
-        metavar="F",
-        help=f"fraction of a tile shared with its neighbour, 0–{MAX_TILE_OVERLAP} (default {DEFAULTS.tile_overlap})",
-    )
 
 
 def _stride(text: str) -> int:
@@ -111,7 +67,8 @@ def _at_least_one(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..models.installed import add_model_arguments
+    from ..models.catalog import DEFAULT_MODEL
+    from .options import EVERY, MODEL, MODEL_FILES, NETWORK, TILES, add_detector_arguments, csv_list
 
     parser = argparse.ArgumentParser(
         prog="yolo-desktop",
@@ -124,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="detect objects in the bundled sample photo, print them and exit (0 = working)",
     )
-    parser.add_argument("--self-test-precision", choices=PRECISIONS, default="accurate", help=argparse.SUPPRESS)
-    parser.add_argument("--self-test-engine", choices=ENGINES, default="auto", help=argparse.SUPPRESS)
+    parser.add_argument("--self-test-precision", choices=PRECISIONS, default=DEFAULTS.precision, help=argparse.SUPPRESS)
+    parser.add_argument("--self-test-engine", choices=ENGINES, default=DEFAULT_ENGINE, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     detect = commands.add_parser(
@@ -136,22 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detect.add_argument("paths", nargs="+", metavar="PATH", help="image and video files and/or folders")
     detect.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder (created if needed)")
-    model = detect.add_argument_group("model")
-    add_model_arguments(model)
-    detect.add_argument("--size", type=int, help="network input size, a multiple of 32 (default: the cfg's)")
-    detect.add_argument("--conf", type=float, default=DEFAULTS.conf, help=f"minimum score (default {DEFAULTS.conf})")
-    detect.add_argument("--iou", type=float, default=DEFAULTS.iou, help=f"NMS IoU threshold (default {DEFAULTS.iou})")
-    detect.add_argument("--classes", type=_csv_list, metavar="A,B", help="only these class labels, e.g. person,car")
-    detect.add_argument(
-        "--max-detections",
-        type=int,
-        default=DEFAULTS.max_detections,
-        help=f"per image (default {DEFAULTS.max_detections})",
-    )
     detect.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
     detect.add_argument(
         "--formats",
-        type=_csv_list,
+        type=csv_list,
         default=["json", "csv"],
         metavar="F,G",
         help="detection files: json,csv,yolo,voc,coco (default json,csv)",
@@ -163,37 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="annotated image format; auto keeps JPEGs JPEG, others PNG",
     )
-    detect.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        default="accurate",
-        help="accurate (default): float32, or bf16 where the processor has it (same boxes); "
-        "fast: the fastest engine for this machine, int8 where that is faster",
-    )
-    detect.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default="auto",
-        help="auto (default: chosen for this machine, and said which), openvino, litert, or keras "
-        "(the float32 reference)",
-    )
-    detect.add_argument(
-        "--device",
-        type=str.upper,
-        choices=DEVICES,
-        default=None,
-        help="OpenVINO device: CPU (default), or an Intel GPU/NPU where its plugin is installed "
-        "($YOLO_DESKTOP_DEVICE does the same)",
-    )
-    detect.add_argument(
-        "--resize",
-        choices=RESIZES,
-        default=DEFAULT_RESIZE,
-        help=f"how photos are shrunk to the network size: area (default {DEFAULT_RESIZE}) or "
-        f"bilinear (as Darknet and OpenCV DNN do, to reproduce their output)",
-    )
-    add_tile_arguments(detect)
     detect.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_detector_arguments(detect, EVERY)
     batch = detect.add_argument_group("resuming and many machines")
     batch.add_argument(
         "--resume",
@@ -271,13 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("images", metavar="IMAGES", help="folder the JSON's file names are relative to")
     evaluate.add_argument("annotations", metavar="INSTANCES_JSON", help="COCO instances file with the true boxes")
-    add_model_arguments(evaluate)
-    evaluate.add_argument("--size", type=int, help="network input size (default: the cfg's)")
-    evaluate.add_argument("--precision", choices=PRECISIONS, default="accurate")
-    evaluate.add_argument("--engine", choices=ENGINES, default="auto")
-    evaluate.add_argument("--device", type=str.upper, choices=DEVICES, default=None)
-    evaluate.add_argument("--resize", choices=RESIZES, default=DEFAULT_RESIZE)
-    add_tile_arguments(evaluate)
+    add_detector_arguments(evaluate, MODEL + NETWORK + TILES)  # thresholds: COCO's (evaluation/coco.py)
 
     _add_serve(commands)
     from .cluster import add_cluster_commands
@@ -308,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
         "YOLOv8, YOLO11, YOLO26) or YOLOX; class names from the export's metadata, else --names.",
     )
     add.add_argument("name", help="the name to install it under (a folder name)")
-    add_model_arguments(add, by_name=False)
+    add_detector_arguments(add, MODEL_FILES)
     add.add_argument("--force", action="store_true", help="replace a model already installed under NAME")
     add.add_argument("--dest", metavar="DIR", help="models folder to install into")
     convert = models_commands.add_parser(
@@ -318,11 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
         "converted model serves every input size. With --calibration, the fast precision is also "
         "quantised to int8 for OpenVINO (needs nncf), calibrated on those photos.",
     )
-    convert.add_argument("name", nargs="?", default="yolov3-tiny", help="installed model (default yolov3-tiny)")
-    add_model_arguments(convert, by_name=False)  # the name is the positional argument
-    convert.add_argument(
-        "--precision", choices=PRECISIONS, action="append", help="accurate and/or fast (repeatable; default: accurate)"
-    )
+    convert.add_argument("name", nargs="?", default=DEFAULT_MODEL, help=f"installed model (default {DEFAULT_MODEL})")
+    repeated = {"action": "append", "default": None, "help": "accurate and/or fast (repeatable; default: accurate)"}
+    add_detector_arguments(convert, (*MODEL_FILES, "precision"), changes={"precision": repeated})  # name: positional
     convert.add_argument(
         "--calibration",
         metavar="DIR",
@@ -333,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_serve(commands: argparse._SubParsersAction) -> None:
-    from ..models.installed import add_model_arguments
+    from .options import MODEL, add_detector_arguments
 
     serve = commands.add_parser(
         "serve",
@@ -345,12 +253,8 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
     serve.add_argument("--port", type=int, default=5001, help="port (default 5001)")
     serve.add_argument("--workers", type=int, default=1, help="processes, each with its own model (default 1)")
-    model = serve.add_argument_group("model")
-    add_model_arguments(model)
-    serve.add_argument("--size", type=int, help="network input size, a multiple of 32 (default: the cfg's)")
-    serve.add_argument("--precision", choices=PRECISIONS, default="accurate", help="accurate (default) or fast")
-    serve.add_argument("--engine", choices=ENGINES, default="auto", help=argparse.SUPPRESS)
-    serve.add_argument("--resize", choices=RESIZES, default=DEFAULT_RESIZE, help=argparse.SUPPRESS)
+    # A request chooses its own thresholds and tiles (form fields): the server's are the network's.
+    add_detector_arguments(serve, (*MODEL, "size", "precision", "engine", "resize"), hidden=("engine", "resize"))
     serve.add_argument(
         "--api-key",
         metavar="KEY",

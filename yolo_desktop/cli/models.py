@@ -23,6 +23,7 @@ from ..models.installed import (
     outdated_cfg,
     resolve_model,
 )
+from ..settings import DEFAULT_INPUT_SIZE, DEFAULTS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -37,7 +38,7 @@ def list_models() -> int:
         print("Installed:")
         width = max(len(m.name) for m in models)
         for m in models:
-            accuracy, speed = accuracy_and_speed(m, 416)
+            accuracy, speed = accuracy_and_speed(m, DEFAULT_INPUT_SIZE)
             what = "ONNX" if m.cfg is None else "Darknet"
             notes = "  ".join(filter(None, [accuracy, speed]))
             print(f"  {m.name:<{width}}  {what:<7}  {_size(m.weights):>7}  {m.weights.parent}  {notes}".rstrip())
@@ -122,7 +123,7 @@ def convert_model(args: argparse.Namespace) -> int:
     except ModelError as exc:
         print(f"yolo-desktop models convert: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    for precision in args.precision or ["accurate"]:
+    for precision in args.precision or [DEFAULTS.precision]:
         if args.force:
             converted_target(model.name, model_key(cfg_path, model.weights, precision), precision).unlink(
                 missing_ok=True

@@ -11,12 +11,12 @@ from ..inference.detector import Detector
 from ..inference.errors import ModelError
 from ..models.installed import DEFAULT_MODEL, find_model
 from ..resources import resource_path
-from ..settings import DetectorSettings
+from ..settings import DEFAULT_ENGINE, DEFAULTS, DetectorSettings
 
 EXPECTED_LABEL = "cup"  # what YOLOv3-tiny finds in resources/sample.jpg
 
 
-def run_self_test(precision: str = "accurate", engine: str = "auto") -> int:
+def run_self_test(precision: str = DEFAULTS.precision, engine: str = DEFAULT_ENGINE) -> int:
     started = time.perf_counter()
     sample = resource_path("sample.jpg")
     if sample is None:

@@ -16,10 +16,10 @@ import os
 import sys
 
 from ..inference.errors import ModelError
-from ..inference.model_spec import check_files, check_size
-from ..models.installed import resolve_model
+from ..inference.model_spec import check_files
 from ..service.config import CONFIG_ENV, DEFAULT_REDIS_QUEUE, ServiceConfig
-from ..settings import DetectorSettings, SettingsError
+from ..settings import SettingsError
+from .options import detector_choice
 
 EXIT_USAGE = 2
 API_KEY_ENV = "YOLO_DESKTOP_API_KEY"
@@ -65,11 +65,9 @@ def config_from_args(args: argparse.Namespace) -> ServiceConfig:
         )
     if not 0 < args.port < 65536:
         raise ValueError(f"--port {args.port} must be between 1 and 65535")
-    DetectorSettings(size=args.size, precision=args.precision, resize=args.resize)  # validates
-    model = resolve_model(args.model, args.cfg, args.weights, args.names, args.onnx)  # installed, or its files exist?
+    choice = detector_choice(args)  # valid settings; the model installed, or given by its files
     front = " (a light front loads no model, but checks with them that the workers run the same one)"
-    check_files(model, front if redis_url else "")
-    check_size(model, args.size)
+    check_files(choice.model, front if redis_url else "")
     if redis_url:
         from ..cluster.connection import connect
 
@@ -83,10 +81,10 @@ def config_from_args(args: argparse.Namespace) -> ServiceConfig:
         weights=os.path.abspath(args.weights) if args.weights else None,
         names=os.path.abspath(args.names) if args.names else None,
         onnx=os.path.abspath(args.onnx) if args.onnx else None,
-        size=args.size,
-        precision=args.precision,
-        resize=args.resize,
-        engine=args.engine,
+        size=choice.settings.size,
+        precision=choice.settings.precision,
+        resize=choice.settings.resize,
+        engine=choice.engine,
         api_key=api_key,
         max_upload_mb=args.max_upload_mb,
         max_wait=args.max_wait,

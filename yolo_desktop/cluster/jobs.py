@@ -64,7 +64,8 @@ class _Progress:
 
 def detect_chunk(payload: dict[str, Any]) -> dict[str, Any]:
     worker, job = _context()
-    detector = worker.detector(settings_from_record(payload["settings"]))
+    settings = settings_from_record(payload["settings"])
+    detector = worker.detector(settings)
     out = Path(payload["out"])
     writer = BackgroundWriter(
         BatchWriter(
@@ -77,7 +78,7 @@ def detect_chunk(payload: dict[str, Any]) -> dict[str, Any]:
     )
     # The worker reads ``remote``; results and messages name the file as the coordinator knows it.
     inputs = [
-        Job(name=name, path=remote, tag=InputImage(remote, rel_dir, stem))
+        Job(name=name, path=remote, tag=InputImage(remote, rel_dir, stem), settings=settings)
         for remote, name, rel_dir, stem in payload["items"]
     ]
     progress = _Progress(worker, job, payload.get("progress_key"), payload["chunk"])
@@ -118,8 +119,9 @@ def detect_chunk(payload: dict[str, Any]) -> dict[str, Any]:
 
 def detect_files(payload: dict[str, Any]) -> dict[str, Any]:
     worker, job = _context()
-    detector = worker.detector(settings_from_record(payload["settings"]))
-    inputs = [Job(name=name, path=remote) for remote, name in payload["items"]]
+    settings = settings_from_record(payload["settings"])
+    detector = worker.detector(settings)
+    inputs = [Job(name=name, path=remote, settings=settings) for remote, name in payload["items"]]
     results = []
     for done in Pipeline(detector).run(inputs):
         results.append(result_to_dict(done.result, timings=True, candidates=True))
@@ -137,7 +139,8 @@ def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
     deleted once the result is made (a retry after a crash still finds it)."""
     worker, job = _context()
     loads = worker.model_loads
-    detector = worker.detector(settings_from_record(payload["settings"]))
+    settings = settings_from_record(payload["settings"])
+    detector = worker.detector(settings)
     # The service admits by the time an image takes: not the model's load, nor a new model's first (lazy) run.
     timed = worker.model_loads == loads
     start = time.perf_counter()
@@ -146,7 +149,7 @@ def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
     name = payload["name"]
     if data is None:
         raise UploadGone(f"{name}: the upload expired from Redis before a worker took its job (no worker in time?)")
-    done = next(iter(Pipeline(detector, max_tiles=SERVICE_MAX_TILES).run([Job.upload(data, name)])))
+    done = next(iter(Pipeline(detector, max_tiles=SERVICE_MAX_TILES).run([Job.upload(data, name, settings=settings)])))
     annotated = False
     with connection.pipeline() as pipe:
         if payload.get("annotate") and done.result.ok and done.image is not None:

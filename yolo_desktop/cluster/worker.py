@@ -20,7 +20,7 @@ import sys
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rq import Queue, worker_registration
@@ -31,7 +31,7 @@ from rq.worker_pool import WorkerPool
 
 from ..inference.detector import Detector
 from ..inference.model_spec import ModelFiles
-from ..settings import DetectorSettings
+from ..settings import DEFAULT_ENGINE, DEFAULTS, DetectorSettings
 from .connection import connect, safe_url
 from .protocol import JOB_FUNCTIONS, SECONDS_FIELD, SERIALIZER, mismatch
 
@@ -49,8 +49,8 @@ MAX_DETECTORS = 3  # input sizes kept loaded per process (the service lets a req
 class WorkerConfig:
     model: ModelFiles
     fingerprint: Mapping[str, str]  # model_spec.model_fingerprint of ``model``
-    precision: str = "accurate"
-    engine: str = "auto"
+    precision: str = DEFAULTS.precision
+    engine: str = DEFAULT_ENGINE
     heartbeat: float = 10.0  # seconds between heartbeats while a chunk runs
 
 
@@ -197,7 +197,8 @@ class ModelWorker(SimpleWorker):
 
     # ----- for the job functions ------------------------------------------------------------------------------
     def detector(self, settings: DetectorSettings) -> Detector:
-        """The model at ``settings.size`` with these thresholds; loaded once per size, then kept."""
+        """The model at ``settings.size``: loaded once per size, then kept (a job's other settings travel with its
+        images: ``Job.settings``)."""
         assert settings.size is not None
         detector = self.detectors.get(settings.size)
         if detector is not None:
@@ -222,8 +223,6 @@ class ModelWorker(SimpleWorker):
                 self.model_loads,
             )
             self.connection.hset(self.key, "yd_model_loads", self.model_loads)
-        # Thresholds and class filter only change selection; the engine (size, precision) stays.
-        detector.settings = replace(settings, size=detector.input_size)
         return detector
 
     def timed(self, seconds: float) -> str:

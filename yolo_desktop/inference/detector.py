@@ -1,24 +1,34 @@
-"""Detector: owns one engine, the class names and the settings; image in, ``ImageResult`` out.
+"""Detector: owns one engine, the class names and its settings; image in, ``ImageResult`` out.
 
 Not thread-safe by design: one thread owns a Detector (the GUI worker, or the CLI's main thread).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..results import Candidates, ImageResult
-from ..settings import CANDIDATE_FLOOR, DetectorSettings
-from .darknet_cfg import DarknetConfig, parse_cfg
+from ..settings import CANDIDATE_FLOOR, DEFAULT_ENGINE, DEFAULTS, DetectorSettings
+from .darknet_cfg import DarknetConfig
 from .decode import DarknetDecoder, Decoder, HeadSpec, make_candidates, select
 from .engines import Engine, EngineOptions, check_engine, create_engine
 from .engines.build import build_onnx_engine
 from .letterbox import DARKNET, Letterbox, letterbox
-from .model_spec import ModelFiles, ModelInfo, check_classes, check_files, class_names, onnx_layout
+from .model_spec import (
+    DarknetModel,
+    DetectorChoice,
+    ModelFiles,
+    ModelInfo,
+    check_classes,
+    check_files,
+    class_names,
+    onnx_layout,
+)
 from .onnx_layouts import OnnxDecoder
 from .speed_memo import SpeedSampler
 
@@ -40,13 +50,17 @@ def head_specs(cfg: DarknetConfig) -> list[HeadSpec]:
 
 
 class Detector:
-    """Runs one model. ``detect`` never raises for a bad image; model problems raise ``ModelError`` at build."""
+    """Runs one model. ``detect`` never raises for a bad image; model problems raise ``ModelError`` at build.
+
+    ``settings`` are fixed at construction, the input size resolved: the network's (size, precision) and the
+    defaults of every run. A run may bring its own resize, tiles and selection (``settings=`` below; the pipeline
+    passes each job's), so one engine serves them all and nothing ever assigns a detector's settings."""
 
     def __init__(
         self,
         model: ModelFiles,
-        settings: DetectorSettings = DetectorSettings(),
-        engine: str = "auto",
+        settings: DetectorSettings = DEFAULTS,
+        engine: str = DEFAULT_ENGINE,
         log: Callable[[str], None] | None = None,
         options: EngineOptions = EngineOptions(),
     ) -> None:
@@ -57,7 +71,6 @@ class Detector:
         self.model = model
         self._speed: SpeedSampler | None = None
         self.names = list(class_names(model))
-        self.settings = settings
         check_classes(settings.classes, self.names, model.name)
         self.cfg: DarknetConfig | None = None
         self.decoder: Decoder
@@ -67,28 +80,33 @@ class Detector:
             layout = onnx_layout(model)
             self.decoder, self.style = OnnxDecoder(layout, len(self.names)), layout.style
             self.engine = build_onnx_engine(engine, layout, model.weights, settings.precision, options)
-            return
-        self.cfg = parse_cfg(model.cfg)
-        self.decoder, self.style = DarknetDecoder(tuple(head_specs(self.cfg))), DARKNET
-        size = settings.size or self.cfg.net.width
-        self.engine = create_engine(
-            engine,
-            self.cfg,
-            str(model.weights),
-            (size, size),
-            settings.precision,
-            cfg_path=str(model.cfg),
-            model_name=model.name,
-            log=log,
-            options=options,
-        )
+        else:
+            darknet = DarknetModel.read(model)
+            self.cfg = darknet.cfg
+            self.decoder, self.style = DarknetDecoder(tuple(head_specs(self.cfg))), DARKNET
+            size = settings.size or self.cfg.net.width
+            self.engine = create_engine(engine, darknet, (size, size), settings.precision, log, options)
+        self._settings = replace(settings, size=self.engine.input_width)
+
+    @classmethod
+    def chosen(
+        cls, choice: DetectorChoice, log: Callable[[str], None] | None = None, cancel: threading.Event | None = None
+    ) -> Detector:
+        """The detector a front door's choice asks for (``cancel`` stops a first-time conversion)."""
+        options = EngineOptions(device=choice.device, cancel=cancel)
+        return cls(choice.model, choice.settings, choice.engine, log, options)
+
+    @property
+    def settings(self) -> DetectorSettings:
+        """As built, ``size`` the input size in use; read-only (a run brings its own: see the class)."""
+        return self._settings
 
     @property
     def speed(self) -> SpeedSampler:
         """This machine's time per image for this model (remembered after its first images; speed_memo.py)."""
         if self._speed is None:
             self._speed = SpeedSampler(
-                self.model.weights, self.input_size, self.settings.precision, self.engine.description
+                self.model.weights, self.input_size, self._settings.precision, self.engine.description
             )
         return self._speed
 
@@ -104,34 +122,49 @@ class Detector:
 
     @property
     def info(self) -> ModelInfo:
-        """This detector as front ends show and record it (``records.model_record`` makes the header of it)."""
+        """This detector as front ends show and record it (``records.model_record`` makes the header of it); a
+        run with other settings: ``info.for_run(settings)``."""
         return ModelInfo(
             name=self.model.name,
             input_size=self.input_size,
             names=tuple(self.names),
-            precision=self.settings.precision,
-            resize=self.settings.resize,
+            precision=self._settings.precision,
+            resize=self._settings.resize,
             engine=self.engine.name,
             engine_description=self.engine_summary,
             files=self.model,
-            tiles=self.settings.tiles,
-            tile_overlap=self.settings.tile_overlap,
+            tiles=self._settings.tiles,
+            tile_overlap=self._settings.tile_overlap,
         )
 
-    def prepare(self, image: np.ndarray, source_size: tuple[int, int] | None = None) -> Prepared:
-        """Letterbox ``image`` for the network. Touches no engine state: may run on any thread, ahead of time."""
+    def prepare(
+        self, image: np.ndarray, source_size: tuple[int, int] | None = None, resize: str | None = None
+    ) -> Prepared:
+        """Letterbox ``image`` for the network (``resize``: the run's, else the detector's). Touches no engine state:
+        may run on any thread, ahead of time."""
         start = time.perf_counter()
         batch, box = letterbox(
-            image, self.engine.input_width, self.engine.input_height, source_size, self.settings.resize, self.style
+            image,
+            self.engine.input_width,
+            self.engine.input_height,
+            source_size,
+            resize or self._settings.resize,
+            self.style,
         )
         return Prepared(batch, box, time.perf_counter() - start)
 
-    def infer(self, prepared: Prepared, path: str = "", timings: dict[str, float] | None = None) -> ImageResult:
+    def infer(
+        self,
+        prepared: Prepared,
+        path: str = "",
+        timings: dict[str, float] | None = None,
+        settings: DetectorSettings | None = None,
+    ) -> ImageResult:
         """Run the network on a prepared image and decode; only on the thread that owns this detector."""
         timings = {**(timings or {}), "letterbox": prepared.seconds}
         candidates = self.candidates(prepared, timings)
         box = prepared.box
-        return self.finish(candidates, path, box.source_width, box.source_height, timings)
+        return self.finish(candidates, path, box.source_width, box.source_height, timings, settings)
 
     def candidates(self, prepared: Prepared, timings: dict[str, float] | None = None) -> Candidates:
         """The network on a prepared image (a photo or one tile of it): every candidate above the floor, in the
@@ -147,11 +180,18 @@ class Detector:
         return candidates
 
     def finish(
-        self, candidates: Candidates, path: str, width: int, height: int, timings: dict[str, float] | None = None
+        self,
+        candidates: Candidates,
+        path: str,
+        width: int,
+        height: int,
+        timings: dict[str, float] | None = None,
+        settings: DetectorSettings | None = None,
     ) -> ImageResult:
-        """A photo's result from its candidates (the detector's thresholds applied; the candidates kept)."""
+        """A photo's result from its candidates, selected at the run's ``settings`` (else the detector's); the
+        candidates are kept."""
         start = time.perf_counter()
-        detections = select(candidates, self.settings, self.names, width, height)
+        detections = select(candidates, settings or self._settings, self.names, width, height)
         timings = dict(timings or {})
         timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - start
         return ImageResult(
@@ -164,7 +204,9 @@ class Detector:
         path: str = "",
         source_size: tuple[int, int] | None = None,
         timings: dict[str, float] | None = None,
+        settings: DetectorSettings | None = None,
     ) -> ImageResult:
         """RGB uint8 (H, W, 3) → result, one network run. ``source_size`` (w, h) when ``image`` was decoded at
-        reduced scale. Tiles (``settings.tiles``) are the pipeline's: ``pipeline.run_one`` honours them."""
-        return self.infer(self.prepare(image, source_size), path, timings)
+        reduced scale. Tiles are the pipeline's: ``pipeline.run_one`` honours them."""
+        settings = settings or self._settings
+        return self.infer(self.prepare(image, source_size, settings.resize), path, timings, settings)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..settings import DEFAULT_RESIZE
+
 PAD_VALUE = 0.5  # Darknet's gray, in [0, 1] input units
 
 
@@ -107,7 +109,7 @@ def letterbox(
     target_width: int,
     target_height: int,
     source_size: tuple[int, int] | None = None,
-    resize: str = "area",
+    resize: str = DEFAULT_RESIZE,
     style: LetterboxStyle = DARKNET,
 ) -> tuple[np.ndarray, Letterbox]:
     """RGB uint8 (H, W, 3) → network input float32: (1, H, W, 3) for Darknet, (1, 3, H, W) for ONNX exports

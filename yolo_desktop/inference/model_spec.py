@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..settings import DEFAULT_TILE_OVERLAP, TILES_OFF
-from .darknet_cfg import parse_cfg
+from ..settings import DEFAULT_ENGINE, DEFAULT_TILE_OVERLAP, DEFAULTS, TILES_OFF, DetectorSettings
+from .darknet_cfg import DarknetConfig, parse_cfg
 from .errors import ModelError
 from .model_cache import file_sha256
 from .onnx_layouts import OnnxLayout, identify
@@ -62,6 +62,41 @@ class ModelFiles:
         weights_known = self.weights.is_file() or self.weights_digest.is_file()
         given = [p for p in (self.cfg, self.names) if p is not None]
         return [p for p in given if not p.is_file()] + ([] if weights_known else [self.weights])
+
+
+@dataclass(frozen=True)
+class DarknetModel:
+    """A Darknet model as engines take it: its files and its cfg, parsed once by whoever builds the engine."""
+
+    files: ModelFiles
+    cfg: DarknetConfig
+
+    @classmethod
+    def read(cls, files: ModelFiles) -> DarknetModel:
+        return cls(files, parse_cfg(files.darknet_cfg))
+
+    @property
+    def name(self) -> str:
+        return self.files.name
+
+    @property
+    def cfg_path(self) -> Path:
+        return self.files.darknet_cfg
+
+    @property
+    def weights(self) -> Path:
+        return self.files.weights
+
+
+@dataclass(frozen=True)
+class DetectorChoice:
+    """Which model and how it runs: what a command's flags (``cli/options.py``), the window's picker and a service's
+    configuration each come to, so identical choices give identical settings in every front door."""
+
+    model: ModelFiles
+    settings: DetectorSettings = DEFAULTS
+    engine: str = DEFAULT_ENGINE  # settings.ENGINES
+    device: str | None = None  # OpenVINO device; None → $YOLO_DESKTOP_DEVICE or CPU
 
 
 def check_files(model: ModelFiles, why: str = "") -> None:
@@ -198,3 +233,8 @@ class ModelInfo:
     def identity(self) -> tuple[str, int, str, str, str, float]:
         """What changes the detections themselves (a change re-runs every finished image)."""
         return (self.name, self.input_size, self.precision, self.resize, self.tiles, self.tile_overlap)
+
+    def for_run(self, settings: DetectorSettings) -> ModelInfo:
+        """This model as a run with ``settings`` used it: how its photos were shrunk and cut (one engine serves
+        every resize and tiling)."""
+        return replace(self, resize=settings.resize, tiles=settings.tiles, tile_overlap=settings.tile_overlap)

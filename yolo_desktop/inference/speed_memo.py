@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..atomic import write_text
+from ..settings import DEFAULTS
 from .model_cache import cache_dir
 
 SAMPLES = 20  # images whose network time is measured; their median is remembered
@@ -59,7 +60,7 @@ def remember(weights: Path, size: int, precision: str, engine: str, seconds: Seq
             pass  # a read-only cache only means it is measured again next time
 
 
-def measured(weights: Path, size: int, precision: str = "accurate") -> dict | None:
+def measured(weights: Path, size: int, precision: str = DEFAULTS.precision) -> dict | None:
     """{"ms": median network ms per image, "engine": what ran, "images": how many were timed}, or None."""
     key = _key(weights, size, precision)
     return _read().get(key) if key is not None else None

@@ -10,7 +10,6 @@ the bundle of a frozen app, ``weights/`` of a source checkout, then the user's d
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
@@ -23,6 +22,7 @@ from ..inference.errors import ModelError
 from ..inference.model_cache import file_sha256
 from ..inference.model_spec import ModelFiles, input_size_of
 from ..inference.speed_memo import measured
+from ..settings import DEFAULTS
 from .catalog import DEFAULT_MODEL, KNOWN_MODELS, KnownModel
 from .cfg_fixes import apply_fix, needs_fix
 
@@ -148,7 +148,7 @@ def correct_known_cfg(model: ModelFiles) -> bool:
     return True
 
 
-def accuracy_and_speed(model: ModelFiles, size: int, precision: str = "accurate") -> tuple[str, str]:
+def accuracy_and_speed(model: ModelFiles, size: int, precision: str = DEFAULTS.precision) -> tuple[str, str]:
     """What is known of a model, for choosing accuracy against speed: its measured mAP (known models, on the COCO
     sample; "" for others) and its time per image on this machine (``speed_memo``; "" until it has run here).
     ``size``: the input size in use (an ONNX export has its own)."""
@@ -174,27 +174,12 @@ def find_model(name: str) -> ModelFiles:
     raise ModelError(f"model '{name}' is not installed; {hint}")
 
 
-def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup, by_name: bool = True) -> None:
-    """--model NAME, or the user's own --cfg/--weights/--names or --onnx [--names] (read back by
-    ``resolve_model``)."""
-    if by_name:
-        parser.add_argument("--model", metavar="NAME", help=f"installed model name (default: {DEFAULT_MODEL})")
-    parser.add_argument("--cfg", help="Darknet .cfg file (with --weights and --names)")
-    parser.add_argument("--weights", help="Darknet .weights file")
-    parser.add_argument(
-        "--onnx",
-        metavar="FILE",
-        help="an exported detector: Ultralytics YOLOv5/v8/11/26 or YOLOX .onnx (its metadata names the classes, "
-        "else give --names)",
-    )
-    parser.add_argument("--names", help="class names file, one per line")
-
-
 def resolve_model(
     name: str | None, cfg: str | None, weights: str | None, names: str | None, onnx: str | None = None
 ) -> ModelFiles:
     """An installed model by name (default: the default model), the user's own Darknet files, or an ONNX export
-    (with a names file when its metadata does not name the classes)."""
+    (with a names file when its metadata does not name the classes): what --model, --cfg/--weights/--names and
+    --onnx say (``cli/options.py``)."""
     if onnx:
         if cfg or weights:
             raise ModelError("--onnx is a whole model: give it without --cfg and --weights")

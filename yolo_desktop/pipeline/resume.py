@@ -21,7 +21,7 @@ from .. import records
 from ..atomic import write_text
 from ..export.writer import BackgroundWriter
 from ..results import ImageResult
-from ..settings import DetectorSettings
+from ..settings import DEFAULTS, DetectorSettings
 from .inputs import InputImage, UsageError
 
 PARTS_DIR = ".parts"
@@ -76,7 +76,7 @@ class BatchIdentity:
                 what = key.split("_")[0]
                 found.append(f"model {what} sha256 {str(theirs)[:12]}… → {mine['model'][key][:12]}…")
         # A setting a batch.json does not hold was its default (written before the setting existed): tiles off.
-        defaults = records.settings_record(DetectorSettings())
+        defaults = records.settings_record(DEFAULTS)
         theirs_settings = {**defaults, **other.get("settings", {})}
         for key, value in mine["settings"].items():
             if theirs_settings.get(key) != value:

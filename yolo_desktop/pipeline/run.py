@@ -14,7 +14,11 @@ that still covers the network input (or, tiled, every tile's share of it), wheth
 the full-size picture (exports reload it on their own thread). So the window, the command line and the service
 give identical detections.
 
-Tiled detection (the runner's ``settings.tiles``; see ``tiling.py``): a photo's job becomes one run on the whole
+Each job runs with its own settings (``Job.settings``; else the runner's): how its photo is shrunk (resize) and cut
+(tiles), and what selection keeps. So one detector serves requests with different tiles and thresholds, and a
+window's order comes back selected as it was made; nothing assigns the runner's settings.
+
+Tiled detection (the job's ``settings.tiles``; see ``tiling.py``): a photo's job becomes one run on the whole
 photo plus one per tile. The whole photo is letterboxed with the job; each tile is cut from the decoded image (a
 view, no copy) and letterboxed on the loader thread a few tiles ahead of the network, so memory holds the decoded
 photo and ``TILES_AHEAD`` letterboxed tiles whatever the photo's size. The runs' candidates, moved to photo pixels,
@@ -49,7 +53,7 @@ T = TypeVar("T")
 
 class Runner(Protocol):
     """What the pipeline needs from a detector: thread-safe preparation, owner-thread inference (whole, or a
-    tile's candidates and then the photo's result from them)."""
+    tile's candidates and then the photo's result from them). ``settings``: the runs' defaults (read only)."""
 
     @property
     def input_size(self) -> int: ...
@@ -57,14 +61,28 @@ class Runner(Protocol):
     @property
     def settings(self) -> DetectorSettings: ...
 
-    def prepare(self, image: np.ndarray, source_size: tuple[int, int] | None = None) -> Prepared: ...
+    def prepare(
+        self, image: np.ndarray, source_size: tuple[int, int] | None = None, resize: str | None = None
+    ) -> Prepared: ...
 
-    def infer(self, prepared: Prepared, path: str = "", timings: dict[str, float] | None = None) -> ImageResult: ...
+    def infer(
+        self,
+        prepared: Prepared,
+        path: str = "",
+        timings: dict[str, float] | None = None,
+        settings: DetectorSettings | None = None,
+    ) -> ImageResult: ...
 
     def candidates(self, prepared: Prepared, timings: dict[str, float] | None = None) -> Candidates: ...
 
     def finish(
-        self, candidates: Candidates, path: str, width: int, height: int, timings: dict[str, float] | None = None
+        self,
+        candidates: Candidates,
+        path: str,
+        width: int,
+        height: int,
+        timings: dict[str, float] | None = None,
+        settings: DetectorSettings | None = None,
     ) -> ImageResult: ...
 
 
@@ -79,18 +97,21 @@ class Job:
     frame: np.ndarray | None = None  # (H, W, 3) uint8 RGB, upright
     tag: Any = None  # the caller's handle, handed back with the result
     cancel: threading.Event | None = None  # this job's batch was cancelled: skip it, no result
+    settings: DetectorSettings | None = None  # resize, tiles and selection for this job; None: the runner's
 
     @classmethod
-    def file(cls, path: str, tag: Any = None, cancel: threading.Event | None = None) -> Job:
-        return cls(name=path, path=path, tag=tag, cancel=cancel)
+    def file(
+        cls, path: str, tag: Any = None, cancel: threading.Event | None = None, settings: DetectorSettings | None = None
+    ) -> Job:
+        return cls(name=path, path=path, tag=tag, cancel=cancel, settings=settings)
 
     @classmethod
-    def upload(cls, data: bytes, name: str, tag: Any = None) -> Job:
-        return cls(name=name, data=data, tag=tag)
+    def upload(cls, data: bytes, name: str, tag: Any = None, settings: DetectorSettings | None = None) -> Job:
+        return cls(name=name, data=data, tag=tag, settings=settings)
 
     @classmethod
-    def video_frame(cls, rgb: np.ndarray, name: str, tag: Any = None) -> Job:
-        return cls(name=name, frame=rgb, tag=tag)
+    def video_frame(cls, rgb: np.ndarray, name: str, tag: Any = None, settings: DetectorSettings | None = None) -> Job:
+        return cls(name=name, frame=rgb, tag=tag, settings=settings)
 
     @property
     def cancelled(self) -> bool:
@@ -176,23 +197,28 @@ class Pipeline:
         self.keep_cut = keep_cut
         self.network_runs = 0
 
+    def settings_of(self, job: Job) -> DetectorSettings:
+        """What ``job`` runs with: its own settings, else the runner's."""
+        return job.settings if job.settings is not None else self.runner.settings
+
     def load(self, job: Job) -> _Loaded:
         """Decode and letterbox one job (any thread): a failure becomes a finished error result, never raises."""
         start = time.perf_counter()
+        settings = self.settings_of(job)
         try:
+            reduce_to = partial(self._needed_side, settings)
             if job.frame is not None:
                 image = from_frame(job.frame, job.name)
             elif job.data is not None:
-                image = load_bytes(job.data, job.name, reduce_to=self._needed_side)
+                image = load_bytes(job.data, job.name, reduce_to=reduce_to)
             elif job.path is not None:
-                image = load(job.path, reduce_to=self._needed_side)
+                image = load(job.path, reduce_to=reduce_to)
             else:
                 raise ImageError(job.name, "nothing to read (no file, data or frame)")
-            settings = self.runner.settings
             size = self.runner.input_size
             tiles = plan(settings.tiles, settings.tile_overlap, size, image.width, image.height, self.max_tiles)
             source = (image.width, image.height) if image.scale != 1 else None
-            prepared = self.runner.prepare(image.rgb, source)
+            prepared = self.runner.prepare(image.rgb, source, settings.resize)
             extra = self.on_loaded(image) if self.on_loaded is not None else None
             return _Loaded(image, prepared, extra, None, time.perf_counter() - start, tiles)
         except Exception as exc:  # never let one bad input stop a batch (MemoryError included)
@@ -200,12 +226,11 @@ class Pipeline:
             failed = ImageResult(path=job.name, error=load_failure(exc), timings={"load": seconds})
             return _Loaded(None, None, None, failed, seconds)
 
-    def _needed_side(self, width: int, height: int) -> int:
+    def _needed_side(self, settings: DetectorSettings, width: int, height: int) -> int:
         """How small a JPEG may decode for detection (``tiling.needed_side``): the same rule in every front door."""
-        settings = self.runner.settings
         return needed_side(settings.tiles, settings.tile_overlap, self.runner.input_size, width, height)
 
-    def prepare_tile(self, image: LoadedImage, tile: Tile) -> tuple[Prepared, int, int]:
+    def prepare_tile(self, image: LoadedImage, tile: Tile, resize: str) -> tuple[Prepared, int, int]:
         """One tile letterboxed (any thread), with its top-left corner in photo pixels. From a reduced decode the
         tile is the reduced pixels covering it, and the corner and size are those pixels' own in the photo."""
         s = image.scale
@@ -213,7 +238,7 @@ class Pipeline:
         x1, y1 = -(-(tile.x + tile.width) // s), -(-(tile.y + tile.height) // s)
         crop = image.rgb[y0:y1, x0:x1]  # a view: the decoded photo is not copied
         width, height = min(x1 * s, image.width) - x0 * s, min(y1 * s, image.height) - y0 * s
-        return self.runner.prepare(crop, (width, height)), x0 * s, y0 * s
+        return self.runner.prepare(crop, (width, height), resize), x0 * s, y0 * s
 
     def infer(
         self, job: Job, loaded: _Loaded, submit: Submit | None = None, stop: Callable[[], bool] | None = None
@@ -230,7 +255,7 @@ class Pipeline:
                     return None
             else:
                 self.network_runs += 1
-                result = self.runner.infer(loaded.prepared, job.name, {"load": loaded.seconds})
+                result = self.runner.infer(loaded.prepared, job.name, {"load": loaded.seconds}, self.settings_of(job))
         except Exception as exc:  # a model failure on one input is reported; the batch goes on
             result = ImageResult(
                 path=job.name, width=loaded.image.width, height=loaded.image.height, error=detect_failure(exc)
@@ -240,6 +265,7 @@ class Pipeline:
     def _tiled(self, job: Job, loaded: _Loaded, submit: Submit, stop: Callable[[], bool]) -> ImageResult | None:
         image, whole = loaded.image, loaded.prepared
         assert image is not None and whole is not None
+        settings = self.settings_of(job)
         timings = {"load": loaded.seconds, "letterbox": whole.seconds}
         if self.whole_photo:
             self.network_runs += 1
@@ -254,7 +280,7 @@ class Pipeline:
                 tile = next(waiting, None)
                 if tile is None:
                     return
-                ahead.append(submit(self.prepare_tile, image, tile))
+                ahead.append(submit(self.prepare_tile, image, tile, settings.resize))
 
         try:
             top_up()
@@ -275,7 +301,7 @@ class Pipeline:
             for future in ahead:
                 future.cancel()
         candidates = combine(parts, CANDIDATE_FLOOR, parts[0][0].nms if parts else True)
-        return self.runner.finish(candidates, job.name, image.width, image.height, timings)
+        return self.runner.finish(candidates, job.name, image.width, image.height, timings, settings)
 
     def run(
         self,

@@ -10,15 +10,13 @@ light front that loads no model and sends every image to queue workers through R
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
 from ..imaging.read import LoadedImage
 from ..inference.model_spec import ModelInfo
 from ..results import ImageResult
-from ..settings import DetectorSettings
-
-DEFAULTS = DetectorSettings()  # a request's defaults are the command line's
+from ..settings import DEFAULTS, DetectorSettings
 
 
 @dataclass(frozen=True)
@@ -32,9 +30,9 @@ class Upload:
 
 @dataclass(frozen=True)
 class DetectOptions:
-    """What a request may choose. ``model``/``size``/``precision`` pick a detector (None → the server's);
-    ``tiles``/``tile_overlap`` how its network runs cut each photo; the thresholds re-filter that detector's kept
-    candidates (no second network run)."""
+    """What a request may choose (defaults: the command line's). ``model``/``size``/``precision`` pick a detector
+    (None → the server's); the rest travels with the request's images: ``tiles``/``tile_overlap``, how its network
+    runs cut each photo, and the thresholds its candidates are selected at."""
 
     model: str | None = None
     size: int | None = None
@@ -46,16 +44,17 @@ class DetectOptions:
     tiles: str = DEFAULTS.tiles
     tile_overlap: float = DEFAULTS.tile_overlap
 
-    def thresholds(self) -> DetectorSettings:
-        """The settings ``refilter`` applies, tiling included (validated: out-of-range values raise
-        ``SettingsError``)."""
-        return DetectorSettings(
-            size=self.size,
+    def settings(self, server: DetectorSettings = DEFAULTS) -> DetectorSettings:
+        """The request's settings over the ``server``'s (its size, precision and resize), validated: out-of-range
+        values raise ``SettingsError`` with the command line's messages."""
+        return replace(
+            server,
+            size=self.size if self.size is not None else server.size,
+            precision=self.precision or server.precision,
             conf=self.conf,
             iou=self.iou,
             classes=self.classes,
             max_detections=self.max_detections,
-            precision=self.precision or DEFAULTS.precision,
             tiles=self.tiles,
             tile_overlap=self.tile_overlap,
         )
@@ -67,7 +66,7 @@ class Detected:
     result: ImageResult  # at the request's thresholds; keeps the candidates for later re-filtering
     image: LoadedImage | None  # the pixels detection saw (maybe reduced, see ``image.scale``); None if unreadable
     model: ModelInfo
-    settings: DetectorSettings  # what was applied (the detector's size/precision, the request's thresholds)
+    settings: DetectorSettings  # what was applied (the detector's input size, the request's settings)
     rendered: bytes | None = None  # the annotated JPEG, when the backend drew it (queue workers do, if asked)
     kept_as: str | None = None  # the id the backend keeps this result under for /view/<id> (None: the store keeps it)
 

@@ -7,7 +7,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 
-from ..settings import DEFAULT_RESIZE, DetectorSettings
+from ..settings import DEFAULT_ENGINE, DEFAULTS, DetectorSettings
 
 CONFIG_ENV = "YOLO_DESKTOP_SERVE_CONFIG"
 DEFAULT_UPLOAD_MEMORY_MB = 512  # ~1,000 camera snapshots or phone photos; 10 of the largest uploads (50 MB)
@@ -24,10 +24,10 @@ class ServiceConfig:
     weights: str | None = None
     names: str | None = None
     onnx: str | None = None  # or the user's own ONNX export (+ ``names`` when its metadata lacks them)
-    size: int | None = None  # network input; None → the cfg's
-    precision: str = "accurate"
-    resize: str = DEFAULT_RESIZE
-    engine: str = "auto"
+    size: int | None = DEFAULTS.size  # network input; None → the cfg's
+    precision: str = DEFAULTS.precision
+    resize: str = DEFAULTS.resize
+    engine: str = DEFAULT_ENGINE
     api_key: str | None = field(default=None, repr=False)
     max_upload_mb: float = 50.0
     # A request is refused (503) when it would wait longer than this for the images ahead of it (``admission``).
@@ -63,7 +63,8 @@ class ServiceConfig:
         return self.queue if self.queue is not None else DEFAULT_REDIS_QUEUE
 
     def default_settings(self) -> DetectorSettings:
-        """The detector settings a request gets unless it asks otherwise (the CLI's defaults)."""
+        """The detector settings a request gets unless it asks otherwise (``DetectOptions.settings``): the server's
+        network and resize, the command line's defaults for the rest."""
         return DetectorSettings(size=self.size, precision=self.precision, resize=self.resize)
 
     def to_env(self) -> str:

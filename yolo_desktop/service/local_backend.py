@@ -5,8 +5,9 @@ Request handlers put uploads in an inbox and wait on futures; the thread feeds t
 thread (concurrent requests are pipelined like a CLI batch). A request that asks for another model, input size or
 precision needs another detector: the thread keeps a few (``max_models``; the default one is never evicted) and
 switches between jobs, never in the middle of one; the inbox hands the pipeline only the run of jobs at its head
-that share one detector, so requests are served in arrival order. Thresholds never need another detector: the
-result is re-filtered from its kept candidates.
+that share one detector, so requests are served in arrival order. Tiles and thresholds never need another
+detector: each job carries its request's settings (``Job.settings``), so its photo is cut and its candidates
+selected as that request asked, once.
 
 Admission (``admission``): a request waits for the images ahead of it, done one after the other on the inference
 thread, so its expected wait is (images ahead) × the recent seconds per image, timed on that thread as the interval
@@ -29,7 +30,6 @@ from typing import Any
 
 import numpy as np
 
-from ..inference.decode import refilter
 from ..inference.detector import Detector
 from ..inference.engines import EngineOptions
 from ..inference.errors import ModelError
@@ -46,7 +46,7 @@ from ..inference.speed_memo import measured
 from ..models.installed import KNOWN_MODELS, installed_models, resolve_model
 from ..pipeline.run import Done, Inbox, Job, Pipeline
 from ..pipeline.tiling import SERVICE_MAX_TILES
-from ..settings import DEFAULT_TILE_OVERLAP, TILES_OFF, DetectorSettings
+from ..settings import DEFAULT_INPUT_SIZE, DetectorSettings
 from .admission import Admission, Estimate, PerImage
 from .backend import Detected, DetectOptions, Readiness, RequestError, Ticket, Upload
 from .config import ServiceConfig
@@ -62,25 +62,18 @@ WARM_UP_FRAME = (720, 1280, 3)  # a camera frame (H, W, 3), letterboxed as real 
 
 @dataclass(frozen=True)
 class DetectorKey:
-    """Which detector a job needs and how its runs cut photos (tiles are not the detector's: set for each run)."""
+    """Which detector a job needs (one engine serves every tiling and threshold: those travel with the job)."""
 
     model: str
     size: int | None
     precision: str
-    tiles: str = TILES_OFF
-    tile_overlap: float = DEFAULT_TILE_OVERLAP
-
-    @property
-    def detector(self) -> DetectorKey:
-        """The key of the detector itself (one engine serves every tiling)."""
-        return replace(self, tiles=TILES_OFF, tile_overlap=DEFAULT_TILE_OVERLAP)
 
 
 @dataclass(eq=False)
 class _Work:
     key: DetectorKey
-    job: Job  # its ``tag`` is this _Work
-    future: Future[tuple[Done, ModelInfo, DetectorSettings]]
+    job: Job  # its ``tag`` is this _Work; its ``settings`` the request's
+    future: Future[tuple[Done, ModelInfo]]
     queued: float = field(default_factory=time.perf_counter)  # when it entered the inbox
 
 
@@ -165,17 +158,18 @@ class LocalBackend:
         self, uploads: Sequence[Upload], options: DetectOptions, render: bool = False, keep: bool = False
     ) -> list[Detected]:
         # ``render`` and ``keep`` need nothing here: routes draw from the upload, the store keeps results.
-        key = self._key(options)
-        thresholds = options.thresholds()
+        settings = options.settings(self.default_settings)
+        key = self._key(options, settings)
         known = self._names.get(key.model)
         if known is not None:
-            _check_classes(thresholds, key.model, known)
+            _check_classes(settings, key.model, known)
         works = []
         for upload in uploads:
-            future: Future[tuple[Done, ModelInfo, DetectorSettings]] = Future()
+            future: Future[tuple[Done, ModelInfo]] = Future()
             cancel = threading.Event()  # the pipeline skips a job whose client went away, even once prefetched
             future.add_done_callback(_set_if_cancelled(cancel))
-            work = _Work(key, Job(name=upload.name, data=upload.data, cancel=cancel), future)
+            job = Job(name=upload.name, data=upload.data, cancel=cancel, settings=settings)
+            work = _Work(key, job, future)
             work.job = replace(work.job, tag=work)
             works.append(work)
         self._inbox.put(*works)
@@ -187,24 +181,16 @@ class LocalBackend:
                 work.future.cancel()  # a client that went away (or an error): drop what has not run yet
             raise
         out = []
-        for upload, (done, info, detector_settings) in zip(uploads, finished):
-            _check_classes(thresholds, info.name, info.names)
-            applied = replace(
-                thresholds, size=info.input_size, precision=info.precision, resize=detector_settings.resize
-            )
-            result = done.result
-            if _filter_fields(applied) != _filter_fields(detector_settings):
-                result = refilter(result, applied, info.names)
-            info = replace(info, tiles=detector_settings.tiles, tile_overlap=detector_settings.tile_overlap)
-            out.append(Detected(upload, result, done.image, info, applied))
+        for upload, (done, info) in zip(uploads, finished):
+            _check_classes(settings, info.name, info.names)
+            applied = replace(settings, size=info.input_size)
+            out.append(Detected(upload, done.result, done.image, info.for_run(applied), applied))
         return out
 
-    def _key(self, options: DetectOptions) -> DetectorKey:
+    def _key(self, options: DetectOptions, settings: DetectorSettings) -> DetectorKey:
         default = self._default_key
         model = options.model or (default.model if default else self.config.model or "")
-        size = options.size if options.size is not None else self.default_settings.size
-        precision = options.precision or self.default_settings.precision
-        return DetectorKey(model, size, precision, options.tiles, options.tile_overlap)
+        return DetectorKey(model, settings.size, settings.precision)
 
     def models(self) -> dict[str, Any]:
         installed = []
@@ -214,7 +200,7 @@ class LocalBackend:
             except ModelError:
                 classes = None
             known = KNOWN_MODELS.get(files.name)
-            size = self.default_settings.size or 416
+            size = self.default_settings.size or DEFAULT_INPUT_SIZE
             timed = measured(files.weights, input_size_of(files, size) if classes else size, self.config.precision)
             installed.append(
                 {
@@ -274,8 +260,6 @@ class LocalBackend:
             except RequestError as exc:
                 _resolve(work.future, error=exc)
                 continue
-            # The run's jobs share the key, tiling included: the detector cuts photos as they asked.
-            detector.settings = replace(detector.settings, tiles=work.key.tiles, tile_overlap=work.key.tile_overlap)
             self._inbox.push_front(work)
             source = _KeySource(self._inbox, work.key)
             run_start = time.perf_counter()  # after any detector build: that is no image's time
@@ -287,7 +271,7 @@ class LocalBackend:
                         # came: its whole time since it arrived.
                         self.per_image.add(now - max(last_done, finished.queued, run_start))
                     last_done = now
-                    _resolve(finished.future, (done, info, detector.settings))
+                    _resolve(finished.future, (done, info))
             except Exception as exc:  # a bug, not bad input (the pipeline turns those into results): keep serving
                 log.exception("inference failed")
                 for future in source.polled:  # every request of this run gets an answer; finished ones keep theirs
@@ -295,7 +279,6 @@ class LocalBackend:
 
     def _detector(self, key: DetectorKey) -> tuple[Detector, ModelInfo]:
         """The detector for ``key``, built (and cached) on this thread when needed."""
-        key = key.detector
         files = self._files(key.model)
         if files.cfg is None:  # an ONNX export runs at its own size: another size is refused, not built again
             try:
@@ -363,10 +346,6 @@ def _check_classes(settings: DetectorSettings, model: str, names: Sequence[str])
         check_classes(settings.classes, names, model)
     except UnknownClasses as exc:
         raise RequestError(str(exc), 400) from None
-
-
-def _filter_fields(settings: DetectorSettings) -> tuple[Any, ...]:
-    return (settings.conf, settings.iou, settings.classes, settings.max_detections)
 
 
 def _info_record(info: ModelInfo) -> dict[str, Any]:

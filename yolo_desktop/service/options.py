@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..settings import CANDIDATE_FLOOR, PRECISIONS, SettingsError, normalize_tiles
-from .backend import DEFAULTS, DetectOptions
+from ..settings import CANDIDATE_FLOOR, DEFAULTS, PRECISIONS, SettingsError, normalize_tiles
+from .backend import DetectOptions
 
 DEEPSTACK_DEFAULT_CONF = 0.40  # DeepStack's own default for min_confidence, which its clients rely on
 
@@ -54,14 +54,14 @@ def parse_options(values: Mapping[str, str], model: str | None = None, conf_key:
         size=_number(values, "size", int, None),  # type: ignore[arg-type]
         precision=precision,
         conf=float(conf),  # type: ignore[arg-type]
-        iou=float(_number(values, "iou", float, 0.45)),  # type: ignore[arg-type]
+        iou=float(_number(values, "iou", float, DEFAULTS.iou)),  # type: ignore[arg-type]
         classes=_classes(values),
-        max_detections=int(_number(values, "max_detections", int, 300)),  # type: ignore[arg-type]
+        max_detections=int(_number(values, "max_detections", int, DEFAULTS.max_detections)),  # type: ignore[arg-type]
         tiles=_tiles(values),
         tile_overlap=float(_number(values, "tile_overlap", float, DEFAULTS.tile_overlap)),  # type: ignore[arg-type]
     )
     try:
-        options.thresholds()  # validates ranges with the CLI's messages
+        options.settings()  # validates ranges with the CLI's messages
     except SettingsError as exc:
         raise OptionError(str(exc)) from None
     return options

@@ -244,18 +244,7 @@ class QueueBackend:
             raise RequestError(
                 f"precision '{options.precision}': this server's queue workers run {self._wanted()}", 400
             )
-        settings = options.thresholds()
-        settings = DetectorSettings(
-            size=options.size if options.size is not None else self.config.size,
-            conf=settings.conf,
-            iou=settings.iou,
-            classes=settings.classes,
-            max_detections=settings.max_detections,
-            precision=self.config.precision,
-            resize=self.config.resize,
-            tiles=settings.tiles,
-            tile_overlap=settings.tile_overlap,
-        )
+        settings = options.settings(self.config.default_settings())
         try:
             check_classes(settings.classes, self.names, files.name)
         except UnknownClasses as exc:
@@ -356,7 +345,7 @@ class QueueBackend:
         assert files is not None
         payload = reply.get("settings") or {}
         input_size = int(reply.get("input_size") or payload.get("size") or 0)
-        defaults = DetectorSettings(precision=self.config.precision, resize=self.config.resize)
+        defaults = self.config.default_settings()
         settings = replace(settings_from_record(payload, defaults), size=input_size)
         info = ModelInfo(
             name=files.name,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -15,8 +14,8 @@ from ..inference.decode import refilter
 from ..inference.model_spec import UnknownClasses, check_classes
 from ..records import model_record, settings_record
 from ..results import ImageResult
-from ..settings import MAX_TILE_OVERLAP, SettingsError
-from .backend import DEFAULTS, Detected
+from ..settings import DEFAULTS, MAX_TILE_OVERLAP, SettingsError
+from .backend import Detected
 from .context import Refusal, form_values, job_state, receive, refuse_if_all_failed, service_of
 from .openapi_docs import DetectionsDocument, Problem, multipart_body
 from .options import OptionError, parse_options
@@ -138,20 +137,14 @@ async def result(request: Request, result_id: str) -> JSONResponse:
         return JSONResponse({"detail": "no such result (results are kept for a limited time)"}, 404)
     try:
         options = parse_options(dict(request.query_params))
-        settings = options.thresholds()
+        asked = options.settings()
     except (OptionError, SettingsError) as exc:
         return JSONResponse({"detail": str(exc)}, 400)
     try:
-        check_classes(settings.classes, entry.model.names, entry.model.name)
+        check_classes(asked.classes, entry.model.names, entry.model.name)
     except UnknownClasses as exc:
         return JSONResponse({"detail": str(exc)}, 400)
-    settings = replace(
-        entry.settings,
-        conf=settings.conf,
-        iou=settings.iou,
-        classes=settings.classes,
-        max_detections=settings.max_detections,
-    )
+    settings = entry.settings.with_selection(asked)
     filtered: ImageResult = await service.off_loop(refilter, entry.result, settings, entry.model.names)
     document = detections_document([filtered], model_record(entry.model, public=True), settings_record(settings))
     document["results"] = [f"/v1/results/{result_id.lower()}"]

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from ..inference.decode import refilter
 from ..inference.detector import Detector
 from ..results import ImageResult
+from ..settings import DetectorSettings
 from ..video.camera import (
     CameraCapture,
     CameraFrame,
@@ -78,6 +79,7 @@ class CameraView(QWidget):
         self.capture: CameraCapture | None = None
         self.detection: LiveDetection | None = None
         self.recording: Recording | None = None
+        self._selected_at: DetectorSettings | None = None  # the settings the live detector selects at
         self.last: tuple[CameraFrame, ImageResult] | None = None  # the frame on screen, its raw result
         self.tracker: Tracker | None = None  # since Start (None: tracking is off)
         self.lines: tuple[CountLine, ...] = ()
@@ -190,25 +192,19 @@ class CameraView(QWidget):
         if source is None:
             self._say("No camera found: type a stream URL (or a video file) instead.")
             return
-        if self.session.model is None or self.session.model_info is None:
+        choice = self.session.choice
+        if choice is None or self.session.model_info is None:
             self._say("No model is loaded yet.")
             return
         self.stop()
-        model, info = self.session.model, self.session.model_info
-        settings = replace(
-            self.session.settings,
-            size=info.input_size,
-            precision=info.precision,
-            resize=info.resize,
-            tiles=info.tiles,  # as the window's photos (each camera frame then costs one run per tile)
-            tile_overlap=info.tile_overlap,
-        )
+        # As the window's photos: tiles included (each camera frame then costs one run per tile).
+        self._selected_at = choice.settings
         self._run += 1
         run = self._run
         self.capture = CameraCapture(source).start()
         self.detection = LiveDetection(
             self.capture,
-            lambda: Detector(model, settings),  # built on the detection thread, which alone uses it
+            lambda: Detector.chosen(choice),  # built on the detection thread, which alone uses it
             lambda frame, result: self._result.emit(run, frame, result),
             lambda message: self._failed.emit(run, message),
         ).start()
@@ -245,8 +241,7 @@ class CameraView(QWidget):
     def _on_result(self, run: int, frame: CameraFrame, result: ImageResult) -> None:
         if run != self._run or self.capture is None or self.pause_button.isChecked():
             return
-        names = self.session.model_info.names if self.session.model_info else ()
-        detections = refilter(result, self.session.settings, names).detections
+        detections = self._at_thresholds(result).detections
         crossings = []
         if self.tracker is not None:
             before = len(self.tracker.crossings)
@@ -262,6 +257,14 @@ class CameraView(QWidget):
         self._last_shown = time.monotonic()
         if self.frames_shown == 1:
             self._say(f"{self.capture.name}: live")
+
+    def _at_thresholds(self, result: ImageResult) -> ImageResult:
+        """``result`` at the thresholds and classes on screen: as detected, unless they changed since the start."""
+        settings = self.session.settings
+        if self._selected_at is not None and self._selected_at.selection == settings.selection:
+            return result
+        names = self.session.model_info.names if self.session.model_info else ()
+        return refilter(result, settings, names)
 
     @Slot(str)
     def _on_failed(self, run: int, message: str) -> None:
@@ -308,11 +311,8 @@ class CameraView(QWidget):
             self._say("No frame to save yet.")
             return []
         frame, result = self.last
-        names = self.session.model_info.names if self.session.model_info else ()
         try:
-            written = save_snapshot(
-                Path(self.folder), self._stem("snapshot"), frame.rgb, refilter(result, self.session.settings, names)
-            )
+            written = save_snapshot(Path(self.folder), self._stem("snapshot"), frame.rgb, self._at_thresholds(result))
         except OSError as exc:
             self._say(f"Snapshot not saved in {self.folder}: {exc.strerror or exc}")
             return []

@@ -8,10 +8,10 @@ identifies the model (its sha256s) for the workers.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import deque
-from dataclasses import replace
 
 from ..cluster.connection import RedisUnavailable, safe_url
 from ..cluster.file_jobs import JOB_SIZE, FileJobs, FileOrder
@@ -78,6 +78,10 @@ class ClusterWorker(DetectionWorker):
                 items, self._inbox = list(self._inbox), deque()
             for item in items:
                 if isinstance(item, ModelRequest):
+                    if self.jobs is not None and self._waiting:
+                        # Orders made before it go to the workers of the model they were made for.
+                        self._drop_cancelled()
+                        self._send()
                     self._load(item)
                 elif self.jobs is None:
                     self.finished_image.emit(item.request_id, ImageResult(path=item.path, error="no model"), None)
@@ -95,8 +99,9 @@ class ClusterWorker(DetectionWorker):
     def _load(self, request: ModelRequest) -> None:
         start = time.perf_counter()
         self.model_progress.emit(f"Connecting to {safe_url(self.url)}…")
+        choice = request.choice
         try:
-            jobs = FileJobs(self.url, request.model, request.settings)
+            jobs = FileJobs(self.url, choice.model, choice.settings)
             description = jobs.description
         except (RedisUnavailable, OSError, ValueError) as exc:
             self.model_failed.emit(request.request_id, str(exc))
@@ -106,29 +111,31 @@ class ClusterWorker(DetectionWorker):
             # finishes the image in its network): their results are still collected, then the old jobs are let go.
             self._retired.append(self.jobs)
         self.jobs = jobs
-        self._settings = replace(request.settings, size=jobs.size)
         self.model_ready.emit(
             request.request_id,
             ModelInfo(
-                name=request.model.name,
+                name=choice.model.name,
                 input_size=jobs.size,
                 names=jobs.names,
-                precision=request.settings.precision,
-                resize=request.settings.resize,
+                precision=choice.settings.precision,
+                resize=choice.settings.resize,
                 engine=description,
                 seconds=time.perf_counter() - start,
-                files=request.model,
-                tiles=request.settings.tiles,
-                tile_overlap=request.settings.tile_overlap,
+                files=choice.model,
+                tiles=choice.settings.tiles,
+                tile_overlap=choice.settings.tile_overlap,
             ),
         )
 
     def _send(self) -> None:
         assert self.jobs is not None
         while self._waiting:
-            batch, self._waiting = self._waiting[:JOB_SIZE], self._waiting[JOB_SIZE:]
+            # A job's images share their settings (the window's thresholds when each was ordered).
+            settings, same = next(itertools.groupby(self._waiting[:JOB_SIZE], key=lambda order: order.settings))
+            batch = list(same)
+            self._waiting = self._waiting[len(batch) :]
             try:
-                self.jobs.submit([FileOrder(o.request_id, o.path) for o in batch], self._settings)
+                self.jobs.submit([FileOrder(o.request_id, o.path) for o in batch], settings)
             except Exception as exc:  # Redis went away: these images fail with the reason, the window goes on
                 for order in batch:
                     self.finished_image.emit(

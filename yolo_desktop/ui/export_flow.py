@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import replace
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -64,16 +63,7 @@ class ExportFlow:
         """Write the session's results with the thresholds on screen, on a background thread, with progress."""
         session = self.session
         info = session.model_info
-        settings = session.settings
-        if info is not None:
-            settings = replace(
-                settings,
-                size=info.input_size,
-                precision=info.precision,
-                resize=info.resize,
-                tiles=info.tiles,
-                tile_overlap=info.tile_overlap,
-            )
+        settings = session.settings  # the loaded model's, with the thresholds on screen
         model = model_record(info)
         items = session.export_snapshot()  # taken now: sliders moved during the export do not reach it
         videos = {  # each finished video's frames, and how it is tracked (its counting lines too) as on screen

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from ..export.writer import BatchWriter, ExportReport, failure_reason
 from ..pipeline.inputs import UsageError, check_output_dir
 from ..results import ImageResult
-from ..settings import DetectorSettings
+from ..settings import DEFAULTS, DetectorSettings
 from ..video.export import export_video
 from ..video.frame_store import FrameStore
 from ..video.output import VideoOutputOptions
@@ -57,7 +57,7 @@ class ExportJob(QObject):
         self.items, self.roots, self.names = items, list(roots), names
         self.model, self.settings, self.options = model, settings, options
         self.videos = dict(videos or {})  # path → each finished video's processed frames, and its tracking
-        self.detector_settings = detector_settings or DetectorSettings()
+        self.detector_settings = detector_settings or DEFAULTS
         self.cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, name="export", daemon=True)
 

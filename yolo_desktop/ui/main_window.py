@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..filetypes import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from ..inference.model_spec import DetectorChoice
 from ..models.installed import DEFAULT_MODEL
 from ..results import Detections
-from ..settings import DEFAULT_RESIZE, TILES_OFF
 from .actions import Actions, build_actions
 from .controls import ClassFilter, ThresholdPanel
 from .detection_table import DetectionTable
@@ -241,17 +241,11 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """After the window is shown: pick the model (TensorFlow loads on the worker thread, not here)."""
-        model = self.model_picker.select(
-            self.store.text("model/name", "yolov3-tiny"),
-            self.store.input_size() or 416,
-            self.store.text("detector/precision", "accurate"),
-            self.store.text("detector/resize", DEFAULT_RESIZE),
-            self.store.tiles(),
-        )
-        if model is None:
+        choice = self.model_picker.select(self.store.model_name(), self.session.settings)
+        if choice is None:
             self._show_no_model()
             return
-        self._load_model(model, *self.model_picker.choice())
+        self._load_model(choice)
 
     # ----- inputs --------------------------------------------------------------------------------------------
     def add_paths(self, paths: list[str]) -> None:
@@ -467,24 +461,18 @@ class MainWindow(QMainWindow):
         self.summary.set_counts(image, self.session.batch_counts(), {n: i for i, n in enumerate(names)}, objects)
 
     # ----- model ---------------------------------------------------------------------------------------------
-    def _load_model(
-        self, model, size: int, precision: str = "accurate", resize: str = DEFAULT_RESIZE, tiles: str = TILES_OFF
-    ) -> None:
+    def _load_model(self, choice: DetectorChoice) -> None:
         self.banner.setVisible(False)
-        self.session.load_model(model, size, precision, resize, tiles)
+        self.session.load_model(choice)
 
     def _on_model_state(self, state: str, message: str) -> None:
         self.progress.set_busy(state == "loading", message)
         if state == "ready":
-            info = self.session.model_info
-            assert info is not None
+            info, choice = self.session.model_info, self.session.choice
+            assert info is not None and choice is not None
             self.model_label.setText(message)
             self.model_picker.confirm()
-            self.store.set("model/name", info.name)
-            self.store.set("detector/size", info.input_size)
-            self.store.set("detector/precision", info.precision)
-            self.store.set("detector/resize", info.resize)
-            self.store.set("detector/tiles", info.tiles)
+            self.store.save_model_choice(choice)
             self.class_filter.set_classes(info.names, self.session.settings.classes)
             self._show_tile_grid()
         elif state == "failed":

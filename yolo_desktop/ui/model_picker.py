@@ -8,7 +8,7 @@ import threading
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from ..inference.model_spec import ModelFiles
+from ..inference.model_spec import DetectorChoice, ModelFiles
 from ..models.installed import (
     DEFAULT_MODEL,
     KNOWN_MODELS,
@@ -17,7 +17,15 @@ from ..models.installed import (
     installed_models,
     outdated_cfg,
 )
-from ..settings import INPUT_SIZES, RESIZES, TILE_SIZES, TILES_AUTO, TILES_OFF
+from ..settings import (
+    DEFAULT_INPUT_SIZE,
+    INPUT_SIZES,
+    RESIZES,
+    TILE_SIZES,
+    TILES_AUTO,
+    TILES_OFF,
+    DetectorSettings,
+)
 
 ADD_MODEL = "Add model…"
 GET_MORE = "Get more models…"
@@ -27,7 +35,7 @@ class ModelPicker(QWidget):
     """Emits ``model_chosen`` when the user picks a model, size, precision, resize or tiles; ``revert`` restores
     the last good choice."""
 
-    model_chosen = Signal(object, int, str, str, str)  # ModelFiles, input size, precision, resize, tiles
+    model_chosen = Signal(object)  # DetectorChoice (its thresholds are the defaults: the session applies its own)
     add_requested = Signal()
     more_requested = Signal()  # "Get more models…": fetch a known model that is not installed
 
@@ -73,7 +81,7 @@ class ModelPicker(QWidget):
         layout.addWidget(self.precision_box)
         layout.addWidget(self.resize_box)
         layout.addWidget(self.tiles_box)
-        self._good: tuple[str, int, str, str, str] | None = None
+        self._good: DetectorChoice | None = None
         self.refresh()
         for combo in (self.combo, self.size_box, self.precision_box, self.resize_box, self.tiles_box):
             combo.activated.connect(self._on_activated)
@@ -99,7 +107,8 @@ class ModelPicker(QWidget):
         current = select or self.current_name()
         self.combo.blockSignals(True)
         self.combo.clear()
-        size, precision, _resize, _tiles = self.choice()
+        settings = self.settings()
+        size, precision = settings.size or DEFAULT_INPUT_SIZE, settings.precision
         for model in self.models():
             known = KNOWN_MODELS.get(model.name)
             measured = known.measured if known is not None and known.measured else ""
@@ -133,31 +142,42 @@ class ModelPicker(QWidget):
     def model_named(self, name: str) -> ModelFiles | None:
         return next((m for m in self.models() if m.name == name), None)
 
-    def select(
-        self, name: str, size: int, precision: str = "accurate", resize: str = "area", tiles: str = TILES_OFF
-    ) -> ModelFiles | None:
+    def select(self, name: str, settings: DetectorSettings) -> DetectorChoice | None:
+        """Show the model called ``name`` (else the default, else any) with ``settings``' size, precision, resize
+        and tiles; the choice that makes, None when no model is installed."""
         model = self.model_named(name) or self.model_named(DEFAULT_MODEL) or next(iter(self.models()), None)
         if model is not None:
             self._set_current(model.name)
-        self.size_box.setCurrentText(str(size))
-        self.precision_box.setCurrentIndex(max(0, self.precision_box.findData(precision)))
-        self.resize_box.setCurrentIndex(max(0, self.resize_box.findData(resize)))
-        self._set_tiles(tiles)
-        return model
+        self._show(settings)
+        return self.choice_for(model) if model is not None else None
+
+    def _show(self, settings: DetectorSettings) -> None:
+        self.size_box.setCurrentText(str(settings.size or DEFAULT_INPUT_SIZE))
+        self.precision_box.setCurrentIndex(max(0, self.precision_box.findData(settings.precision)))
+        self.resize_box.setCurrentIndex(max(0, self.resize_box.findData(settings.resize)))
+        self._set_tiles(settings.tiles)
 
     def _set_tiles(self, tiles: str) -> None:
         if self.tiles_box.findData(tiles) < 0:  # a size typed elsewhere (settings file): offered as it is
             self.tiles_box.addItem(f"Tiles: {tiles} px", tiles)
         self.tiles_box.setCurrentIndex(self.tiles_box.findData(tiles))
 
-    def choice(self) -> tuple[int, str, str, str]:
-        """(input size, precision, resize, tiles) as chosen."""
-        return (
-            int(self.size_box.currentText()),
-            self.precision_box.currentData(),
-            self.resize_box.currentData(),
-            self.tiles_box.currentData(),
+    def settings(self) -> DetectorSettings:
+        """The input size, precision, resize and tiles as chosen (thresholds and classes: the defaults)."""
+        return DetectorSettings(
+            size=int(self.size_box.currentText()),
+            precision=self.precision_box.currentData(),
+            resize=self.resize_box.currentData(),
+            tiles=self.tiles_box.currentData(),
         )
+
+    def choice_for(self, model: ModelFiles) -> DetectorChoice:
+        return DetectorChoice(model, self.settings())
+
+    def choice(self) -> DetectorChoice | None:
+        """The model shown and how it is to run; None while none is (no model installed)."""
+        model = self.model_named(self.current_name())
+        return self.choice_for(model) if model is not None else None
 
     def add_custom(self, model: ModelFiles) -> None:
         self.custom = [m for m in self.custom if m.name != model.name] + [model]
@@ -165,15 +185,12 @@ class ModelPicker(QWidget):
 
     def confirm(self) -> None:
         """The chosen model loaded: remember it as the one to go back to."""
-        self._good = (self.current_name(), *self.choice())
+        self._good = self.choice()
 
     def revert(self) -> None:
         if self._good is not None:
-            self._set_current(self._good[0])
-            self.size_box.setCurrentText(str(self._good[1]))
-            self.precision_box.setCurrentIndex(max(0, self.precision_box.findData(self._good[2])))
-            self.resize_box.setCurrentIndex(max(0, self.resize_box.findData(self._good[3])))
-            self._set_tiles(self._good[4])
+            self._set_current(self._good.model.name)
+            self._show(self._good.settings)
 
     def _on_activated(self, *_args) -> None:
         if self.current_name() in (ADD_MODEL, GET_MORE):
@@ -181,9 +198,9 @@ class ModelPicker(QWidget):
             self.revert()
             (self.add_requested if wanted == ADD_MODEL else self.more_requested).emit()
             return
-        model = self.model_named(self.current_name())
-        if model is not None and (model.name, *self.choice()) != self._good:
-            self.model_chosen.emit(model, *self.choice())
+        choice = self.choice()
+        if choice is not None and choice != self._good:
+            self.model_chosen.emit(choice)
 
 
 class ModelFetch(QObject):

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QAbstractButton, QInputDialog, QMessageBox, QWidget
 
-from ..inference.model_spec import ModelFiles
+from ..inference.model_spec import DetectorChoice, ModelFiles
 from .model_picker import ModelFetch, ModelPicker
 from .progress_bar import ProgressStrip
 from .settings_store import SettingsStore
 
-Load = Callable[[ModelFiles, int, str, str, str], None]  # model, input size, precision, resize, tiles
+Load = Callable[[DetectorChoice], None]
 ShowMessage = Callable[[QMessageBox.Icon, str, str], QMessageBox]
 
 
@@ -47,7 +47,7 @@ class ModelSources(QObject):
             self.store.set("models/last_dir", str(model.weights.parent))
             self.picker.add_custom(model)
             self.store.save_custom_models(self.picker.custom)
-            self.load(model, *self.picker.choice())
+            self.load(self.picker.choice_for(model))
 
     def get_more(self) -> None:
         """*Get more models…*: choose a known model that is not installed (what it is, its size and accuracy), then
@@ -86,4 +86,4 @@ class ModelSources(QObject):
             self.show_message(QMessageBox.Icon.Critical, "Could not fetch the model", error)
             return
         self.picker.refresh(select=model.name)
-        self.load(model, *self.picker.choice())
+        self.load(self.picker.choice_for(model))

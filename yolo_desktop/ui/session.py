@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
-from ..inference.model_spec import ModelFiles, ModelInfo
+from ..inference.model_spec import DetectorChoice, ModelFiles, ModelInfo
 from ..pipeline.inputs import InputCollector, InputImage, InputProblem
 from ..results import ImageResult
-from ..settings import DEFAULT_RESIZE, TILES_OFF, DetectorSettings
+from ..settings import TILES_OFF, DetectorSettings
 from .qt_images import qimage_from_rgb
 from .session_model import MAX_IN_FLIGHT, Entry, ExportItem, SessionModel, Status
 from .worker_base import DetectionWorker, ModelRequest
@@ -71,7 +70,7 @@ class Session(QObject):
         self._shut_down = False
 
         self.workers_url: str | None = None  # None: this computer; else the Redis URL of queue workers
-        self._model_args: tuple | None = None  # the last load_model request, repeated when the backend changes
+        self._asked: DetectorChoice | None = None  # the last model asked for, asked again when the backend changes
         self._worker: DetectionWorker | None = None  # made on first use (see the module's docstring)
         self._scanned.connect(self._on_scanned)
 
@@ -109,8 +108,8 @@ class Session(QObject):
             old.stop()
         self.workers_url = url
         self.state.max_in_flight = CLUSTER_IN_FLIGHT if url else MAX_IN_FLIGHT
-        if self._model_args is not None:
-            self.load_model(*self._model_args)
+        if self._asked is not None:
+            self.load_model(self._asked)
 
     # ----- plain state, read by the widgets ------------------------------------------------------------------
     @property
@@ -136,6 +135,10 @@ class Session(QObject):
     @property
     def model(self) -> ModelFiles | None:
         return self.state.model
+
+    @property
+    def choice(self) -> DetectorChoice | None:
+        return self.state.choice
 
     @property
     def model_state(self) -> str:
@@ -173,23 +176,14 @@ class Session(QObject):
         return self.state.export_snapshot()
 
     # ----- model ---------------------------------------------------------------------------------------------
-    def load_model(
-        self,
-        model: ModelFiles,
-        size: int | None = None,
-        precision: str = "accurate",
-        resize: str = DEFAULT_RESIZE,
-        tiles: str = TILES_OFF,
-    ) -> None:
-        """Build a detector on the worker thread (or, for other tiles only, set them on the one there); until it
-        is ready the previous one (if any) stays."""
-        self._model_args = (model, size, precision, resize, tiles)
-        request_id = self.state.begin_model_load(model)
-        self.model_state_changed.emit("loading", f"Loading {model.name}…")
-        # No class filter for the detector: the session applies it to every result, and a filter naming classes the
-        # new model lacks must not refuse the model (SessionModel.model_ready narrows the filter once it is loaded).
-        settings = replace(self.settings, size=size, precision=precision, resize=resize, tiles=tiles, classes=None)
-        self.worker.load_model(ModelRequest(request_id, model, settings))
+    def load_model(self, choice: DetectorChoice) -> None:
+        """Build the chosen detector on the worker thread (for other resize or tiles only, the one there serves);
+        until it is ready the previous one (if any) stays. Thresholds and classes are the session's, whatever the
+        choice's: each order carries them."""
+        self._asked = choice
+        request_id = self.state.begin_model_load(choice)
+        self.model_state_changed.emit("loading", f"Loading {choice.model.name}…")
+        self.worker.load_model(ModelRequest(request_id, choice))
 
     @Slot(int, object)
     def _on_model_ready(self, request_id: int, info: ModelInfo) -> None:

@@ -19,10 +19,10 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from ..inference.decode import refilter
-from ..inference.model_spec import ModelFiles, ModelInfo
+from ..inference.model_spec import DetectorChoice, ModelFiles, ModelInfo
 from ..pipeline.inputs import InputImage, InputProblem
 from ..results import Candidates, ImageResult
-from ..settings import DetectorSettings
+from ..settings import DEFAULTS, DetectorSettings
 from ..video.lines import CountLine
 from ..video.track import VideoTrack
 from ..video.tracking import TRACKED, TrackingOptions
@@ -76,12 +76,13 @@ class ExportItem:
 
 @dataclass(frozen=True)
 class DetectOrder:
-    """What the session asks the worker to do for one image."""
+    """What the session asks the worker to do for one image: its result comes back selected at ``settings``."""
 
     request_id: int
     index: int
     path: str
     cancel: threading.Event  # set when the batch this order belongs to is cancelled
+    settings: DetectorSettings  # the loaded model's, with the thresholds and classes on screen when ordered
 
 
 @dataclass(frozen=True)
@@ -105,19 +106,21 @@ class SessionModel:
     def __init__(self, settings: DetectorSettings | None = None) -> None:
         self.entries: list[Entry] = []
         self.roots: list[str] = []  # every file/folder the user added: exports must stay out of them
-        self.settings = settings or DetectorSettings()
+        # The loaded model's settings (its input size resolved) with the thresholds and classes on screen: what
+        # every order runs with, and what shown results are selected at.
+        self.settings = settings or DEFAULTS
         self.model: ModelFiles | None = None
         self.model_info: ModelInfo | None = None
         self.model_state = "none"  # "none" | "loading" | "ready" | "failed"
         self.current = -1  # the image on screen: re-filtered first
         self.counts: Counter[str] = Counter()  # shown detections per class over every image
-        self._pending_model: ModelFiles | None = None
+        self._pending: DetectorChoice | None = None
         self._model_request = -1
         self._next_request = 0
         self._queue: deque[int] = deque()
         self._queued: set[int] = set()  # the queue's members, for O(1) membership
         self._never_ran: set[int] = set()  # added, not yet processed (what Resume would queue)
-        self._in_flight: dict[int, int] = {}  # request id → entry index
+        self._in_flight: dict[int, DetectOrder] = {}  # request id → its order
         self._batch = _Batch()
         self._refilter_pending: deque[int] = deque()
         self.max_in_flight = MAX_IN_FLIGHT  # more when queue workers on other machines do the work
@@ -131,22 +134,28 @@ class SessionModel:
     def names(self) -> tuple[str, ...]:
         return self.model_info.names if self.model_info else ()
 
-    def begin_model_load(self, model: ModelFiles) -> int:
-        """A new model (or size, precision, resize) was asked for; returns the request id to send the worker.
-        Until it is ready the previous one (if any) stays, and no new image is handed out."""
+    @property
+    def choice(self) -> DetectorChoice | None:
+        """The loaded model and how it runs (the settings store keeps it); None before any model is loaded."""
+        return DetectorChoice(self.model, self.settings) if self.model is not None else None
+
+    def begin_model_load(self, choice: DetectorChoice) -> int:
+        """A new model (or size, precision, resize, tiles) was asked for; returns the request id to send the
+        worker. Until it is ready the previous one (if any) stays, and no new image is handed out."""
         self._next_request += 1
         self._model_request = self._next_request
-        self._pending_model = model
+        self._pending = choice
         self.model_state = "loading"
         return self._model_request
 
     def model_ready(self, request_id: int, info: ModelInfo) -> list[int] | None:
         """Accept a loaded model; None when the request is stale. Returns the images queued again (a new model
         or input size detects every finished image again; old results stay shown until replaced)."""
-        if request_id != self._model_request:
+        if request_id != self._model_request or self._pending is None:
             return None
         previous = self.model_info
-        self.model, self.model_info, self.model_state = self._pending_model, info, "ready"
+        self.model, self.model_info, self.model_state = self._pending.model, info, "ready"
+        self.settings = replace(self._pending.settings.with_selection(self.settings), size=info.input_size)
         if self.settings.classes is not None:
             self.settings = self.settings.with_classes(self.settings.classes & set(info.names) or None)
         return self._rerun_finished() if previous is not None and previous.identity != info.identity else []
@@ -216,31 +225,36 @@ class SessionModel:
             index = self._queue.popleft()
             self._queued.discard(index)
             self._next_request += 1
-            self._in_flight[self._next_request] = index
-            orders.append(DetectOrder(self._next_request, index, self.entries[index].path, self._batch.cancel))
+            order = DetectOrder(self._next_request, index, self.entries[index].path, self._batch.cancel, self.settings)
+            self._in_flight[order.request_id] = order
+            orders.append(order)
         return orders
 
     def index_for(self, request_id: int) -> int | None:
         """The image an order still in flight is for; None once it is stale (cancelled or superseded)."""
-        return self._in_flight.get(request_id)
+        order = self._in_flight.get(request_id)
+        return order.index if order is not None else None
 
     def started(self, request_id: int) -> int | None:
-        index = self._in_flight.get(request_id)
+        index = self.index_for(request_id)
         if index is not None:
             self.entries[index].status = Status.RUNNING
         return index
 
     def finished(self, request_id: int, result: ImageResult) -> int | None:
-        """A result arrived; None when it is stale (its batch was cancelled or superseded)."""
-        index = self._in_flight.pop(request_id, None)
-        if index is None:
+        """A result arrived, selected at its order's settings; None when it is stale (its batch was cancelled or
+        superseded). Shown as it is, unless the thresholds or classes changed since it was ordered."""
+        order = self._in_flight.pop(request_id, None)
+        if order is None:
             return None
+        index = order.index
         entry = self.entries[index]
         entry.raw = result
         self._never_ran.discard(index)
         if result.ok:
             entry.status, entry.error = Status.DONE, None
-            self._set_shown(entry, refilter(result, self.settings, self.names))
+            same = order.settings.selection == self.settings.selection
+            self._set_shown(entry, result if same else refilter(result, self.settings, self.names))
         else:
             entry.status, entry.error = Status.FAILED, result.error
             self._set_shown(entry, None)
@@ -252,7 +266,7 @@ class SessionModel:
         running video is dropped. Returns the entries that changed (videos among them)."""
         self._batch.cancel.set()
         changed = self._drop_running_videos()
-        for index in list(self._queue) + list(self._in_flight.values()):
+        for index in list(self._queue) + [order.index for order in self._in_flight.values()]:
             entry = self.entries[index]
             if entry.status in (Status.QUEUED, Status.RUNNING):
                 entry.status = Status.QUEUED if entry.raw is None else Status.DONE
@@ -273,7 +287,7 @@ class SessionModel:
     def resume(self) -> None:
         """Queue everything that never ran (after a cancel)."""
         self._new_batch_if_idle()
-        in_flight = set(self._in_flight.values())
+        in_flight = {order.index for order in self._in_flight.values()}
         for index in sorted(self._never_ran):
             if index not in in_flight:
                 self._enqueue(index)
@@ -293,7 +307,7 @@ class SessionModel:
     def video_opened(self, request_id: int, info: VideoInfo) -> int | None:
         """A video order started; returns its entry (None when stale). Run again (a new model), its finished
         frames stay on screen until the new run has all of them."""
-        index = self._in_flight.get(request_id)
+        index = self.index_for(request_id)
         if index is None:
             return None
         self._running_videos[index] = VideoTrack.open(info, self.names)
@@ -305,7 +319,7 @@ class SessionModel:
         self, request_id: int, frames: Iterable[tuple[int, float, Candidates]], frames_read: int
     ) -> int | None:
         """Processed frames of a running video arrived; returns its entry (None when stale)."""
-        index = self._in_flight.get(request_id)
+        index = self.index_for(request_id)
         if index is None or index not in self._running_videos:
             return None
         track = self._running_videos[index]
@@ -315,7 +329,7 @@ class SessionModel:
 
     def video_done(self, request_id: int, problem: str | None) -> int | None:
         """A video run ended (``problem``: why early, or None); its frames become the ones shown."""
-        index = self._in_flight.get(request_id)
+        index = self.index_for(request_id)
         if index is None or index not in self._running_videos:
             return None
         track = self._running_videos.pop(index)

@@ -20,7 +20,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget
 
 from ..results import Detections
-from ..settings import DetectorSettings
+from ..settings import DEFAULTS, DetectorSettings
 from ..video.lines import CountLine
 from ..video.retrack import StoreTracks
 from ..video.timecode import format_time
@@ -53,7 +53,7 @@ class VideoPlayer(QWidget):
         self.view = view
         self.track: VideoTrack | None = None
         self.path = ""
-        self.settings = DetectorSettings()
+        self.settings = DEFAULTS
         self.tracking: TrackingOptions | None = None  # how this video is tracked (None: not)
         self.tracks: StoreTracks | None = None  # its tracks at the settings on screen (being computed, or done)
         self.frame = -1  # the frame on screen

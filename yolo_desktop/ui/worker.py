@@ -4,7 +4,8 @@ A "generator worker" (superqt's shape): the thread runs the pipeline's generator
 a signal. Orders arrive in a thread-safe inbox, not as queued slots, because the thread is busy in the generator
 rather than in an event loop. A new model is built between images, never in the middle of one; a first-time
 conversion runs in a subprocess (``inference/converted.py``), so TensorFlow never holds this process's GIL.
-Results leave as plain Python and numpy data; the GUI thread makes every QImage.
+Results leave as plain Python and numpy data; the GUI thread makes every QImage. Each order runs with the settings
+it was made with (its job's), so a photo comes back selected at the thresholds and classes the window had then.
 
 A video file is one order too: its frames go through the same pipeline (``video/detect.py``) on this thread, and
 their candidates leave in chunks (a few per second) for the GUI thread's ``FrameStore``. Like a model request, a
@@ -23,8 +24,7 @@ import numpy as np
 from ..filetypes import is_video_name
 from ..imaging.read import LoadedImage, from_frame
 from ..inference.detector import Detector
-from ..inference.engines import EngineOptions
-from ..inference.model_spec import ModelInfo
+from ..inference.model_spec import DetectorChoice, input_size_of
 from ..pipeline.run import Inbox, Job, Pipeline
 from ..results import Candidates, ImageResult
 from ..settings import CANDIDATE_FLOOR
@@ -52,7 +52,7 @@ def _as_job(item: DetectOrder | ModelRequest) -> Job | None:
     in the pipeline (a new model is built between images, never in the middle of one)."""
     if not isinstance(item, DetectOrder) or is_video_name(item.path):
         return None
-    return Job.file(item.path, tag=item.request_id, cancel=item.cancel)
+    return Job.file(item.path, tag=item.request_id, cancel=item.cancel, settings=item.settings)
 
 
 class InferenceWorker(DetectionWorker):
@@ -107,7 +107,9 @@ class InferenceWorker(DetectionWorker):
         assert self.detector is not None
         stop = threading.Event()  # the batch was cancelled or the app is closing: the pipeline stops between frames
         try:
-            detection = VideoDetection(self.detector, order.path, keep_pixels=False, cancel=stop)
+            detection = VideoDetection(
+                self.detector, order.path, keep_pixels=False, cancel=stop, settings=order.settings
+            )
         except VideoError as exc:
             self.finished_image.emit(order.request_id, ImageResult(path=order.path, error=exc.reason), None)
             return
@@ -148,43 +150,26 @@ class InferenceWorker(DetectionWorker):
 
     def _load_model(self, request: ModelRequest) -> None:
         start = time.perf_counter()
+        # No class filter for the detector: orders bring the session's, and a filter naming classes the new model
+        # lacks must not refuse it (SessionModel.model_ready narrows the filter once it is loaded).
+        choice = replace(request.choice, settings=replace(request.choice.settings, classes=None))
         detector = self.detector
-        same_engine = (
-            detector is not None
-            and detector.model == request.model
-            and detector.settings.size == request.settings.size
-            and detector.settings.precision == request.settings.precision
-        )
-        if same_engine:  # other tiles or resize: they change how photos are prepared, not the network
-            assert detector is not None
-            detector.settings = request.settings
-        else:
+        if detector is None or not _same_engine(detector, choice):  # other resize or tiles: the same network
             try:
-                detector = Detector(
-                    request.model,
-                    request.settings,
-                    log=self.model_progress.emit,
-                    options=EngineOptions(cancel=self._stopping),
-                )
+                detector = Detector.chosen(choice, log=self.model_progress.emit, cancel=self._stopping)
             except Exception as exc:  # the previous detector stays in place
                 if not self._stopping.is_set():
                     self.model_failed.emit(request.request_id, str(exc))
                 return
         self.detector = detector
-        settings = replace(request.settings, size=detector.input_size)
-        self.model_ready.emit(
-            request.request_id,
-            ModelInfo(
-                name=request.model.name,
-                input_size=detector.input_size,
-                names=tuple(detector.names),
-                precision=settings.precision,
-                resize=settings.resize,
-                engine=detector.engine.name,
-                engine_description=detector.engine_summary,
-                seconds=time.perf_counter() - start,
-                files=request.model,
-                tiles=settings.tiles,
-                tile_overlap=settings.tile_overlap,
-            ),
-        )
+        info = detector.info.for_run(choice.settings)
+        self.model_ready.emit(request.request_id, replace(info, seconds=time.perf_counter() - start))
+
+
+def _same_engine(detector: Detector, choice: DetectorChoice) -> bool:
+    """Whether ``detector`` runs the network ``choice`` asks for (model, input size, precision)."""
+    return (
+        detector.model == choice.model
+        and detector.settings.precision == choice.settings.precision
+        and detector.input_size == input_size_of(choice.model, choice.settings.size)
+    )

@@ -12,16 +12,14 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QThread, Signal
 
-from ..inference.model_spec import ModelFiles
-from ..settings import DetectorSettings
+from ..inference.model_spec import DetectorChoice
 from .session_model import DetectOrder
 
 
 @dataclass(frozen=True)
 class ModelRequest:
     request_id: int
-    model: ModelFiles
-    settings: DetectorSettings
+    choice: DetectorChoice  # the model, and how it runs (orders bring their own thresholds and classes)
 
 
 class DetectionWorker(QThread):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from ..pipeline.run import Job, Pipeline, Runner
 from ..results import ImageResult
+from ..settings import DetectorSettings
 from .probe import VideoError, VideoInfo, open_video
 from .reader import Frame, FrameReader
 from .timecode import format_time
@@ -73,8 +74,9 @@ def frame_name(path: str, index: int) -> str:
 class VideoDetection:
     """Opens ``path`` (raises ``VideoError`` with the reason when it cannot) and, iterated on the model's owner
     thread, yields one ``FrameDetections`` per processed frame. ``keep_pixels``: the frames between processed ones
-    are decoded too (to be written); otherwise they are only stepped over. After the iteration ``stopped_early``
-    says where and why a damaged file ended before its stated length."""
+    are decoded too (to be written); otherwise they are only stepped over. ``settings``: how frames are prepared and
+    selected (None: the runner's). After the iteration ``stopped_early`` says where and why a damaged file ended
+    before its stated length."""
 
     def __init__(
         self,
@@ -83,8 +85,10 @@ class VideoDetection:
         frames: FrameRange = FrameRange(),
         keep_pixels: bool = True,
         cancel: threading.Event | None = None,
+        settings: DetectorSettings | None = None,
     ) -> None:
         self.runner = runner
+        self.settings = settings
         self.path = path
         self.frames = frames
         self.cancel = cancel
@@ -137,7 +141,8 @@ class VideoDetection:
     def _jobs(self) -> Iterator[Job]:
         for frame, following in self._groups():
             assert frame.rgb is not None
-            yield Job.video_frame(frame.rgb, frame_name(self.path, frame.index), tag=(frame, following))
+            name = frame_name(self.path, frame.index)
+            yield Job.video_frame(frame.rgb, name, tag=(frame, following), settings=self.settings)
 
     def __iter__(self) -> Iterator[FrameDetections]:
         try:

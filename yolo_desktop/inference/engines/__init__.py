@@ -14,9 +14,9 @@ so native runtimes load on the thread that owns the model and never at applicati
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
-from ..darknet_cfg import DarknetConfig
+from ...settings import DEFAULTS
+from ..model_spec import DarknetModel
 from .base import Engine, EngineOptions, available, check_engine, default_threads
 from .build import build_engine
 
@@ -25,20 +25,16 @@ __all__ = ["Engine", "EngineOptions", "available", "build_engine", "check_engine
 
 def create_engine(
     kind: str,
-    cfg: DarknetConfig,
-    weights_path: str,
+    model: DarknetModel,
     size: tuple[int, int],
-    precision: str = "accurate",
-    cfg_path: str | None = None,
-    model_name: str = "model",
+    precision: str = DEFAULTS.precision,
     log: Callable[[str], None] | None = None,
     options: EngineOptions = EngineOptions(),
 ) -> Engine:
-    """Build an engine for ``cfg`` + weights at ``size`` = (height, width). ``auto`` picks one (auto.py)."""
+    """Build an engine for ``model`` at ``size`` = (height, width). ``auto`` picks one (auto.py)."""
     check_engine(kind)
-    files = (model_name, cfg, Path(cfg_path or cfg.path), Path(weights_path))
     if kind == "auto":
         from .auto import choose_engine
 
-        return choose_engine(files, size, precision, log, options)
-    return build_engine(kind, files, size, precision, log, options)
+        return choose_engine(model, size, precision, log, options)
+    return build_engine(kind, model, size, precision, log, options)

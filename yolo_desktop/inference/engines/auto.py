@@ -28,6 +28,7 @@ import numpy as np
 from ...atomic import write_text
 from ..errors import ModelError
 from ..model_cache import cache_dir, model_key
+from ..model_spec import DarknetModel
 from .base import Engine, EngineOptions, available
 from .build import build_engine
 
@@ -37,12 +38,15 @@ _lock = threading.Lock()
 
 
 def choose_engine(
-    files: tuple, size: tuple[int, int], precision: str, log: Callable[[str], None] | None, options: EngineOptions
+    model: DarknetModel,
+    size: tuple[int, int],
+    precision: str,
+    log: Callable[[str], None] | None,
+    options: EngineOptions,
 ) -> Engine:
-    model_name, _cfg, cfg_path, weights_path = files
     if precision == "accurate" or not (available("openvino") or available("litert")):
         kind = next(k for k in ("openvino", "litert", "keras") if available(k))
-        engine = build_engine(kind, files, size, precision, log, options)
+        engine = build_engine(kind, model, size, precision, log, options)
         engine.auto_reason = {
             "openvino": "OpenVINO is installed: faster than LiteRT in float32 and bf16",
             "litert": "OpenVINO is not installed",
@@ -50,15 +54,15 @@ def choose_engine(
         }[kind]
         return engine
     if options.device not in (None, "CPU") or options.hint is not None:
-        engine = build_engine("openvino", files, size, precision, log, options)
+        engine = build_engine("openvino", model, size, precision, log, options)
         engine.auto_reason = "a device or precision was chosen explicitly"
         return engine
-    key = "|".join([model_key(cfg_path, weights_path, precision), f"{size[0]}x{size[1]}", _machine()])
+    key = "|".join([model_key(model.cfg_path, model.weights, precision), f"{size[0]}x{size[1]}", _machine()])
     remembered = _remembered().get(key)
     candidates = _candidates()
     if remembered in candidates:
         try:
-            engine = _build(remembered, files, size, log, options)
+            engine = _build(remembered, model, size, log, options)
             engine.auto_reason = "measured fastest on this machine (remembered)"
             return engine
         except (ModelError, ValueError):
@@ -66,12 +70,12 @@ def choose_engine(
     built: dict[str, Engine] = {}
     for name in candidates:
         try:
-            built[name] = _build(name, files, size, log, options)
+            built[name] = _build(name, model, size, log, options)
         except (ModelError, ValueError, ImportError) as exc:  # e.g. no int8 model without calibration photos
             if log:
                 log(f"auto: {name} not available: {exc}")
     if not built:
-        raise ModelError(f"{model_name}: no engine can run the fast precision here")
+        raise ModelError(f"{model.name}: no engine can run the fast precision here")
     timings = {name: _median_ms(engine, size) for name, engine in built.items()}
     chosen = min(timings, key=lambda name: timings[name])
     if "openvino-bf16" in timings and timings["openvino-bf16"] <= timings[chosen] * INT8_MARGIN:
@@ -97,13 +101,13 @@ def _candidates() -> list[str]:
     return names
 
 
-def _build(name: str, files: tuple, size: tuple[int, int], log, options: EngineOptions) -> Engine:
+def _build(name: str, model: DarknetModel, size: tuple[int, int], log, options: EngineOptions) -> Engine:
     if name == "openvino-bf16":
         return build_engine(
-            "openvino", files, size, "accurate", log, EngineOptions(hint="bf16", threads=options.threads)
+            "openvino", model, size, "accurate", log, EngineOptions(hint="bf16", threads=options.threads)
         )
     kind = name.split("-")[0]
-    return build_engine(kind, files, size, "fast", log, options)
+    return build_engine(kind, model, size, "fast", log, options)
 
 
 def _median_ms(engine: Engine, size: tuple[int, int]) -> float:

@@ -8,20 +8,20 @@ from pathlib import Path
 
 from ..darknet_cfg import DarknetConfig
 from ..errors import ModelError
+from ..model_spec import DarknetModel
 from ..onnx_layouts import OnnxLayout
 from .base import Engine, EngineOptions, available
 
 
 def build_engine(
     kind: str,
-    files: tuple,
+    model: DarknetModel,
     size: tuple[int, int],
     precision: str,
     log: Callable[[str], None] | None,
     options: EngineOptions,
 ) -> Engine:
-    """``files`` = (model name, parsed cfg, cfg path, weights path)."""
-    model_name, cfg, cfg_path, weights_path = files
+    model_name, cfg, cfg_path, weights_path = model.name, model.cfg, model.cfg_path, model.weights
     if kind == "keras":
         if precision != "accurate":
             raise ValueError("the keras engine runs float32 only; the fast (int8) precision needs LiteRT or OpenVINO")
