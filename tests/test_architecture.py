@@ -1,7 +1,9 @@
-"""The layering rules of ../shared/ARCHITECTURE.md, checked by import-linter, and lazy TensorFlow."""
+"""The layering rules of docs/architecture.md, checked by import-linter, lazy TensorFlow, and the document itself kept
+current: it names every package and shared module, and the guides point to it, not outside the repository."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +52,26 @@ def test_the_package_has_no_import_cycle():
         if module not in state:
             visit(module, [module])
     assert cycles == []
+
+
+def test_the_architecture_document_names_every_package_and_shared_module():
+    document = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    package = REPO / "yolo_desktop"
+    parts = sorted(
+        p.name
+        for p in package.iterdir()
+        if (p.is_dir() and (p / "__init__.py").is_file()) or (p.suffix == ".py" and not p.name.startswith("__"))
+    )
+    missing = [
+        name for name in parts if not re.search(rf"\b{re.escape(name.removesuffix('.py'))}(/|\.py|\b)", document)
+    ]
+    assert not missing, f"docs/architecture.md does not name {missing}"
+
+
+def test_the_guides_point_to_the_architecture_document_in_the_repository():
+    for name in ("README.md", "DEVELOPERS.md", "pyproject.toml"):
+        text = (REPO / name).read_text(encoding="utf-8")
+        assert "docs/architecture.md" in text, f"{name} does not link docs/architecture.md"
+        assert "ARCHITECTURE.md" not in text.replace("docs/architecture.md", ""), (
+            f"{name} points outside the repository"
+        )
