@@ -9,9 +9,8 @@ Precisions:
 - ``accurate``: float32, no optimisation; heads within 1e-4 of the Keras model.
 - ``fast``: int8 post-training quantisation with float input/output, recipe ``FAST_RECIPE``: dynamic-range int8
   (int8 weights per output channel; activations quantised per inference by XNNPACK) made by ai-edge-quantizer from
-  the float32 model. Measured (bench/bench_quant.py, table in DEVELOPERS.md): F1 0.965 against float32 and
-  mAP@0.5 1.1 points below it on the COCO sample, at the speed of fully static int8, which only reaches F1
-  0.89–0.93 whatever stays float or however it is calibrated. It needs no calibration photos.
+  the float32 model. It needs no calibration photos. Chosen by ``bench/bench_quant.py`` over fully static int8,
+  which is no faster and agrees less with float32 however it is calibrated (docs/accuracy.md, "int8 recipes").
 """
 
 from __future__ import annotations

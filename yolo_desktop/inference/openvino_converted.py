@@ -23,11 +23,11 @@ PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 Calibration = str | os.PathLike | Sequence[os.PathLike] | None  # a folder of photos, or the photos
 OPENVINO_INT8 = "fast-openvino"  # the cache's precision tag of the OpenVINO int8 model
 # The accurate model as OpenVINO IR with its weights stored in float16: half the .tflite's size, for the
-# standalone app only (the pip installation runs the float32 .tflite). Measured on the COCO sample (DEVELOPERS.md):
-# computed in float32 it gives the .tflite's mAP within 0.01 (F1 0.999 vs float32); in bf16, within 0.16 points.
+# standalone app only (the pip installation runs the float32 .tflite). Its accuracy against the float32 weights is
+# measured on the COCO sample: docs/accuracy.md, "The standalone app's float16 weights".
 OPENVINO_F16 = "accurate-f16"  # also recognised by name in engines/openvino_engine.py (f16_weights)
 # The accurate model as OpenVINO IR with float32 weights: what OpenVINO runs in a pip installation (the same graph
-# as the .tflite, read 40× faster).
+# as the .tflite, read much faster: docs/benchmarks.md, "Start-up").
 OPENVINO_F32 = "accurate-openvino"
 
 

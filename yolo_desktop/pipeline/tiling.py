@@ -11,9 +11,8 @@ An object larger than the overlap is cut by every tile edge it crosses: a tile s
 for that part, which no merge makes right (it may score higher than the whole box). So a tile's candidate that
 reaches an inner edge of its tile (within ``CUT_MARGIN`` of its side) is dropped before the runs are combined: an
 object smaller than the overlap is whole in the neighbouring tile, a larger one in the whole-photo run. This is
-done to candidates, whatever the thresholds, so re-filtering stays exact. Measured (``bench/bench_tiling.py``):
-photos ×3 with 416 px tiles 0.433 → 0.480 mAP@0.5 (untiled 0.480), 624 px 0.495 → 0.523; mosaics 0.297 → 0.328
-(4×4, 624 px), 0.364 → 0.335 (4×4, 416 px).
+done to candidates, whatever the thresholds, so re-filtering stays exact; what it gains is measured by
+``bench/bench_tiling.py`` (docs/benchmarks.md, "Tiling").
 
 The window draws the grid from ``plan`` too.
 """
