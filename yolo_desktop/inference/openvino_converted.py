@@ -27,7 +27,7 @@ OPENVINO_INT8 = "fast-openvino"  # the cache's precision tag of the OpenVINO int
 # measured on the COCO sample: docs/accuracy.md, "The standalone app's float16 weights".
 OPENVINO_F16 = "accurate-f16"  # also recognised by name in engines/openvino_engine.py (f16_weights)
 # The accurate model as OpenVINO IR with float32 weights: what OpenVINO runs in a pip installation (the same graph
-# as the .tflite, read much faster: docs/benchmarks.md, "Start-up").
+# as the .tflite, which OpenVINO reads far faster as IR than through its TFLite reader).
 OPENVINO_F32 = "accurate-openvino"
 
 
