@@ -26,6 +26,7 @@ from .store import UNLABELLED, LabelStore
 class ImportReport:
     imported: int = 0  # photos whose labels were saved into the store
     boxes: int = 0
+    saved: dict[str, int] = field(default_factory=dict)  # rel → boxes, of the photos saved
     kept: list[str] = field(default_factory=list)  # photos that already had labels: left as they were
     outside: list[str] = field(default_factory=list)  # labelled photos of the source that are not the store's
     problems: list[LabelProblem] = field(default_factory=list)  # the source's (those photos left out) and refusals
@@ -75,16 +76,18 @@ def _save_new(
     if store.state(rel) != UNLABELLED:
         report.kept.append(rel)
         return False
+    report.saved[rel] = len(labels)
     class_ids = np.array([store.add_class(name) for name in labels], np.int32)
     try:
         store.save(rel, PhotoLabels(width, height, Detections(boxes, np.ones(len(class_ids)), class_ids, store.names)))
     except LabelFileError as exc:
         report.problems += exc.problems
-        return False
     except ValueError as exc:  # a box the store could not read back (outside the photo, no area)
         report.problems.append(LabelProblem(str(store.label_path(rel)), str(exc)))
-        return False
-    return True
+    else:
+        return True
+    del report.saved[rel]
+    return False
 
 
 def _key(path: str | os.PathLike[str] | Path) -> str:

@@ -225,8 +225,10 @@ class FolderReview:
     """One labels store (a folder the user opened) and the photos edited in it this session."""
 
     def __init__(self, store: LabelStore, counts: dict[str, int] | None = None) -> None:
+        """Made where waiting does not matter (off the GUI thread): it keys every photo by its path."""
         self.store = store
         self.counts = counts if counts is not None else {}  # rel → boxes, for the photo list
+        self.by_key = {path_key(photo.path): photo.rel for photo in store.photos}
         self.photos: dict[str, PhotoReview] = {}
         self.recent: list[str] = []  # classes used, the last first (the class chooser's order)
 
@@ -269,26 +271,21 @@ class ReviewModel:
 
     def __init__(self) -> None:
         self.folders: list[FolderReview] = []
-        self._where: dict[str, tuple[FolderReview, str]] = {}  # photo path key → (folder, rel)
-        self.problems: list[LabelProblem] = []
 
-    def add(self, folder: FolderReview) -> list[str]:
-        """A folder's store, opened (off the GUI thread); returns the paths of its photos (keys)."""
+    def add(self, folder: FolderReview) -> None:
         self.folders.append(folder)
-        keys = []
-        for photo in folder.store.photos:
-            key = path_key(photo.path)
-            self._where.setdefault(key, (folder, photo.rel))
-            keys.append(key)
-        self.problems += folder.store.problems
-        return keys
 
     def covers(self, folder: str | os.PathLike[str]) -> bool:
         key = path_key(folder)
         return any(path_key(f.store.place.photos) == key for f in self.folders)
 
     def find(self, path: str) -> tuple[FolderReview, str] | None:
-        return self._where.get(path_key(path))
+        key = path_key(path)
+        for folder in self.folders:
+            rel = folder.by_key.get(key)
+            if rel is not None:
+                return folder, rel
+        return None
 
     def photo(self, path: str) -> PhotoReview | None:
         """The photo's labels to edit; None when no open folder holds it. Raises ``LabelFileError`` for a
@@ -336,7 +333,7 @@ class ReviewModel:
 
     def close(self) -> list[LabelProblem]:
         failures = [problem for folder in self.folders for problem in folder.store.close()]
-        self.folders, self._where = [], {}
+        self.folders = []
         return failures
 
 

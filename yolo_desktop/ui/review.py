@@ -1,0 +1,529 @@
+"""Review and correct in the window: the Qt adapter over ``review_model`` (the state, undo, saving).
+
+It connects the label overlay on the photo (``label_boxes``), the class chooser, the Labels tab (``review_panel``)
+and the Labels menu (``review_actions``) to the review model, and shows the model's detections as proposals. It is
+given the window's parts it uses, never the window. The folders' labels are opened, imported and exported off the
+GUI thread (``review_files``); everything else is a few array operations per event, so 10,000 photos stay fluid.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QPointF, QTimer
+from PySide6.QtWidgets import QComboBox, QMainWindow, QMessageBox, QTabWidget
+
+from ..labels.problems import LabelFileError, LabelProblem, LabelsUnavailable
+from ..labels.store import LABELLED, PROBLEM, REVIEWED, UNLABELLED
+from ..results import Detections
+from .class_chooser import ClassChooser
+from .image_list import REVIEW_ROLE, ImageList
+from .image_view import ImageView
+from .label_boxes import Box, LabelOverlay
+from .review_actions import ReviewActions, build_review_actions
+from .review_files import LabelFolders, Opened, photo_folder
+from .review_model import FolderReview, PhotoReview, ReviewModel
+from .review_panel import ReviewPanel
+from .session import Session
+from .settings_store import SettingsStore
+
+REVIEW_FILTERS = (
+    ("Unlabelled", {UNLABELLED}),
+    ("Labelled, not reviewed", {LABELLED}),
+    ("Reviewed", {REVIEWED}),
+    ("Label problems", {PROBLEM}),
+)
+ACCEPT_BUDGET_S = 0.012  # per event-loop turn when accepting proposals over a whole folder
+
+
+@dataclass(frozen=True)
+class ReviewParts:
+    """What of the window the review uses."""
+
+    window: QMainWindow  # menus, dialogs' parent
+    session: Session
+    view: ImageView
+    image_list: ImageList
+    status_filter: QComboBox
+    right_tabs: QTabWidget
+    settings: SettingsStore
+    show_message: Callable[[QMessageBox.Icon, str, str], QMessageBox]
+
+
+class ReviewController(QObject):
+    def __init__(self, parts: ReviewParts) -> None:
+        super().__init__(parts.window)
+        self.parts = parts
+        self.session, self.view, self.image_list = parts.session, parts.view, parts.image_list
+        self.model = ReviewModel()
+        self.files = LabelFolders(parent=self)
+        self.overlay = LabelOverlay(parts.view)
+        self.chooser = ClassChooser(parts.view.viewport())
+        self.panel = ReviewPanel(self.class_choices)
+        self.actions: ReviewActions = build_review_actions(parts.window, parts.settings.flag("review/on", False))
+        self.rows: dict[int, tuple[FolderReview, str]] = {}  # session row → its folder and name there
+        self.photo: PhotoReview | None = None  # the photo on screen, when under review
+        self.row = -1
+        self.reviewing = False
+        self._pending: tuple[str, object] | None = None  # ("add", box) or ("class", indices): waiting for a class
+        self._accepting: deque[int] = deque()  # rows left to accept proposals on (accept in folder)
+        self._accept_score = 0.5
+        self._told_readonly: set[str] = set()
+        self._totals_timer = QTimer(self, singleShot=True, interval=150)
+        self._totals_timer.timeout.connect(self._show_totals)
+        self._accept_timer = QTimer(self, singleShot=True, interval=0)
+        self._accept_timer.timeout.connect(self._accept_some)
+        self._wire()
+        self.set_reviewing(self.actions.review.isChecked())
+
+    # ----- wiring ----------------------------------------------------------------------------------------------
+    def _wire(self) -> None:
+        a, overlay, panel = self.actions, self.overlay, self.panel
+        a.review.toggled.connect(self.set_reviewing)
+        for action, slot in (
+            (a.draw, lambda: overlay.set_draw_mode(not overlay.draw_mode)),
+            (a.change_class, self.ask_class),
+            (a.delete, self.delete),
+            (a.accept, self.accept_selected),
+            (a.undo, lambda: self._edit(lambda p: p.undo())),
+            (a.redo, lambda: self._edit(lambda p: p.redo())),
+            (a.reviewed_next, self.mark_reviewed_and_next),
+            (a.unreview, lambda: self.set_reviewed(False)),
+            (a.next, lambda: self.image_list.step(1)),
+            (a.previous, lambda: self.image_list.step(-1)),
+            (a.accept_photo, self.accept_above_on_photo),
+            (a.accept_folder, self.accept_above_in_folder),
+            (a.import_labels, self.ask_import),
+            (a.export_set, self.ask_export),
+            (a.labels_folder, self.ask_labels_folder),
+        ):
+            action.triggered.connect(slot)
+        a.draw.setCheckable(True)
+        overlay.draw_mode_changed.connect(a.draw.setChecked)
+        overlay.drawn.connect(self._on_drawn)
+        overlay.changed.connect(lambda index, box: self._edit(lambda p: p.set_box(index, box)))
+        overlay.nudged.connect(lambda dx, dy: self._edit(lambda p: p.nudge(self.overlay.selected, dx, dy)))
+        overlay.selection_changed.connect(self._on_labels_selected)
+        overlay.proposal_activated.connect(lambda index: self.accept([index]))
+        overlay.accept_pressed.connect(self.accept_selected)
+        self.chooser.chosen.connect(self._on_class_chosen)
+        self.chooser.cancelled.connect(self._on_chooser_cancelled)
+        panel.table.rows_selected.connect(self._on_rows_selected)
+        panel.table.source.class_edited.connect(lambda row, name: self._edit(lambda p: p.set_class([row], name)))
+        panel.accept_photo.clicked.connect(self.accept_above_on_photo)
+        panel.accept_folder.clicked.connect(self.accept_above_in_folder)
+        panel.add_class.clicked.connect(self.ask_add_class)
+        panel.rename_class.clicked.connect(self.ask_rename_class)
+        self.files.opened.connect(self._on_opened)
+        self.files.write_failed.connect(self._on_write_failed)
+        self.files.finished.connect(self._on_finished)
+        self.session.entries_added.connect(self._on_entries_added)
+        self.session.entry_changed.connect(self._on_entry_changed)
+        self.image_list.selectionModel().currentChanged.connect(lambda *_: self.show_current())
+        self.image_list.proxy.modelReset.connect(self.show_current)
+        self.view.detections_set.connect(self._show_proposals)
+        self.view.image_set.connect(self._show_proposals)
+
+    # ----- on and off ------------------------------------------------------------------------------------------
+    def set_reviewing(self, on: bool) -> None:
+        """Review mode: labels drawn and edited, detections shown as proposals, the Labels tab, review filters."""
+        self.reviewing = on
+        self.parts.settings.set("review/on", on)
+        self.actions.review.setChecked(on)
+        for action in self.actions.editing():
+            action.setEnabled(on)
+        self.overlay.set_enabled(on)
+        tabs, filters = self.parts.right_tabs, self.parts.status_filter
+        if on:
+            tabs.insertTab(0, self.panel, "Labels")
+            tabs.setCurrentWidget(self.panel)
+            for text, states in REVIEW_FILTERS:
+                filters.addItem(text, (states, REVIEW_ROLE))
+            self.image_list.source.review = self.review_of
+            self.open_folders()
+        else:
+            tabs.removeTab(tabs.indexOf(self.panel))
+            while filters.count() > 4:  # the status filters stay
+                filters.removeItem(filters.count() - 1)
+            self.image_list.source.review = None
+            self._close_folders()
+        self.view.set_box_look(False, set())
+        self.show_current()
+
+    def open_folders(self) -> None:
+        """Open the labels of every folder the session holds (and of each loose photo's folder), off the thread."""
+        paths = [entry.path for entry in self.session.entries]
+        for root in dict.fromkeys(photo_folder(r) for r in self.session.roots):
+            if not self.model.covers(root):
+                self.files.open(root, paths)
+
+    def _on_opened(self, opened: Opened) -> None:
+        self.files.opened_done(opened.folder)
+        if opened.review is None or not self.reviewing:
+            if opened.review is not None:
+                opened.review.store.close()  # review was turned off meanwhile
+            elif self.reviewing:
+                self.parts.show_message(QMessageBox.Icon.Warning, "Labels cannot be opened", opened.message)
+            return
+        review = opened.review
+        self.model.add(review)
+        self.rows.update((row, (review, rel)) for row, rel in opened.rows.items())
+        for row in range(opened.scanned, len(self.session.entries)):
+            self._map(row)  # photos added while the folder was being opened
+        if opened.message:
+            self._told_readonly.add(str(review.store.place.labels))
+            self.parts.show_message(QMessageBox.Icon.Information, "Labels opened read-only", opened.message)
+        if opened.ask:
+            self.ask_labels_folder(opened.folder)
+        self._refresh_list()
+        self.show_current()
+
+    def _close_folders(self) -> None:
+        self._accepting.clear()
+        failures = self.model.close()
+        self.rows, self.photo, self.row = {}, None, -1
+        if failures:
+            self._tell_problems("Some labels could not be saved", failures)
+
+    def _on_entries_added(self, first: int, count: int) -> None:
+        if self.reviewing:
+            for row in range(first, first + count):
+                self._map(row)
+            self.open_folders()
+
+    def _map(self, row: int) -> None:
+        found = self.model.find(self.session.entries[row].path)
+        if found is not None:
+            self.rows[row] = found
+
+    def shutdown(self) -> None:
+        self._close_folders()
+        self.files.shutdown()
+
+    # ----- the photo on screen ---------------------------------------------------------------------------------
+    def review_of(self, row: int) -> tuple[str, int] | None:
+        found = self.rows.get(row)
+        if found is None:
+            return None
+        folder, rel = found
+        return folder.store.state(rel), folder.counts.get(rel, 0)
+
+    def show_current(self) -> None:
+        self.chooser.hide()
+        self._pending = None
+        self.row = self.image_list.current_row()
+        self.photo = None
+        found = self.rows.get(self.row) if self.reviewing else None
+        text = ""
+        if found is not None:
+            folder, rel = found
+            self.panel.where.setText(f"Labels: {folder.where}")
+            try:
+                self.photo = folder.photo(rel)
+            except LabelFileError as exc:
+                text = f"Left as it is (fix the file to edit it): {exc}"
+        elif self.reviewing:
+            self.panel.where.setText("Labels: this photo is in no folder open for review" if self.row >= 0 else "")
+        self._show_labels(set())
+        if text:
+            self.panel.photo_state.setText(text)
+        self._show_totals()
+
+    def _show_labels(self, selected: set[int] | None = None) -> None:
+        photo = self.photo
+        labels = photo.boxes if photo is not None else None
+        self.overlay.set_labels(labels, selected)
+        self.panel.table.set_labels(labels if labels is not None else Detections.empty(), self.overlay.selected)
+        self._show_proposals()
+        state = self.review_of(self.row)
+        self.panel.photo_state.setText(f"This photo: {state[0]}, {state[1]} boxes" if state else "")
+        self.actions.undo.setEnabled(bool(self.reviewing and photo and photo.can_undo))
+        self.actions.redo.setEnabled(bool(self.reviewing and photo and photo.can_redo))
+
+    def predictions(self) -> Detections:
+        entries = self.session.entries
+        entry = entries[self.row] if 0 <= self.row < len(entries) else None
+        return entry.shown.detections if entry is not None and entry.shown is not None else Detections.empty()
+
+    def _show_proposals(self) -> None:
+        if not self.reviewing or self.photo is None:
+            self.view.set_box_look(self.reviewing, set())
+            return
+        predictions = self.predictions()
+        if len(self.view.boxes()) != len(predictions):
+            return  # the view shows other detections for now (a newer result arrives next)
+        shown = set(self.photo.proposals(predictions))
+        self.view.set_box_look(True, set(range(len(predictions))) - shown)
+
+    def _on_entry_changed(self, row: int) -> None:
+        if self.reviewing and row == self.row:
+            self._show_proposals()
+
+    def _show_totals(self) -> None:
+        if self.reviewing:
+            reviewed, total = self.model.totals()
+            self.panel.progress.setText(f"{reviewed:,} of {total:,} reviewed")
+
+    def _refresh_list(self, rows: list[int] | None = None) -> None:
+        source = self.image_list.source
+        if rows is None:
+            if source.rowCount():
+                source.dataChanged.emit(source.index(0), source.index(source.rowCount() - 1))
+        else:
+            for row in rows:
+                source.dataChanged.emit(source.index(row), source.index(row))
+        self._totals_timer.start()
+
+    # ----- editing ---------------------------------------------------------------------------------------------
+    def _edit(self, change: Callable[[PhotoReview], object], selected: set[int] | None = None) -> object:
+        """Apply one change to the photo on screen, saved by the store; a refusal is said, nothing changes."""
+        photo = self.photo
+        if photo is None or not self.reviewing:
+            return None
+        if photo.store.readonly:
+            labels = str(photo.store.place.labels)
+            why = (
+                f"{labels}: opened read-only (another window is editing them, or they cannot be written here). "
+                "Close the other window, then turn Review off and on; or choose another labels folder."
+            )
+            self.panel.photo_state.setText(why)
+            if labels not in self._told_readonly:
+                self._told_readonly.add(labels)
+                self.parts.show_message(QMessageBox.Icon.Information, "Labels are read-only", why)
+            return None
+        try:
+            result = change(photo)
+        except (LabelFileError, LabelsUnavailable, ValueError) as exc:
+            self.panel.photo_state.setText(f"Not saved: {exc}")
+            return None
+        self._show_labels(self.overlay.selected if selected is None else selected)
+        self._refresh_list([self.row])
+        return result
+
+    def _on_drawn(self, box: Box) -> None:
+        self._pending = ("add", box)
+        corner = self.view.mapFromScene(QPointF(box[2], box[3]))
+        self.chooser.ask(self.class_choices(), corner)
+
+    def ask_class(self) -> None:
+        if self.photo is not None and self.overlay.selected:
+            self._pending = ("class", set(self.overlay.selected))
+            self.chooser.ask(self.class_choices(), self.view.viewport().rect().center(), "Class of the selected boxes")
+
+    def _on_class_chosen(self, name: str) -> None:
+        pending, self._pending = self._pending, None
+        self.view.setFocus()
+        if pending is None:
+            return
+        kind, what = pending
+        if kind == "add":
+            index = self._edit(lambda p: p.add(what, name))  # type: ignore[arg-type]
+            if isinstance(index, int):
+                self._show_labels({index})
+        else:
+            self._edit(lambda p: p.set_class(what, name))  # type: ignore[arg-type]
+
+    def _on_chooser_cancelled(self) -> None:
+        self._pending = None
+        self.view.setFocus()
+
+    def class_choices(self) -> list[str]:
+        found = self.rows.get(self.row)
+        model_names = self.session.model_info.names if self.session.model_info else ()
+        return found[0].class_choices(model_names) if found is not None else list(model_names)
+
+    def delete(self) -> None:
+        """Delete the selected labels; with none selected, reject the selected proposals."""
+        if self.overlay.selected:
+            self._edit(lambda p: p.delete(self.overlay.selected), selected=set())
+        elif self.view.selected:
+            self._edit(lambda p: p.reject(self.predictions(), self.view.selected))
+
+    def accept_selected(self) -> None:
+        self.accept(sorted(self.view.selected))
+
+    def accept(self, indices: list[int]) -> None:
+        photo = self.photo
+        if photo is None:
+            return
+        proposed = set(photo.proposals(self.predictions()))
+        chosen = [i for i in indices if i in proposed]
+        if chosen:
+            added = self._edit(lambda p: p.accept(self.predictions(), chosen))
+            self._show_labels(set(added) if isinstance(added, list) else set())
+
+    def accept_above_on_photo(self) -> None:
+        score = self.panel.score.value()
+        added = self._edit(lambda p: p.accept_above(self.predictions(), score))
+        if isinstance(added, list):
+            self._show_labels(set(added))
+
+    def accept_above_in_folder(self) -> None:
+        """Proposals at or above the score become labels on every photo of this folder not reviewed yet, a few
+        photos per event-loop turn (each photo one undo step of its own)."""
+        found = self.rows.get(self.row)
+        if found is None:
+            return
+        folder = found[0]
+        self._accept_score = self.panel.score.value()
+        self._accepting = deque(row for row, (f, _rel) in sorted(self.rows.items()) if f is folder)
+        self._accept_timer.start()
+
+    def _accept_some(self) -> None:
+        import time
+
+        deadline = time.perf_counter() + ACCEPT_BUDGET_S
+        changed = []
+        while self._accepting and time.perf_counter() < deadline:
+            row = self._accepting.popleft()
+            folder, rel = self.rows[row]
+            entry = self.session.entries[row]
+            if entry.shown is None or not len(entry.shown.detections) or folder.store.state(rel) in (REVIEWED, PROBLEM):
+                continue
+            try:
+                if folder.photo(rel).accept_above(entry.shown.detections, self._accept_score):
+                    changed.append(row)
+            except (LabelFileError, LabelsUnavailable, ValueError) as exc:
+                self.panel.photo_state.setText(f"Not saved: {exc}")
+        self._refresh_list(changed)
+        if self.row in changed:
+            self._show_labels()
+        if self._accepting:
+            self._accept_timer.start()
+
+    def _on_labels_selected(self, selected: set[int]) -> None:
+        self.panel.table.select_rows(selected)
+        if selected:
+            self.view.set_selected(set())
+
+    def _on_rows_selected(self, rows: set[int]) -> None:
+        self.overlay.set_selected(rows)
+
+    # ----- review state ----------------------------------------------------------------------------------------
+    def set_reviewed(self, reviewed: bool = True) -> bool:
+        found = self.rows.get(self.row)
+        if found is None or not self.reviewing:
+            return False
+        try:
+            self.model.set_reviewed(self.session.entries[self.row].path, reviewed)
+        except (LabelFileError, LabelsUnavailable) as exc:
+            self.panel.photo_state.setText(f"Not marked: {exc}")
+            return False
+        self._refresh_list([self.row])
+        self._show_labels()
+        return True
+
+    def mark_reviewed_and_next(self) -> None:
+        """Space: this photo is reviewed; on to the next one (in the list's order and filter) not reviewed."""
+        if not self.set_reviewed(True):
+            return
+        proxy = self.image_list.proxy
+        current = self.image_list.currentIndex().row()
+        for step in range(1, proxy.rowCount() + 1):
+            position = (current + step) % proxy.rowCount()
+            row = proxy.mapToSource(proxy.index(position, 0)).row()
+            state = self.review_of(row)
+            if state is not None and state[0] not in (REVIEWED, PROBLEM):
+                self.image_list.setCurrentIndex(proxy.index(position, 0))
+                return
+
+    # ----- classes, files --------------------------------------------------------------------------------------
+    def ask_add_class(self) -> None:
+        from .review_dialogs import ask_text
+
+        found = self.rows.get(self.row)
+        if found is not None:
+            ask_text(self.parts.window, "Add class", "New class:", "", lambda name: self._classes(found[0], None, name))
+
+    def ask_rename_class(self) -> None:
+        from .review_dialogs import ask_rename
+
+        found = self.rows.get(self.row)
+        if found is not None and found[0].store.names:
+            ask_rename(self.parts.window, found[0].store.names, lambda i, name: self._classes(found[0], i, name))
+
+    def _classes(self, folder: FolderReview, index: int | None, name: str) -> None:
+        try:
+            folder.store.add_class(name) if index is None else folder.store.rename_class(index, name)
+        except (LabelsUnavailable, ValueError) as exc:
+            self.parts.show_message(QMessageBox.Icon.Warning, "Classes", str(exc))
+            return
+        self._show_labels()
+
+    def ask_labels_folder(self, folder: str | None = None) -> None:
+        from .review_dialogs import ask_folder
+
+        found = self.rows.get(self.row)
+        photos = folder or (str(found[0].store.place.photos) if found is not None else None)
+        if photos is not None:
+            title = f"Where the labels of {photos} live"
+            ask_folder(self.parts.window, title, lambda chosen: self.use_labels_folder(photos, chosen))
+
+    def use_labels_folder(self, photos: str, labels: str) -> None:
+        """``photos``' labels live in ``labels`` from now on (remembered); the folder is opened there."""
+        for folder in [f for f in self.model.folders if str(f.store.place.photos) == photos]:
+            self.model.folders.remove(folder)
+            folder.store.close()
+            self.rows = {row: found for row, found in self.rows.items() if found[0] is not folder}
+        self.files.use_labels_folder(photos, labels, [entry.path for entry in self.session.entries])
+
+    def ask_import(self) -> None:
+        from .review_dialogs import ask_import_source
+
+        found = self.rows.get(self.row)
+        if found is not None:
+            ask_import_source(self.parts.window, lambda source: self.import_labels(found[0], source))
+
+    def import_labels(self, folder: FolderReview, source: str | None):
+        """Read ``source`` (a COCO/detections.json file or a VOC/YOLO folder; None: found in the folder) off the
+        GUI thread; then saved into ``folder``'s labels (photos that have labels keep them)."""
+        from ..labels.dataset import read_labels
+
+        self._import_into = folder
+        return self.files.run("import", read_labels, str(folder.store.place.photos), source, self.files.places())
+
+    def ask_export(self) -> None:
+        from .review_dialogs import ExportDialog
+
+        found = self.rows.get(self.row)
+        if found is not None:
+            ExportDialog.ask(self.parts.window, lambda out, options: self.export_training_set(found[0], out, options))
+
+    def export_training_set(self, folder: FolderReview, out: str, options):
+        """The folder's labels (every edit written first) as a training set under ``out``, off the GUI thread."""
+        from ..labels.dataset import read_labels
+        from ..labels.training_set import export_training_set
+
+        folder.store.flush()
+        photos, memory = str(folder.store.place.photos), self.files.places()
+        return self.files.run("export", lambda: export_training_set(read_labels(photos, None, memory), out, options))
+
+    def _on_finished(self, job: str, result: object) -> None:
+        from .review_dialogs import export_summary, import_summary
+
+        if isinstance(result, Exception):
+            self.parts.show_message(QMessageBox.Icon.Warning, f"Labels {job} failed", str(result))
+            return
+        if job == "import":
+            from ..labels.importing import import_label_set
+
+            folder = self._import_into
+            report = import_label_set(folder.store, result)  # type: ignore[arg-type]
+            folder.counts.update(report.saved)
+            for rel in report.saved:
+                folder.photos.pop(rel, None)  # read again, with what was imported
+            self._refresh_list()
+            self.show_current()
+            summary = import_summary(report, result)  # type: ignore[arg-type]
+            self.parts.show_message(QMessageBox.Icon.Information, "Labels imported", summary)
+        else:
+            summary = export_summary(result)  # type: ignore[arg-type]
+            self.parts.show_message(QMessageBox.Icon.Information, "Training set exported", summary)
+
+    def _on_write_failed(self, problem: LabelProblem) -> None:
+        self.panel.photo_state.setText(str(problem))
+
+    def _tell_problems(self, title: str, problems: list[LabelProblem]) -> None:
+        self.parts.show_message(QMessageBox.Icon.Warning, title, "\n".join(str(p) for p in problems[:20]))
