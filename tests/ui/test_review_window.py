@@ -223,7 +223,7 @@ def test_review_marks_space_next_and_the_filters(window, folder):
     key(window, Qt.Key.Key_Space)  # reviewed with no boxes: "no objects"; on to the next one not reviewed
     wait(lambda: os.path.basename(window.session.entries[review.row].path) != "d empty.jpg")
     assert review.review_of(next(r for r, e in enumerate(window.session.entries) if "empty" in e.path))[0] == "reviewed"
-    assert review.panel.progress.text() == "1 of 5 reviewed"
+    wait(lambda: review.panel.progress.text() == "1 of 5 reviewed")
     filters = window.status_filter
     filters.setCurrentIndex(filters.findText("Reviewed"))
     assert window.image_list.proxy.rowCount() == 1

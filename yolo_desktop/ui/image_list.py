@@ -12,6 +12,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QRect,
+    QRegularExpression,
     QSize,
     QSortFilterProxyModel,
     Qt,
@@ -110,7 +111,10 @@ class ImageListModel(QAbstractListModel):
 
 
 class StatusFilter(QSortFilterProxyModel):
-    """Shows the images whose ``role`` (a status, or in review a label state) is in ``statuses`` (all when empty)."""
+    """Shows the images whose ``role`` (a status, or in review a label state) is in ``statuses`` (all when empty).
+
+    Qt's own role filter, not a Python ``filterAcceptsRow``: unfiltered, Qt accepts every row without asking the
+    model, so inserting 10,000 photos costs no Python call per photo."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -119,13 +123,9 @@ class StatusFilter(QSortFilterProxyModel):
 
     def set_statuses(self, statuses: set[str], role: int = STATUS_ROLE) -> None:
         self.statuses, self.role = statuses, role
-        self.invalidateFilter()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        if not self.statuses:
-            return True
-        index = self.sourceModel().index(source_row, 0, source_parent)
-        return self.sourceModel().data(index, self.role) in self.statuses
+        self.setFilterRole(role)
+        pattern = "|".join(QRegularExpression.escape(s) for s in sorted(statuses))
+        self.setFilterRegularExpression(f"^({pattern})$" if statuses else "")
 
 
 class ImageDelegate(QStyledItemDelegate):

@@ -236,6 +236,7 @@ class LabelOverlay(QObject):
     def _release(self, event: QMouseEvent) -> bool:
         if event.button() != Qt.MouseButton.LeftButton:
             return False
+        self._move(event)  # the release point is the drag's last
         if self._drawing is not None:
             rect = self._drawing.rect()
             self._cancel_drawing()

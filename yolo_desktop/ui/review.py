@@ -154,10 +154,10 @@ class ReviewController(QObject):
 
     def open_folders(self) -> None:
         """Open the labels of every folder the session holds (and of each loose photo's folder), off the thread."""
-        paths = [entry.path for entry in self.session.entries]
-        for root in dict.fromkeys(photo_folder(r) for r in self.session.roots):
-            if not self.model.covers(root):
-                self.files.open(root, paths)
+        roots = [r for r in dict.fromkeys(photo_folder(r) for r in self.session.roots) if not self.model.covers(r)]
+        paths = [entry.path for entry in self.session.entries] if roots else []
+        for root in roots:
+            self.files.open(root, paths)
 
     def _on_opened(self, opened: Opened) -> None:
         self.files.opened_done(opened.folder)
@@ -189,8 +189,9 @@ class ReviewController(QObject):
 
     def _on_entries_added(self, first: int, count: int) -> None:
         if self.reviewing:
-            for row in range(first, first + count):
-                self._map(row)
+            if self.model.folders:  # photos of folders already open (a new folder's are mapped as it opens)
+                for row in range(first, first + count):
+                    self._map(row)
             self.open_folders()
 
     def _map(self, row: int) -> None:
@@ -229,7 +230,7 @@ class ReviewController(QObject):
         self._show_labels(set())
         if text:
             self.panel.photo_state.setText(text)
-        self._show_totals()
+        self._totals_timer.start()
 
     def _show_labels(self, selected: set[int] | None = None) -> None:
         photo = self.photo
@@ -267,10 +268,13 @@ class ReviewController(QObject):
             self.panel.progress.setText(f"{reviewed:,} of {total:,} reviewed")
 
     def _refresh_list(self, rows: list[int] | None = None) -> None:
-        source = self.image_list.source
+        """Rows whose label state or box count changed (None: all, when a folder opens: then only the rows on
+        screen are painted again, and the filter asked again only when it is a review filter)."""
+        source, proxy = self.image_list.source, self.image_list.proxy
         if rows is None:
-            if source.rowCount():
-                source.dataChanged.emit(source.index(0), source.index(source.rowCount() - 1))
+            self.image_list.viewport().update()
+            if proxy.statuses and proxy.role == REVIEW_ROLE:
+                proxy.set_statuses(proxy.statuses, proxy.role)
         else:
             for row in rows:
                 source.dataChanged.emit(source.index(row), source.index(row))
@@ -514,6 +518,7 @@ class ReviewController(QObject):
             folder.counts.update(report.saved)
             for rel in report.saved:
                 folder.photos.pop(rel, None)  # read again, with what was imported
+                folder.recount(rel, UNLABELLED)
             self._refresh_list()
             self.show_current()
             summary = import_summary(report, result)  # type: ignore[arg-type]

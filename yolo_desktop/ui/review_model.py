@@ -210,6 +210,7 @@ class PhotoReview:
         same = np.array_equal(snapshot.boxes, self.now.boxes) and np.array_equal(snapshot.class_ids, self.now.class_ids)
         if same and snapshot.labelled == self.now.labelled:
             return
+        before = self.store.state(self.rel)
         if snapshot.labelled:
             labels = Detections(snapshot.boxes, np.ones(len(snapshot.class_ids)), snapshot.class_ids, self.store.names)
             self.store.save(self.rel, PhotoLabels(self.width, self.height, labels))
@@ -219,6 +220,7 @@ class PhotoReview:
             self.folder.counts[self.rel] = len(snapshot.class_ids)
         else:
             self.folder.counts.pop(self.rel, None)
+        self.folder.recount(self.rel, before)
 
 
 class FolderReview:
@@ -229,6 +231,7 @@ class FolderReview:
         self.store = store
         self.counts = counts if counts is not None else {}  # rel → boxes, for the photo list
         self.by_key = {path_key(photo.path): photo.rel for photo in store.photos}
+        self.states = store.counts()  # photos per state, kept up to date by ``recount`` (no walk per change)
         self.photos: dict[str, PhotoReview] = {}
         self.recent: list[str] = []  # classes used, the last first (the class chooser's order)
 
@@ -243,7 +246,11 @@ class FolderReview:
         """The photo's labels to edit, read once per session. Raises ``LabelFileError`` for a label file that could
         not be read (it is left as it is: never edited, never saved over)."""
         if rel not in self.photos:
-            labels = self.store.read(rel)
+            before = self.store.state(rel)
+            try:
+                labels = self.store.read(rel)
+            finally:
+                self.recount(rel, before)  # a file found unreadable: a problem photo
             if labels is None:
                 width, height = self.store.photo_size(rel)
                 labels = PhotoLabels.of(width, height, [], [], self.store.names)
@@ -263,7 +270,14 @@ class FolderReview:
         return list(dict.fromkeys(ordered))
 
     def counts_by_state(self) -> Counter[str]:
-        return self.store.counts()
+        return self.states
+
+    def recount(self, rel: str, before: str) -> None:
+        """The photo was ``before`` a change: count it in its state now."""
+        after = self.store.state(rel)
+        if after != before:
+            self.states[before] -= 1
+            self.states[after] += 1
 
 
 class ReviewModel:
@@ -305,9 +319,11 @@ class ReviewModel:
         found = self.find(path)
         if found is not None:
             folder, rel = found
-            if reviewed and rel not in folder.counts and folder.store.state(rel) == UNLABELLED:
-                folder.counts[rel] = 0  # reviewed without boxes: "no objects"
+            before = folder.store.state(rel)
             folder.store.set_reviewed(rel, reviewed)
+            if reviewed and before == UNLABELLED:
+                folder.counts[rel] = 0  # reviewed without boxes: "no objects"
+            folder.recount(rel, before)
 
     def totals(self) -> tuple[int, int]:
         """(reviewed, photos) over every open folder: "312 of 1,000 reviewed"."""
