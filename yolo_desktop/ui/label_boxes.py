@@ -98,8 +98,9 @@ class LabelOverlay(QObject):
         self._drawing: QGraphicsRectItem | None = None
         self._draw_start = QPointF()
         view.image_set.connect(self._on_image_set)
+        self._viewport = view.viewport()  # kept: compared without asking Qt (events come while a view is destroyed)
         view.installEventFilter(self)
-        view.viewport().installEventFilter(self)
+        self._viewport.installEventFilter(self)
 
     # ----- what is drawn -------------------------------------------------------------------------------------
     def set_enabled(self, on: bool) -> None:
@@ -173,7 +174,7 @@ class LabelOverlay(QObject):
         if not self.enabled or not self.view.has_image:
             return False
         kind = event.type()
-        if watched is self.view.viewport():
+        if watched is self._viewport:
             if kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
                 return self._press(event)
             if kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):

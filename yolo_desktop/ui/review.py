@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QPointF, QTimer
 from PySide6.QtWidgets import QComboBox, QMainWindow, QMessageBox, QTabWidget
 
-from ..labels.problems import LabelFileError, LabelProblem, LabelsUnavailable
+from ..labels.problems import LabelFileError, LabelsUnavailable
 from ..labels.store import LABELLED, PROBLEM, REVIEWED, UNLABELLED
 from ..results import Detections
 from .class_chooser import ClassChooser
@@ -24,6 +24,7 @@ from .image_view import ImageView
 from .label_boxes import Box, LabelOverlay
 from .review_actions import ReviewActions, build_review_actions
 from .review_files import LabelFolders, Opened, photo_folder
+from .review_folder_commands import FolderCommands
 from .review_model import FolderReview, PhotoReview, ReviewModel
 from .review_panel import ReviewPanel
 from .session import Session
@@ -52,7 +53,7 @@ class ReviewParts:
     show_message: Callable[[QMessageBox.Icon, str, str], QMessageBox]
 
 
-class ReviewController(QObject):
+class ReviewController(FolderCommands, QObject):
     def __init__(self, parts: ReviewParts) -> None:
         super().__init__(parts.window)
         self.parts = parts
@@ -432,103 +433,3 @@ class ReviewController(QObject):
             if state is not None and state[0] not in (REVIEWED, PROBLEM):
                 self.image_list.setCurrentIndex(proxy.index(position, 0))
                 return
-
-    # ----- classes, files --------------------------------------------------------------------------------------
-    def ask_add_class(self) -> None:
-        from .review_dialogs import ask_text
-
-        found = self.rows.get(self.row)
-        if found is not None:
-            ask_text(self.parts.window, "Add class", "New class:", "", lambda name: self._classes(found[0], None, name))
-
-    def ask_rename_class(self) -> None:
-        from .review_dialogs import ask_rename
-
-        found = self.rows.get(self.row)
-        if found is not None and found[0].store.names:
-            ask_rename(self.parts.window, found[0].store.names, lambda i, name: self._classes(found[0], i, name))
-
-    def _classes(self, folder: FolderReview, index: int | None, name: str) -> None:
-        try:
-            folder.store.add_class(name) if index is None else folder.store.rename_class(index, name)
-        except (LabelsUnavailable, ValueError) as exc:
-            self.parts.show_message(QMessageBox.Icon.Warning, "Classes", str(exc))
-            return
-        self._show_labels()
-
-    def ask_labels_folder(self, folder: str | None = None) -> None:
-        from .review_dialogs import ask_folder
-
-        found = self.rows.get(self.row)
-        photos = folder or (str(found[0].store.place.photos) if found is not None else None)
-        if photos is not None:
-            title = f"Where the labels of {photos} live"
-            ask_folder(self.parts.window, title, lambda chosen: self.use_labels_folder(photos, chosen))
-
-    def use_labels_folder(self, photos: str, labels: str) -> None:
-        """``photos``' labels live in ``labels`` from now on (remembered); the folder is opened there."""
-        for folder in [f for f in self.model.folders if str(f.store.place.photos) == photos]:
-            self.model.folders.remove(folder)
-            folder.store.close()
-            self.rows = {row: found for row, found in self.rows.items() if found[0] is not folder}
-        self.files.use_labels_folder(photos, labels, [entry.path for entry in self.session.entries])
-
-    def ask_import(self) -> None:
-        from .review_dialogs import ask_import_source
-
-        found = self.rows.get(self.row)
-        if found is not None:
-            ask_import_source(self.parts.window, lambda source: self.import_labels(found[0], source))
-
-    def import_labels(self, folder: FolderReview, source: str | None):
-        """Read ``source`` (a COCO/detections.json file or a VOC/YOLO folder; None: found in the folder) off the
-        GUI thread; then saved into ``folder``'s labels (photos that have labels keep them)."""
-        from ..labels.dataset import read_labels
-
-        self._import_into = folder
-        return self.files.run("import", read_labels, str(folder.store.place.photos), source, self.files.places())
-
-    def ask_export(self) -> None:
-        from .review_dialogs import ExportDialog
-
-        found = self.rows.get(self.row)
-        if found is not None:
-            ExportDialog.ask(self.parts.window, lambda out, options: self.export_training_set(found[0], out, options))
-
-    def export_training_set(self, folder: FolderReview, out: str, options):
-        """The folder's labels (every edit written first) as a training set under ``out``, off the GUI thread."""
-        from ..labels.dataset import read_labels
-        from ..labels.training_set import export_training_set
-
-        folder.store.flush()
-        photos, memory = str(folder.store.place.photos), self.files.places()
-        return self.files.run("export", lambda: export_training_set(read_labels(photos, None, memory), out, options))
-
-    def _on_finished(self, job: str, result: object) -> None:
-        from .review_dialogs import export_summary, import_summary
-
-        if isinstance(result, Exception):
-            self.parts.show_message(QMessageBox.Icon.Warning, f"Labels {job} failed", str(result))
-            return
-        if job == "import":
-            from ..labels.importing import import_label_set
-
-            folder = self._import_into
-            report = import_label_set(folder.store, result)  # type: ignore[arg-type]
-            folder.counts.update(report.saved)
-            for rel in report.saved:
-                folder.photos.pop(rel, None)  # read again, with what was imported
-                folder.recount(rel, UNLABELLED)
-            self._refresh_list()
-            self.show_current()
-            summary = import_summary(report, result)  # type: ignore[arg-type]
-            self.parts.show_message(QMessageBox.Icon.Information, "Labels imported", summary)
-        else:
-            summary = export_summary(result)  # type: ignore[arg-type]
-            self.parts.show_message(QMessageBox.Icon.Information, "Training set exported", summary)
-
-    def _on_write_failed(self, problem: LabelProblem) -> None:
-        self.panel.photo_state.setText(str(problem))
-
-    def _tell_problems(self, title: str, problems: list[LabelProblem]) -> None:
-        self.parts.show_message(QMessageBox.Icon.Warning, title, "\n".join(str(p) for p in problems[:20]))

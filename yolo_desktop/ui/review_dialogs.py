@@ -70,7 +70,7 @@ def ask_folder(parent: QWidget, title: str, done: Callable[[str], None]) -> QFil
     return dialog
 
 
-def ask_import_source(parent: QWidget, done: Callable[[str], None]) -> QFileDialog:
+def ask_import_source(parent: QWidget, done: Callable[[str], object]) -> QFileDialog:
     """A COCO or detections.json file, or a VOC annotation (its folder is read)."""
     dialog = QFileDialog(parent, "Import labels: a COCO or detections.json file, or one of the VOC .xml files")
     dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
@@ -87,7 +87,7 @@ def ask_import_source(parent: QWidget, done: Callable[[str], None]) -> QFileDial
 class ExportDialog(QDialog):
     """Where and how to write the training set (the options of ``yolo-desktop dataset export``)."""
 
-    def __init__(self, parent: QWidget, done: Callable[[str, ExportOptions], None]) -> None:
+    def __init__(self, parent: QWidget, done: Callable[[str, ExportOptions], object]) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export training set")
         self.done_with = done
@@ -117,7 +117,7 @@ class ExportDialog(QDialog):
         form.addRow(buttons)
 
     @classmethod
-    def ask(cls, parent: QWidget, done: Callable[[str, ExportOptions], None]) -> ExportDialog:
+    def ask(cls, parent: QWidget, done: Callable[[str, ExportOptions], object]) -> ExportDialog:
         dialog = cls(parent, done)
         dialog.open()
         return dialog
