@@ -17,6 +17,7 @@ from tests.conftest import read_rgb
 from tests.labels.conftest import jpeg_bytes
 from tests.ui.conftest import MODEL_TIMEOUT_MS
 from yolo_desktop.labels.place import BESIDE, Place, PlaceMemory
+from yolo_desktop.ui.image_list import ENTRY_ROLE
 from yolo_desktop.labels.store import LabelStore
 
 PX = 0.5  # photo pixels: a press lands on a screen pixel, which at the fitted zoom is up to ~0.5 photo px wide
@@ -229,6 +230,15 @@ def test_review_marks_space_next_and_the_filters(window, folder):
     assert window.image_list.proxy.rowCount() == 1
     filters.setCurrentIndex(filters.findText("Unlabelled"))
     assert window.image_list.proxy.rowCount() == 1  # the turned photo
+    filters.setCurrentIndex(filters.findText("Labelled, not reviewed"))
+    proxy = window.image_list.proxy
+    visible = [os.path.basename(proxy.index(i, 0).data(ENTRY_ROLE).path) for i in range(proxy.rowCount())]
+    assert visible == ["a camera.png", "b motorbike.jpg", "c noise.jpg"]
+    window.image_list.setCurrentIndex(proxy.index(0, 0))
+    wait(lambda: review.photo is not None and review.photo.rel == "a camera.png")
+    key(window, Qt.Key.Key_Space)  # the photo leaves this list; the next one is the one after it, none skipped
+    wait(lambda: review.photo is not None and review.photo.rel == "b motorbike.jpg")
+    assert proxy.rowCount() == 2
     filters.setCurrentIndex(0)
     assert window.image_list.proxy.rowCount() == 5
     show(window, "b motorbike.jpg")

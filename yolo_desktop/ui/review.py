@@ -421,15 +421,16 @@ class ReviewController(FolderCommands, QObject):
         return True
 
     def mark_reviewed_and_next(self) -> None:
-        """Space: this photo is reviewed; on to the next one (in the list's order and filter) not reviewed."""
-        if not self.set_reviewed(True):
-            return
+        """Space: this photo is reviewed; on to the next one (in the list's order and filter) not reviewed. The next
+        one is found first: under a review filter, the photo just marked leaves the list."""
         proxy = self.image_list.proxy
-        current = self.image_list.currentIndex().row()
-        for step in range(1, proxy.rowCount() + 1):
-            position = (current + step) % proxy.rowCount()
-            row = proxy.mapToSource(proxy.index(position, 0)).row()
+        current, count = self.image_list.currentIndex().row(), proxy.rowCount()
+        target = None
+        for step in range(1, count):
+            row = proxy.mapToSource(proxy.index((current + step) % count, 0)).row()
             state = self.review_of(row)
             if state is not None and state[0] not in (REVIEWED, PROBLEM):
-                self.image_list.setCurrentIndex(proxy.index(position, 0))
-                return
+                target = row
+                break
+        if self.set_reviewed(True) and target is not None:
+            self.image_list.set_current_row(target)
