@@ -23,11 +23,9 @@ from .lock import FolderLock
 from .names import names_text
 from .place import Place, PlaceMemory
 from .problems import LabelFileError, LabelProblem, LabelsUnavailable
+from .states import LABELLED, PROBLEM, REVIEWED, UNLABELLED
 from .write_behind import FLUSH_INTERVAL, WriteBehind
 from .yolo import yolo_text
-
-UNLABELLED, LABELLED, REVIEWED, PROBLEM = "unlabelled", "labelled", "reviewed", "problem"
-STATES = (UNLABELLED, LABELLED, REVIEWED, PROBLEM)
 
 
 class LabelStore:

@@ -41,7 +41,8 @@ from .image_view import DROP_HINT, ImageView
 from .model_picker import ModelFetch, ModelPicker
 from .model_sources import ModelSources
 from .progress_bar import ProgressStrip
-from .review import ReviewController, ReviewParts
+from .review import ReviewController
+from .review_parts import ReviewParts
 from .session import Session
 from .settings_store import SettingsStore
 from .summary import SummaryPanel

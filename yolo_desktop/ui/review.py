@@ -10,25 +10,22 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QPointF, QTimer
-from PySide6.QtWidgets import QComboBox, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QMessageBox
 
 from ..labels.problems import LabelFileError, LabelsUnavailable
-from ..labels.store import LABELLED, PROBLEM, REVIEWED, UNLABELLED
+from ..labels.states import LABELLED, PROBLEM, REVIEWED, UNLABELLED
 from ..results import Detections
 from .class_chooser import ClassChooser
-from .image_list import REVIEW_ROLE, ImageList
-from .image_view import ImageView
+from .image_list import REVIEW_ROLE
 from .label_boxes import Box, LabelOverlay
 from .review_actions import ReviewActions, build_review_actions
 from .review_files import LabelFolders, Opened, photo_folder
 from .review_folder_commands import FolderCommands
 from .review_model import FolderReview, PhotoReview, ReviewModel
 from .review_panel import ReviewPanel
-from .session import Session
-from .settings_store import SettingsStore
+from .review_parts import ReviewParts
 
 REVIEW_FILTERS = (
     ("Unlabelled", {UNLABELLED}),
@@ -37,20 +34,6 @@ REVIEW_FILTERS = (
     ("Label problems", {PROBLEM}),
 )
 ACCEPT_BUDGET_S = 0.012  # per event-loop turn when accepting proposals over a whole folder
-
-
-@dataclass(frozen=True)
-class ReviewParts:
-    """What of the window the review uses."""
-
-    window: QMainWindow  # menus, dialogs' parent
-    session: Session
-    view: ImageView
-    image_list: ImageList
-    status_filter: QComboBox
-    right_tabs: QTabWidget
-    settings: SettingsStore
-    show_message: Callable[[QMessageBox.Icon, str, str], QMessageBox]
 
 
 class ReviewController(FolderCommands, QObject):

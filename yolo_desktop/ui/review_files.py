@@ -19,7 +19,6 @@ from PySide6.QtCore import QObject, Signal
 
 from ..labels.place import PlaceMemory
 from ..labels.problems import LabelsUnavailable
-from ..labels.store import LabelStore
 from .review_model import FolderReview, path_key
 
 
@@ -68,6 +67,8 @@ class LabelFolders(QObject):
         self.open(folder, paths)
 
     def _open(self, folder: str, paths: list[str]) -> None:
+        from ..labels.store import LabelStore  # here, on this thread: the window starts without it
+
         place = self.places().place(folder)
         message, ask = "", False
         try:

@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QMessageBox
 
 from ..labels.problems import LabelProblem, LabelsUnavailable
-from ..labels.store import UNLABELLED
+from ..labels.states import UNLABELLED
 from .review_model import FolderReview
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from ..labels.training_set import ExportOptions
-    from .review import ReviewParts
     from .review_files import LabelFolders
     from .review_model import ReviewModel
     from .review_panel import ReviewPanel
+    from .review_parts import ReviewParts
     from .session import Session
 
 

@@ -14,15 +14,19 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..geometry import iou
-from ..labels.boxes import PhotoLabels
 from ..labels.place import BESIDE, CHOSEN, DATASET, SPLITS
 from ..labels.problems import LabelProblem
-from ..labels.store import PROBLEM, REVIEWED, UNLABELLED, LabelStore
+from ..labels.states import PROBLEM, REVIEWED, UNLABELLED
 from ..results import Detections
+
+if TYPE_CHECKING:  # the labels' readers (Pillow, for photo headers) load with the first folder, off the GUI thread
+    from ..labels.boxes import PhotoLabels
+    from ..labels.store import LabelStore
 
 UNDO_LEVELS = 1000  # per photo; a snapshot is a few hundred bytes
 MIN_SIDE_PX = 1.0  # a box narrower than this (photo pixels) is not a box
@@ -212,6 +216,8 @@ class PhotoReview:
             return
         before = self.store.state(self.rel)
         if snapshot.labelled:
+            from ..labels.boxes import PhotoLabels
+
             labels = Detections(snapshot.boxes, np.ones(len(snapshot.class_ids)), snapshot.class_ids, self.store.names)
             self.store.save(self.rel, PhotoLabels(self.width, self.height, labels))
         else:
@@ -252,6 +258,8 @@ class FolderReview:
             finally:
                 self.recount(rel, before)  # a file found unreadable: a problem photo
             if labels is None:
+                from ..labels.boxes import PhotoLabels
+
                 width, height = self.store.photo_size(rel)
                 labels = PhotoLabels.of(width, height, [], [], self.store.names)
             self.photos[rel] = PhotoReview(self, rel, labels)
