@@ -17,8 +17,8 @@ from tests.conftest import read_rgb
 from tests.labels.conftest import jpeg_bytes
 from tests.ui.conftest import MODEL_TIMEOUT_MS
 from yolo_desktop.labels.place import BESIDE, Place, PlaceMemory
-from yolo_desktop.ui.image_list import ENTRY_ROLE
 from yolo_desktop.labels.store import LabelStore
+from yolo_desktop.ui.image_list import ENTRY_ROLE
 
 PX = 0.5  # photo pixels: a press lands on a screen pixel, which at the fitted zoom is up to ~0.5 photo px wide
 LEFT = Qt.MouseButton.LeftButton

@@ -74,7 +74,7 @@ class _Namer:
         self._taken: set[tuple[str, str]] = set()
 
     def claim(self, rel_dir: str, stem: str, extension: str) -> str:
-        # Lazily: building the 10,000 fallback names for every file made listing 10,000 photos take 20 s.
+        # Lazily: building the 10,000 fallback names for every file made listing 10,000 photos take 12 s.
         first = [stem, f"{stem}_{extension.lstrip('.')}"] if extension else [stem]
         candidates = itertools.chain(first, (f"{stem}-{n}" for n in range(2, 10_000)))
         for candidate in candidates:

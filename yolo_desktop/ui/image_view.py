@@ -100,6 +100,7 @@ class ImageView(QGraphicsView):
     line_drawn = Signal(float, float, float, float)  # x1, y1, x2, y2 in image pixels (line mode)
     image_set = Signal()  # a new picture (or none): the scene was cleared, overlays draw again
     detections_set = Signal()  # new detection boxes: a review restyles them
+    label_options_set = Signal()  # View ▸ Show Labels / Scores changed: overlays draw their tags again
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -221,6 +222,7 @@ class ImageView(QGraphicsView):
         self.show_labels, self.show_scores = show_labels, show_scores
         self._relabel()
         self._restyle()
+        self.label_options_set.emit()
 
     def _relabel(self) -> None:
         for box in self._boxes:

@@ -89,7 +89,6 @@ class LabelOverlay(QObject):
         self.view = view
         self.enabled = False
         self.draw_mode = False
-        self.show_tags = True
         self.selected: set[int] = set()
         self._labels: Detections | None = None
         self._items: list[LabelBox] = []
@@ -98,6 +97,7 @@ class LabelOverlay(QObject):
         self._drawing: QGraphicsRectItem | None = None
         self._draw_start = QPointF()
         view.image_set.connect(self._on_image_set)
+        view.label_options_set.connect(self._draw)
         self._viewport = view.viewport()  # kept: compared without asking Qt (events come while a view is destroyed)
         view.installEventFilter(self)
         self._viewport.installEventFilter(self)
@@ -148,7 +148,7 @@ class LabelOverlay(QObject):
         if self._labels is None or not self.view.has_image:
             return
         for index, row in enumerate(self._labels):
-            item = LabelBox(index, row.class_id, row.label, row.box, self.show_tags)
+            item = LabelBox(index, row.class_id, row.label, row.box, self.view.show_labels)  # View ▸ Show Labels
             item.set_box(item.rect())
             scene.addItem(item)
             self._items.append(item)

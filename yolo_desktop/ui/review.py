@@ -8,6 +8,7 @@ GUI thread (``review_files``); everything else is a few array operations per eve
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -360,8 +361,6 @@ class ReviewController(FolderCommands, QObject):
         self._accept_timer.start()
 
     def _accept_some(self) -> None:
-        import time
-
         deadline = time.perf_counter() + ACCEPT_BUDGET_S
         changed = []
         while self._accepting and time.perf_counter() < deadline:
