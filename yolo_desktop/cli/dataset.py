@@ -1,5 +1,6 @@
-"""``yolo-desktop dataset stats|export``: a folder's labels counted, or written as a training set (which also
-converts between YOLO, COCO and VOC). Parsing and messages only: ``labels/`` does the work."""
+"""``yolo-desktop dataset stats|export|import``: a folder's labels counted, written as a training set (which also
+converts between YOLO, COCO and VOC), or imported into the folder's own labels for the window to review. Parsing
+and messages only: ``labels/`` does the work."""
 
 from __future__ import annotations
 
@@ -44,6 +45,15 @@ def add_dataset_commands(commands: Any) -> None:
     export.add_argument("--seed", type=int, default=0, metavar="N", help="the split's seed (default 0)")
     export.add_argument("--reviewed-only", action="store_true", help="only photos marked reviewed in the window")
     export.add_argument("--link", action="store_true", help="hard-link photos instead of copying them")
+    imports = actions.add_parser(
+        "import",
+        help="copy labels from VOC, COCO or detections.json into SRC's own labels, for the window to review",
+        description="Read labels (any supported format, found in SRC or named by --labels) and save them as SRC's "
+        "own YOLO labels, where the window edits them (labels/ next to images/, or .txt beside each photo). A "
+        "photo that already has labels keeps them.",
+    )
+    imports.add_argument("source", metavar="SRC", help="the folder of photos whose labels to fill")
+    imports.add_argument("--labels", metavar="FILE_OR_DIR", help=labels_help)
 
 
 def run_dataset_command(args: argparse.Namespace) -> int:
@@ -56,6 +66,8 @@ def run_dataset_command(args: argparse.Namespace) -> int:
         labels = read_labels(args.source, args.labels)
         if args.dataset_command == "stats":
             return _stats(labels)
+        if args.dataset_command == "import":
+            return _import(labels, args.source)
         return _export(labels, args)
     except (LabelsUnavailable, UsageError) as exc:
         print(f"{command}: error: {exc}", file=sys.stderr)
@@ -98,6 +110,27 @@ def _export(labels: LabelSet, args: argparse.Namespace) -> int:
         print(f"could not write {path}: {reason}", file=sys.stderr)
     code = _problems(labels)
     return EXIT_PROBLEMS if report.failed else code
+
+
+def _import(labels: LabelSet, source: str) -> int:
+    from ..labels.importing import import_label_set
+    from ..labels.store import open_labels
+
+    with open_labels(source) as store:
+        report = import_label_set(store, labels)
+        failures = store.flush()
+        where = store.place.labels
+    print(f"{report.imported} photos, {report.boxes} boxes imported from {labels.format} labels in {labels.where}")
+    print(f"saved in {where}")
+    if report.kept:
+        print(f"{len(report.kept)} photos already had labels there: kept as they were")
+    if report.outside:
+        print(f"{len(report.outside)} labelled photos are not under {source}: left out (first: {report.outside[0]})")
+    for note in labels.notes:
+        print(f"note: {note}")
+    for problem in [*report.problems, *failures]:
+        print(f"problem: {problem}", file=sys.stderr)
+    return EXIT_PROBLEMS if report.problems or failures else EXIT_OK
 
 
 def _problems(labels: LabelSet) -> int:

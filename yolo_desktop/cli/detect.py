@@ -32,6 +32,7 @@ from .options import detector_choice
 
 if TYPE_CHECKING:
     from ..cluster.coordinator import ClusterOptions
+    from ..labels.importing import ProposalLabels
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -72,6 +73,17 @@ def run_detect(args: argparse.Namespace) -> int:
             + ", ".join(args.paths)
             + ("" if args.recursive else " (use --recursive to include subfolders)")
         )
+    proposals = None
+    if getattr(args, "save_labels", False):
+        if args.cluster:
+            return _fail("--save-labels saves labels where the photos are: run it without --cluster")
+        from ..labels.importing import ProposalLabels
+        from ..labels.problems import LabelsUnavailable
+
+        try:
+            proposals = ProposalLabels(args.paths)
+        except LabelsUnavailable as exc:
+            return _fail(f"--save-labels: {exc}")
     if args.cluster:
         if videos:  # queue workers take photos; a video is one long sequential job, better run where it is
             return _fail(
@@ -141,6 +153,8 @@ def run_detect(args: argparse.Namespace) -> int:
         for done in Pipeline(detector).run(Job.file(item.path, tag=item) for item in items):
             result = done.result
             writer.add(done.job.tag, result, done.image)
+            if proposals is not None and result.ok:
+                proposals.add(result.path, result.width, result.height, result.detections)
             results.append(replace(result, candidates=None))  # the kept candidates are only for re-filtering
             if resumable is not None:
                 resumable.add(done.job.tag, results[-1], writer, part_info)
@@ -159,6 +173,8 @@ def run_detect(args: argparse.Namespace) -> int:
         )
         if resumable is not None:
             resumable.flush(writer, part_info)  # what finished is kept (written once its files are)
+        if proposals is not None:
+            proposals.close()  # the labels saved so far are written
         return 130
     bar.close()
     seconds = time.perf_counter() - started
@@ -172,9 +188,24 @@ def run_detect(args: argparse.Namespace) -> int:
     summary = BatchSummary.of(results, seconds)
     videos_failed = print_video_summary(video_outcomes, sys.stdout)
     report.failed.extend(failure for outcome in video_outcomes for failure in outcome.failed)
+    if proposals is not None:
+        report.failed.extend(print_labels_summary(proposals, sys.stdout))
     print_summary(summary, report.failed, out, sys.stdout)
     print(f"Engine: {detector.engine_summary}", file=sys.stdout)
     return EXIT_OK if not summary.failed and not report.failed and not videos_failed else EXIT_SOME_FAILED
+
+
+def print_labels_summary(proposals: ProposalLabels, stream: TextIO) -> list[tuple[str, str]]:
+    """What --save-labels saved; returns the label files that could not be written (or were refused)."""
+    where = ", ".join(str(path) for path in proposals.where)
+    failed = [(problem.path, problem.reason) for problem in proposals.close()]
+    saved = proposals.report
+    print(f"Labels: {saved.imported} photos, {saved.boxes} boxes saved in {where} (to review)", file=stream)
+    if saved.kept:
+        print(f"  {len(saved.kept)} photos already had labels: kept as they were", file=stream)
+    if proposals.nothing_found:
+        print(f"  {proposals.nothing_found} photos with nothing found: left unlabelled", file=stream)
+    return failed + [(problem.path, problem.reason) for problem in saved.problems]
 
 
 def cluster_options_from(args: argparse.Namespace) -> ClusterOptions:

@@ -108,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="annotated image format; auto keeps JPEGs JPEG, others PNG",
     )
+    detect.add_argument(
+        "--save-labels",
+        action="store_true",
+        help="also save the detections as each folder's own YOLO labels (labels/ next to images/, or .txt beside "
+        "each photo), for the window to review: photos that have labels keep them",
+    )
     detect.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_detector_arguments(detect, EVERY)
     batch = detect.add_argument_group("resuming and many machines")

@@ -86,11 +86,7 @@ class LabelFolder:
         left as it is."""
         if photo.rel in self.shared:
             raise LabelFileError([p for p in self.problems if p.path == str(self.label_path(photo.rel))])
-        try:
-            width, height = probe_file(photo.path).upright_size
-        except ImageError as exc:
-            reason = "the photo is gone (moved or deleted)" if exc.reason == "file not found" else exc.reason
-            raise LabelFileError([LabelProblem(str(photo.path), reason)]) from None
+        width, height = self.photo_size(photo)
         path = self.label_path(photo.rel)
         try:
             if text is None:
@@ -106,6 +102,14 @@ class LabelFolder:
         if problems:
             raise LabelFileError(problems)
         return labels
+
+    def photo_size(self, photo: Photo) -> tuple[int, int]:
+        """The photo's upright size from its header (no pixel decoded); ``LabelFileError`` when it cannot be read."""
+        try:
+            return probe_file(photo.path).upright_size
+        except ImageError as exc:
+            reason = "the photo is gone (moved or deleted)" if exc.reason == "file not found" else exc.reason
+            raise LabelFileError([LabelProblem(str(photo.path), reason)]) from None
 
     def name_every_class_by_number(self) -> None:
         """Every class number the label files use gets its name (files without a class list)."""

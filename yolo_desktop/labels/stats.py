@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .dataset import LabelSet
-from .store import STATES
+from .states import STATES
 
 
 @dataclass(frozen=True)

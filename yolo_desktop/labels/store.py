@@ -23,11 +23,9 @@ from .lock import FolderLock
 from .names import names_text
 from .place import Place, PlaceMemory
 from .problems import LabelFileError, LabelProblem, LabelsUnavailable
+from .states import LABELLED, PROBLEM, REVIEWED, UNLABELLED
 from .write_behind import FLUSH_INTERVAL, WriteBehind
 from .yolo import yolo_text
-
-UNLABELLED, LABELLED, REVIEWED, PROBLEM = "unlabelled", "labelled", "reviewed", "problem"
-STATES = (UNLABELLED, LABELLED, REVIEWED, PROBLEM)
 
 
 class LabelStore:
@@ -60,6 +58,7 @@ class LabelStore:
             self._by_rel = {photo.rel: photo for photo in self._folder.photos}
             self._unreadable: dict[str, list[LabelProblem]] = {}  # rel → why its label file was left alone
             self._checked: set[str] = set()  # rels whose file was read without problems (or written) this session
+            self._removed: set[str] = set()  # rels made unlabelled again this session (their file removed)
             if not readonly and self._folder.names_unreadable is not None:
                 raise LabelsUnavailable(f"{self._folder.names_unreadable}: fix or remove it to edit these labels")
             try:
@@ -111,6 +110,8 @@ class LabelStore:
         """The photo's labels as saved (or about to be); None when unlabelled. A file that cannot be read raises
         ``LabelFileError`` and the photo becomes a *problem*: left as it is, and ``save`` refuses it."""
         photo = self._photo(rel)
+        if rel in self._removed:
+            return None
         try:
             labels = self._folder.read(photo, self._pending(rel))  # what is about to be written wins
         except LabelFileError as exc:
@@ -120,16 +121,15 @@ class LabelStore:
         self._checked.add(rel)
         return labels
 
+    def photo_size(self, rel: str) -> tuple[int, int]:
+        """The photo's upright (width, height), from its header; ``LabelFileError`` when it is gone or unreadable."""
+        return self._folder.photo_size(self._photo(rel))
+
     def save(self, rel: str, labels: PhotoLabels) -> None:
         """Save the photo's labels (written within ``flush_interval``). Refused — ``LabelFileError`` — for a photo
         whose file could not be read, so a file is never replaced by less than it held; ``ValueError`` for a box
         that could not be read back (outside the photo, no area) or a class this store does not have."""
-        self._writable()
-        photo = self._photo(rel)
-        if rel not in self._checked and rel in self._folder.labelled:
-            self.read(rel)  # raises for a file that cannot be read: it is not saved over
-        if rel in self._folder.shared:
-            raise LabelFileError(self._problems_of(rel))
+        photo = self._may_write(rel)
         names = labels.boxes.names
         if tuple(names) != self.names[: len(names)]:
             raise ValueError(f"labels of {photo.rel} name classes {list(names)}, the store has {list(self.names)}")
@@ -138,6 +138,32 @@ class LabelStore:
             if reason is not None:
                 raise ValueError(f"{photo.rel}: {reason}")
         self._put_label(rel, yolo_text(labels))
+
+    def unlabel(self, rel: str) -> None:
+        """Make the photo *unlabelled* again: its label file is removed (with the write-behind) and its review mark
+        dropped — undoing the first box drawn on a photo must not leave a "no objects" file behind. Refused like
+        ``save``."""
+        self._may_write(rel)
+        assert self._writer is not None
+        self._writer.put(self.label_path(rel), None)
+        self._folder.labelled.discard(rel)
+        self._removed.add(rel)
+        if rel in self._reviewed:
+            self.set_reviewed(rel, False)
+
+    def box_counts(self) -> dict[str, int]:
+        """Boxes per labelled photo, counted as lines of its label file (not checked: a bad file's photo is a
+        problem when read). Reads every label file: call it where waiting does not matter (off the GUI thread)."""
+        counts = {}
+        for rel in self._folder.labelled:
+            text = self._pending(rel)
+            if text is None:
+                try:
+                    text = self.label_path(rel).read_text(encoding="utf-8-sig")
+                except (OSError, UnicodeDecodeError):
+                    continue
+            counts[rel] = sum(1 for line in text.splitlines() if line.strip())
+        return counts
 
     def set_reviewed(self, rel: str, reviewed: bool = True) -> None:
         """Mark the photo reviewed (or not). Reviewing a photo without labels says it has no objects: its label
@@ -206,11 +232,22 @@ class LabelStore:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    def _may_write(self, rel: str) -> Photo:
+        """The photo, if its label file may be written: never over a file that could not be read."""
+        self._writable()
+        photo = self._photo(rel)
+        if rel not in self._checked and rel in self._folder.labelled:
+            self.read(rel)  # raises for a file that cannot be read: it is not saved over
+        if rel in self._folder.shared:
+            raise LabelFileError(self._problems_of(rel))
+        return photo
+
     def _put_label(self, rel: str, text: str) -> None:
         assert self._writer is not None
         self._writer.put(self.label_path(rel), text)
         self._folder.labelled.add(rel)
         self._checked.add(rel)
+        self._removed.discard(rel)
 
     def _problems_of(self, rel: str) -> list[LabelProblem]:
         path = str(self.label_path(rel))

@@ -35,7 +35,8 @@ class WriteBehind:
         self.on_error = on_error
         self.on_saved = on_saved
         self._cond = threading.Condition()
-        self._pending: dict[Path, tuple[str, bool]] = {}  # path → (text, written after the others)
+        # path → (text, written after the others); text None: remove the file (a photo back to unlabelled)
+        self._pending: dict[Path, tuple[str | None, bool]] = {}
         self._first_change = 0.0
         self._changes = 0  # counted by put
         self._started = self._finished = 0  # write passes
@@ -46,9 +47,9 @@ class WriteBehind:
         self._thread = threading.Thread(target=self._run, name="labels-writer", daemon=True)
         self._thread.start()
 
-    def put(self, path: Path, text: str, last: bool = False) -> None:
-        """Save ``text`` as ``path`` soon. ``last``: within one flush, after the other files (the review state,
-        which speaks of label files, goes after them)."""
+    def put(self, path: Path, text: str | None, last: bool = False) -> None:
+        """Save ``text`` as ``path`` soon (None: remove it). ``last``: within one flush, after the other files (the
+        review state, which speaks of label files, goes after them)."""
         with self._cond:
             if self._closing:
                 raise RuntimeError("the labels writer is closed")
@@ -59,6 +60,7 @@ class WriteBehind:
             self._cond.notify_all()
 
     def pending(self, path: Path) -> str | None:
+        """The text about to be written as ``path``; None when nothing (or its removal) is pending."""
         with self._cond:
             entry = self._pending.get(path)
         return entry[0] if entry else None
@@ -107,11 +109,14 @@ class WriteBehind:
             if not failed and self.on_saved is not None:
                 self.on_saved(covered)
 
-    def _write(self, batch: dict[Path, tuple[str, bool]]) -> dict[Path, tuple[str, bool]]:
-        failed: dict[Path, tuple[str, bool]] = {}
+    def _write(self, batch: dict[Path, tuple[str | None, bool]]) -> dict[Path, tuple[str | None, bool]]:
+        failed: dict[Path, tuple[str | None, bool]] = {}
         for path, (text, _last) in sorted(batch.items(), key=lambda item: item[1][1]):
             try:
-                write_text(path, text)
+                if text is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    write_text(path, text)
             except OSError as exc:  # a full or read-only disk, a folder removed: kept, retried, reported once
                 failed[path] = (text, _last)
                 problem = LabelProblem(str(path), f"could not be saved: {exc.strerror or exc} (kept, retrying)")

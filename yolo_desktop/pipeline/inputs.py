@@ -7,6 +7,7 @@ an output folder that overlaps an input is refused, so nothing is ever written i
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -73,8 +74,9 @@ class _Namer:
         self._taken: set[tuple[str, str]] = set()
 
     def claim(self, rel_dir: str, stem: str, extension: str) -> str:
-        candidates = [stem, f"{stem}_{extension.lstrip('.')}"] if extension else [stem]
-        candidates += [f"{stem}-{n}" for n in range(2, 10_000)]
+        # Lazily: building the 10,000 fallback names for every file made listing 10,000 photos take 12 s.
+        first = [stem, f"{stem}_{extension.lstrip('.')}"] if extension else [stem]
+        candidates = itertools.chain(first, (f"{stem}-{n}" for n in range(2, 10_000)))
         for candidate in candidates:
             key = (rel_dir.casefold(), candidate.casefold())
             if key not in self._taken:

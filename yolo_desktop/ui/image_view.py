@@ -2,8 +2,10 @@
 
 Boxes keep a constant on-screen line width and labels a constant on-screen size at any zoom. Wheel zooms around
 the cursor, dragging pans, fit / 1:1 are one call; clicking a box reports its index, and selected boxes are
-highlighted. Empty, it shows where to drop images. A video's counting lines are drawn over the picture with their
-counts; in line mode (``set_line_mode``) press-drag-release draws a new one (``line_drawn``, image pixels).
+highlighted; in review (``set_box_look``) the detections are proposals, dashed, and those already settled hidden
+(the person's own labels are drawn above them by ``label_boxes.LabelOverlay``). Empty, it shows where to drop
+images. A video's counting lines are drawn over the picture with their counts; in line mode (``set_line_mode``)
+press-drag-release draws a new one (``line_drawn``, image pixels).
 """
 
 from __future__ import annotations
@@ -80,9 +82,11 @@ class BoxItem(QGraphicsRectItem):
         )
         self.set_selected(False, dimmed=False)
 
-    def set_selected(self, selected: bool, dimmed: bool) -> None:
+    def set_selected(self, selected: bool, dimmed: bool, dashed: bool = False) -> None:
         pen = QPen(qcolor(self.detection.class_id, 110 if dimmed else 255), 3.5 if selected else 2.0)
         pen.setCosmetic(True)  # width in screen pixels, not image pixels
+        if dashed:  # a proposal, beside the person's labels (drawn solid)
+            pen.setStyle(Qt.PenStyle.DashLine)
         self.setPen(pen)
         self.setBrush(QBrush(qcolor(self.detection.class_id, 60)) if selected else Qt.BrushStyle.NoBrush)
         self.setZValue(2 if selected else 1)
@@ -94,6 +98,9 @@ class ImageView(QGraphicsView):
     box_clicked = Signal(int)  # index into the detections given to set_detections; -1 for empty space
     navigate = Signal(int)  # -1 previous image, +1 next (arrow keys)
     line_drawn = Signal(float, float, float, float)  # x1, y1, x2, y2 in image pixels (line mode)
+    image_set = Signal()  # a new picture (or none): the scene was cleared, overlays draw again
+    detections_set = Signal()  # new detection boxes: a review restyles them
+    label_options_set = Signal()  # View ▸ Show Labels / Scores changed: overlays draw their tags again
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,6 +119,8 @@ class ImageView(QGraphicsView):
         self._boxes: list[BoxItem] = []
         self._tiles: list[QGraphicsRectItem] = []
         self._selected: set[int] = set()
+        self._dashed = False  # detections drawn as proposals (review)
+        self._hidden: set[int] = set()  # detections not drawn (proposals accepted or rejected)
         self._fit = True
         self.show_labels = True
         self.show_scores = True
@@ -136,6 +145,7 @@ class ImageView(QGraphicsView):
         if pixmap is None or pixmap.isNull():
             scene.setSceneRect(QRectF())
             self.viewport().update()
+            self.image_set.emit()
             return
         self._pixmap_item = scene.addPixmap(pixmap)
         self._pixmap_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
@@ -144,6 +154,7 @@ class ImageView(QGraphicsView):
         self._draw_lines()
         if self._fit:
             self.fit()
+        self.image_set.emit()
 
     @property
     def has_image(self) -> bool:
@@ -162,6 +173,7 @@ class ImageView(QGraphicsView):
         self._relabel()
         self._selected = {i for i in self._selected if i < len(self._boxes)}
         self._restyle()
+        self.detections_set.emit()
 
     def boxes(self) -> list[BoxItem]:
         return list(self._boxes)
@@ -193,6 +205,11 @@ class ImageView(QGraphicsView):
     def tile_grid(self) -> list[QRectF]:
         return [item.rect() for item in self._tiles]
 
+    @property
+    def selected(self) -> set[int]:
+        """The detections selected (a click on the photo, or rows of the table)."""
+        return set(self._selected)
+
     def set_selected(self, indices: set[int]) -> None:
         self._selected = set(indices)
         self._restyle()
@@ -205,6 +222,7 @@ class ImageView(QGraphicsView):
         self.show_labels, self.show_scores = show_labels, show_scores
         self._relabel()
         self._restyle()
+        self.label_options_set.emit()
 
     def _relabel(self) -> None:
         for box in self._boxes:
@@ -216,11 +234,17 @@ class ImageView(QGraphicsView):
                 box.label = LabelItem(text, box.detection.class_id, box)
                 box.label.setPos(QPointF(box.rect().left(), box.rect().top()))
 
+    def set_box_look(self, dashed: bool, hidden: set[int]) -> None:
+        """Detections as proposals (``dashed``), and which of them not to draw (settled in review)."""
+        self._dashed, self._hidden = dashed, set(hidden)
+        self._restyle()
+
     def _restyle(self) -> None:
         any_selected = bool(self._selected)
         for box in self._boxes:
             selected = box.index in self._selected
-            box.set_selected(selected, dimmed=any_selected and not selected)
+            box.set_selected(selected, dimmed=any_selected and not selected, dashed=self._dashed)
+            box.setVisible(box.index not in self._hidden)
 
     # ----- counting lines ------------------------------------------------------------------------------------
     def set_lines(self, lines: Sequence[tuple[tuple[float, float, float, float], str]]) -> None:
@@ -335,7 +359,7 @@ class ImageView(QGraphicsView):
         # The smallest box under the cursor wins, so a box inside another can still be picked.
         under = self.items(point)
         candidates = under + [item.parentItem() for item in under if isinstance(item, LabelItem)]
-        hits = [h for h in candidates if isinstance(h, BoxItem)]
+        hits = [h for h in candidates if isinstance(h, BoxItem) and h.isVisible()]
         return min(hits, key=lambda b: b.rect().width() * b.rect().height()) if hits else None
 
     def keyPressEvent(self, event) -> None:

@@ -36,11 +36,13 @@ from .actions import Actions, build_actions
 from .controls import ClassFilter, ThresholdPanel
 from .detection_table import DetectionTable
 from .failed_panel import FailedPanel
-from .image_list import ImageList
+from .image_list import STATUS_ROLE, ImageList
 from .image_view import DROP_HINT, ImageView
 from .model_picker import ModelFetch, ModelPicker
 from .model_sources import ModelSources
 from .progress_bar import ProgressStrip
+from .review import ReviewController
+from .review_parts import ReviewParts
 from .session import Session
 from .settings_store import SettingsStore
 from .summary import SummaryPanel
@@ -84,6 +86,18 @@ class MainWindow(QMainWindow):
         )
         self._connect_actions(self.commands)
         self._wire()
+        self.review = ReviewController(
+            ReviewParts(
+                self,
+                self.session,
+                self.view,
+                self.image_list,
+                self.status_filter,
+                self.right_tabs,
+                self.store,
+                self.show_message,
+            )
+        )
         self._restore()
         self.exporter: ExportFlow | None = None  # made on the first export
         self._batch_running = False
@@ -96,7 +110,8 @@ class MainWindow(QMainWindow):
         settings = self.session.settings
         self.image_list = ImageList(self.session)
         self.status_filter = QComboBox()
-        self.status_filter.addItems([label for label, _ in STATUS_FILTERS])
+        for label, statuses in STATUS_FILTERS:
+            self.status_filter.addItem(label, (statuses, STATUS_ROLE))
         self.failed_panel = FailedPanel(self.session)
         left_tabs = QTabWidget()
         images_page = QWidget()
@@ -201,8 +216,8 @@ class MainWindow(QMainWindow):
         session.results_refiltered.connect(self._schedule_summary)
         self.image_list.selectionModel().currentChanged.connect(lambda *_: self._show_current())
         self.image_list.proxy.modelReset.connect(self._show_current)
-        self.status_filter.currentIndexChanged.connect(
-            lambda i: self.image_list.proxy.set_statuses(STATUS_FILTERS[i][1])
+        self.status_filter.currentIndexChanged.connect(  # in review, more filters follow (ui/review.py)
+            lambda i: self.image_list.proxy.set_statuses(*self.status_filter.itemData(i))
         )
         self.thresholds.changed.connect(self._on_thresholds)
         self.class_filter.changed.connect(self._on_classes)
@@ -562,6 +577,7 @@ class MainWindow(QMainWindow):
         self.player.close_video()
         if self.camera_view is not None:
             self.camera_view.shutdown()
+        self.review.shutdown()  # every edit written, the labels folders released
         self.session.shutdown()
         self.images.shutdown()
         super().closeEvent(event)
