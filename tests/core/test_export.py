@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import read_rgb
+from tests.support import processes
 from yolo_desktop.export.writer import BatchWriter
 from yolo_desktop.imaging.read import load
 from yolo_desktop.pipeline.inputs import collect_inputs
@@ -151,7 +152,7 @@ def test_leftovers_of_a_killed_write_are_removed_and_nothing_else(tmp_path):
     (tmp_path / ".parts" / "chunk-0.part.json").write_text("{}")
     (tmp_path / ".hidden note.txt").write_text("the user's")
     (tmp_path / "sub" / ".clip.mp4.k2x9z0qa.part.mp4").write_bytes(b"half a video")  # temp_path_for's kind
-    child = subprocess.Popen(
+    child = processes.popen(
         [
             sys.executable,
             "-c",

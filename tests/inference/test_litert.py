@@ -4,13 +4,13 @@ TensorFlow out of the process, and an int8 model that finds the same objects."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 
 from tests.conftest import REPO, read_rgb
+from tests.support import processes
 from yolo_desktop.evaluation.metrics import agreement
 from yolo_desktop.inference.darknet_cfg import parse_cfg
 from yolo_desktop.inference.detector import Detector
@@ -113,12 +113,12 @@ def test_cached_model_runs_without_tensorflow(tmp_path, tiny_model, data_dir):
     ]
     import json
 
-    first = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
+    first = processes.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
     assert first.returncode == 0, first.stderr
     # Converted on this first run, by a child process: TensorFlow never entered this one either.
     assert json.loads(first.stdout) == {"tensorflow": False, "keras": False, "labels": ["cup"]}
     assert list((tmp_path / "cache" / "converted").glob("yolov3-tiny-accurate-*.tflite"))
-    second = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
+    second = processes.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
     assert second.returncode == 0, second.stderr
     report = json.loads(second.stdout)
     assert report == {"tensorflow": False, "keras": False, "labels": ["cup"]}

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import onnxruntime as ort
 import pytest
 
 from tests.inference.test_onnx_fixtures import EXPECTED, FIXTURES, by_fixture, expected, load_photo
+from tests.support import processes
 from yolo_desktop.evaluation.metrics import agreement
 from yolo_desktop.inference.decode import make_candidates, select
 from yolo_desktop.inference.detector import Detector
@@ -155,7 +155,7 @@ def test_detect_runs_every_export_end_to_end(tmp_path):
         command += ["--conf", "0.25", "--iou", "0.45", "--precision", "accurate"]
         if model.names is not None:
             command += ["--names", str(model.names)]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        done = processes.run(command, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         document = json.loads((out / "detections.json").read_text())
         assert document["model"]["name"] == model.name and document["model"]["cfg"] is None
@@ -242,15 +242,15 @@ def test_models_add_then_detect_by_name_on_the_command_line(tmp_path, data_dir):
     env = {**os.environ, "YOLO_DESKTOP_MODELS": str(models)}
     cli = [sys.executable, "-m", "yolo_desktop.cli"]
     export = FIXTURES / "yolov8-3cls-320.onnx"
-    done = subprocess.run(
+    done = processes.run(
         [*cli, "models", "add", "helmets", "--onnx", str(export)], capture_output=True, text=True, env=env, timeout=120
     )
     assert done.returncode == 0, done.stderr
     assert "helmets: ONNX (ultralytics layout), 3 classes, input 320×320" in done.stdout
-    listed = subprocess.run([*cli, "models", "list"], capture_output=True, text=True, env=env, timeout=120)
+    listed = processes.run([*cli, "models", "list"], capture_output=True, text=True, env=env, timeout=120)
     assert "helmets" in listed.stdout and "ONNX" in listed.stdout
     out = tmp_path / "out"
-    done = subprocess.run(
+    done = processes.run(
         [*cli, "detect", str(data_dir / "astronaut.png"), "-o", str(out), "--model", "helmets", "--quiet"],
         capture_output=True,
         text=True,
@@ -262,7 +262,7 @@ def test_models_add_then_detect_by_name_on_the_command_line(tmp_path, data_dir):
     assert document["model"]["name"] == "helmets" and document["images"][0]["detections"]
     assert {d["label"] for d in document["images"][0]["detections"]} <= {"helmet", "safety vest", "glove"}
     photo, other = str(data_dir / "astronaut.png"), str(tmp_path / "o2")
-    size = subprocess.run(
+    size = processes.run(
         [*cli, "detect", photo, "-o", other, "--model", "helmets", "--size", "416"],
         capture_output=True,
         text=True,

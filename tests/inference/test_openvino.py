@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 
 import numpy as np
@@ -25,6 +24,7 @@ from yolo_desktop.inference.letterbox import letterbox
 from yolo_desktop.settings import DetectorSettings
 
 pytest.importorskip("openvino")
+from tests.support import processes
 from yolo_desktop.inference.engines.openvino_engine import has_bf16
 from yolo_desktop.inference.engines.tflite_signature import signature_outputs
 
@@ -253,7 +253,7 @@ def test_cached_model_runs_without_tensorflow(tiny_model, data_dir, openvino_int
         kind,
         precision,
     ]
-    done = subprocess.run(args, capture_output=True, text=True, env=dict(os.environ), timeout=300, cwd=REPO)
+    done = processes.run(args, capture_output=True, text=True, env=dict(os.environ), timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["tensorflow"] is False and report["keras"] is False
@@ -288,7 +288,7 @@ def test_building_a_cpu_engine_loads_and_unloads_no_other_library(tiny_model, tm
         "sys.stderr.write('\\nMARKER built\\n'); sys.stderr.flush()\n"
     )
     env = {**os.environ, "LD_DEBUG": "files"}
-    done = subprocess.run(
+    done = processes.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=240, cwd=str(REPO)
     )
     log, marker, _exit = done.stderr.partition("MARKER built")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import psutil
 
+from tests.support import processes
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -26,7 +28,7 @@ def cli_command(*args: str) -> list[str]:
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return processes.run(
         cli_command(*args), env=cli_env(), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
     )
 
@@ -45,7 +47,7 @@ class WorkerPool:
         from rq import Worker
 
         handle = open(self.log, "ab")  # noqa: SIM115 (the pool writes to it)
-        self.process = subprocess.Popen(
+        self.process = processes.popen(
             cli_command(*self.args), env=cli_env(), stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
         handle.close()
