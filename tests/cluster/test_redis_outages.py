@@ -21,8 +21,9 @@ def guarded(tmp_path_factory):
     server = RedisServer(tmp_path_factory.mktemp("redis"), password="s3cret").start()
     pool = WorkerPool(server.url, tmp_path_factory.mktemp("pool") / "workers.log").start()
     yield server, pool
-    pool.stop()
+    warm = pool.stop()
     server.stop()
+    assert warm, f"the worker pool did not stop by itself on SIGTERM within 30 s:\n{pool.text()[-3000:]}"
 
 
 def test_unreachable_redis_is_one_line_naming_the_url(photos, tmp_path):

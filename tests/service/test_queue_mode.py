@@ -65,7 +65,7 @@ def pool(redis_server, front, tmp_path_factory) -> Iterator[WorkerPool]:
     workers = WorkerPool(redis_server.url, tmp_path_factory.mktemp("pool") / "workers.log", 1).start()
     wait_ready(front)
     yield workers
-    workers.stop()
+    assert workers.stop(), f"the worker pool did not stop by itself on SIGTERM within 30 s:\n{workers.text()[-3000:]}"
 
 
 def wait_ready(front: Server, timeout: float = 60) -> dict:

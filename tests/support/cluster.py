@@ -78,16 +78,19 @@ class WorkerPool:
     def text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def stop(self) -> None:
-        """SIGTERM the pool (its workers finish their chunk), then SIGKILL whatever is left, each by its PID."""
+    def stop(self) -> bool:
+        """SIGTERM the pool (its workers finish their chunk), then SIGKILL whatever is left, each by its PID. True
+        when the pool had exited by itself within the deadline (30 s; a warm stop takes 1–3 s)."""
         if self.process is None:
-            return
+            return True
         self.descendants()
+        warm = True
         if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
+                warm = False
                 self.process.kill()
                 self.process.wait(10)
         for child in self._known.values():
@@ -98,3 +101,4 @@ class WorkerPool:
             except psutil.NoSuchProcess:
                 pass
         self.process = None
+        return warm
