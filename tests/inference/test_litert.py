@@ -45,7 +45,7 @@ def test_float32_heads_match_keras(engines, data_dir):
         # Read by name: LiteRT's own output order differs from Keras's, the shapes show the mapping is right.
         assert [o.shape for o in ours] == [(1, 13, 13, 255), (1, 26, 26, 255)] == [r.shape for r in reference]
         for mine, theirs in zip(ours, reference):
-            assert np.abs(mine - theirs).max() < 1e-4
+            assert np.abs(mine - theirs).max() < 1e-4  # logits: float32 summed in another order
 
 
 @pytest.mark.parametrize("size", [320, 608])
@@ -65,7 +65,7 @@ def test_one_converted_model_serves_every_size(tiny_model, data_dir, engines, si
     batch, _ = letterbox(read_rgb(data_dir / "camera.png"), size, size)
     for mine, theirs in zip(litert.run(batch), keras.run(batch)):
         assert mine.shape == theirs.shape and mine.shape[1] in (size // 32, size // 16)
-        assert np.abs(mine - theirs).max() < 1e-4
+        assert np.abs(mine - theirs).max() < 1e-4  # logits
 
 
 def test_signature(engines):
