@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO, read_rgb
-from yolo_desktop.evaluation.coco import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate
+from yolo_desktop.evaluation.coco import COCO_MAX_DETECTIONS, EVAL_CONF
 from yolo_desktop.evaluation.metrics import agreement
 from yolo_desktop.inference.darknet_cfg import parse_cfg
 from yolo_desktop.inference.decode import refilter
@@ -113,7 +113,7 @@ def test_every_model_verified_in_bf16_is_the_default_one_whose_gate_runs_here(ti
     assert {file_sha256(tiny_model.weights): "yolov3-tiny"} == BF16_ACCURATE  # a new entry needs its gate test
 
 
-def test_bf16_accuracy_gate(tiny_model, coco_sample):
+def test_bf16_accuracy_gate(tiny_model, coco_run):
     """``accurate`` may run in bf16 only if it is as accurate as float32 on labelled photos: mAP@0.5 and
     mAP@0.5:0.95 within 0.2 points, and F1 ≥ 0.99 against float32's detections at conf 0.25. Deterministic."""
     if not has_bf16():
@@ -122,7 +122,7 @@ def test_bf16_accuracy_gate(tiny_model, coco_sample):
     runs = {}
     for hint in ("f32", "bf16"):
         detector = Detector(tiny_model, settings, engine="openvino", options=EngineOptions(hint=hint))
-        accuracy, results = evaluate(detector, detector.names, coco_sample)
+        accuracy, results = coco_run(detector)
         assert not accuracy.failed
         shown = {r.path: refilter(r, DetectorSettings(conf=0.25), detector.names).detections for r in results}
         runs[hint] = (accuracy, shown)
@@ -133,7 +133,7 @@ def test_bf16_accuracy_gate(tiny_model, coco_sample):
 
 
 @pytest.mark.parametrize("hint", ["f32", "bf16"])
-def test_the_standalone_apps_compact_model_passes_the_same_gate(tiny_model, coco_sample, hint):
+def test_the_standalone_apps_compact_model_passes_the_same_gate(tiny_model, coco_run, hint):
     """The standalone app ships the accurate model as OpenVINO IR with float16 weights (half the size): computed
     in float32 or bf16, it must pass the gate above against the float32 .tflite."""
     if hint == "bf16" and not has_bf16():
@@ -151,7 +151,7 @@ def test_the_standalone_apps_compact_model_passes_the_same_gate(tiny_model, coco
         if kind == "compact":
             detector.engine = OpenVINOEngine(darknet_outputs(cfg), str(compact), (416, 416), "accurate", hint=hint)
             assert detector.engine.description == f"openvino {hint}, f16 weights (CPU)"
-        accuracy, results = evaluate(detector, detector.names, coco_sample)
+        accuracy, results = coco_run(detector)  # the float32 reference is the bf16 gate's, run once
         shown = {r.path: refilter(r, DetectorSettings(conf=0.25), detector.names).detections for r in results}
         runs[kind] = (accuracy, shown)
     (f32, f32_shown), (small, small_shown) = runs["tflite"], runs["compact"]
