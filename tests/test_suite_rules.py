@@ -1,4 +1,5 @@
-"""Rules the test suite keeps about itself: the processes it starts die with it."""
+"""Rules the test suite keeps about itself: the processes it starts die with it; a guard that needs ../shared never
+skips where ../shared is; a run says what it skipped and why."""
 
 from __future__ import annotations
 
@@ -64,3 +65,48 @@ def test_a_redis_server_dies_with_the_test_process_that_started_it(tmp_path):
         parent.wait(10)
     gone, _alive = psutil.wait_procs([server], timeout=30)  # a deadline only: it goes at once
     assert gone, f"redis-server {server.pid} outlived the process that started it"
+
+
+def test_a_guard_needing_shared_fails_where_shared_is_present_and_skips_where_it_is_not(tmp_path, monkeypatch):
+    import pytest
+
+    import tests.conftest as top
+
+    missing = tmp_path / "no such cfg"
+    monkeypatch.setattr(top, "SHARED", tmp_path)  # ../shared is there (as in CI), the file is not
+    with pytest.raises(pytest.fail.Exception, match="missing although .* is present: the guard cannot run"):
+        top.from_shared(missing, "the guard")
+    monkeypatch.setattr(top, "SHARED", tmp_path / "absent")  # a checkout run by hand, without ../shared
+    with pytest.raises(pytest.skip.Exception, match=r"not present \(the guard needs \.\./shared\)"):
+        top.from_shared(missing, "the guard")
+    assert top.from_shared(tmp_path, "the guard") == tmp_path
+
+
+SKIPPING = """
+import pytest
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_without_a_tool(n):
+    pytest.skip("the tool is not installed")
+
+def test_without_bf16():
+    pytest.skip("no bf16 here")
+
+def test_runs():
+    pass
+"""
+
+
+def test_the_run_ends_with_how_many_tests_were_skipped_and_why(tmp_path):
+    (tmp_path / "test_skips.py").write_text(SKIPPING, encoding="utf-8")
+    plugins = ["-p", "tests.support.skip_report", "-p", "no:cacheprovider"]
+    done = processes.run(
+        [sys.executable, "-m", "pytest", "-q", *plugins, "--rootdir", str(tmp_path), str(tmp_path / "test_skips.py")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    block = done.stdout.split(" 3 skipped ", 1)[1].splitlines()
+    assert block[1:3] == ["   2 × the tool is not installed", "   1 × no bf16 here"], done.stdout

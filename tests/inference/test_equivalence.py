@@ -122,7 +122,6 @@ def test_production_decoder_gives_opencvs_boxes(tiny_model, data_dir, photo):
     assert_same_detections(ours[ours[:, 4] >= 0.25], theirs, at_threshold, photo)  # boxes in network pixels
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ["yolov3", "yolov3-spp"])
 def test_full_size_random_weights_match_opencv(shared_cfg, tmp_path, data_dir, name):
     cfg_path = shared_cfg(name)
