@@ -110,3 +110,53 @@ def test_the_run_ends_with_how_many_tests_were_skipped_and_why(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     block = done.stdout.split(" 3 skipped ", 1)[1].splitlines()
     assert block[1:3] == ["   2 × the tool is not installed", "   1 × no bf16 here"], done.stdout
+
+
+def _box(x: float, width: float = 10.0) -> list[float]:
+    return [x, 0.0, x + width, 10.0]
+
+
+def test_undecided_finds_what_a_last_bit_could_flip():
+    """Boxes (px) and scores as a runtime gives them; what another processor's last bits could decide otherwise."""
+    import numpy as np
+
+    from tests.support.tolerance import undecided
+
+    def unsure(boxes, scores, classes, conf=0.25, iou=0.45):
+        order = np.argsort(-np.asarray(scores), kind="stable")
+        got = undecided(np.array(boxes)[order], np.array(scores)[order], np.array(classes)[order], conf, iou)
+        return dict(zip(order.tolist(), got.tolist()))
+
+    # Apart from each other: only a score within 1e-4 of the threshold, on either side.
+    assert unsure([_box(0), _box(100), _box(200), _box(300)], [0.9, 0.25005, 0.24995, 0.1], [0, 0, 0, 0]) == {
+        0: False, 1: True, 2: True, 3: False,
+    }  # fmt: skip
+    # A clear suppression is decided; so are boxes of another class, however they overlap.
+    assert unsure([_box(0), _box(1), _box(1)], [0.9, 0.5, 0.89995], [0, 0, 1]) == {0: False, 1: False, 2: False}
+    # Two overlapping boxes of one class within 2e-4 of each other: either may survive, and so may what each
+    # would suppress (C overlaps only B: kept exactly when A wins).
+    tie = unsure([_box(0), _box(2), _box(4)], [0.9, 0.89995, 0.5], [0, 0, 0], iou=0.7)
+    assert tie == {0: True, 1: True, 2: True}
+    # An overlap the box tolerance (0.05 px) can move across the NMS threshold: IoU 0.45 ± 0.005 here.
+    near = 10 * (1 - 0.45) / (1 + 0.45)  # the shift that gives IoU 0.45 between two 10 px boxes
+    assert unsure([_box(0), _box(near)], [0.9, 0.5], [0, 0]) == {0: False, 1: True}
+    assert unsure([_box(0), _box(near + 0.5)], [0.9, 0.5], [0, 0]) == {0: False, 1: False}
+
+
+def test_same_detections_match_within_tolerance_and_only_undecided_ones_may_differ():
+    import numpy as np
+    import pytest
+
+    from tests.support.tolerance import assert_same_detections
+
+    ours = np.array([[*_box(0), 0.9, 1], [*_box(50), 0.8, 2], [*_box(100), 0.80005, 3]])
+    theirs = ours[[0, 2, 1]] + np.array([0.04, 0, 0, -0.04, 5e-5, 0])  # 0.04 px, 5e-5, a near tie reordered
+    assert assert_same_detections(ours, theirs, np.zeros((0, 6))) == 3
+    with pytest.raises(AssertionError, match="missing from ours"):
+        assert_same_detections(ours[:2], theirs, np.zeros((0, 6)))  # one is gone, and nothing made it undecided
+    assert assert_same_detections(ours[:2], theirs, ours[2:]) == 2  # undecided: it may be gone
+    with pytest.raises(AssertionError, match="missing from ours"):
+        assert_same_detections(ours, ours + np.array([0.06, 0, 0, 0, 0, 0]), np.zeros((0, 6)))  # 0.06 px: another box
+    swapped = np.array([[*_box(0), 0.9, 1], [*_box(50), 0.7, 2]])
+    with pytest.raises(AssertionError, match="order differs"):
+        assert_same_detections(swapped, swapped[::-1], np.zeros((0, 6)))
