@@ -95,6 +95,15 @@ def test_accurate_is_bf16_exactly_where_the_processor_has_it(tiny_model, monkeyp
     assert engine(tiny_model, "openvino").hint == "f32"
 
 
+@pytest.mark.parametrize("cap", ["AVX2", "AVX512_CORE"])
+def test_a_onednn_instruction_set_cap_below_bf16_means_no_bf16(tiny_model, monkeypatch, cap):
+    """OpenVINO obeys oneDNN's cap but still lists BF16: capped at AVX2 a bf16 model does not compile, at
+    AVX512_CORE bf16 is emulated (other numbers than the gate's). Accurate runs float32 there."""
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    assert not has_bf16()
+    assert engine(tiny_model, "openvino").hint == "f32"
+
+
 def test_accurate_is_float32_for_a_model_not_verified_in_bf16(v4tiny_model):
     """yolov4-tiny in bf16 loses 0.49 mAP@0.5 on the COCO sample (DEVELOPERS.md), outside the gate below: its
     "accurate" is float32, whatever the processor; so is any model not in BF16_ACCURATE (a user's own)."""
