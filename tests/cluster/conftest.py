@@ -30,7 +30,7 @@ def redis_server(tmp_path_factory):
 def pool(redis_server, tmp_path_factory):
     workers = WorkerPool(redis_server.url, tmp_path_factory.mktemp("pool") / "workers.log").start()
     yield workers
-    workers.stop()
+    assert workers.stop(), f"the worker pool did not stop by itself on SIGTERM within 30 s:\n{workers.text()[-3000:]}"
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from rq import Worker
 
 from tests.cluster.conftest import ALL_FORMATS, CHUNK, CHUNKS, PHOTOS, digest_tree
 from tests.conftest import read_rgb
+from tests.support import processes
 from tests.support.cluster import cli_command, cli_env, run_cli
 from tests.support.mosaic import write_mosaic
 from yolo_desktop.cli.main import main
@@ -70,7 +71,7 @@ def wait_for(condition, timeout: float, what: str):
 
 def test_worker_killed_mid_chunk_its_chunk_is_run_again(pool, redis_server, photos, local_reference, tmp_path):
     out = tmp_path / "out"
-    coordinator = subprocess.Popen(
+    coordinator = processes.popen(
         cli_command(*cluster_detect(photos, out, redis_server.url, "--resume")),
         env=cli_env(),
         stdout=subprocess.PIPE,
@@ -106,7 +107,7 @@ def test_coordinator_killed_then_resume_finishes_without_redoing_chunks(
     pool, redis_server, photos, local_reference, tmp_path
 ):
     out = tmp_path / "out"
-    coordinator = subprocess.Popen(
+    coordinator = processes.popen(
         cli_command(*cluster_detect(photos, out, redis_server.url, "--resume")),
         env=cli_env(),
         stdout=subprocess.DEVNULL,

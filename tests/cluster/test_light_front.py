@@ -3,10 +3,10 @@ TensorFlow, no LiteRT and no Qt (only the workers load a model)."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 from tests.conftest import REPO
+from tests.support import processes
 
 
 def test_front_imports_no_model_runtime_and_no_qt():
@@ -17,6 +17,6 @@ def test_front_imports_no_model_runtime_and_no_qt():
         "               if m in sys.modules)\n"
         "print(','.join(heavy))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    done = processes.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests.cluster.conftest import ALL_FORMATS, CHUNK, digest_tree
+from tests.support import processes
 from tests.support.cluster import WorkerPool, cli_command, cli_env, run_cli
 from tests.support.redis_server import RedisServer, free_port
 from yolo_desktop.cluster.connection import RedisUnavailable, connect
@@ -20,8 +21,9 @@ def guarded(tmp_path_factory):
     server = RedisServer(tmp_path_factory.mktemp("redis"), password="s3cret").start()
     pool = WorkerPool(server.url, tmp_path_factory.mktemp("pool") / "workers.log").start()
     yield server, pool
-    pool.stop()
+    warm = pool.stop()
     server.stop()
+    assert warm, f"the worker pool did not stop by itself on SIGTERM within 30 s:\n{pool.text()[-3000:]}"
 
 
 def test_unreachable_redis_is_one_line_naming_the_url(photos, tmp_path):
@@ -56,9 +58,7 @@ def test_password_protected_redis(guarded):
 def start_batch(photos, out, url, *extra: str) -> subprocess.Popen[str]:
     args = ["detect", str(photos), "-r", "-o", str(out), "--formats", ALL_FORMATS, "--quiet", "--cluster", url,
             "--chunk", str(CHUNK), *extra]  # fmt: skip
-    return subprocess.Popen(
-        cli_command(*args), env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    return processes.popen(cli_command(*args), env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def wait_for_part(out, process, timeout: float = 60) -> None:

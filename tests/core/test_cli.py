@@ -6,7 +6,6 @@ import csv
 import hashlib
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import REPO, read_rgb
+from tests.support import processes
 from yolo_desktop.cli.main import main
 
 
@@ -208,7 +208,7 @@ def test_real_entry_point(tmp_path, data_dir):
     """The installed command, in its own process: exit code, summary on stdout, quiet stderr."""
     out = tmp_path / "out"
     exe = Path(sys.executable).parent / "yolo-desktop"
-    done = subprocess.run(
+    done = processes.run(
         [str(exe), "detect", str(data_dir / "coffee.png"), str(tmp_path / "missing.jpg"), "-o", str(out)],
         capture_output=True,
         text=True,

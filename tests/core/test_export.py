@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import read_rgb
+from tests.support import processes
 from yolo_desktop.export.writer import BatchWriter
 from yolo_desktop.imaging.read import load
 from yolo_desktop.pipeline.inputs import collect_inputs
@@ -62,7 +63,7 @@ def test_coco_loads_in_pycocotools(exported):
                 for a in annotations
             ]
         ).reshape(-1, 4)
-        assert np.allclose(got, boxes_of(result), atol=0.01)
+        assert np.allclose(got, boxes_of(result), atol=0.01)  # px: the file's 2 decimals
         names = [coco.loadCats(a["category_id"])[0]["name"] for a in annotations]
         assert names == [d.label for d in result.detections]
     assert coco.loadCats(3)[0]["name"] == "car" and coco.loadCats(90)[0]["name"] == "toothbrush"  # official ids
@@ -121,7 +122,7 @@ def test_csv_and_json(exported):
     assert len(rows) == sum(len(r.detections) for r in results.values())
     first = next(iter(results.values())).detections[0]
     row = rows[0]
-    assert row["label"] == first.label and abs(float(row["x2"]) - first.x2) < 0.01
+    assert row["label"] == first.label and abs(float(row["x2"]) - first.x2) < 0.01  # px: 2 decimals
     document = json.loads((out / "detections.json").read_text(encoding="utf-8"))
     assert [len(r["detections"]) for r in document["images"]] == [len(r.detections) for r in results.values()]
 
@@ -151,7 +152,7 @@ def test_leftovers_of_a_killed_write_are_removed_and_nothing_else(tmp_path):
     (tmp_path / ".parts" / "chunk-0.part.json").write_text("{}")
     (tmp_path / ".hidden note.txt").write_text("the user's")
     (tmp_path / "sub" / ".clip.mp4.k2x9z0qa.part.mp4").write_bytes(b"half a video")  # temp_path_for's kind
-    child = subprocess.Popen(
+    child = processes.popen(
         [
             sys.executable,
             "-c",

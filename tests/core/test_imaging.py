@@ -13,6 +13,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from tests.conftest import read_rgb
+from tests.support import processes
 from yolo_desktop.imaging.read import ImageError, apply_orientation, load
 
 
@@ -192,7 +193,6 @@ def test_decompression_bombs_are_refused_before_any_pixel_is_decoded(tmp_path):
     each refused from the header, in well under 50 ms, and the process's peak memory grows < 50 MB (a fresh
     process, so the peak is this work's own). Pillow's getexif() used to decode them first: ~2 s and gigabytes."""
     import json
-    import subprocess
     import sys
 
     files = {
@@ -203,7 +203,7 @@ def test_decompression_bombs_are_refused_before_any_pixel_is_decoded(tmp_path):
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     assert (tmp_path / "bomb 12000.png").stat().st_size < 2_000_000
-    done = subprocess.run(
+    done = processes.run(
         [sys.executable, "-c", BOMB_CHILD, *(str(tmp_path / n) for n in files)],
         capture_output=True,
         text=True,

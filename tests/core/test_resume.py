@@ -8,6 +8,7 @@ import subprocess
 import time
 
 from tests.cluster.conftest import digest_tree
+from tests.support import processes
 from tests.support.cluster import cli_command, cli_env
 from tests.ui.conftest import many_photos
 from yolo_desktop.cli.main import main
@@ -30,7 +31,7 @@ def test_killed_local_batch_resumes_to_the_same_outputs(tmp_path, data_dir, caps
     assert detect(str(photos), "-o", str(fresh)) == 0
 
     out = tmp_path / "out"
-    run = subprocess.Popen(
+    run = processes.popen(
         cli_command("detect", str(photos), "-o", str(out), "--formats", FORMATS, "--quiet", "--resume", "--chunk", "3"),
         env=cli_env(),
         stdout=subprocess.DEVNULL,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 from tests.conftest import REPO
+from tests.support import processes
 from yolo_desktop.inference.detector import Detector
 from yolo_desktop.inference.model_cache import file_sha256, model_key
 from yolo_desktop.inference.model_spec import ModelFiles
@@ -55,7 +55,7 @@ except ModelError as exc:
 
 def test_unconverted_model_without_tensorflow_says_what_to_do(tmp_path, tiny_model):
     env = {**os.environ, "YOLO_DESKTOP_CACHE": str(tmp_path / "empty")}
-    done = subprocess.run(
+    done = processes.run(
         [sys.executable, "-c", CHILD, str(tiny_model.cfg), str(tiny_model.weights), str(tiny_model.names)],
         capture_output=True,
         text=True,
@@ -81,7 +81,7 @@ open(sys.argv[3], 'w').write(f'{code} {code2}')
 
 def test_no_console_streams_do_not_crash(tmp_path, data_dir):
     marker = tmp_path / "codes.txt"
-    done = subprocess.run(
+    done = processes.run(
         [sys.executable, "-c", WINDOWED, str(data_dir / "coffee.png"), str(tmp_path / "out"), str(marker)],
         capture_output=True,
         text=True,

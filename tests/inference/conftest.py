@@ -9,9 +9,9 @@ from unittest import mock
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, SHARED, from_shared
 
-SAMPLE = REPO.parent / "shared" / "data" / "coco-train-sample"
+SAMPLE = SHARED / "data" / "coco-train-sample"
 TEST_CACHE = os.environ["YOLO_DESKTOP_CACHE"]  # set by tests/conftest.py; some tests point it elsewhere for a while
 
 
@@ -19,9 +19,35 @@ TEST_CACHE = os.environ["YOLO_DESKTOP_CACHE"]  # set by tests/conftest.py; some 
 def coco_sample():
     from yolo_desktop.evaluation.coco import load_dataset
 
-    if not (SAMPLE / "instances.json").is_file():
-        pytest.skip(f"{SAMPLE} not present (the labelled COCO sample comes with ../shared)")
-    return load_dataset(SAMPLE / "images", SAMPLE / "instances.json")
+    annotations = from_shared(SAMPLE / "instances.json", "the accuracy guards on the labelled COCO sample")
+    return load_dataset(SAMPLE / "images", annotations)
+
+
+@pytest.fixture(scope="session")
+def coco_run(coco_sample):
+    """``evaluate`` on the labelled sample, once per session for each distinct computation: the accuracy guards and
+    the bf16 and compact-model gates compare engines, several of which are the very same one (the float32 IR is
+    every gate's reference; "accurate" is it, or the bf16 run, wherever they run). Keyed by what the detector
+    really computes: its files, engine (description and model file), input size and settings. Results are frozen:
+    callers only read them."""
+    from yolo_desktop.evaluation.coco import evaluate
+
+    done: dict[tuple, tuple] = {}
+
+    def run(detector):
+        model, engine = detector.model, detector.engine
+        key = (
+            tuple(str(p) for p in (model.cfg, model.weights, model.names)),
+            engine.description,
+            getattr(engine, "path", None),
+            detector.input_size,
+            detector.settings,
+        )
+        if key not in done:
+            done[key] = evaluate(detector, detector.names, coco_sample)
+        return done[key]
+
+    return run
 
 
 def calibration_photos() -> list[Path]:

@@ -10,18 +10,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from tests.conftest import read_rgb
-from yolo_desktop.evaluation.coco import COCO_MAX_DETECTIONS, EVAL_CONF, evaluate, load_dataset
+from yolo_desktop.evaluation.coco import COCO_MAX_DETECTIONS, EVAL_CONF
 from yolo_desktop.geometry import box_iou
 from yolo_desktop.inference.detector import Detector
 from yolo_desktop.settings import DetectorSettings
 
-SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "coco-train-sample"
 MIN_MAP50 = 0.38
 MAX_FAST_LOSS = 0.015  # mAP@0.5 points (as a fraction) that fast may lose against accurate
 # YOLOv4-tiny, accurate at 416 on the sample: measured mAP@0.5 47.19 / mAP@0.5:0.95 25.57 with OpenVINO bf16 (what
@@ -49,24 +46,17 @@ def test_objects_pasted_into_a_scene_are_found_where_they_were_put(detector, dat
         assert matches and max(box_iou(d.box, moved) for d in matches) > 0.6, result.detections
 
 
-@pytest.fixture(scope="module")
-def sample():
-    if not (SAMPLE / "instances.json").is_file():
-        pytest.skip(f"{SAMPLE} not present (the labelled COCO sample comes with ../shared)")
-    return load_dataset(SAMPLE / "images", SAMPLE / "instances.json")
-
-
-def map_of(tiny_model, sample, precision: str, engine: str = "auto"):
+def map_of(model, coco_run, coco_sample, precision: str, engine: str = "auto"):
     settings = DetectorSettings(size=416, conf=EVAL_CONF, max_detections=COCO_MAX_DETECTIONS, precision=precision)
-    detector = Detector(tiny_model, settings, engine=engine)  # auto: the engine the app uses by default
-    accuracy, _ = evaluate(detector, detector.names, sample)
-    assert accuracy.images == len(sample.files) and not accuracy.failed
+    detector = Detector(model, settings, engine=engine)  # auto: the engine the app uses by default
+    accuracy, _ = coco_run(detector)  # once per session for each engine (a gate may have run this one)
+    assert accuracy.images == len(coco_sample.files) and not accuracy.failed
     return accuracy
 
 
 @pytest.fixture(scope="module")
-def accurate(tiny_model, sample):
-    return map_of(tiny_model, sample, "accurate")
+def accurate(tiny_model, coco_run, coco_sample):
+    return map_of(tiny_model, coco_run, coco_sample, "accurate")
 
 
 def test_default_model_reaches_its_measured_map(accurate):
@@ -75,16 +65,16 @@ def test_default_model_reaches_its_measured_map(accurate):
 
 
 @pytest.mark.parametrize("engine", ["auto", "litert", "openvino"])
-def test_fast_stays_close_to_accurate(tiny_model, sample, accurate, engine, request):
+def test_fast_stays_close_to_accurate(tiny_model, coco_run, coco_sample, accurate, engine, request):
     """Whatever runs "fast" — auto's choice for this machine, LiteRT's dynamic-range int8, OpenVINO's int8."""
     if engine == "openvino":
         request.getfixturevalue("openvino_int8")  # made once, calibrated on photos outside this sample
-    fast = map_of(tiny_model, sample, "fast", engine)
+    fast = map_of(tiny_model, coco_run, coco_sample, "fast", engine)
     assert fast.map50 >= accurate.map50 - MAX_FAST_LOSS, f"fast {fast.map50:.3f} vs accurate {accurate.map50:.3f}"
 
 
-def test_yolov4_tiny_reaches_its_measured_map_and_beats_yolov3_tiny(v4tiny_model, sample, accurate):
-    v4 = map_of(v4tiny_model, sample, "accurate")
+def test_yolov4_tiny_reaches_its_measured_map_and_beats_yolov3_tiny(v4tiny_model, coco_run, coco_sample, accurate):
+    v4 = map_of(v4tiny_model, coco_run, coco_sample, "accurate")
     assert v4.map50 >= V4TINY_MIN_MAP50, f"mAP@0.5 {v4.map50:.4f}"
     assert v4.map50_95 >= V4TINY_MIN_MAP50_95, f"mAP@0.5:0.95 {v4.map50_95:.4f}"
     assert v4.map50 >= accurate.map50 + V4TINY_MIN_GAIN, (

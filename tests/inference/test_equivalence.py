@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import read_rgb
 from tests.support.random_weights import write_random_weights
+from tests.support.tolerance import SCORE, assert_same_detections, undecided
 from yolo_desktop.inference.darknet_cfg import parse_cfg
 from yolo_desktop.inference.decode import decode_heads
 from yolo_desktop.inference.detector import head_specs
@@ -24,6 +25,8 @@ from yolo_desktop.inference.engines import create_engine
 from yolo_desktop.inference.letterbox import letterbox
 from yolo_desktop.inference.model_spec import DarknetModel, ModelFiles
 
+# Raw heads are logits (1e-4 moves objectness × class by ≤ 5e-5); decoded values are scores (score units)
+# and boxes as fractions of the input side (1e-4 = 0.04 px at 416).
 TOLERANCE = 1e-4
 
 
@@ -99,36 +102,38 @@ def test_decoded_boxes_match_opencv_yolo_layer(tiny_model, data_dir):
         h = np.exp(grid[..., 3]) * spec.anchors[:, 1] / 416
         ours = np.stack([cx, cy, w, h, sig[..., 4]], axis=-1).reshape(-1, 5)
         theirs, rows = rows[: len(ours), :5], rows[len(ours) :]
-        assert np.abs(ours - theirs).max() < TOLERANCE
+        assert np.abs(ours - theirs).max() < TOLERANCE  # fractions of the input side, objectness: every cell
 
 
 @pytest.mark.parametrize("photo", ["camera.png", "coffee.png", "motorcycle_left.png"])
 def test_production_decoder_gives_opencvs_boxes(tiny_model, data_dir, photo):
-    """``decode_heads`` (what the app runs) against OpenCV's [yolo] layer: the same (box, class, score) set. OpenCV
-    zeroes class scores under its own threshold, so both are compared from 0.25 up."""
+    """``decode_heads`` (what the app runs) against OpenCV's [yolo] layer: the same (box, class, score) set, boxes
+    within 0.05 px, scores within 1e-4. OpenCV zeroes class scores under its own threshold, so both are compared
+    from 0.25 up; a score within 1e-4 of 0.25 may fall on either side (its last bits are the runtime's)."""
     cfg = parse_cfg(tiny_model.cfg)
     batch, _ = letterbox(read_rgb(data_dir / photo), 416, 416)
     heads = create_engine("keras", DarknetModel(tiny_model, cfg), (416, 416)).run(batch)
-    boxes, scores, classes = decode_heads(heads, head_specs(cfg), 416, 416, floor=0.25)
+    boxes, scores, classes = decode_heads(heads, head_specs(cfg), 416, 416, floor=0.25 - SCORE)
     rows = opencv_yolo_rows(tiny_model.cfg, tiny_model.weights, batch)  # cx, cy, w, h in 0..1, obj, class scores
     row_ids, their_classes = np.nonzero(rows[:, 5:] >= 0.25)
     cx, cy, w, h = (rows[row_ids, k] * 416 for k in range(4))
     their_boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
     their_scores = rows[row_ids, 5 + their_classes]
-    assert len(scores) == len(their_scores) > 0
-    mine, theirs = np.lexsort((classes, -scores)), np.lexsort((their_classes, -their_scores))
-    assert np.array_equal(classes[mine], their_classes[theirs])
-    assert np.abs(scores[mine] - their_scores[theirs]).max() < TOLERANCE
-    assert np.abs(boxes[mine] - their_boxes[theirs]).max() < 1e-3  # network pixels
+    ours = np.column_stack([boxes, scores, classes])[np.argsort(-scores, kind="stable")]
+    theirs = np.column_stack([their_boxes, their_scores, their_classes])[np.argsort(-their_scores, kind="stable")]
+    at_threshold = ours[undecided(ours[:, :4], ours[:, 4], ours[:, 5], conf=0.25, iou=1.0, nms=False)]
+    assert len(theirs) > 0
+    assert_same_detections(ours[ours[:, 4] >= 0.25], theirs, at_threshold, photo)  # boxes in network pixels
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ["yolov3", "yolov3-spp"])
 def test_full_size_random_weights_match_opencv(shared_cfg, tmp_path, data_dir, name):
     cfg_path = shared_cfg(name)
     cfg = parse_cfg(cfg_path)
     weights = tmp_path / f"{name}.weights"
-    batch, _ = letterbox(read_rgb(data_dir / "astronaut.png"), 416, 416)
+    # 320, as the YOLOv4 families below: every route, shortcut, SPP pool and upsample is exercised at any input size,
+    # at 60 % of 416's cost.
+    batch, _ = letterbox(read_rgb(data_dir / "astronaut.png"), 320, 320)
     # Batch norms calibrated on this input, heads scaled to vary with std 0.25: large enough that a wrong route,
     # pool or upsample changes outputs by ~0.1, small enough that float32 rounding (1e-5 relative after 75
     # layers) stays under the 1e-4 tolerance.
@@ -211,12 +216,12 @@ def check_decoder(cfg_path, weights_path, batch: np.ndarray, tolerance: float) -
         boxes, scores = boxes.reshape(-1, spec.classes, 4)[:, 0], scores.reshape(-1, spec.classes)
         ours = np.column_stack([(boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]]) / size
         assert ours.shape == rows[:, :4].shape
-        assert (np.abs(ours - rows[:, :4]) / (1 + np.abs(rows[:, :4]))).max() < tolerance
+        assert (np.abs(ours - rows[:, :4]) / (1 + np.abs(rows[:, :4]))).max() < tolerance  # fractions of the side
         theirs = rows[:, 5:]
         kept = theirs > 0  # OpenCV zeroes class scores at or below its threshold (0.2)
         compared += int(kept.sum())
         if kept.any():
-            assert np.abs(scores[kept] - theirs[kept]).max() < tolerance
+            assert np.abs(scores[kept] - theirs[kept]).max() < tolerance  # score units, every cell and anchor
             assert scores[~kept].max() < theirs[kept].min() + tolerance  # it zeroed only what scores below
         else:
             assert scores.max() <= 0.2 + tolerance

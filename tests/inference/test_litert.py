@@ -4,13 +4,13 @@ TensorFlow out of the process, and an int8 model that finds the same objects."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 
 from tests.conftest import REPO, read_rgb
+from tests.support import processes
 from yolo_desktop.evaluation.metrics import agreement
 from yolo_desktop.inference.darknet_cfg import parse_cfg
 from yolo_desktop.inference.detector import Detector
@@ -38,7 +38,7 @@ def test_float32_heads_match_keras(engines, data_dir):
         # Read by name: LiteRT's own output order differs from Keras's, the shapes show the mapping is right.
         assert [o.shape for o in ours] == [(1, 13, 13, 255), (1, 26, 26, 255)] == [r.shape for r in reference]
         for mine, theirs in zip(ours, reference):
-            assert np.abs(mine - theirs).max() < 1e-4
+            assert np.abs(mine - theirs).max() < 1e-4  # logits: float32 summed in another order
 
 
 @pytest.mark.parametrize("size", [320, 608])
@@ -50,7 +50,7 @@ def test_one_converted_model_serves_every_size(tiny_model, data_dir, engines, si
     batch, _ = letterbox(read_rgb(data_dir / "camera.png"), size, size)
     for mine, theirs in zip(litert.run(batch), keras.run(batch)):
         assert mine.shape == theirs.shape and mine.shape[1] in (size // 32, size // 16)
-        assert np.abs(mine - theirs).max() < 1e-4
+        assert np.abs(mine - theirs).max() < 1e-4  # logits
 
 
 def test_signature(engines):
@@ -98,12 +98,12 @@ def test_cached_model_runs_without_tensorflow(tmp_path, tiny_model, data_dir):
     ]
     import json
 
-    first = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
+    first = processes.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
     assert first.returncode == 0, first.stderr
     # Converted on this first run, by a child process: TensorFlow never entered this one either.
     assert json.loads(first.stdout) == {"tensorflow": False, "keras": False, "labels": ["cup"]}
     assert list((tmp_path / "cache" / "converted").glob("yolov3-tiny-accurate-*.tflite"))
-    second = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
+    second = processes.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
     assert second.returncode == 0, second.stderr
     report = json.loads(second.stdout)
     assert report == {"tensorflow": False, "keras": False, "labels": ["cup"]}

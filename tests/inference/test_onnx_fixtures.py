@@ -169,6 +169,8 @@ def test_documented_preprocessing_makes_the_exporters_tensor(path: Path, index: 
     summary = photo["raw_output"]
     assert list(raw.shape) == summary["shape"]
     flat = raw.astype(np.float64).ravel()
+    # onnxruntime's last bits differ between processors: values within 1e-4 relative (box values are px up to
+    # ~1300: ≤ 0.13 px) or 1e-4 absolute (score units); sums over ~500 000 values within 1e-5 relative.
     assert [flat.sum(), np.abs(flat).sum()] == pytest.approx([summary["sum"], summary["abs_sum"]], rel=1e-5)
     assert [flat.min(), flat.max()] == pytest.approx([summary["min"], summary["max"]], rel=1e-4, abs=1e-4)
     if "probe_index" in summary:

@@ -5,7 +5,8 @@ own pre- and post-processing (their detections stored beside each fixture by tes
 - Our letterbox makes, bit for bit, the input tensor the exporter's preprocessing made.
 - OpenVINO (the engine that runs them) gives onnxruntime's raw output.
 - Our decoder + NMS on onnxruntime's output gives the exporter's detections (Ultralytics' non_max_suppression,
-  YOLOv5's, YOLOX's postprocess; the end-to-end YOLO26 output without NMS), boxes within 1e-3 px.
+  YOLOv5's, YOLOX's postprocess; the end-to-end YOLO26 output without NMS), boxes within 0.05 px, scores within
+  1e-4, but for detections those tolerances could flip.
 - End to end through ``detect --onnx`` (OpenVINO): the same objects (the fixtures' random weights leave scores
   within 1e-6 of each other, so OpenVINO's last-bit differences may reorder a near-tie: compared by agreement).
 - ``models add`` installs one; a layout that is not a detector is refused with the shapes it has and expects.
@@ -16,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +25,9 @@ import onnxruntime as ort
 import pytest
 
 from tests.inference.test_onnx_fixtures import EXPECTED, FIXTURES, by_fixture, expected, load_photo
+from tests.support import processes
+from tests.support.tolerance import Rows, assert_same_detections, close_rivals, undecided_rows
+from yolo_desktop.cli.main import main as cli_main
 from yolo_desktop.evaluation.metrics import agreement
 from yolo_desktop.inference.decode import make_candidates, select
 from yolo_desktop.inference.detector import Detector
@@ -33,7 +36,7 @@ from yolo_desktop.inference.errors import ModelError
 from yolo_desktop.inference.letterbox import letterbox
 from yolo_desktop.inference.model_spec import ModelFiles, class_names, model_fingerprint, onnx_layout
 from yolo_desktop.inference.onnx_layouts import OnnxDecoder
-from yolo_desktop.results import Detection, Detections
+from yolo_desktop.results import Candidates, Detection, Detections
 from yolo_desktop.settings import CANDIDATE_FLOOR, DetectorSettings
 
 KINDS = {
@@ -43,6 +46,12 @@ KINDS = {
     "yolov5-80cls-320": ("objectness", 80),
     "yolox-nano-80cls-416": ("yolox", 80),
 }
+
+# The YOLOv5 fixture's random weights saturate: dozens of its boxes score 0.88 or 0.99 within 1e-6 of each other and
+# every box's classes tie within 1e-7, so OpenVINO's last-bit differences from onnxruntime (≤ 3e-5 here, checked
+# below) reorder NMS among them. Against its exporter's post-processing each of its detections is found among our
+# candidates; end to end it must only agree with our own in-process run.
+SATURATED = {"yolov5-80cls-320"}
 
 
 def model_of(path: Path) -> ModelFiles:
@@ -66,6 +75,33 @@ def reference(photo: dict, key: str, width: int, height: int) -> np.ndarray:
 
 def as_rows(detections: Detections) -> np.ndarray:
     return np.array([(d.x1, d.y1, d.x2, d.y2, d.score, d.class_id) for d in detections]).reshape(-1, 6)
+
+
+def runner_up(layout, output: np.ndarray) -> np.ndarray:
+    """The raw output with each box's best class score set to -1, below any other: decoded, each box comes out with
+    its runner-up class."""
+    out = output.copy()
+    if layout.kind == "anchor-free":  # (1, 4 + C, N)
+        scores = out[0, 4:, :]
+        scores[np.argmax(scores, axis=0), np.arange(scores.shape[1])] = -1
+    else:  # (1, N, 5 + C): the best of objectness × class in float32, as the decoder picks it
+        scores = out[0, :, 5:]
+        scores[np.arange(scores.shape[0]), np.argmax(scores * out[0, :, 4:5], axis=1)] = -1
+    return out
+
+
+def rivals(layout, output: np.ndarray, candidates: Candidates, box, least_conf: float) -> list[Rows]:
+    """The boxes' 2nd, 3rd, … best classes while some box's scores within 2e-4 of its best (a class another
+    processor may pick): ``close_rivals`` of each. An end-to-end output's rows are final, one class each: none."""
+    found: list[Rows] = []
+    while layout.kind != "end2end":
+        output = runner_up(layout, output)
+        rival = make_candidates([output], OnnxDecoder(layout), box, CANDIDATE_FLOOR)
+        close = close_rivals(candidates, rival, least_conf)
+        if not len(close[1]):
+            break
+        found.append(close)
+    return found
 
 
 def settings_of(exp: dict, setting: dict) -> DetectorSettings:
@@ -93,20 +129,41 @@ def test_our_letterbox_makes_the_exporters_input_tensor_bit_for_bit(path):
 
 @by_fixture()
 def test_decode_and_nms_give_the_exporters_own_postprocessing(path):
-    """On onnxruntime's output for the very same input: the exporter's detections, in order, within 1e-3 px."""
+    """On onnxruntime's output for the very same input: the exporter's detections, in order, boxes within 0.05 px and
+    scores within 1e-4. onnxruntime's floats differ in their last bits between processors (0.005 px seen on an
+    AVX2-only EPYC against the stored reference), so a detection those tolerances could flip — a score at the
+    threshold, a class or an NMS choice decided by < 2e-4, and what it would suppress — may differ
+    (tests/support/tolerance.py); every other one must match."""
     exp, model = expected(path), model_of(path)
     layout, names = onnx_layout(model), class_names(model)
     session = ort.InferenceSession(str(model.weights), providers=["CPUExecutionProvider"])
+    decided = total = 0
     for photo in exp["photos"]:
         rgb = rgb_of(photo)
+        width, height = rgb.shape[1], rgb.shape[0]
         batch, box = letterbox(rgb, layout.width, layout.height, resize="bilinear", style=layout.style)
-        candidates = make_candidates(session.run(None, {layout.input_name: batch}), OnnxDecoder(layout), box, 0.005)
+        output = session.run(None, {layout.input_name: batch})[0]
+        candidates = make_candidates([output], OnnxDecoder(layout), box, CANDIDATE_FLOOR)
+        tied = rivals(layout, output, candidates, box, min(setting["conf"] for setting in exp["settings"]))
         for setting in exp["settings"]:
-            ours = as_rows(select(candidates, settings_of(exp, setting), names, rgb.shape[1], rgb.shape[0]))
-            theirs = reference(photo, setting["key"], rgb.shape[1], rgb.shape[0])
-            assert ours.shape == theirs.shape, (photo["id"], setting["key"])
-            np.testing.assert_array_equal(ours[:, 5], theirs[:, 5])
-            np.testing.assert_allclose(ours[:, :5], theirs[:, :5], atol=1e-3, err_msg=photo["id"])
+            ours = as_rows(select(candidates, settings_of(exp, setting), names, width, height))
+            theirs = reference(photo, setting["key"], width, height)
+            unsure = undecided_rows(candidates, setting["conf"], setting["iou"], width, height, tied)
+            decided += assert_same_detections(ours, theirs, unsure, (photo["id"], setting["key"]))
+            total += len(theirs)
+    # Most of them are decided, so compared exactly — but YOLOv5's: its class scores tie within 1e-7 on every box,
+    # so which class a box takes, and so what NMS keeps, is up to the last bit. Each of its detections was still
+    # found among our candidates above (box, score, and one of the box's tied classes).
+    saturated = path.name.split(".")[0] in SATURATED
+    assert saturated or decided >= 0.5 * total, f"only {decided} of {total} reference detections are decided here"
+
+
+# OpenVINO against onnxruntime: another runtime's float32 sums in other orders through a deep net. Box columns
+# (network-input px; YOLOX's: cells and log px) within 2e-4 of their largest value (0.27 px at the ~1300 px they
+# reach); score columns (0..1) within 1e-3 score units: the two differ by up to 5e-4 on YOLOX-nano's, as torch and
+# onnxruntime do (7.7e-4, recorded with the fixture).
+RUNTIMES_BOX = 2e-4  # relative to the largest box value
+RUNTIMES_SCORE = 1e-3  # score units
 
 
 @by_fixture()
@@ -120,20 +177,16 @@ def test_openvino_gives_onnxruntimes_raw_output(path):
         batch = detector.prepare(rgb_of(photo)).batch
         ours, theirs = detector.engine.run(batch)[0], session.run(None, {layout.input_name: batch})[0]
         assert ours.shape == theirs.shape
-        # float32 sums in another order: relative to the output's range (box columns are pixels, up to ~1000 here).
-        tolerance = 2e-4 * max(1.0, float(np.abs(theirs).max()))
-        if layout.kind == "end2end":  # rows are the top-K by score: a near-tie may swap two rows, so match rows
-            ours, theirs = ours[0], theirs[0]
-            nearest = np.abs(ours[:, None, :] - theirs[None, :, :]).max(axis=2).min(axis=1)
-            assert nearest.max() <= tolerance
+        # One row per box: (x, y, w, h or x1, y1, x2, y2, then scores; end to end: a class id last).
+        ours, theirs = (ours[0].T, theirs[0].T) if layout.kind == "anchor-free" else (ours[0], theirs[0])
+        tolerance = np.full(theirs.shape[1], RUNTIMES_SCORE)
+        tolerance[:4] = RUNTIMES_BOX * max(1.0, float(np.abs(theirs[:, :4]).max()))
+        if layout.kind == "end2end":  # rows are the top-K by score: a near tie may swap two, so match rows
+            tolerance[5] = 0.5  # the same class id
+            nearest = (np.abs(ours[:, None, :] - theirs[None, :, :]) / tolerance).max(axis=2).min(axis=1)
+            assert nearest.max() <= 1
         else:
-            assert np.abs(ours - theirs).max() <= tolerance
-
-
-# The YOLOv5 fixture's random weights saturate: dozens of its boxes score 0.88 or 0.99 within 1e-6 of each other, so
-# OpenVINO's last-bit differences from onnxruntime (≤ 3e-5 here, checked above) reorder NMS among them. Its exact
-# check is the decoder test on onnxruntime's output; end to end it must only agree with our own in-process run.
-SATURATED = {"yolov5-80cls-320"}
+            assert (np.abs(ours - theirs) / tolerance).max() <= 1
 
 
 def test_detect_runs_every_export_end_to_end(tmp_path):
@@ -150,13 +203,11 @@ def test_detect_runs_every_export_end_to_end(tmp_path):
     for path in EXPECTED:
         exp, model = expected(path), model_of(path)
         out = tmp_path / model.name
-        command = [sys.executable, "-m", "yolo_desktop.cli", "detect", str(photos), "-o", str(out), "--onnx"]
-        command += [str(model.weights), "--resize", "bilinear", "--no-images", "--quiet"]
-        command += ["--conf", "0.25", "--iou", "0.45", "--precision", "accurate"]
+        args = ["detect", str(photos), "-o", str(out), "--onnx", str(model.weights), "--resize", "bilinear"]
+        args += ["--no-images", "--quiet", "--conf", "0.25", "--iou", "0.45", "--precision", "accurate"]
         if model.names is not None:
-            command += ["--names", str(model.names)]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
+            args += ["--names", str(model.names)]
+        assert cli_main(args) == 0  # in this process: the command is what is tested, not a fresh interpreter
         document = json.loads((out / "detections.json").read_text())
         assert document["model"]["name"] == model.name and document["model"]["cfg"] is None
         in_process = Detector(model, DetectorSettings(resize="bilinear"))
@@ -242,15 +293,15 @@ def test_models_add_then_detect_by_name_on_the_command_line(tmp_path, data_dir):
     env = {**os.environ, "YOLO_DESKTOP_MODELS": str(models)}
     cli = [sys.executable, "-m", "yolo_desktop.cli"]
     export = FIXTURES / "yolov8-3cls-320.onnx"
-    done = subprocess.run(
+    done = processes.run(
         [*cli, "models", "add", "helmets", "--onnx", str(export)], capture_output=True, text=True, env=env, timeout=120
     )
     assert done.returncode == 0, done.stderr
     assert "helmets: ONNX (ultralytics layout), 3 classes, input 320×320" in done.stdout
-    listed = subprocess.run([*cli, "models", "list"], capture_output=True, text=True, env=env, timeout=120)
+    listed = processes.run([*cli, "models", "list"], capture_output=True, text=True, env=env, timeout=120)
     assert "helmets" in listed.stdout and "ONNX" in listed.stdout
     out = tmp_path / "out"
-    done = subprocess.run(
+    done = processes.run(
         [*cli, "detect", str(data_dir / "astronaut.png"), "-o", str(out), "--model", "helmets", "--quiet"],
         capture_output=True,
         text=True,
@@ -262,7 +313,7 @@ def test_models_add_then_detect_by_name_on_the_command_line(tmp_path, data_dir):
     assert document["model"]["name"] == "helmets" and document["images"][0]["detections"]
     assert {d["label"] for d in document["images"][0]["detections"]} <= {"helmet", "safety vest", "glove"}
     photo, other = str(data_dir / "astronaut.png"), str(tmp_path / "o2")
-    size = subprocess.run(
+    size = processes.run(
         [*cli, "detect", photo, "-o", other, "--model", "helmets", "--size", "416"],
         capture_output=True,
         text=True,

@@ -35,7 +35,7 @@ def test_float32_heads_match_keras(v4tiny_model, keras_416, data_dir, kind, hint
         # In cfg order (the 13×13 head first), read by name whatever order the runtime keeps.
         assert [m.shape for m in mine] == [(1, 13, 13, 255), (1, 26, 26, 255)] == [t.shape for t in theirs]
         for a, b in zip(mine, theirs):
-            assert np.abs(a - b).max() < 1e-4
+            assert np.abs(a - b).max() < 1e-4  # logits: float32 summed in another order
 
 
 def test_one_converted_model_serves_another_size(v4tiny_model, data_dir):
@@ -43,4 +43,4 @@ def test_one_converted_model_serves_another_size(v4tiny_model, data_dir):
     assert litert_320.path == litert_416.path
     batch, _ = letterbox(read_rgb(data_dir / "motorcycle_left.png"), 320, 320)
     for a, b in zip(litert_320.run(batch), engine(v4tiny_model, "keras", 320).run(batch)):
-        assert a.shape[1] in (10, 20) and np.abs(a - b).max() < 1e-4
+        assert a.shape[1] in (10, 20) and np.abs(a - b).max() < 1e-4  # logits

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.labels.conftest import jpeg_bytes
+from tests.support import processes
 from yolo_desktop.labels.boxes import PhotoLabels
 from yolo_desktop.labels.dataset import read_labels
 from yolo_desktop.labels.problems import LabelFileError, LabelsUnavailable
@@ -203,14 +203,14 @@ def small_disk(tmp_path):
     mount.mkdir()
     if (
         os.geteuid() != 0
-        or subprocess.run(
+        or processes.run(
             ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True
         ).returncode
         != 0
     ):
         pytest.skip("mounting a small tmpfs needs root")
     yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+    processes.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_read_only_labels_folder_is_refused_with_its_name(tmp_path, small_disk, memory):
@@ -218,7 +218,7 @@ def test_read_only_labels_folder_is_refused_with_its_name(tmp_path, small_disk, 
     photos.mkdir()
     (photos / "a.jpg").write_bytes(jpeg_bytes(64, 48))
     place = memory.remember(photos, small_disk / "labels")
-    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    processes.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     with pytest.raises(LabelsUnavailable, match=f"{small_disk / 'labels'}: labels cannot be written here"):
         LabelStore(place)
     with LabelStore(place, readonly=True) as store:  # reading still works

@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.labels.conftest import header_only_jpeg, jpeg_bytes
+from tests.support import processes
 from yolo_desktop.labels.place import BESIDE, DATASET, Place
 from yolo_desktop.labels.problems import LabelsUnavailable
 from yolo_desktop.labels.store import LabelStore
@@ -52,7 +53,7 @@ time.sleep(600)
 
 
 def start(script: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
+    return processes.popen(
         [sys.executable, "-c", script, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 

@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import REPO, read_rgb
+from tests.support import processes
 
 READY_TIMEOUT = 180.0  # a first run converts the model once (TensorFlow, in a child process)
 
@@ -72,7 +73,7 @@ def start_server(tmp: Path, *args: str, env: dict[str, str] | None = None, wait:
     inherited = {k: v for k, v in os.environ.items() if k != "YOLO_DESKTOP_REDIS_URL"}
     environment = {**inherited, "PYTHONPATH": str(REPO), **(env or {})}
     with open(log, "wb") as handle:  # a file, never a pipe nobody reads (a full pipe would stall the server)
-        process = subprocess.Popen(
+        process = processes.popen(
             [sys.executable, "-m", "yolo_desktop", "serve", "--port", str(port), *args],
             cwd=REPO,
             env=environment,

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import threading
 import time
 import urllib.error
@@ -22,6 +21,7 @@ import psutil
 import pytest
 import requests
 
+from tests.support import processes
 from tests.ui.conftest import broken_files
 
 
@@ -178,7 +178,7 @@ def test_every_client_reads_the_413_and_its_message(server, tmp_path, client, ch
         options = (["-H", "Expect:"] if client == "curl-no-expect" else []) + (
             ["-H", "Transfer-Encoding: chunked"] if chunked else []
         )
-        done = subprocess.run(
+        done = processes.run(
             ["curl", "-sS", "-w", "\n%{http_code}", *options, "-F", f"file=@{tmp_path / 'big.jpg'}", url],
             capture_output=True,
             text=True,

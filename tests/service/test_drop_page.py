@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.support import processes
 from tests.ui.conftest import broken_files
 
 STATIC = Path(__file__).resolve().parents[2] / "yolo_desktop" / "service" / "static"
@@ -19,7 +19,7 @@ def test_page_logic_under_node():
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed (apt-get install nodejs): the page's logic is not tested without it")
-    done = subprocess.run(
+    done = processes.run(
         [node, "--test", str(Path(__file__).parent / "js")], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stdout + done.stderr

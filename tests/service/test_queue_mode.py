@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -26,6 +25,7 @@ from PIL import Image
 from tests.conftest import REPO
 from tests.service.conftest import Server, start_server
 from tests.service.test_routes import cli_records, files
+from tests.support import processes
 from tests.support.cluster import WorkerPool, cli_env
 from tests.support.redis_server import RedisServer, free_port
 from tests.ui.conftest import broken_files
@@ -65,7 +65,7 @@ def pool(redis_server, front, tmp_path_factory) -> Iterator[WorkerPool]:
     workers = WorkerPool(redis_server.url, tmp_path_factory.mktemp("pool") / "workers.log", 1).start()
     wait_ready(front)
     yield workers
-    workers.stop()
+    assert workers.stop(), f"the worker pool did not stop by itself on SIGTERM within 30 s:\n{workers.text()[-3000:]}"
 
 
 def wait_ready(front: Server, timeout: float = 60) -> dict:
@@ -101,7 +101,7 @@ def submit(front: Server, route: str, path: Path, **form: str) -> dict:
 def test_unreachable_redis_at_start_is_one_line_naming_it(given):
     url = f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/0"
     option = ["--redis", url] if given == "option" else []
-    done = subprocess.run(
+    done = processes.run(
         [sys.executable, "-m", "yolo_desktop", "serve", "--port", str(free_port()), *option],
         cwd=REPO,
         env={**cli_env(), **({"YOLO_DESKTOP_REDIS_URL": url} if given == "environment" else {})},

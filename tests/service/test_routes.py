@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import psutil
 import pytest
 from PIL import Image
 
+from tests.support import processes
 from tests.ui.conftest import broken_files
 from yolo_desktop.cli.main import main as cli_main
 
@@ -50,7 +50,7 @@ def test_seed_upload_finds_the_cup_and_keeps_the_annotated_image(server):
 def test_curl_as_in_the_old_readme(server, tmp_path):
     image = tmp_path / "image.jpg"
     image.write_bytes(SAMPLE.read_bytes())
-    done = subprocess.run(
+    done = processes.run(
         ["curl", "-s", "-F", "file=@image.jpg", f"http://localhost:{server.port}/upload"],
         cwd=tmp_path,
         capture_output=True,

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import psutil
 
+from tests.support import processes
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -26,7 +28,7 @@ def cli_command(*args: str) -> list[str]:
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return processes.run(
         cli_command(*args), env=cli_env(), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
     )
 
@@ -45,7 +47,7 @@ class WorkerPool:
         from rq import Worker
 
         handle = open(self.log, "ab")  # noqa: SIM115 (the pool writes to it)
-        self.process = subprocess.Popen(
+        self.process = processes.popen(
             cli_command(*self.args), env=cli_env(), stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
         handle.close()
@@ -76,16 +78,19 @@ class WorkerPool:
     def text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def stop(self) -> None:
-        """SIGTERM the pool (its workers finish their chunk), then SIGKILL whatever is left, each by its PID."""
+    def stop(self) -> bool:
+        """SIGTERM the pool (its workers finish their chunk), then SIGKILL whatever is left, each by its PID. True
+        when the pool had exited by itself within the deadline (30 s; a warm stop takes 1–3 s)."""
         if self.process is None:
-            return
+            return True
         self.descendants()
+        warm = True
         if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
+                warm = False
                 self.process.kill()
                 self.process.wait(10)
         for child in self._known.values():
@@ -96,3 +101,4 @@ class WorkerPool:
             except psutil.NoSuchProcess:
                 pass
         self.process = None
+        return warm

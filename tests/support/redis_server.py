@@ -15,6 +15,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.support import processes
+
 
 def redis_server_binary() -> str:
     override = os.environ.get("YOLO_DESKTOP_REDIS_SERVER")
@@ -69,7 +71,7 @@ class RedisServer:
         if self.password:
             command += ["--requirepass", self.password]
         log = open(self.folder / f"redis-{self.port}.log", "ab")  # noqa: SIM115 (the server writes to it)
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.process = processes.popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -26,8 +26,9 @@ def workers(tmp_path_factory):
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     pool = WorkerPool(server.url, tmp_path_factory.mktemp("pool") / "workers.log").start()
     yield server, pool
-    pool.stop()
+    warm = pool.stop()
     server.stop()
+    assert warm, f"the worker pool did not stop by itself on SIGTERM within 30 s:\n{pool.text()[-3000:]}"
 
 
 def switch(qtbot, window, url):

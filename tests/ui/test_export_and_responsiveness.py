@@ -48,7 +48,7 @@ def test_export_every_format(qtbot, window, photo_folder, tmp_path):
             [[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]] for a in anns]
         ).reshape(-1, 4)
         expected = np.array([d.box for d in result.detections]).reshape(-1, 4)
-        assert np.allclose(got, expected, atol=0.01)
+        assert np.allclose(got, expected, atol=0.01)  # px: the file's 2 decimals
         assert (image["width"], image["height"]) == (result.width, result.height)
 
     import supervision as sv
@@ -56,7 +56,7 @@ def test_export_every_format(qtbot, window, photo_folder, tmp_path):
     for folder in (out / "Holiday photos été", out / "Holiday photos été" / "day two"):
         yolo = sv.DetectionDataset.from_yolo(str(folder), str(folder), str(out / "data.yaml"))
         voc = sv.DetectionDataset.from_pascal_voc(str(folder), str(folder))
-        for dataset, tolerance in ((yolo, 0.01), (voc, 1.0)):
+        for dataset, tolerance in ((yolo, 0.01), (voc, 1.0)):  # px: YOLO's fractions read back, VOC's integers
             for path, _image, detections in dataset:
                 expected = np.array([d.box for d in shown[Path(path).stem].detections]).reshape(-1, 4)
                 assert len(detections) == len(expected)

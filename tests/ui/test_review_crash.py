@@ -16,6 +16,7 @@ import numpy as np
 
 from tests.conftest import REPO
 from tests.labels.conftest import jpeg_bytes
+from tests.support import processes
 from yolo_desktop.labels.place import BESIDE, Place
 from yolo_desktop.labels.store import LabelStore
 
@@ -76,7 +77,7 @@ def test_a_killed_window_keeps_its_edits(tmp_path):
     folder.mkdir()
     (folder / "noise.jpg").write_bytes(jpeg_bytes(320, 240))
     (folder / "classes.txt").write_text("cat\n")
-    child = subprocess.Popen(
+    child = processes.popen(
         [sys.executable, "-c", EDITOR, str(folder), str(tmp_path)],
         cwd=REPO,
         stdout=subprocess.PIPE,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 
 from tests.conftest import REPO
+from tests.support import processes
 
 # Nobody chose queue workers, the service or a camera; the model runtime loads on the worker thread, after the
 # window is shown; OpenCV and Pillow decode photos on the worker and viewer threads.
@@ -53,7 +53,7 @@ window.close()
 
 
 def test_the_window_is_shown_before_anything_it_does_not_need_is_imported(tmp_path):
-    done = subprocess.run(
+    done = processes.run(
         [sys.executable, "-c", CHILD, json.dumps(NOT_BEFORE_THE_WINDOW), str(tmp_path / "settings.ini")],
         capture_output=True,
         text=True,

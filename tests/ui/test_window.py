@@ -11,6 +11,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from tests.conftest import read_rgb
+from tests.support import processes
 from tests.ui.conftest import many_photos, wait_for_batch
 from yolo_desktop.imaging.read import load
 from yolo_desktop.inference.decode import refilter
@@ -301,7 +302,6 @@ def test_settings_persist(qtbot, make_window, tmp_path):
 
 def test_window_appears_before_tensorflow(tmp_path):
     """In a fresh process: the window is shown with TensorFlow not yet imported; loading happens on the worker."""
-    import subprocess
     import sys
 
     code = (
@@ -316,7 +316,7 @@ def test_window_appears_before_tensorflow(tmp_path):
         "print(w.progress.text.text())\n"
         "w.close()\n"
     )
-    done = subprocess.run(
+    done = processes.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import REPO, read_rgb
 from tests.core.test_cli import digest_tree
+from tests.support import processes
 from tests.video.conftest import decode_all, truncate, video_facts, write_clip
 from yolo_desktop.cli.main import main
 from yolo_desktop.imaging.annotate import draw_detections
@@ -199,7 +200,7 @@ def test_ctrl_c_leaves_playable_files(tmp_path, data_dir):
     write_clip(tmp_path / "long.mp4", photo, 400, 25.0, "mp4v", shift=2)
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen(
+    process = processes.popen(
         [sys.executable, "-m", "yolo_desktop.cli", "detect", str(tmp_path / "long.mp4"), "-o", str(out), "--quiet"],
         cwd=REPO,
         env=env,

@@ -146,6 +146,17 @@ class ModelWorker(SimpleWorker):
             else:
                 self.scheduler.start()
 
+    def subscribe(self) -> None:
+        """rq's, but the command listener waits 1 s per read instead of 60: since redis-py 8.2 stopping the listener
+        joins its thread, and one that had already read the unsubscribe reply waits out its full wait first, so a
+        worker asked to stop (SIGTERM, Ctrl+C, its pool stopping) took up to a minute to exit."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]  # rq's stub types it None
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
+
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         super().heartbeat(timeout, pipeline)  # raises while Redis is away (rq retries, with back-off)
         if pipeline is not None:

@@ -19,7 +19,7 @@ from platformdirs import user_cache_dir
 from ..atomic import write_text
 
 # Bump when the conversion recipe changes (quantization settings, graph layout): old caches are then ignored.
-CONVERTER_VERSION = "6"
+CONVERTER_VERSION = "7"  # 7: OpenVINO int8 with 7-bit weights (openvino_int8.OV_FAST_RECIPE)
 APP_NAME = "yolo-desktop"
 _lock = threading.Lock()
 
