@@ -152,14 +152,14 @@ def test_detect_runs_every_export_end_to_end(tmp_path):
         out = tmp_path / model.name
         command = [sys.executable, "-m", "yolo_desktop.cli", "detect", str(photos), "-o", str(out), "--onnx"]
         command += [str(model.weights), "--resize", "bilinear", "--no-images", "--quiet"]
-        command += ["--conf", "0.25", "--iou", "0.45", "--precision", "accurate"]
+        command += ["--conf", "0.25", "--iou", "0.45", "--precision", "accurate", "--engine", "openvino"]
         if model.names is not None:
             command += ["--names", str(model.names)]
         done = subprocess.run(command, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         document = json.loads((out / "detections.json").read_text())
         assert document["model"]["name"] == model.name and document["model"]["cfg"] is None
-        in_process = Detector(model, DetectorSettings(resize="bilinear"))
+        in_process = Detector(model, DetectorSettings(resize="bilinear"), engine="openvino")
         pairs = []
         for photo in exp["photos"]:
             record = next(r for r in document["images"] if Path(r["path"]).stem == photo["id"])
@@ -213,10 +213,11 @@ def test_a_model_that_is_not_a_detector_is_refused_with_its_shapes(tmp_path):
     assert "classifier.onnx" in message and "features [1, 3, 224, 224]" in message and "[1, 4+C, N]" in message
 
 
-def test_the_other_engines_say_onnx_runs_on_openvino():
+@pytest.mark.parametrize("engine", ["litert", "keras", "opencv"])
+def test_the_darknet_engines_say_where_onnx_runs(engine):
     model = model_of(FIXTURES / "yolov8-3cls-320.expected.json")
-    with pytest.raises(ModelError, match="ONNX models run on OpenVINO"):
-        Detector(model, engine="litert")
+    with pytest.raises(ModelError, match="runs Darknet models .* only; this model runs on openvino, onnxruntime"):
+        Detector(model, engine=engine)
 
 
 def test_refiltering_an_onnx_result_equals_a_fresh_run():

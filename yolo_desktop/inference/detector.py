@@ -17,6 +17,7 @@ from ..settings import CANDIDATE_FLOOR, DEFAULT_ENGINE, DEFAULTS, DetectorSettin
 from .darknet_cfg import DarknetConfig
 from .decode import DarknetDecoder, Decoder, HeadSpec, make_candidates, select
 from .engines import Engine, EngineOptions, check_engine, create_engine
+from .engines.auto import Target, Trial, choose
 from .engines.build import build_onnx_engine
 from .letterbox import DARKNET, Letterbox, letterbox
 from .model_spec import (
@@ -75,17 +76,25 @@ class Detector:
         self.cfg: DarknetConfig | None = None
         self.decoder: Decoder
         self.engine: Engine
+        self._trial: Trial | None = None  # auto's measurement, run after the first result (measure_engines)
+        self._log = log
+        check_engine(engine, model.format)
         if model.cfg is None:  # an ONNX export: its own input size, letterbox and output layout
-            check_engine(engine)
             layout = onnx_layout(model)
             self.decoder, self.style = OnnxDecoder(layout, len(self.names)), layout.style
-            self.engine = build_onnx_engine(engine, layout, model.weights, settings.precision, options)
+            target = Target(model, (layout.height, layout.width), settings.precision, layout=layout)
+            if engine != "auto":
+                self.engine = build_onnx_engine(engine, layout, model.weights, settings.precision, options)
         else:
             darknet = DarknetModel.read(model)
             self.cfg = darknet.cfg
             self.decoder, self.style = DarknetDecoder(tuple(head_specs(self.cfg))), DARKNET
             size = settings.size or self.cfg.net.width
-            self.engine = create_engine(engine, darknet, (size, size), settings.precision, log, options)
+            target = Target(model, (size, size), settings.precision, darknet=darknet)
+            if engine != "auto":
+                self.engine = create_engine(engine, darknet, (size, size), settings.precision, log, options)
+        if engine == "auto":
+            self.engine, self._trial = choose(target, log, options)
         self._settings = replace(settings, size=self.engine.input_width)
 
     @classmethod
@@ -109,6 +118,31 @@ class Detector:
                 self.model.weights, self.input_size, self._settings.precision, self.engine.description
             )
         return self._speed
+
+    @property
+    def measuring_pending(self) -> bool:
+        """``auto`` has not measured this model here yet: ``measure_engines`` will."""
+        return self._trial is not None
+
+    def measure_engines(self, image: np.ndarray) -> bool:
+        """Run ``auto``'s measurement on ``image`` (RGB; the bundled sample photo) — a few seconds, once per model
+        and machine, owner thread only — and switch to the engine it finds fastest. Called after the first result,
+        never before it (the pipeline does). True when the engine changed."""
+        trial, self._trial = self._trial, None
+        if trial is None:
+            return False
+        prepared = self.prepare(image)
+
+        def decode(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            candidates = make_candidates(outputs, self.decoder, prepared.box, CANDIDATE_FLOOR)
+            found = select(candidates, DEFAULTS, self.names, image.shape[1], image.shape[0])  # auto.GATE_CONF
+            return found.boxes, found.scores, found.class_ids
+
+        winner = trial.run(prepared.batch, decode, self._log)
+        if winner is self.engine:
+            return False
+        self.engine, self._speed = winner, None
+        return True
 
     @property
     def engine_summary(self) -> str:

@@ -43,6 +43,7 @@ import numpy as np
 from ..imaging.read import ImageError, LoadedImage, from_frame, load, load_bytes
 from ..inference.decode import combine
 from ..inference.detector import Prepared
+from ..resources import resource_path
 from ..results import Candidates, ImageResult
 from ..settings import CANDIDATE_FLOOR, DetectorSettings
 from .tiling import MAX_TILES, Tile, TilingError, needed_side, plan, uncut
@@ -303,6 +304,20 @@ class Pipeline:
         candidates = combine(parts, CANDIDATE_FLOOR, parts[0][0].nms if parts else True)
         return self.runner.finish(candidates, job.name, image.width, image.height, timings, settings)
 
+    def _measure_engines(self) -> None:
+        """``auto``'s measurement, once, right after a first result (never before it): a few seconds on this thread,
+        the model's owner, while the loader keeps decoding ahead. Runners without one (tests' wrappers) skip it."""
+        measure = getattr(self.runner, "measure_engines", None)
+        if measure is None or not getattr(self.runner, "measuring_pending", False):
+            return
+        sample = resource_path("sample.jpg")
+        try:
+            image = load(sample) if sample is not None else None
+        except ImageError:
+            image = None  # a broken installation (the self-test says so): auto keeps its first engine
+        if image is not None:
+            measure(image.rgb)
+
     def run(
         self,
         jobs: Iterable[Job] | JobSource,
@@ -341,6 +356,7 @@ class Pipeline:
                     if done is None:  # cancelled between tiles
                         continue
                     yield done
+                    self._measure_engines()
                     top_up()
             finally:
                 for _job, waiting in pending:
