@@ -224,3 +224,46 @@ def test_agreement_counts_matches_by_class_and_iou():
     assert agreement((boxes, scores, classes), (boxes + 0.2, scores, classes), 0.9) == 1.0  # IoU 0.92, 0.96
     assert agreement((boxes, scores, classes), (boxes, scores, np.array([1, 3])), 0.5) == 0.5  # one class wrong
     assert agreement((boxes, scores, classes), (boxes[:1], scores[:1], classes[:1]), 0.5) == pytest.approx(2 / 3)
+
+
+# ----- a model that finds nothing says so ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def zero_scores(tmp_path_factory):
+    from tests.support.broken_exports import zero_score_export
+
+    return zero_score_export(FIXTURES / "yolov8-3cls-320.onnx", tmp_path_factory.mktemp("broken") / "zeroed.onnx")
+
+
+def test_models_add_warns_about_a_model_whose_scores_are_all_zero(zero_scores, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("YOLO_DESKTOP_CACHE", str(tmp_path / "cache"))  # nothing remembered: the check runs
+    assert main(["models", "add", "zeroed", "--onnx", str(zero_scores), "--dest", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "zeroed: ONNX" in captured.out  # added all the same
+    assert "warning: model 'zeroed' scores every box zero on the bundled sample photo" in captured.err
+    assert "quantisation is likely broken" in captured.err
+    healthy = FIXTURES / "yolov8-3cls-320.onnx"
+    assert main(["models", "add", "healthy", "--onnx", str(healthy), "--dest", str(tmp_path)]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_the_first_load_warns_and_later_loads_repeat_it_without_running(zero_scores, data_dir, tmp_path, capsys):
+    from yolo_desktop.pipeline import sample_check
+
+    args = ["detect", str(data_dir / "coffee.png"), "--onnx", str(zero_scores), "--no-images", "--quiet"]
+    assert main([*args, "-o", str(tmp_path / "a")]) == 0
+    assert "warning: model 'zeroed' scores every box zero" in capsys.readouterr().err
+    remembered = json.loads(sample_check._path().read_text(encoding="utf-8"))
+    assert any("scores every box zero" in text for text in remembered.values())
+    detector = Detector(ModelFiles("zeroed", None, zero_scores, None))
+    runs = detector.engine.run
+
+    def counted(batch):
+        counted.calls += 1
+        return runs(batch)
+
+    counted.calls = 0
+    detector.engine.run = counted  # counts the network runs of the real engine
+    assert "scores every box zero" in (sample_check.first_load_warning(detector) or "")
+    assert counted.calls == 0

@@ -20,6 +20,7 @@ from ..inference.model_spec import input_size_of, model_fingerprint
 from ..pipeline.inputs import UsageError, check_output_dir, collect_inputs
 from ..pipeline.resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused
 from ..pipeline.run import Job, Pipeline
+from ..pipeline.sample_check import first_load_warning
 from ..records import header
 from ..results import BatchSummary, ImageResult
 from ..settings import SettingsError
@@ -111,6 +112,9 @@ def run_detect(args: argparse.Namespace) -> int:
         detector = Detector.chosen(choice, log=lambda message: print(message, file=sys.stderr))
     except (ModelError, ValueError) as exc:
         return _fail(str(exc))
+    warning = first_load_warning(detector)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     try:
         out.mkdir(parents=True, exist_ok=True)
         if resumable is None:

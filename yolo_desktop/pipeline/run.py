@@ -43,7 +43,6 @@ import numpy as np
 from ..imaging.read import ImageError, LoadedImage, from_frame, load, load_bytes
 from ..inference.decode import combine
 from ..inference.detector import Prepared
-from ..resources import resource_path
 from ..results import Candidates, ImageResult
 from ..settings import CANDIDATE_FLOOR, DetectorSettings
 from .tiling import MAX_TILES, Tile, TilingError, needed_side, plan, uncut
@@ -189,8 +188,10 @@ class Pipeline:
         whole_photo: bool = True,
         keep_cut: bool = False,
         max_tiles: int = MAX_TILES,
+        on_measured: Callable[[bool], None] | None = None,
     ) -> None:
         self.runner = runner
+        self.on_measured = on_measured  # after auto measured (owner thread): True when the engine changed
         self.max_tiles = max_tiles  # a photo needing more tiles fails with the reason (the service: SERVICE_MAX_TILES)
         self.prefetch = max(1, prefetch)
         self.on_loaded = on_loaded
@@ -310,13 +311,13 @@ class Pipeline:
         measure = getattr(self.runner, "measure_engines", None)
         if measure is None or not getattr(self.runner, "measuring_pending", False):
             return
-        sample = resource_path("sample.jpg")
-        try:
-            image = load(sample) if sample is not None else None
-        except ImageError:
-            image = None  # a broken installation (the self-test says so): auto keeps its first engine
-        if image is not None:
-            measure(image.rgb)
+        from .sample_check import sample_rgb
+
+        image = sample_rgb()
+        if image is not None:  # else a broken installation (the self-test says so): auto keeps its first engine
+            changed = measure(image)
+            if self.on_measured is not None:
+                self.on_measured(changed)
 
     def run(
         self,

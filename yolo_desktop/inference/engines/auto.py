@@ -188,6 +188,10 @@ def choose(target: Target, log: Callable[[str], None] | None, options: EngineOpt
         engine = build("openvino", target, log, options)
         engine.auto_reason = "a device or compute precision was chosen explicitly (OpenVINO's)"
         return engine, None
+    if target.darknet is not None and target.files.weights.is_file():  # (the standalone app ships a digest)
+        from ..darknet_weights import check_weights_size
+
+        check_weights_size(str(target.files.weights), target.darknet.cfg)
     names = candidates(target)
     known = remembered(target.key)
     if known is not None and known.chosen in names:
@@ -203,6 +207,8 @@ def choose(target: Target, log: Callable[[str], None] | None, options: EngineOpt
         try:
             engine = build(name, target, log, options)
         except (ModelError, ValueError, ImportError) as exc:
+            # A runtime that cannot run here (a missing plugin, an int8 model not made) makes way for the next (bad
+            # weights were refused above, by every engine alike).
             if position == len(order) - 1:
                 raise
             if log:
@@ -278,7 +284,7 @@ def _interleaved_ms(engines: dict[str, Engine], batch: np.ndarray) -> dict[str, 
             times[name].append(time.perf_counter() - start)
         if round_ + 1 >= MIN_ROUNDS and time.perf_counter() - started > BUDGET_S:
             break
-    return {name: statistics.median(values) * 1000 for name, values in times.items()}
+    return {name: round(statistics.median(values) * 1000, 2) for name, values in times.items()}  # as remembered
 
 
 def _pick(ms: dict[str, float], precision: str) -> tuple[str, str]:

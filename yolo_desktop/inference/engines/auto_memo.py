@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ...atomic import write_text
-from ..model_cache import cache_dir, file_sha256
+from ..model_cache import cache_dir, file_sha256, known_sha256
 
 # Environment variables that change which instructions or how many threads a runtime uses.
 FORCING = ("ONEDNN_MAX_CPU_ISA", "OPENCV_CPU_DISABLE", "OV_CPU_CAPABILITY", "YOLO_DESKTOP_THREADS")
@@ -74,6 +74,14 @@ def machine_key() -> str:
 def choice_key(weights: Path, cfg: Path | None, size: tuple[int, int], precision: str) -> str:
     model = file_sha256(weights) + (f"+{file_sha256(cfg)}" if cfg is not None else "")
     return f"{model}|{size[0]}x{size[1]}|{precision}|{machine_key()}"
+
+
+def remembered_for(weights: Path, cfg: Path | None, size: int, precision: str) -> Measured | None:
+    """What auto measured for a model here, without hashing its files (None when they were never hashed)."""
+    digests = [known_sha256(weights)] + ([known_sha256(cfg)] if cfg is not None else [])
+    if None in digests:
+        return None
+    return remembered(f"{'+'.join(str(d) for d in digests)}|{size}x{size}|{precision}|{machine_key()}")
 
 
 @dataclass(frozen=True)

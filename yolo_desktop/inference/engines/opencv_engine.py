@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..darknet_cfg import DarknetConfig
+from ..darknet_weights import check_weights_size
 from .base import default_threads
 
 WINOGRAD = True  # measured: bench/bench_engine.py --tuning (docs/benchmarks.md)
@@ -55,6 +56,7 @@ class OpenCVEngine:
         self.threads = threads or default_threads()
         self.winograd = winograd
         cv2.setNumThreads(self.threads)
+        check_weights_size(str(weights_path), cfg)  # OpenCV reads a truncated file without a word
         self.net = cv2.dnn.readNetFromDarknet(str(cfg_path), str(weights_path))
         self.net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
         self.net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
