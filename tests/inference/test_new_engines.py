@@ -267,3 +267,36 @@ def test_the_first_load_warns_and_later_loads_repeat_it_without_running(zero_sco
     detector.engine.run = counted  # counts the network runs of the real engine
     assert "scores every box zero" in (sample_check.first_load_warning(detector) or "")
     assert counted.calls == 0
+
+
+# ----- photos and tiles in flight (lanes) ----------------------------------------------------------------------------
+
+
+def test_lanes_give_the_one_by_one_results_in_order(tiny_model, data_dir, tmp_path):
+    """Photos and a photo's tiles through two lanes (two engines, one thread each, side by side) against one after
+    another: the same results in the same order, a broken file in its place."""
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not a jpeg")
+    names = ["coffee.png", "astronaut.png", "motorcycle_left.png", "chelsea.png", "camera.png"]
+    jobs = [Job.file(str(data_dir / n)) for n in names[:2]] + [Job.file(str(broken))]
+    jobs += [Job.file(str(data_dir / n)) for n in names[2:]]
+    jobs.append(Job.file(str(data_dir / "motorcycle_left.png"), settings=DetectorSettings(tiles="320")))
+    detector = Detector(tiny_model, DetectorSettings(conf=0.1), engine="opencv")
+    one, two = Pipeline(detector), Pipeline(detector, lanes=2)
+    alone, together = list(one.run(jobs)), list(two.run(jobs))
+    assert detector._lanes is not None and len(detector._lanes.engines) == 2
+    assert [d.job.name for d in together] == [j.name for j in jobs]
+    assert one.network_runs == two.network_runs > len(jobs)  # the tiled photo ran several times
+    assert not together[2].result.ok and together[2].result.error == alone[2].result.error
+    found = 0
+    for a, b in zip(alone, together):
+        if not a.result.ok:
+            continue
+        x, y = a.result.detections, b.result.detections
+        assert list(x.class_ids) == list(y.class_ids)
+        assert (
+            np.abs(x.boxes - y.boxes).max(initial=0) <= BOX_PX and np.abs(x.scores - y.scores).max(initial=0) <= SCORE
+        )
+        found += len(x)
+    assert found > 5
+    detector.close_lanes()

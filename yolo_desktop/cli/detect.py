@@ -15,6 +15,7 @@ from tqdm import tqdm
 from ..atomic import remove_leftovers
 from ..export.writer import FORMATS, BackgroundWriter, BatchWriter
 from ..inference.detector import Detector
+from ..inference.engines.lanes import default_lanes
 from ..inference.errors import ModelError
 from ..inference.model_spec import input_size_of, model_fingerprint
 from ..pipeline.inputs import UsageError, check_output_dir, collect_inputs
@@ -142,7 +143,7 @@ def run_detect(args: argparse.Namespace) -> int:
     )
     video_outcomes: list[VideoOutputResult] = []
     try:
-        for done in Pipeline(detector).run(Job.file(item.path, tag=item) for item in items):
+        for done in Pipeline(detector, lanes=default_lanes()).run(Job.file(item.path, tag=item) for item in items):
             result = done.result
             writer.add(done.job.tag, result, done.image)
             results.append(replace(result, candidates=None))  # the kept candidates are only for re-filtering

@@ -45,6 +45,7 @@ from ..inference.model_spec import (
 from ..inference.speed_memo import measured
 from ..models.installed import KNOWN_MODELS, installed_models, resolve_model
 from ..pipeline.run import Done, Inbox, Job, Pipeline
+from ..pipeline.sample_check import first_load_warning
 from ..pipeline.tiling import SERVICE_MAX_TILES
 from ..settings import DEFAULT_INPUT_SIZE, DetectorSettings
 from .admission import Admission, Estimate, PerImage
@@ -302,6 +303,9 @@ class LocalBackend:
             message = f"model '{key.model}' ({key.precision}, size {key.size or 'default'}) cannot be used: {exc}"
             self._failed[key] = (message, time.monotonic())
             raise RequestError(message, 503) from None
+        warning = first_load_warning(detector)
+        if warning:
+            log.warning("warning: %s", warning)
         info = detector.info
         with self._lock:
             self.model_loads += 1

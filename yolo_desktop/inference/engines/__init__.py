@@ -39,5 +39,5 @@ def create_engine(
     if kind == "auto":
         from .auto import Target, choose
 
-        return choose(Target(model.files, size, precision, darknet=model), log, options)[0]
+        return choose(Target(model.files, size, precision, darknet=model), log, options)[1]
     return build_engine(kind, model, size, precision, log, options)

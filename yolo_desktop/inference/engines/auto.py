@@ -88,7 +88,7 @@ def build(label: str, target: Target, log: Callable[[str], None] | None, options
     from .build import build_engine, build_onnx_engine
 
     kind, precision, hint = target.labels[label]
-    options = EngineOptions(options.device, hint or options.hint, options.threads, options.cancel)
+    options = EngineOptions(options.device, options.hint or hint, options.threads, options.cancel)  # the user's first
     if target.darknet is not None:
         return build_engine(kind, target.darknet, target.size, precision, log, options)
     assert target.layout is not None
@@ -159,9 +159,9 @@ class Trial:
     def __init__(self, target: Target, label: str, current: Engine, options: EngineOptions) -> None:
         self.target, self.label, self.current, self.options = target, label, current, options
 
-    def run(self, batch: np.ndarray, decode: Decode, log: Callable[[str], None] | None = None) -> Engine:
-        """Measure on ``batch`` (the sample photo, letterboxed for this model); returns the winner, its
-        ``auto_reason`` the numbers."""
+    def run(self, batch: np.ndarray, decode: Decode, log: Callable[[str], None] | None = None) -> tuple[str, Engine]:
+        """Measure on ``batch`` (the sample photo, letterboxed for this model); returns the winner (label, engine),
+        its ``auto_reason`` the numbers."""
         engines = {self.label: self.current}
         for name in candidates(self.target):
             if name in engines or not ready(name, self.target):
@@ -179,15 +179,19 @@ class Trial:
         remember(self.target.key, measured)
         winner = engines[chosen]
         winner.auto_reason = measured.reason
-        return winner
+        return chosen, winner
 
 
-def choose(target: Target, log: Callable[[str], None] | None, options: EngineOptions) -> tuple[Engine, Trial | None]:
-    """The engine to start with and, when nothing was measured yet, the trial to run after the first result."""
+def choose(
+    target: Target, log: Callable[[str], None] | None, options: EngineOptions
+) -> tuple[str, Engine, Trial | None]:
+    """The engine to start with (its label, the engine) and, when nothing was measured yet, the trial to run after
+    the first result."""
     if options.device not in (None, "CPU") or options.hint is not None:
-        engine = build("openvino", target, log, options)
+        label = "openvino-int8" if target.darknet is not None and target.precision == "fast" else "openvino"
+        engine = build(label, target, log, options)
         engine.auto_reason = "a device or compute precision was chosen explicitly (OpenVINO's)"
-        return engine, None
+        return label, engine, None
     if target.darknet is not None and target.files.weights.is_file():  # (the standalone app ships a digest)
         from ..darknet_weights import check_weights_size
 
@@ -198,7 +202,7 @@ def choose(target: Target, log: Callable[[str], None] | None, options: EngineOpt
         try:
             engine = build(known.chosen, target, log, options)
             engine.auto_reason = known.reason
-            return engine, None
+            return known.chosen, engine, None
         except (ModelError, ValueError, ImportError):
             pass  # e.g. the int8 model was removed: measure again
     label, why = expected(target, names)
@@ -219,9 +223,9 @@ def choose(target: Target, log: Callable[[str], None] | None, options: EngineOpt
             why = f"{label} cannot run here"
         if measuring() and others:
             engine.auto_reason = f"{why}; measuring {', '.join(others)} after the first result"
-            return engine, Trial(target, name, engine, options)
+            return name, engine, Trial(target, name, engine, options)
         engine.auto_reason = why
-        return engine, None
+        return name, engine, None
     raise ModelError(f"{target.files.name}: no engine can run it here")  # unreachable: the last one raised
 
 
