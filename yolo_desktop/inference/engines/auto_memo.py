@@ -51,8 +51,22 @@ def cpu() -> tuple[str, frozenset[str]]:
     return fields.get("model name", platform.machine()), frozenset(fields.get("flags", "").split())
 
 
+# What ONEDNN_MAX_CPU_ISA below AVX-512 takes away (oneDNN, in OpenVINO and TensorFlow, then uses AVX2 code): the
+# rule for the engine expected fastest, and OpenVINO's bf16, follow the forcing (how an AVX2-only processor is
+# approximated on this one: docs/benchmarks.md).
+_ABOVE_AVX2 = ("avx512", "amx", "avx_vnni")
+
+
+def forced_below_avx512() -> bool:
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper()
+    return isa in ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2")
+
+
 def has_flag(*names: str) -> bool:
-    return bool(cpu()[1] & set(names))
+    flags = cpu()[1]
+    if forced_below_avx512():
+        flags = frozenset(f for f in flags if not f.startswith(_ABOVE_AVX2))
+    return bool(flags & set(names))
 
 
 def machine_key() -> str:

@@ -58,7 +58,12 @@ def device_available(device: str) -> bool:
 
 
 def has_bf16(device: str = "CPU") -> bool:
-    """True when the device computes bfloat16 natively (OpenVINO reports it; on x86: AVX-512-BF16 or AMX)."""
+    """True when the device computes bfloat16 natively (OpenVINO reports it; on x86: AVX-512-BF16 or AMX) and
+    oneDNN is not held below AVX-512 (``ONEDNN_MAX_CPU_ISA``), where bf16 would only be emulated."""
+    from .auto_memo import forced_below_avx512
+
+    if device == "CPU" and forced_below_avx512():
+        return False
     try:
         return "BF16" in core().get_property(device, "OPTIMIZATION_CAPABILITIES")
     except RuntimeError:  # device plugin absent
