@@ -264,8 +264,17 @@ class LocalBackend:
             self._inbox.push_front(work)
             source = _KeySource(self._inbox, work.key)
             run_start = time.perf_counter()  # after any detector build: that is no image's time
+
+            def measured(_changed: bool, key: DetectorKey = work.key, detector: Detector = detector) -> None:
+                nonlocal info  # auto measured after the first result: replies say what runs now, and why
+                info = detector.info
+                with self._lock:
+                    if key in self._detectors:
+                        self._detectors[key] = (detector, info)
+
+            pipeline = Pipeline(detector, max_tiles=SERVICE_MAX_TILES, on_measured=measured)
             try:
-                for done in Pipeline(detector, max_tiles=SERVICE_MAX_TILES).run(source, cancel=self._stopping):
+                for done in pipeline.run(source, cancel=self._stopping):
                     now, finished = time.perf_counter(), done.job.tag
                     if done.result.ok:
                         # Busy: the time since the previous image finished is this one's share; idle before it
