@@ -230,7 +230,7 @@ class Detector:
     ) -> list[Candidates]:
         """``candidates`` of several prepared images (photos, or a photo's tiles) with up to ``lanes`` in flight at
         once (``engines/lanes.py``; one lane: one after another on this engine). Owner thread only."""
-        if lanes <= 1 or len(prepared) <= 1:
+        if lanes <= 1 or len(prepared) <= 1 or self._trial is not None:  # (no lanes of an engine about to go)
             return [self.candidates(p, timings) for p in prepared]
         if self._lanes is None or len(self._lanes.engines) != lanes:
             self.close_lanes()
