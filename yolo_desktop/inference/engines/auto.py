@@ -175,7 +175,8 @@ class Trial:
         timed = {name: engine for name, engine in engines.items() if name not in refused}
         ms = _interleaved_ms(timed, batch)
         chosen, note = _pick(ms, self.target.precision)
-        measured = Measured(chosen, ms, datetime.date.today().isoformat(), refused, note)
+        shown = {name: engine.description.split(" (")[0] for name, engine in engines.items()}
+        measured = Measured(chosen, ms, datetime.date.today().isoformat(), refused, note, shown)
         remember(self.target.key, measured)
         winner = engines[chosen]
         winner.auto_reason = measured.reason

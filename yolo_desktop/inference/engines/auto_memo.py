@@ -108,14 +108,15 @@ class Measured:
     date: str
     refused: dict[str, str] = field(default_factory=dict)
     note: str = ""  # e.g. "int8 is not faster here"
+    shown: dict[str, str] = field(default_factory=dict)  # label → what people read ("openvino bf16")
 
     @property
     def reason(self) -> str:
-        """E.g. "onnxruntime 44 ms vs openvino 73 ms, measured here on 2026-12-07"."""
+        """E.g. "onnxruntime 44.0 ms vs openvino f32 73.0 ms, measured here on 2026-12-07"."""
         others = sorted((ms, name) for name, ms in self.ms.items() if name != self.chosen)
-        text = f"{self.chosen} {self.ms[self.chosen]:.1f} ms"
+        text = f"{self.shown.get(self.chosen, self.chosen)} {self.ms[self.chosen]:.1f} ms"
         if others:
-            text += " vs " + ", ".join(f"{name} {ms:.1f} ms" for ms, name in others)
+            text += " vs " + ", ".join(f"{self.shown.get(name, name)} {ms:.1f} ms" for ms, name in others)
         text += f", measured here on {self.date}"
         if self.note:
             text += f"; {self.note}"
@@ -149,6 +150,7 @@ def remembered(key: str) -> Measured | None:
             str(entry["date"]),
             dict(entry.get("refused", {})),
             str(entry.get("note", "")),
+            dict(entry.get("shown", {})),
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # an entry of another version: measured again
@@ -163,6 +165,7 @@ def remember(key: str, measured: Measured) -> None:
             "date": measured.date,
             "refused": measured.refused,
             "note": measured.note,
+            "shown": measured.shown,
         }
         try:
             write_text(_path(), json.dumps(data, indent=1, sort_keys=True))
