@@ -23,8 +23,12 @@ photo plus one per tile. The whole photo is letterboxed with the job; each tile 
 view, no copy) and letterboxed on the loader thread a few tiles ahead of the network, so memory holds the decoded
 photo and ``TILES_AHEAD`` letterboxed tiles whatever the photo's size. The runs' candidates, moved to photo pixels,
 become the photo's one ``Candidates`` (marked with their runs) and its one ``ImageResult``. Cancelling stops
-between tiles. Batching tiles through the network was measured slower on 2 cores (OpenVINO, [8, 416, 416, 3]:
-16 ms per tile against 12 ms one by one), so tiles run one at a time.
+between tiles.
+
+In flight (``lanes`` > 1: the command line, videos, queue workers): up to ``lanes`` loaded photos, or ``lanes`` tiles
+of a photo, go through the network at once, each on its own copy of the engine with its share of the cores
+(``engines/lanes.py``; results as one by one, in job order). A runner that measures its engine (``auto``) does so
+right after a run's first result, on this thread (``Detector.measure_engines``), never before it.
 """
 
 from __future__ import annotations
