@@ -145,7 +145,7 @@ def _run(detector: Detector, data_dir, count: int) -> list:
     return list(Pipeline(detector).run(jobs))
 
 
-def test_auto_measures_after_the_first_result_and_remembers(measuring, tiny_model, data_dir, monkeypatch):
+def test_auto_measures_after_the_first_result_and_remembers(measuring, tiny_model, data_dir, monkeypatch, capsys):
     detector = Detector(tiny_model)
     first = detector.engine
     assert detector.measuring_pending and "measuring" in detector.engine.auto_reason
@@ -167,6 +167,9 @@ def test_auto_measures_after_the_first_result_and_remembers(measuring, tiny_mode
     again = Detector(tiny_model)
     assert not again.measuring_pending and again.engine.name == entry["chosen"].split("-")[0]
     assert again.engine.auto_reason == reason
+    capsys.readouterr()
+    assert main(["models", "list"]) == 0
+    assert f"auto, accurate: {reason}" in capsys.readouterr().out  # read back without hashing anything
     # A forced instruction set is another machine: measured again.
     monkeypatch.setenv("OPENCV_CPU_DISABLE", "AVX512_SKX")
     assert "OPENCV_CPU_DISABLE=AVX512_SKX" in machine_key()
