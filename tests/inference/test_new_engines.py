@@ -303,3 +303,16 @@ def test_lanes_give_the_one_by_one_results_in_order(tiny_model, data_dir, tmp_pa
         found += len(x)
     assert found > 5
     detector.close_lanes()
+
+
+def test_fast_takes_int8_only_where_it_pays_and_says_so():
+    from yolo_desktop.inference.engines.auto import INT8_MARGIN, _pick
+
+    assert _pick({"openvino-int8": 10.0, "opencv": 21.0, "openvino": 15.0}, "fast") == ("openvino-int8", "")
+    chosen, note = _pick({"openvino-int8": 14.0, "litert-int8": 15.0, "openvino": 15.0}, "fast")  # 1.07× only
+    assert chosen == "openvino" and "int8 does not pay here" in note and f"{INT8_MARGIN}×" in note
+    assert _pick({"openvino": 15.0, "opencv": 12.0}, "fast") == (
+        "opencv",
+        "fast runs float here: no int8 model could be measured",
+    )
+    assert _pick({"openvino-bf16": 9.0, "opencv": 12.0}, "accurate") == ("openvino-bf16", "")
