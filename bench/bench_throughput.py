@@ -108,6 +108,43 @@ def naive_loop(paths: list[Path], out: Path, cfg: Path, weights: Path, size: int
     return time.perf_counter() - start
 
 
+def naive_detect_loop(paths: list[Path], out: Path, cfg: Path, weights: Path, size: int = 416) -> float:
+    """The straightforward detection script, no drawing: read, letterbox (OpenCV's blobFromImage), forward, decode,
+    NMS — sequentially. Returns seconds."""
+    start = time.perf_counter()
+    net = cv2.dnn.readNetFromDarknet(str(cfg), str(weights))
+    layers = net.getUnconnectedOutLayersNames()
+    for path in paths:
+        image = cv2.imread(str(path))
+        h, w = image.shape[:2]
+        net.setInput(cv2.dnn.blobFromImage(image, 1 / 255.0, (size, size), swapRB=True, crop=False))
+        rows = np.concatenate(net.forward(layers))
+        scores = rows[:, 5:].max(axis=1)
+        keep = scores >= 0.25
+        boxes = [
+            [int((cx - bw / 2) * w), int((cy - bh / 2) * h), int(bw * w), int(bh * h)]
+            for cx, cy, bw, bh in rows[keep, :4]
+        ]
+        cv2.dnn.NMSBoxes(boxes, scores[keep].tolist(), 0.25, 0.45)
+    return time.perf_counter() - start
+
+
+def coco_photos(folder: Path, count: int) -> list[Path]:
+    """``count`` COCO photos (~640×480 JPEGs): the labelled sample of ../shared, copied round as often as needed."""
+    source = sorted((REPO.parent / "shared" / "data" / "coco-train-sample" / "images").glob("*.jpg"))
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"coco_{i:04d}.jpg"
+        if not path.is_file():
+            shutil.copyfile(source[i % len(source)], path)
+        paths.append(path)
+    return paths
+
+
+FORCING = ("ONEDNN_MAX_CPU_ISA", "OPENCV_CPU_DISABLE", "YOLO_DESKTOP_LANES", "YOLO_DESKTOP_THREADS")
+
+
 def ours(folder: Path, out: Path, precision: str, extra: list[str]) -> tuple[float, float]:
     """Wall seconds of the whole command, and its own images/s (model already cached)."""
     exe = Path(sys.executable).parent / "yolo-desktop"
@@ -135,11 +172,21 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=60)
     parser.add_argument("--precision", nargs="+", default=["accurate", "fast"])
     parser.add_argument("--runs", type=int, default=3, help="rounds, each the naive loop then every configuration")
+    parser.add_argument(
+        "--coco",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N COCO photos instead (../shared's sample, copied round), detections only, against the naive loop "
+        "without drawing (read, letterbox, forward, decode, NMS)",
+    )
     doc_tables.add_option(parser)
     args = parser.parse_args()
     cache = Path(os.environ.get("YOLO_DESKTOP_BENCH_CACHE", Path.home() / ".cache" / "yolo-desktop-bench"))
-    folder = cache / f"throughput-{args.count}"
-    paths = make_photos(folder, args.count)
+    folder = cache / (f"coco-{args.coco}" if args.coco else f"throughput-{args.count}")
+    paths = coco_photos(folder, args.coco) if args.coco else make_photos(folder, args.count)
+    loop = naive_detect_loop if args.coco else naive_loop
+    outputs = OUTPUTS[1:] if args.coco else OUTPUTS
     megapixels = np.mean([np.prod(cv2.imread(str(p)).shape[:2]) for p in paths[:5]]) / 1e6
     model = find_model("yolov3-tiny")
     print(f"{len(paths)} JPEGs of {megapixels:.1f} MP in {folder}", flush=True)
@@ -152,12 +199,12 @@ def main() -> None:
             ours(folder, Path(tmp) / "warm", precision, ["--no-images"])
             shutil.rmtree(Path(tmp) / "warm", ignore_errors=True)
         for run in range(args.runs):
-            naive_rate = len(paths) / naive_loop(paths, Path(tmp) / "naive", model.cfg, model.weights)
+            naive_rate = len(paths) / loop(paths, Path(tmp) / "naive", model.cfg, model.weights)
             shutil.rmtree(Path(tmp) / "naive", ignore_errors=True)
             naive_rates.append(naive_rate)
             print(f"run {run + 1}: naive loop {naive_rate:.2f} images/s", flush=True)
             for precision in args.precision:
-                for label, extra in OUTPUTS:
+                for label, extra in outputs:
                     out = Path(tmp) / f"ours-{run}-{precision}-{len(extra)}"
                     wall, rate = ours(folder, out, precision, extra)
                     shutil.rmtree(out, ignore_errors=True)
@@ -173,14 +220,18 @@ def main() -> None:
         lines.append(
             f"| {precision} | {label} | {spread(rates)} | {spread(vs_naive, 2)} | {spread(vs_naive_wall, 2)} |"
         )
+    what = "read, OpenCV DNN, decode, NMS" if args.coco else "cv2.imread, OpenCV DNN, NMS, draw, cv2.imwrite"
+    forced = ", ".join(f"{name}={os.environ[name]}" for name in FORCING if os.environ.get(name))
     lines += [
         "",
-        f"{len(paths)} JPEGs of {megapixels:.1f} MP; the naive sequential loop (cv2.imread, OpenCV DNN, NMS, draw, "
-        f"cv2.imwrite) did {spread(naive_rates)} images/s. Medians (min–max) of {args.runs} rounds.",
+        f"{len(paths)} JPEGs of {megapixels:.1f} MP; the naive sequential loop ({what}) did "
+        f"{spread(naive_rates)} images/s. Medians (min–max) of {args.runs} rounds"
+        + (f"; forced: {forced}." if forced else "."),
     ]
     print("\n" + "\n".join(lines))
     if args.write_docs:
-        doc_tables.write("throughput", lines)
+        name = "throughput" + ("-coco" if args.coco else "")
+        doc_tables.write(name + ("-avx2" if os.environ.get("ONEDNN_MAX_CPU_ISA") == "AVX2" else ""), lines)
     out_dir = REPO / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
     report = {

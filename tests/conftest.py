@@ -11,6 +11,10 @@ os.environ.setdefault(
     "YOLO_DESKTOP_CACHE", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "tests")
 )
 
+# auto never measures in tests (timing would make the engine, and so the last bits of results, vary between runs):
+# the expected-fastest rule only. tests/inference/test_new_engines.py measures with it on.
+os.environ.setdefault("YOLO_DESKTOP_AUTO_MEASURE", "0")
+
 from pathlib import Path
 
 import cv2

@@ -10,7 +10,7 @@ CANDIDATE_FLOOR = 0.005
 # The most candidates kept per image (highest scores first); bounds NMS time for untrained/random weights.
 MAX_CANDIDATES = 30_000
 PRECISIONS = ("accurate", "fast")
-ENGINES = ("auto", "openvino", "litert", "keras")  # see inference/engines
+ENGINES = ("auto", "openvino", "onnxruntime", "opencv", "litert", "keras")  # see inference/engines
 DEFAULT_ENGINE = "auto"  # chosen for this machine (inference/engines/auto.py)
 DEVICES = ("CPU", "GPU", "NPU")  # OpenVINO devices; CPU unless chosen explicitly
 INPUT_SIZES = (320, 416, 608)

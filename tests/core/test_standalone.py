@@ -46,26 +46,35 @@ from yolo_desktop.inference.model_spec import ModelFiles
 from yolo_desktop.inference.errors import ModelError
 m = ModelFiles('yolov3-tiny', Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
 try:
-    Detector(m)
-    print(json.dumps({'error': None}))
+    d = Detector(m, engine=sys.argv[4])
+    print(json.dumps({'error': None, 'engine': d.engine_summary}))
 except ModelError as exc:
     print(json.dumps({'error': str(exc)}))
 """
 
 
 def test_unconverted_model_without_tensorflow_says_what_to_do(tmp_path, tiny_model):
+    """OpenVINO needs the model converted (TensorFlow, absent): it says what to do; auto runs it on OpenCV DNN, which
+    reads the Darknet files themselves, and says why."""
     env = {**os.environ, "YOLO_DESKTOP_CACHE": str(tmp_path / "empty")}
-    done = processes.run(
-        [sys.executable, "-c", CHILD, str(tiny_model.cfg), str(tiny_model.weights), str(tiny_model.names)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        cwd=REPO,
-    )
-    assert done.returncode == 0, done.stderr
-    error = json.loads(done.stdout)["error"]
+    outcome = {}
+    for engine in ("openvino", "auto"):
+        done = processes.run(
+            [sys.executable, "-c", CHILD, str(tiny_model.cfg), str(tiny_model.weights), str(tiny_model.names), engine],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            cwd=REPO,
+        )
+        assert done.returncode == 0, done.stderr
+        outcome[engine] = json.loads(done.stdout)
+    error = outcome["openvino"]["error"]
     assert "converting needs TensorFlow" in error and "yolo-desktop models convert" in error
+    assert outcome["auto"]["error"] is None
+    assert (
+        outcome["auto"]["engine"].startswith("opencv f32") and "openvino cannot run here" in outcome["auto"]["engine"]
+    )
 
 
 WINDOWED = """

@@ -205,12 +205,13 @@ def test_detect_runs_every_export_end_to_end(tmp_path):
         out = tmp_path / model.name
         args = ["detect", str(photos), "-o", str(out), "--onnx", str(model.weights), "--resize", "bilinear"]
         args += ["--no-images", "--quiet", "--conf", "0.25", "--iou", "0.45", "--precision", "accurate"]
+        args += ["--engine", "openvino"]
         if model.names is not None:
             args += ["--names", str(model.names)]
         assert cli_main(args) == 0  # in this process: the command is what is tested, not a fresh interpreter
         document = json.loads((out / "detections.json").read_text())
         assert document["model"]["name"] == model.name and document["model"]["cfg"] is None
-        in_process = Detector(model, DetectorSettings(resize="bilinear"))
+        in_process = Detector(model, DetectorSettings(resize="bilinear"), engine="openvino")
         pairs = []
         for photo in exp["photos"]:
             record = next(r for r in document["images"] if Path(r["path"]).stem == photo["id"])
@@ -264,10 +265,11 @@ def test_a_model_that_is_not_a_detector_is_refused_with_its_shapes(tmp_path):
     assert "classifier.onnx" in message and "features [1, 3, 224, 224]" in message and "[1, 4+C, N]" in message
 
 
-def test_the_other_engines_say_onnx_runs_on_openvino():
+@pytest.mark.parametrize("engine", ["litert", "keras", "opencv"])
+def test_the_darknet_engines_say_where_onnx_runs(engine):
     model = model_of(FIXTURES / "yolov8-3cls-320.expected.json")
-    with pytest.raises(ModelError, match="ONNX models run on OpenVINO"):
-        Detector(model, engine="litert")
+    with pytest.raises(ModelError, match="runs Darknet models .* only; this model runs on openvino, onnxruntime"):
+        Detector(model, engine=engine)
 
 
 def test_refiltering_an_onnx_result_equals_a_fresh_run():

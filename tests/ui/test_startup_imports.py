@@ -19,6 +19,7 @@ NOT_BEFORE_THE_WINDOW = (
     "uvicorn",
     "openvino",
     "ai_edge_litert",
+    "onnxruntime",
     "tensorflow",
     "keras",
     "cv2",

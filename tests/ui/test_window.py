@@ -390,3 +390,35 @@ def test_closing_during_a_first_time_conversion_stops_the_converter(qtbot, make_
     assert time.perf_counter() - started < 10  # not the whole conversion
     assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
     assert not list((tmp_path / "empty cache").rglob("*.tflite"))  # nothing half-written left as a model
+
+
+def test_a_model_that_finds_nothing_is_said_in_the_status_bar(qtbot, window, tmp_path):
+    from tests.inference.test_onnx_fixtures import FIXTURES
+    from tests.support.broken_exports import zero_score_export
+
+    broken = zero_score_export(FIXTURES / "yolov8-3cls-320.onnx", tmp_path / "zeroed.onnx")
+    window.session.load_model(DetectorChoice(ModelFiles("zeroed", None, broken, None), DetectorSettings()))
+    qtbot.waitUntil(lambda: "finds nothing on the sample photo" in window.model_label.text(), timeout=60_000)
+    assert window.model_label.text().startswith("zeroed · 320×320")
+    assert "scores every box zero" in window.model_label.toolTip() and "quantisation" in window.model_label.toolTip()
+
+
+def test_auto_measures_after_the_first_result_and_the_status_bar_says_why(
+    qtbot, window, data_dir, tmp_path, monkeypatch
+):
+    """With measuring on (the suite turns it off) and nothing remembered (a fresh cache): the first photo runs on
+    the engine expected fastest, then the status bar shows the measured choice with its numbers."""
+    from tests.inference.test_onnx_fixtures import FIXTURES
+    from yolo_desktop.inference.engines.auto_memo import MEASURE_ENV
+
+    monkeypatch.setenv(MEASURE_ENV, "1")
+    monkeypatch.setenv("YOLO_DESKTOP_CACHE", str(tmp_path / "cache"))
+    model = ModelFiles("helmets", None, FIXTURES / "yolov8-3cls-320.onnx", None)
+    window.session.load_model(DetectorChoice(model, DetectorSettings()))
+    qtbot.waitUntil(lambda: window.session.model_info.name == "helmets", timeout=60_000)
+    assert "measuring" in window.model_label.text()
+    window.add_paths([str(data_dir / "astronaut.png"), str(data_dir / "coffee.png")])
+    wait_for_batch(qtbot, window, count=2)
+    qtbot.waitUntil(lambda: "measured here on" in window.model_label.text(), timeout=30_000)
+    text = window.model_label.text()
+    assert "onnxruntime" in text and "openvino" in text and " ms" in text

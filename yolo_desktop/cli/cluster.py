@@ -66,6 +66,7 @@ def run_worker(args: argparse.Namespace) -> int:
     from ..cluster.connection import connect
     from ..cluster.worker import WorkerConfig, run_pool
     from ..inference.darknet_cfg import parse_cfg
+    from ..inference.engines.base import check_engine
     from ..inference.errors import ModelError
     from ..inference.model_spec import check_files, class_names, model_fingerprint
     from .options import detector_choice
@@ -87,9 +88,8 @@ def run_worker(args: argparse.Namespace) -> int:
         model, precision = choice.model, choice.settings.precision
         check_files(model)
         class_names(model)  # a names file that does not fit the model is said now, not by every job
-        if model.cfg is None and choice.engine in ("keras", "litert"):
-            raise ModelError(f"the {choice.engine} engine runs Darknet models; ONNX models run on OpenVINO")
-        if model.cfg is not None and choice.engine != "keras":
+        check_engine(choice.engine, model.format)
+        if model.cfg is not None and choice.engine not in ("keras", "opencv"):
             cfg = parse_cfg(model.cfg)
             from ..inference.converted import ensure_converted
 

@@ -15,11 +15,13 @@ from tqdm import tqdm
 from ..atomic import remove_leftovers
 from ..export.writer import FORMATS, BackgroundWriter, BatchWriter
 from ..inference.detector import Detector
+from ..inference.engines.lanes import default_lanes
 from ..inference.errors import ModelError
 from ..inference.model_spec import input_size_of, model_fingerprint
 from ..pipeline.inputs import UsageError, check_output_dir, collect_inputs
 from ..pipeline.resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused
 from ..pipeline.run import Job, Pipeline
+from ..pipeline.sample_check import first_load_warning
 from ..records import header
 from ..results import BatchSummary, ImageResult
 from ..settings import SettingsError
@@ -123,6 +125,9 @@ def run_detect(args: argparse.Namespace) -> int:
         detector = Detector.chosen(choice, log=lambda message: print(message, file=sys.stderr))
     except (ModelError, ValueError) as exc:
         return _fail(str(exc))
+    warning = first_load_warning(detector)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     try:
         out.mkdir(parents=True, exist_ok=True)
         if resumable is None:
@@ -150,7 +155,7 @@ def run_detect(args: argparse.Namespace) -> int:
     )
     video_outcomes: list[VideoOutputResult] = []
     try:
-        for done in Pipeline(detector).run(Job.file(item.path, tag=item) for item in items):
+        for done in Pipeline(detector, lanes=default_lanes()).run(Job.file(item.path, tag=item) for item in items):
             result = done.result
             writer.add(done.job.tag, result, done.image)
             if proposals is not None and result.ok:

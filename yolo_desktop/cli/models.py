@@ -11,19 +11,20 @@ from tqdm import tqdm
 from ..inference.converted import ensure_converted
 from ..inference.engines import available
 from ..inference.errors import ModelError
-from ..inference.model_spec import cfg_input_size, class_names, family
+from ..inference.model_spec import ModelFiles, cfg_input_size, class_names, family
 from ..inference.openvino_converted import OPENVINO_INT8, ensure_openvino_int8, ensure_openvino_ir
 from ..models.fetch import FetchError, add_model, fetch
 from ..models.installed import (
     KNOWN_MODELS,
     accuracy_and_speed,
+    auto_choice,
     install_dir,
     installed_models,
     model_dirs,
     outdated_cfg,
     resolve_model,
 )
-from ..settings import DEFAULT_INPUT_SIZE, DEFAULTS
+from ..settings import DEFAULT_INPUT_SIZE, DEFAULTS, PRECISIONS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -42,6 +43,10 @@ def list_models() -> int:
             what = "ONNX" if m.cfg is None else "Darknet"
             notes = "  ".join(filter(None, [accuracy, speed]))
             print(f"  {m.name:<{width}}  {what:<7}  {_size(m.weights):>7}  {m.weights.parent}  {notes}".rstrip())
+            for precision in PRECISIONS:
+                chosen = auto_choice(m, DEFAULT_INPUT_SIZE, precision)
+                if chosen:
+                    print(f"  {'':<{width}}  auto, {precision}: {chosen}")
             if outdated_cfg(m) is not None:
                 print(
                     f"  {'':<{width}}  outdated cfg (wrong anchors, about half the accuracy): "
@@ -105,7 +110,23 @@ def add(args: argparse.Namespace) -> int:
     what = f"ONNX ({family(model)} layout)" if model.cfg is None else "Darknet"
     classes, size = len(class_names(model)), cfg_input_size(model)
     print(f"{model.name}: {what}, {classes} classes, input {size}×{size}; installed in {model.weights.parent}")
+    warning = _check_on_sample(model)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
+
+
+def _check_on_sample(model: ModelFiles) -> str | None:
+    """Run the new model on the bundled sample photo (pipeline/sample_check.py): a Darknet model on OpenCV DNN, which
+    needs no conversion; an ONNX export on the engine auto starts with."""
+    from ..inference.detector import Detector
+    from ..pipeline.sample_check import first_load_warning
+
+    try:
+        detector = Detector(model, engine="opencv" if model.cfg is not None else "auto")
+    except Exception as exc:  # the model was added; a runtime that cannot build it is said, not fatal
+        return f"model '{model.name}' could not be run on the bundled sample photo: {exc}"
+    return first_load_warning(detector)
 
 
 def convert_model(args: argparse.Namespace) -> int:

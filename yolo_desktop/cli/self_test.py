@@ -24,7 +24,10 @@ def run_self_test(precision: str = DEFAULTS.precision, engine: str = DEFAULT_ENG
         return 1
     try:
         detector = Detector(find_model(DEFAULT_MODEL), DetectorSettings(precision=precision), engine=engine)
-        result = detector.detect(load(sample).rgb, str(sample))
+        rgb = load(sample).rgb
+        result = detector.detect(rgb, str(sample))
+        if detector.measuring_pending:  # auto: measured now, after the result (once per machine; remembered)
+            detector.measure_engines(rgb)
     except (ModelError, ValueError, OSError) as exc:
         print(f"self-test: FAILED: {exc}")
         return 1

@@ -21,6 +21,7 @@ from rq.job import Job as RqJob
 from ..export.images import annotated_jpeg_bytes, full_size
 from ..export.writer import BackgroundWriter, BatchWriter
 from ..imaging.read import load_bytes
+from ..inference.engines.lanes import default_lanes
 from ..pipeline.inputs import InputImage
 from ..pipeline.resume import PartStore, failures_of, result_record
 from ..pipeline.run import Job, Pipeline
@@ -84,7 +85,7 @@ def detect_chunk(payload: dict[str, Any]) -> dict[str, Any]:
     progress = _Progress(worker, job, payload.get("progress_key"), payload["chunk"])
     finished: list[tuple[InputImage, Any]] = []
     try:
-        for done in Pipeline(detector).run(inputs):
+        for done in Pipeline(detector, lanes=default_lanes()).run(inputs):
             result = replace(done.result, candidates=None)
             writer.add(done.job.tag, result, done.image)
             finished.append((done.job.tag, result))
@@ -123,7 +124,7 @@ def detect_files(payload: dict[str, Any]) -> dict[str, Any]:
     detector = worker.detector(settings)
     inputs = [Job(name=name, path=remote, settings=settings) for remote, name in payload["items"]]
     results = []
-    for done in Pipeline(detector).run(inputs):
+    for done in Pipeline(detector, lanes=default_lanes()).run(inputs):
         results.append(result_to_dict(done.result, timings=True, candidates=True))
         worker.beat(job)
     return {"results": results, "engine": detector.engine.name, "input_size": detector.input_size}

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -17,7 +18,10 @@ from ..settings import CANDIDATE_FLOOR, DEFAULT_ENGINE, DEFAULTS, DetectorSettin
 from .darknet_cfg import DarknetConfig
 from .decode import DarknetDecoder, Decoder, HeadSpec, make_candidates, select
 from .engines import Engine, EngineOptions, check_engine, create_engine
+from .engines.auto import Target, Trial, choose
+from .engines.auto import build as auto_build
 from .engines.build import build_onnx_engine
+from .engines.lanes import Lanes
 from .letterbox import DARKNET, Letterbox, letterbox
 from .model_spec import (
     DarknetModel,
@@ -75,17 +79,32 @@ class Detector:
         self.cfg: DarknetConfig | None = None
         self.decoder: Decoder
         self.engine: Engine
+        self._trial: Trial | None = None  # auto's measurement, run after the first result (measure_engines)
+        self._log = log
+        self._options = options
+        self._rebuild: Callable[[EngineOptions], Engine]  # the same engine again, other options (lanes)
+        self._lanes: Lanes | None = None  # photos in flight (candidates_many), built on first use
+        check_engine(engine, model.format)
         if model.cfg is None:  # an ONNX export: its own input size, letterbox and output layout
-            check_engine(engine)
             layout = onnx_layout(model)
             self.decoder, self.style = OnnxDecoder(layout, len(self.names)), layout.style
-            self.engine = build_onnx_engine(engine, layout, model.weights, settings.precision, options)
+            target = Target(model, (layout.height, layout.width), settings.precision, layout=layout)
+            if engine != "auto":
+                self._rebuild = partial(build_onnx_engine, engine, layout, model.weights, settings.precision)
         else:
             darknet = DarknetModel.read(model)
             self.cfg = darknet.cfg
             self.decoder, self.style = DarknetDecoder(tuple(head_specs(self.cfg))), DARKNET
             size = settings.size or self.cfg.net.width
-            self.engine = create_engine(engine, darknet, (size, size), settings.precision, log, options)
+            target = Target(model, (size, size), settings.precision, darknet=darknet)
+            if engine != "auto":
+                self._rebuild = partial(create_engine, engine, darknet, (size, size), settings.precision, log)
+        if engine == "auto":
+            label, self.engine, self._trial = choose(target, log, options)
+            self._rebuild = partial(auto_build, label, target, log)
+        else:
+            self.engine = self._rebuild(options)
+        self._target = target
         self._settings = replace(settings, size=self.engine.input_width)
 
     @classmethod
@@ -109,6 +128,33 @@ class Detector:
                 self.model.weights, self.input_size, self._settings.precision, self.engine.description
             )
         return self._speed
+
+    @property
+    def measuring_pending(self) -> bool:
+        """``auto`` has not measured this model here yet: ``measure_engines`` will."""
+        return self._trial is not None
+
+    def measure_engines(self, image: np.ndarray) -> bool:
+        """Run ``auto``'s measurement on ``image`` (RGB; the bundled sample photo) — a few seconds, once per model
+        and machine, owner thread only — and switch to the engine it finds fastest. Called after the first result,
+        never before it (the pipeline does). True when the engine changed."""
+        trial, self._trial = self._trial, None
+        if trial is None:
+            return False
+        prepared = self.prepare(image)
+
+        def decode(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            candidates = make_candidates(outputs, self.decoder, prepared.box, CANDIDATE_FLOOR)
+            found = select(candidates, DEFAULTS, self.names, image.shape[1], image.shape[0])  # auto.GATE_CONF
+            return found.boxes, found.scores, found.class_ids
+
+        label, winner = trial.run(prepared.batch, decode, self._log)
+        if winner is self.engine:
+            return False
+        self.engine, self._speed = winner, None
+        self._rebuild = partial(auto_build, label, self._target, self._log)
+        self.close_lanes()  # they ran the engine replaced
+        return True
 
     @property
     def engine_summary(self) -> str:
@@ -178,6 +224,32 @@ class Detector:
             timings["network"] = timings.get("network", 0.0) + after_network - start
             timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - after_network
         return candidates
+
+    def candidates_many(
+        self, prepared: list[Prepared], lanes: int, timings: dict[str, float] | None = None
+    ) -> list[Candidates]:
+        """``candidates`` of several prepared images (photos, or a photo's tiles) with up to ``lanes`` in flight at
+        once (``engines/lanes.py``; one lane: one after another on this engine). Owner thread only."""
+        if lanes <= 1 or len(prepared) <= 1 or self._trial is not None:  # (no lanes of an engine about to go)
+            return [self.candidates(p, timings) for p in prepared]
+        if self._lanes is None or len(self._lanes.engines) != lanes:
+            self.close_lanes()
+            self._lanes = Lanes(self._rebuild, lanes, self._options)
+        start = time.perf_counter()
+        outputs = self._lanes.run_many([p.batch for p in prepared])
+        after_network = time.perf_counter()
+        for _ in prepared:  # this machine's time per image, in throughput mode: the wall time over the images
+            self.speed.add((after_network - start) / len(prepared))
+        found = [make_candidates(o, self.decoder, p.box, CANDIDATE_FLOOR) for o, p in zip(outputs, prepared)]
+        if timings is not None:
+            timings["network"] = timings.get("network", 0.0) + after_network - start
+            timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - after_network
+        return found
+
+    def close_lanes(self) -> None:
+        if self._lanes is not None:
+            self._lanes.close()
+            self._lanes = None
 
     def finish(
         self,

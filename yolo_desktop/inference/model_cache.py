@@ -38,6 +38,20 @@ def converted_dirs() -> list[Path]:
     return dirs
 
 
+def known_sha256(path: Path) -> str | None:
+    """``file_sha256`` when it is already remembered (or a digest file stands in), else None: never reads the file
+    (``models list`` must not hash every model)."""
+    digest_file = path.with_name(path.name + ".sha256")
+    if not path.exists():
+        return digest_file.read_text(encoding="ascii").split()[0] if digest_file.is_file() else None
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    try:
+        return json.loads((cache_dir() / "hashes.json").read_text(encoding="utf-8")).get(key)
+    except (OSError, ValueError):
+        return None
+
+
 def file_sha256(path: Path) -> str:
     """sha256 of a file, memoised by (absolute path, size, mtime) in the cache folder. A file replaced by its
     digest (``<name>.sha256``, as the standalone app ships its weights) gives that digest."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from ..atomic import write_text
+from ..inference.engines.auto_memo import remembered_for
 from ..inference.errors import ModelError
 from ..inference.model_cache import file_sha256
 from ..inference.model_spec import ModelFiles, input_size_of
@@ -160,6 +161,16 @@ def accuracy_and_speed(model: ModelFiles, size: int, precision: str = DEFAULTS.p
         return accuracy, ""
     timed = measured(model.weights, size, precision)
     return accuracy, f"{timed['ms']:.0f} ms/image here" if timed else ""
+
+
+def auto_choice(model: ModelFiles, size: int, precision: str = DEFAULTS.precision) -> str:
+    """Which engine ``auto`` measured fastest for this model here, and by how much ("" until it has measured)."""
+    try:
+        size = input_size_of(model, size)
+    except ModelError:
+        return ""
+    found = remembered_for(model.weights, model.cfg, size, precision)
+    return found.reason if found is not None else ""
 
 
 def find_model(name: str) -> ModelFiles:

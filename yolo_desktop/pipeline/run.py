@@ -23,8 +23,12 @@ photo plus one per tile. The whole photo is letterboxed with the job; each tile 
 view, no copy) and letterboxed on the loader thread a few tiles ahead of the network, so memory holds the decoded
 photo and ``TILES_AHEAD`` letterboxed tiles whatever the photo's size. The runs' candidates, moved to photo pixels,
 become the photo's one ``Candidates`` (marked with their runs) and its one ``ImageResult``. Cancelling stops
-between tiles. Batching tiles through the network was measured slower on 2 cores (OpenVINO, [8, 416, 416, 3]:
-16 ms per tile against 12 ms one by one), so tiles run one at a time.
+between tiles.
+
+In flight (``lanes`` > 1: the command line, videos, queue workers): up to ``lanes`` loaded photos, or ``lanes`` tiles
+of a photo, go through the network at once, each on its own copy of the engine with its share of the cores
+(``engines/lanes.py``; results as one by one, in job order). A runner that measures its engine (``auto``) does so
+right after a run's first result, on this thread (``Detector.measure_engines``), never before it.
 """
 
 from __future__ import annotations
@@ -188,8 +192,14 @@ class Pipeline:
         whole_photo: bool = True,
         keep_cut: bool = False,
         max_tiles: int = MAX_TILES,
+        on_measured: Callable[[bool], None] | None = None,
+        lanes: int = 1,
     ) -> None:
         self.runner = runner
+        # Network calls in flight at once (engines/lanes.py): a folder's photos and a photo's tiles go through the
+        # network ``lanes`` at a time, each lane on its share of the cores. 1: one after another (the window).
+        self.lanes = max(1, lanes)
+        self.on_measured = on_measured  # after auto measured (owner thread): True when the engine changed
         self.max_tiles = max_tiles  # a photo needing more tiles fails with the reason (the service: SERVICE_MAX_TILES)
         self.prefetch = max(1, prefetch)
         self.on_loaded = on_loaded
@@ -274,9 +284,10 @@ class Pipeline:
             parts = [(Candidates.empty(CANDIDATE_FLOOR), 0, 0)]
         waiting = iter(loaded.tiles)
         ahead: deque[Future[tuple[Prepared, int, int]]] = deque()
+        keep_ahead = max(TILES_AHEAD, 2 * self.lanes)
 
         def top_up() -> None:
-            while len(ahead) < TILES_AHEAD:
+            while len(ahead) < keep_ahead:
                 tile = next(waiting, None)
                 if tile is None:
                     return
@@ -287,21 +298,64 @@ class Pipeline:
             while ahead:
                 if stop():
                     return None
-                prepared, x, y = ahead.popleft().result()
+                group = [ahead.popleft().result() for _ in range(min(self.lanes, len(ahead)))]
                 top_up()
-                timings["letterbox"] += prepared.seconds
-                self.network_runs += 1
-                found = self.runner.candidates(prepared, timings)
-                if not self.keep_cut:
-                    tile = Tile(x, y, prepared.box.source_width, prepared.box.source_height)
-                    found = uncut(found, tile, image.width, image.height)
-                parts.append((found, x, y))
-                del prepared  # only TILES_AHEAD letterboxed tiles are held at once
+                for prepared, _x, _y in group:
+                    timings["letterbox"] += prepared.seconds
+                self.network_runs += len(group)
+                for found, (prepared, x, y) in zip(self._candidates([p for p, _, _ in group], timings), group):
+                    if not self.keep_cut:
+                        tile = Tile(x, y, prepared.box.source_width, prepared.box.source_height)
+                        found = uncut(found, tile, image.width, image.height)
+                    parts.append((found, x, y))
+                del group  # only the tiles ahead and one group are held at once
         finally:
             for future in ahead:
                 future.cancel()
         candidates = combine(parts, CANDIDATE_FLOOR, parts[0][0].nms if parts else True)
         return self.runner.finish(candidates, job.name, image.width, image.height, timings, settings)
+
+    def _candidates(self, prepared: list[Prepared], timings: dict[str, float]) -> list[Candidates]:
+        """Candidates of several prepared images, ``lanes`` in flight where the runner has lanes."""
+        many = getattr(self.runner, "candidates_many", None)
+        if self.lanes > 1 and many is not None:
+            return many(prepared, self.lanes, timings)
+        return [self.runner.candidates(p, timings) for p in prepared]
+
+    def _infer_group(self, group: list[tuple[Job, _Loaded]]) -> list[Done]:
+        """Several loaded photos (untiled) through the network together; each its own result, in order."""
+        shared: dict[str, float] = {}
+        try:
+            found = self._candidates([loaded.prepared for _, loaded in group if loaded.prepared is not None], shared)
+        except Exception as exc:  # a model failure is reported for each photo; the batch goes on
+            found, error = [], detect_failure(exc)
+        self.network_runs += len(group)
+        done = []
+        for i, (job, loaded) in enumerate(group):
+            assert loaded.image is not None and loaded.prepared is not None
+            width, height = loaded.image.width, loaded.image.height
+            if not found:
+                result = ImageResult(path=job.name, width=width, height=height, error=error)
+            else:
+                timings = {"load": loaded.seconds, "letterbox": loaded.prepared.seconds}
+                timings.update({k: v / len(group) for k, v in shared.items()})  # the group's time, shared out
+                result = self.runner.finish(found[i], job.name, width, height, timings, self.settings_of(job))
+            done.append(Done(job, result, loaded.image, loaded.extra))
+        return done
+
+    def _measure_engines(self) -> None:
+        """``auto``'s measurement, once, right after a first result (never before it): a few seconds on this thread,
+        the model's owner, while the loader keeps decoding ahead. Runners without one (tests' wrappers) skip it."""
+        measure = getattr(self.runner, "measure_engines", None)
+        if measure is None or not getattr(self.runner, "measuring_pending", False):
+            return
+        from .sample_check import sample_rgb
+
+        image = sample_rgb()
+        if image is not None:  # else a broken installation (the self-test says so): auto keeps its first engine
+            changed = measure(image)
+            if self.on_measured is not None:
+                self.on_measured(changed)
 
     def run(
         self,
@@ -335,12 +389,29 @@ class Pipeline:
                     loaded = future.result()
                     if job.cancelled or (cancel is not None and cancel.is_set()):
                         continue
+                    group = [(job, loaded)]
+                    while self.lanes > 1 and len(group) < self.lanes and _plain(loaded) and pending:
+                        following, its_future = pending[0]
+                        if following.cancelled or not _plain(its_future.result()):
+                            break  # the usual path takes it
+                        pending.popleft()
+                        group.append((following, its_future.result()))
+                        top_up()
+                    if len(group) > 1:
+                        for each, _loaded in group:
+                            if on_start is not None:
+                                on_start(each)
+                        yield from self._infer_group(group)
+                        self._measure_engines()
+                        top_up()
+                        continue
                     if on_start is not None and loaded.failed is None:
                         on_start(job)
                     done = self.infer(job, loaded, loader.submit, partial(_stopped, job, cancel))
                     if done is None:  # cancelled between tiles
                         continue
                     yield done
+                    self._measure_engines()
                     top_up()
             finally:
                 for _job, waiting in pending:
@@ -412,6 +483,11 @@ class Inbox(Generic[T]):
                 return inbox.take(to_job)
 
         return _Source()
+
+
+def _plain(loaded: _Loaded) -> bool:
+    """A photo that can share the network with others: loaded, untiled."""
+    return loaded.failed is None and not loaded.tiles
 
 
 def _stopped(job: Job, cancel: threading.Event | None) -> bool:

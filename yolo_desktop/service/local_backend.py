@@ -45,6 +45,7 @@ from ..inference.model_spec import (
 from ..inference.speed_memo import measured
 from ..models.installed import KNOWN_MODELS, installed_models, resolve_model
 from ..pipeline.run import Done, Inbox, Job, Pipeline
+from ..pipeline.sample_check import first_load_warning
 from ..pipeline.tiling import SERVICE_MAX_TILES
 from ..settings import DEFAULT_INPUT_SIZE, DetectorSettings
 from .admission import Admission, Estimate, PerImage
@@ -263,8 +264,17 @@ class LocalBackend:
             self._inbox.push_front(work)
             source = _KeySource(self._inbox, work.key)
             run_start = time.perf_counter()  # after any detector build: that is no image's time
+
+            def measured(_changed: bool, key: DetectorKey = work.key, detector: Detector = detector) -> None:
+                nonlocal info  # auto measured after the first result: replies say what runs now, and why
+                info = detector.info
+                with self._lock:
+                    if key in self._detectors:
+                        self._detectors[key] = (detector, info)
+
+            pipeline = Pipeline(detector, max_tiles=SERVICE_MAX_TILES, on_measured=measured)
             try:
-                for done in Pipeline(detector, max_tiles=SERVICE_MAX_TILES).run(source, cancel=self._stopping):
+                for done in pipeline.run(source, cancel=self._stopping):
                     now, finished = time.perf_counter(), done.job.tag
                     if done.result.ok:
                         # Busy: the time since the previous image finished is this one's share; idle before it
@@ -302,6 +312,9 @@ class LocalBackend:
             message = f"model '{key.model}' ({key.precision}, size {key.size or 'default'}) cannot be used: {exc}"
             self._failed[key] = (message, time.monotonic())
             raise RequestError(message, 503) from None
+        warning = first_load_warning(detector)
+        if warning:
+            log.warning("warning: %s", warning)
         info = detector.info
         with self._lock:
             self.model_loads += 1

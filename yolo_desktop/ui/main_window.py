@@ -213,6 +213,7 @@ class MainWindow(QMainWindow):
         session.entry_changed.connect(self._on_entry_changed)
         session.progress_changed.connect(self._on_progress)
         session.model_state_changed.connect(self._on_model_state)
+        session.model_note.connect(self._on_model_note)
         session.results_refiltered.connect(self._schedule_summary)
         self.image_list.selectionModel().currentChanged.connect(lambda *_: self._show_current())
         self.image_list.proxy.modelReset.connect(self._show_current)
@@ -480,9 +481,17 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(False)
         self.session.load_model(choice)
 
+    def _on_model_note(self, kind: str, message: str) -> None:
+        if kind == "engine":
+            self.model_label.setText(message)
+        else:  # a model that finds nothing on the sample photo: said where the model is shown, in full on hover
+            self.model_label.setText(f"{self.model_label.text()} · ⚠ finds nothing on the sample photo")
+            self.model_label.setToolTip(message)
+
     def _on_model_state(self, state: str, message: str) -> None:
         self.progress.set_busy(state == "loading", message)
         if state == "ready":
+            self.model_label.setToolTip("")
             info, choice = self.session.model_info, self.session.choice
             assert info is not None and choice is not None
             self.model_label.setText(message)

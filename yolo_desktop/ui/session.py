@@ -54,6 +54,7 @@ class Session(QObject):
     entry_changed = Signal(int)
     progress_changed = Signal(object)  # session_model.Progress
     model_state_changed = Signal(str, str)  # "loading" | "ready" | "failed" | "none", message
+    model_note = Signal(str, str)  # "engine" (the status line, auto's measured choice) | "warning", message
     results_refiltered = Signal()  # every finished image re-filtered (summary, table and overlay refresh)
     video_changed = Signal(int)  # entry index: its video got new frames, or finished
 
@@ -88,6 +89,7 @@ class Session(QObject):
             (worker.model_ready, self._on_model_ready),
             (worker.model_failed, self._on_model_failed),
             (worker.model_progress, self._on_model_progress),
+            (worker.model_note, self._on_model_note),
             (worker.started_image, self._on_started),
             (worker.finished_image, self._on_finished),
             (worker.video_opened, self._on_video_opened),
@@ -190,12 +192,17 @@ class Session(QObject):
         rerun = self.state.model_ready(request_id, info)
         if rerun is None:
             return
-        size = f"{info.input_size}×{info.input_size}"
-        engine = info.engine_description or info.engine
-        tiles = "" if info.tiles == TILES_OFF else f" · tiles {info.tiles}"
-        self.model_state_changed.emit("ready", f"{info.name} · {size} · {info.precision}{tiles} · {engine}")
+        self.model_state_changed.emit("ready", _status_line(info, info.engine_description or info.engine))
         self._changed(rerun)
         self._pump()
+
+    @Slot(str, str)
+    def _on_model_note(self, kind: str, message: str) -> None:
+        info = self.state.model_info
+        if kind == "engine" and info is not None:
+            self.model_note.emit(kind, _status_line(info, message))
+        elif kind == "warning":
+            self.model_note.emit(kind, message)
 
     @Slot(str)
     def _on_model_progress(self, message: str) -> None:
@@ -328,3 +335,9 @@ class Session(QObject):
             self.cancel()
             self._scanner.shutdown(wait=False, cancel_futures=True)
         return self._worker.stop(timeout_ms) if self._worker is not None else True
+
+
+def _status_line(info: ModelInfo, engine: str) -> str:
+    """The status bar's model line: name · size · precision [· tiles] · what runs (and why, when auto chose)."""
+    tiles = "" if info.tiles == TILES_OFF else f" · tiles {info.tiles}"
+    return f"{info.name} · {info.input_size}×{info.input_size} · {info.precision}{tiles} · {engine}"

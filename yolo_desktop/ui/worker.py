@@ -26,6 +26,7 @@ from ..imaging.read import LoadedImage, from_frame
 from ..inference.detector import Detector
 from ..inference.model_spec import DetectorChoice, input_size_of
 from ..pipeline.run import Inbox, Job, Pipeline
+from ..pipeline.sample_check import first_load_warning
 from ..results import Candidates, ImageResult
 from ..settings import CANDIDATE_FLOOR
 from ..video.detect import VideoDetection
@@ -98,7 +99,7 @@ class InferenceWorker(DetectionWorker):
                 self._run_video(order)
                 continue
             self._inbox.push_front(order)
-            pipeline = Pipeline(self.detector, on_loaded=make_thumbnail)
+            pipeline = Pipeline(self.detector, on_loaded=make_thumbnail, on_measured=self._measured)
             for done in pipeline.run(self._inbox.source(_as_job), cancel=self._stopping, on_start=self._on_start):
                 self.finished_image.emit(done.job.tag, done.result, done.extra)
 
@@ -144,6 +145,10 @@ class InferenceWorker(DetectionWorker):
             order.request_id, ImageResult(path=order.path, width=info.width, height=info.height), thumbnail
         )
 
+    def _measured(self, _changed: bool) -> None:
+        assert self.detector is not None
+        self.model_note.emit("engine", self.detector.engine_summary)
+
     def _on_start(self, job: Job) -> None:
         self.network_runs += 1
         self.started_image.emit(job.tag)
@@ -164,6 +169,9 @@ class InferenceWorker(DetectionWorker):
         self.detector = detector
         info = detector.info.for_run(choice.settings)
         self.model_ready.emit(request.request_id, replace(info, seconds=time.perf_counter() - start))
+        warning = first_load_warning(detector)  # once per model here (remembered): one run of the sample photo
+        if warning:
+            self.model_note.emit("warning", warning)
 
 
 def _same_engine(detector: Detector, choice: DetectorChoice) -> bool:

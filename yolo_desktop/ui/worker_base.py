@@ -28,6 +28,9 @@ class DetectionWorker(QThread):
     model_ready = Signal(int, object)  # request id, session_model.ModelInfo
     model_failed = Signal(int, str)  # request id, message for the user
     model_progress = Signal(str)  # e.g. "Converting … once"
+    # "engine": auto measured after the first result (the engine summary, with its numbers); "warning": the model
+    # finds nothing on the bundled sample photo (pipeline/sample_check.py)
+    model_note = Signal(str, str)
     started_image = Signal(int)  # request id: its image is being detected now
     finished_image = Signal(int, object, object)  # request id, ImageResult, thumbnail (H, W, 3) uint8 or None
     video_opened = Signal(int, object)  # request id, video.probe.VideoInfo

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..inference.engines.lanes import default_lanes
 from ..pipeline.run import Job, Pipeline, Runner
 from ..results import ImageResult
 from ..settings import DetectorSettings
@@ -146,7 +147,9 @@ class VideoDetection:
 
     def __iter__(self) -> Iterator[FrameDetections]:
         try:
-            for done in Pipeline(self.runner, prefetch=PREFETCH).run(self._jobs(), cancel=self.cancel):
+            for done in Pipeline(self.runner, prefetch=PREFETCH, lanes=default_lanes()).run(
+                self._jobs(), cancel=self.cancel
+            ):
                 frame, following = done.job.tag
                 self.processed += 1
                 yield FrameDetections(frame, done.result, following)

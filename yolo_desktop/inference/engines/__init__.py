@@ -5,7 +5,9 @@
   (``fast``).
 - ``openvino``: the same converted file in the OpenVINO runtime; ``accurate`` in bf16 where the processor has it
   (float32 elsewhere), ``fast`` an int8 model quantised from it with NNCF (openvino_engine.py).
-- ``auto``: chosen per machine and precision by ``choose_engine`` (auto.py), which says why.
+- ``opencv``: OpenCV DNN reading the Darknet cfg and weights itself (no conversion); float32.
+- ``onnxruntime``: ONNX exports in onnxruntime (CPU, or CUDA/DirectML/CoreML where the installed build has them).
+- ``auto``: the fastest here, measured after the first result and remembered per processor (auto.py), said why.
 
 With the converted model cached, neither TensorFlow nor Keras is imported. Engines are imported only when created,
 so native runtimes load on the thread that owns the model and never at application start.
@@ -31,10 +33,11 @@ def create_engine(
     log: Callable[[str], None] | None = None,
     options: EngineOptions = EngineOptions(),
 ) -> Engine:
-    """Build an engine for ``model`` at ``size`` = (height, width). ``auto`` picks one (auto.py)."""
-    check_engine(kind)
+    """Build an engine for ``model`` at ``size`` = (height, width). ``auto`` starts with the engine expected fastest
+    (auto.py); ``Detector`` also runs its measurement."""
+    check_engine(kind, "darknet")
     if kind == "auto":
-        from .auto import choose_engine
+        from .auto import Target, choose
 
-        return choose_engine(model, size, precision, log, options)
+        return choose(Target(model.files, size, precision, darknet=model), log, options)[1]
     return build_engine(kind, model, size, precision, log, options)

@@ -46,13 +46,33 @@ def default_threads() -> int:
 
 
 def available(kind: str) -> bool:
-    module = {"litert": "ai_edge_litert", "openvino": "openvino", "keras": "tensorflow"}[kind]
+    module = {
+        "litert": "ai_edge_litert",
+        "openvino": "openvino",
+        "keras": "tensorflow",
+        "opencv": "cv2",
+        "onnxruntime": "onnxruntime",
+    }[kind]
     try:
         return importlib.util.find_spec(module) is not None
     except ValueError:  # a module set to None in sys.modules (how tests hide a package)
         return False
 
 
-def check_engine(kind: str) -> None:
+# Which engines run which model format: Darknet cfg + weights, or an ONNX export.
+FORMAT_ENGINES = {
+    "darknet": ("auto", "openvino", "opencv", "litert", "keras"),
+    "onnx": ("auto", "openvino", "onnxruntime"),
+}
+
+
+def check_engine(kind: str, model_format: str | None = None) -> None:
+    """``ValueError`` for an unknown engine; ``ModelError`` for one that cannot run this format of model."""
     if kind not in ENGINES:
         raise ValueError(f"unknown engine {kind!r} (available: {', '.join(ENGINES)})")
+    if model_format is not None and kind not in FORMAT_ENGINES[model_format]:
+        from ..errors import ModelError
+
+        what = "Darknet models (cfg + weights)" if model_format == "onnx" else "ONNX exports"
+        runs = ", ".join(k for k in FORMAT_ENGINES[model_format] if k != "auto")
+        raise ModelError(f"the {kind} engine runs {what} only; this model runs on {runs} (--engine …, or auto)")

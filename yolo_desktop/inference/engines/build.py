@@ -1,5 +1,5 @@
-"""Building one named engine (keras, litert, openvino) for a model, converting it first when needed; ONNX exports
-on OpenVINO."""
+"""Building one named engine (keras, litert, openvino, opencv) for a Darknet model, converting it first when
+needed; an ONNX export on OpenVINO or onnxruntime."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ..darknet_cfg import DarknetConfig
 from ..errors import ModelError
 from ..model_spec import DarknetModel
 from ..onnx_layouts import OnnxLayout
-from .base import Engine, EngineOptions, available
+from .base import Engine, EngineOptions, available, check_engine
 
 
 def build_engine(
@@ -28,6 +28,12 @@ def build_engine(
         from .keras_engine import KerasEngine
 
         return KerasEngine(cfg, str(weights_path), size)
+    if kind == "opencv":
+        if precision != "accurate":
+            raise ValueError("the opencv engine runs float32 only; the fast (int8) precision needs LiteRT or OpenVINO")
+        from .opencv_engine import OpenCVEngine
+
+        return OpenCVEngine(cfg, cfg_path, weights_path, size, threads=options.threads)
     if size[0] != size[1]:
         raise ValueError(f"the {kind} engine is built for square inputs")
     from ..converted import ensure_converted
@@ -88,9 +94,19 @@ def build_onnx_engine(kind: str, layout: OnnxLayout, onnx_path: Path, precision:
     """An ONNX export on OpenVINO, which reads it directly (no conversion, no TensorFlow). ``accurate`` runs float32
     (bf16 only for models measured to pass the accuracy gate, none of which is an ONNX export); ``fast`` runs bf16
     where the processor has it natively, else float32: there is no int8 model of an ONNX export (yet)."""
-    if kind in ("litert", "keras"):
-        raise ModelError(
-            f"the {kind} engine runs Darknet models; ONNX models run on OpenVINO (--engine openvino, or auto)"
+    check_engine(kind, "onnx")
+    if kind == "onnxruntime":
+        if not available("onnxruntime"):
+            raise ModelError("the onnxruntime engine is not installed (pip install onnxruntime)")
+        from .onnxruntime_engine import OnnxRuntimeEngine
+
+        return OnnxRuntimeEngine(
+            onnx_path,
+            layout.input_name,
+            layout.output_name,
+            (layout.height, layout.width),
+            options.threads,
+            options.device,
         )
     if not available("openvino"):
         raise ModelError("ONNX models run on OpenVINO, which is not installed (pip install openvino)")
