@@ -62,7 +62,7 @@ def process_video(
                 result = found.result
                 if not result.ok:
                     failed_frames.append(f"frame {found.frame.index}: {result.error}")
-                shown = output.add(found.frame.index, found.frame.time, result.detections)
+                shown = output.add(found.frame.index, found.frame.time, result.detections, found.frame.rgb)
                 if output.draws:  # the stride's frames keep the boxes of the frame before them
                     for frame in (found.frame, *found.following):
                         assert frame.rgb is not None  # kept: keep_pixels=options.video
