@@ -24,10 +24,12 @@ from ..records import header
 from ..results import BatchSummary, ImageResult
 from ..settings import SettingsError
 from ..video.detect import FrameRange
+from ..video.footage import FootageRun, Setups, in_time_order, intervals_csv
 from ..video.lines import parse_count_line
 from ..video.output import VideoOutputOptions, VideoOutputResult
-from ..video.run import print_video_summary, process_video
+from ..video.run import print_video_summary
 from ..video.tracking import TrackingOptions
+from ..video.zones import parse_zone
 from .options import detector_choice
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ def run_detect(args: argparse.Namespace) -> int:
         choice = detector_choice(args)
         model, settings = choice.model, choice.settings
         frames, video_options = video_options_from(args)
+        setups = setups_from(video_options, args)
         unknown = sorted(set(args.formats) - set(FORMATS))
         if unknown:
             raise UsageError(f"unknown format(s) {', '.join(unknown)} (available: {', '.join(FORMATS)})")
@@ -62,6 +65,8 @@ def run_detect(args: argparse.Namespace) -> int:
                 not args.no_images,
                 args.image_format,
             )
+            if any(item.is_video for item in items):
+                identity = identity.with_videos(video_identity(frames, video_options, args))
     except (SettingsError, UsageError, ModelError, ValueError, OSError) as exc:
         return _fail(str(exc))
     videos = [item for item in items if item.is_video]
@@ -148,9 +153,16 @@ def run_detect(args: argparse.Namespace) -> int:
             if not result.ok:
                 bar.write(f"failed: {result.path}: {result.error}", file=sys.stderr)
         bar.close()
-        video_outcomes = [
-            process_video(detector, item, out, video_options, args.quiet, frames=frames) for item in videos
-        ]
+        footage = FootageRun(
+            detector,
+            out,
+            video_options,
+            frames,
+            setups,
+            args.quiet,
+            store=resumable.store if resumable is not None else None,
+        )
+        video_outcomes = footage.process(in_time_order(videos, video_options.clock))
     except KeyboardInterrupt:
         bar.close()
         hint = "" if resumable is None else "; run the same command again (with --resume) to finish"
@@ -171,6 +183,17 @@ def run_detect(args: argparse.Namespace) -> int:
     )
     summary = BatchSummary.of(results, seconds)
     videos_failed = print_video_summary(video_outcomes, sys.stdout)
+    for used in sorted(setups.used):
+        print(f"Zones and lines from {used}", file=sys.stdout)
+    if getattr(args, "interval", None):
+        try:
+            table = intervals_csv(out, [v.record for v in video_outcomes], args.interval)
+        except OSError as exc:
+            report.failed.append((str(out / "intervals.csv"), exc.strerror or str(exc)))
+            table = None
+        print(
+            f"Counts per interval: {table}" if table else "Counts per interval: no event log to count", file=sys.stdout
+        )
     report.failed.extend(failure for outcome in video_outcomes for failure in outcome.failed)
     print_summary(summary, report.failed, out, sys.stdout)
     print(f"Engine: {detector.engine_summary}", file=sys.stdout)
@@ -221,22 +244,64 @@ class _ProgressBar:
 
 def video_options_from(args: argparse.Namespace) -> tuple[FrameRange, VideoOutputOptions]:
     """--stride/--start/--end (the frames processed), --video-format, --no-images, --formats (what is written),
-    --no-track/--min-track-frames/--count-line (tracking)."""
+    --no-track/--min-track-frames/--count-line (tracking), --zone/--zone-anchor/--min-dwell, --clock,
+    --snapshots, --heatmap (footage analysis)."""
     frames = FrameRange(getattr(args, "stride", 1), getattr(args, "start", 0.0), getattr(args, "end", None))
     lines = tuple(parse_count_line(text, number) for number, text in enumerate(getattr(args, "count_line", []), 1))
+    zones = tuple(parse_zone(text, number) for number, text in enumerate(getattr(args, "zone", []), 1))
     if getattr(args, "no_track", False):
-        if lines:
-            raise UsageError("--count-line counts tracked objects: it cannot be used with --no-track")
+        if lines or zones:
+            flag = "--count-line" if lines else "--zone"
+            raise UsageError(f"{flag} counts tracked objects: it cannot be used with --no-track")
         tracking = None
     else:
-        tracking = TrackingOptions(min_frames=getattr(args, "min_track_frames", 3), lines=lines)
+        tracking = TrackingOptions(
+            min_frames=getattr(args, "min_track_frames", 3),
+            lines=lines,
+            zones=zones,
+            anchor=getattr(args, "zone_anchor", "auto"),
+            min_dwell=getattr(args, "min_dwell", 1.0),
+        )
     return frames, VideoOutputOptions(
         video=not args.no_images,
         video_format=getattr(args, "video_format", "mp4"),
         jsonl="json" in args.formats,
         csv="csv" in args.formats,
         tracking=tracking,
+        clock=getattr(args, "clock", "auto"),
+        snapshots=getattr(args, "snapshots", False),
+        heatmap=getattr(args, "heatmap", False),
     )
+
+
+def setups_from(options: VideoOutputOptions, args: argparse.Namespace) -> Setups:
+    """The command line's zones and lines for every clip, else those saved with each clip's folder."""
+    tracking = options.tracking
+    if tracking is None:
+        return Setups(use_saved=False)
+    return Setups(tracking.zones, tracking.lines, use_saved=not getattr(args, "no_saved_zones", False))
+
+
+def video_identity(frames: FrameRange, options: VideoOutputOptions, args: argparse.Namespace) -> dict:
+    """What changes a video's outputs beyond the photos' identity: a resume with other video flags refuses."""
+    tracking = options.tracking
+    return {
+        "range": [frames.stride, frames.start, frames.end],
+        "video_format": options.video_format,
+        "clock": options.clock,
+        "snapshots": options.snapshots,
+        "heatmap": options.heatmap,
+        "saved_zones": not getattr(args, "no_saved_zones", False),
+        "tracking": None
+        if tracking is None
+        else {
+            **tracking.record(),
+            "anchor": tracking.anchor,
+            "min_dwell": tracking.min_dwell,
+            "lines": [line.record() for line in tracking.lines],
+            "zones": [zone.record() for zone in tracking.zones],
+        },
+    }
 
 
 def print_summary(summary: BatchSummary, write_failures: list[tuple[str, str]], out: Path, stream: TextIO) -> None:

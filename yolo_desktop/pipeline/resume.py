@@ -59,6 +59,10 @@ class BatchIdentity:
             outputs={"formats": sorted(formats), "images": images, "image_format": image_format},
         )
 
+    def with_videos(self, video: Mapping[str, Any]) -> BatchIdentity:
+        """This identity for a batch with videos: their options (frames, tracking, zones…) are part of it."""
+        return BatchIdentity(self.model, self.settings, {**self.outputs, "video": dict(video)})
+
     def record(self) -> dict[str, Any]:
         return {"version": FORMAT_VERSION, "model": dict(self.model), "settings": dict(self.settings), **self.outputs}
 
@@ -81,9 +85,9 @@ class BatchIdentity:
         for key, value in mine["settings"].items():
             if theirs_settings.get(key) != value:
                 found.append(f"{key} {theirs_settings.get(key)!r} → {value!r}")
-        for key in ("formats", "images", "image_format", "version"):
-            if other.get(key) != mine[key]:
-                found.append(f"{key} {other.get(key)!r} → {mine[key]!r}")
+        for key in ("formats", "images", "image_format", "version", "video"):
+            if other.get(key) != mine.get(key):
+                found.append(f"{key} {other.get(key)!r} → {mine.get(key)!r}")
         return found
 
 

@@ -56,9 +56,10 @@ class ClipEvents:
     """One clip's events (records as ``event_files.event_record`` writes them) and where it sits in time."""
 
     video: str
-    start: datetime | None  # wall clock of its first frame (None: not known)
-    seconds: float  # video time it covers (from its first frame)
+    start: datetime | None  # wall clock of its frame 0 (None: not known)
+    seconds: float  # video time it covers, from ``offset``
     events: list[dict] = field(default_factory=list)
+    offset: float = 0.0  # video time of the first frame read (``--start``)
 
 
 def _measure(event: dict) -> tuple[str, str, str] | None:
@@ -97,8 +98,8 @@ class IntervalTable:
 
     def _add_clocked(self, clip: ClipEvents) -> None:
         assert clip.start is not None
-        end_clip = clip.start + timedelta(seconds=clip.seconds)
-        at = clip.start
+        at = clip.start + timedelta(seconds=clip.offset)
+        end_clip = at + timedelta(seconds=clip.seconds)
         while at < end_clip:  # the recorded seconds each interval holds
             start, end = self._clock_slot(at)
             covered = (min(end, end_clip) - at).total_seconds()
@@ -115,17 +116,20 @@ class IntervalTable:
             self._slot(key)[1][found] += 1
 
     def _add_unclocked(self, clip: ClipEvents) -> None:
-        slots = max(1, math.ceil(clip.seconds / self.seconds))
-        keys = []
-        for k in range(slots):
+        first = math.floor(clip.offset / self.seconds)
+        end_clip = clip.offset + clip.seconds
+        last = max(first, math.ceil(end_clip / self.seconds) - 1)
+        keys = {}
+        for k in range(first, last + 1):
             start = k * self.seconds
             key = (format_time(start), format_time(start + self.seconds), clip.video)
-            self.rows[key] = (max(0.0, min(clip.seconds, start + self.seconds) - start), Counter())
-            keys.append(key)
+            covered = min(end_clip, start + self.seconds) - max(clip.offset, start)
+            self.rows[key] = (max(0.0, covered), Counter())
+            keys[k] = key
         for event in clip.events:
             found = _measure(event)
             if found is not None:
-                k = min(slots - 1, int(float(event["time"]) // self.seconds))
+                k = min(last, max(first, int(float(event["time"]) // self.seconds)))
                 self.rows[keys[k]][1][found] += 1
 
     def ordered(self) -> list[tuple[tuple[str, str, str], float, Counter]]:
