@@ -52,6 +52,9 @@ class Zone:
             if math.hypot(q[0] - p[0], q[1] - p[1]) < 1.0:
                 raise ZoneError(f"{what}: points {k + 1} and {(k + 1) % len(self.points) + 1} are the same place")
         polygon = self.array
+        spread = polygon - polygon[0]
+        if np.abs(spread[:, 0, None] * spread[None, :, 1] - spread[:, 1, None] * spread[None, :, 0]).max() < 1.0:
+            raise ZoneError(f"{what} has no area (its points are on one line)")
         crossing = self_intersection(polygon)
         if crossing is not None:
             i, j = crossing
@@ -110,7 +113,7 @@ def parse_zone(text: str, number: int = 1) -> Zone:
     name_parts = parts[len(values) :]
     if any(_number(p) for p in name_parts) or len(values) % 2:
         raise ZoneError(f"{text!r} is not a zone: each point needs x and y, both numbers (video pixels)")
-    name = ",".join(name_parts).strip() or f"zone {number}"
+    name = (text.split(",", len(values))[-1].strip() if name_parts else "") or f"zone {number}"
     points = tuple((values[k], values[k + 1]) for k in range(0, len(values), 2))
     if len(points) < 3:
         raise ZoneError(
