@@ -236,3 +236,61 @@ def test_a_killed_run_keeps_a_valid_event_log_and_resume_finishes_it(tmp_path, d
     assert main(["detect", *base, "-o", str(whole)]) == 0
     for name in (log.name, "long_20261207_090000.events.jsonl", "long_20261207_090000.zones.csv"):
         assert (out / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+def test_a_folder_of_clips_in_time_order_with_a_corrupt_clip_and_another_camera(tmp_path, street, data_dir, capsys):
+    """Zones saved with the folder (as the window saves them) are used for every clip of their camera size; the
+    clips are taken in the order of the times in their names, not their names' order; a corrupt clip and a clip
+    of another size each get one line naming them, the others are processed; ``--resume`` skips what is done;
+    intervals count over the clips together, on the clock."""
+    from yolo_desktop.video.lines import CountLine
+    from yolo_desktop.video.zone_book import CameraSetup, ZoneBook
+    from yolo_desktop.video.zones import Zone
+
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    late = folder / "a_cam1_20261207_081510.avi"  # named first, recorded second
+    early = folder / "b_cam1_20261207_081500.avi"
+    for clip in (late, early):
+        clip.write_bytes(street.read_bytes())
+    (folder / "c_cam1_20261207_081505.avi").write_bytes(b"RIFF\x00\x00\x00\x00AVI LIST" + bytes(300))  # corrupt
+    small = render(data_dir, STREET_ACTORS[:1], 10, (320, 200))
+    write(folder / "d_cam2_20261207_081520.avi", small, STREET_FPS)  # another camera: no zones for its size
+    zones = tuple(Zone(points, name) for name, points in STREET_ZONES.items())
+    ZoneBook.load(folder).set(*STREET_SIZE, CameraSetup(zones, (CountLine(*STREET_LINE, name="door"),)))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    out = tmp_path / "out"
+    args = [str(folder), "-o", str(out), "--quiet", "--classes", CLASSES, "--min-dwell", "0.4", "--no-images"]
+    assert main(["detect", *args, "--interval", "10s", "--resume"]) == 1
+    printed = capsys.readouterr().out
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # inputs never written
+    records = json.loads((out / "detections.json").read_text(encoding="utf-8"))["videos"]
+    assert [Path(r["path"]).name for r in records] == [
+        "b_cam1_20261207_081500.avi",
+        "c_cam1_20261207_081505.avi",
+        "a_cam1_20261207_081510.avi",
+        "d_cam2_20261207_081520.avi",
+    ]
+    b, c, a, d = records
+    assert a["zones"] == b["zones"] and b["zones"][0]["counts"]["person"]["entered"] == 4
+    assert a["events"] == b["events"] == {"cross": 5, "enter": 6, "leave": 6, "visit": 6}
+    assert c["fps"] is None and "c_cam1_20261207_081505.avi" in c["path"]
+    assert d["fps"] is None and "are for 480×300, not for this 320×200 clip" in d["error"]
+    assert not list((out / "recordings").glob("c_*")) and not list((out / "recordings").glob("d_*"))
+    assert "2 videos not read to the end:" in printed and f"  {d['path']}: the zones saved in" in printed
+    assert f"Zones and lines from {folder / '.yolo-desktop-zones.json'}" in printed
+    assert "All 2 videos: 0:16.00 of video, 160 frames processed" in printed
+    rows = read_csv(out / "intervals.csv")
+    entered = {r["start"][11:]: int(r["count"]) for r in rows if (r["place"], r["measure"]) == ("crossing", "entered")}
+    assert entered == {"08:15:00": 4, "08:15:10": 4}  # one clip in each 10 s interval
+    assert {r["recorded_s"] for r in rows} == {"8.0"}
+
+    # Run again with --resume: both clips are done (their part files say so), nothing is processed again.
+    logs = {p: p.stat().st_mtime_ns for p in (out / "recordings").glob("*.events.csv")}
+    assert main(["detect", *args, "--interval", "10s", "--resume"]) == 1
+    assert {p: p.stat().st_mtime_ns for p in logs} == logs
+    assert json.loads((out / "detections.json").read_text(encoding="utf-8"))["videos"] == records
+    # Other zones flags than the parts were made with: refused, saying what differs.
+    assert main(["detect", *args, "--resume", "--min-dwell", "2"]) == 2
+    assert "cannot resume" in capsys.readouterr().err
