@@ -18,7 +18,7 @@ from ..inference.detector import Detector
 from ..inference.errors import ModelError
 from ..inference.model_spec import input_size_of, model_fingerprint
 from ..pipeline.inputs import UsageError, check_output_dir, collect_inputs
-from ..pipeline.resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused
+from ..pipeline.resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused, done_videos, write_video_part
 from ..pipeline.run import Job, Pipeline
 from ..records import header
 from ..results import BatchSummary, ImageResult
@@ -160,7 +160,10 @@ def run_detect(args: argparse.Namespace) -> int:
             frames,
             setups,
             args.quiet,
-            store=resumable.store if resumable is not None else None,
+            done=done_videos(resumable.store) if resumable is not None else {},
+            on_done=None
+            if resumable is None
+            else lambda item, outcome: write_video_part(resumable.store, item, outcome.record, outcome.failed),
         )
         video_outcomes = footage.process(in_time_order(videos, video_options.clock))
     except KeyboardInterrupt:

@@ -186,6 +186,33 @@ class PartStore:
         return {key: record for key, record in self.records().items() if not record.get("write_failures")}
 
 
+def video_part_id(item: InputImage) -> str:
+    """A video's part name, from its output name and path (the same video in the same batch: the same part)."""
+    digest = hashlib.sha256(f"{image_key(item)}\0{item.path}".encode()).hexdigest()
+    return f"video-{digest[:16]}"
+
+
+def write_video_part(
+    store: PartStore, item: InputImage, record: Mapping[str, Any], write_failures: Sequence[tuple[str, str]]
+) -> Path:
+    """A finished video: its ``detections.json`` record, written once its files are (so "part exists" means
+    "done"; one with a failed write is done again on resume)."""
+    document = {"version": FORMAT_VERSION, "video": dict(record), "write_failures": [list(f) for f in write_failures]}
+    path = store.part_path(video_part_id(item))
+    write_text(path, json.dumps(document, ensure_ascii=False) + "\n")
+    return path
+
+
+def done_videos(store: PartStore) -> dict[str, dict]:
+    """The records of the videos an earlier run finished without a failed write, by path."""
+    found = {}
+    for part in store.parts():
+        record = part.get("video")
+        if isinstance(record, dict) and not part.get("write_failures"):
+            found[record["path"]] = record
+    return found
+
+
 def is_done(item: InputImage, done: Mapping[str, Mapping[str, Any]], name: str | None = None) -> bool:
     """Whether ``item`` (reported as ``name``, default its path) is among the finished records."""
     record = done.get(image_key(item))

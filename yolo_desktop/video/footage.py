@@ -3,30 +3,27 @@ resumable, then counts per interval over them all.
 
     clips = in_time_order(videos, clock)                  # by wall-clock start (``clock.py``), else as listed
     setups = Setups(zones, lines)                         # the command line's, or each folder's saved ones
-    runs = FootageRun(detector, out, options, frames, …)  # skips clips a part file says are done (--resume)
-    outcomes = runs.process(clips)
-    intervals_csv(out, outcomes, seconds)                 # intervals.csv over every clip
+    runs = FootageRun(detector, out, options, frames, setups, done=…, on_done=…)
+    outcomes = runs.process(clips)                        # clips in ``done`` (by path) are not processed again
+    intervals_csv(out, records, seconds)                  # intervals.csv over every clip
 
-A clip is done when its outputs are written: then a part file (``OUT/.parts/video-….part.json``) records its
-``detections.json`` entry, so ``--resume`` skips it and still lists it (and counts its events, read back from its
-event log, in the intervals). A clip stopped by Ctrl+C has no part: it is processed again from its start.
+With ``--resume`` the command line records each finished clip (``on_done``: a part file, ``pipeline/resume.py``)
+and hands the records of those an earlier run finished as ``done``: they are listed as they were, and their events
+are read back from their logs for the intervals. A clip stopped by Ctrl+C is not done: processed again from its
+start.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_text
 from ..pipeline.inputs import InputImage
-from ..pipeline.resume import PART_SUFFIX, PartStore
 from ..pipeline.run import Runner
 from .clock import clip_start
 from .detect import FrameRange
@@ -38,8 +35,6 @@ from .probe import VideoInfo
 from .run import process_video
 from .zone_book import ZoneBook
 from .zones import Zone, ZoneError, check_zones
-
-VIDEO_PART_PREFIX = "video-"
 
 
 def in_time_order(videos: Sequence[InputImage], clock: str) -> list[InputImage]:
@@ -89,21 +84,6 @@ class Setups:
         return replace(options, tracking=replace(tracking, zones=setup.zones, lines=setup.lines))
 
 
-def video_part_id(item: InputImage) -> str:
-    digest = hashlib.sha256(f"{item.relative_output('')}\0{item.path}".encode()).hexdigest()
-    return f"{VIDEO_PART_PREFIX}{digest[:16]}"
-
-
-def done_videos(store: PartStore) -> dict[str, dict]:
-    """Records of the clips finished by an earlier run, by path (a clip with a failed write is not done)."""
-    found = {}
-    for part in store.parts():
-        record = part.get("video")
-        if isinstance(record, dict) and not part.get("write_failures"):
-            found[record["path"]] = record
-    return found
-
-
 @dataclass
 class FootageRun:
     runner: Runner
@@ -112,16 +92,15 @@ class FootageRun:
     frames: FrameRange
     setups: Setups
     quiet: bool = False
-    store: PartStore | None = None  # with --resume: where finished clips are recorded
-    on_clip: Callable[[VideoOutputResult], None] | None = None
+    done: Mapping[str, dict] = field(default_factory=dict)  # records of clips finished earlier, by path
+    on_done: Callable[[InputImage, VideoOutputResult], object] | None = None  # a clip read and its files written
 
     def process(self, clips: Sequence[InputImage]) -> list[VideoOutputResult]:
-        """Every clip in order; those done by an earlier run come back from their part file (``seconds`` 0)."""
-        done = done_videos(self.store) if self.store is not None else {}
+        """Every clip in order; those ``done`` come back as they were recorded (``seconds`` 0)."""
         outcomes = []
         for item in clips:
-            if item.path in done:
-                outcome = VideoOutputResult(done[item.path])
+            if item.path in self.done:
+                outcome = VideoOutputResult(dict(self.done[item.path]))
             else:
                 outcome = process_video(
                     self.runner,
@@ -132,18 +111,10 @@ class FootageRun:
                     frames=self.frames,
                     choose=partial(self.setups.choose, item, self.options),
                 )
-                if self.store is not None and outcome.record.get("fps") is not None:
-                    self._record(item, outcome)
+                if self.on_done is not None and outcome.record.get("fps") is not None:
+                    self.on_done(item, outcome)
             outcomes.append(outcome)
-            if self.on_clip is not None:
-                self.on_clip(outcome)
         return outcomes
-
-    def _record(self, item: InputImage, outcome: VideoOutputResult) -> None:
-        assert self.store is not None
-        document = {"version": 1, "video": outcome.record, "write_failures": [list(f) for f in outcome.failed]}
-        path = self.store.folder / f"{video_part_id(item)}{PART_SUFFIX}"
-        write_text(path, json.dumps(document, ensure_ascii=False) + "\n")
 
 
 def clip_events(out: Path, record: dict[str, Any]) -> ClipEvents | None:
