@@ -3,7 +3,9 @@
 Boxes keep a constant on-screen line width and labels a constant on-screen size at any zoom. Wheel zooms around
 the cursor, dragging pans, fit / 1:1 are one call; clicking a box reports its index, and selected boxes are
 highlighted. Empty, it shows where to drop images. A video's counting lines are drawn over the picture with their
-counts; in line mode (``set_line_mode``) press-drag-release draws a new one (``line_drawn``, image pixels).
+counts; in line mode (``set_line_mode``) press-drag-release draws a new one (``line_drawn``, image pixels). Zones,
+the zone tool (``set_zone_mode``: click the points, double-click to close; ``zone_drawn``) and the heatmap overlay
+are ``zone_layer.py``'s.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ..imaging.palette import class_color, label_text, text_color_on
 from ..results import Detection, Detections
+from .zone_layer import ZoneLayer
 
 LINE_COLOR = QColor(255, 214, 0)  # counting lines: one colour no class has (the palette's yellows are greener)
 ZOOM_STEP = 1.25
@@ -94,6 +97,7 @@ class ImageView(QGraphicsView):
     box_clicked = Signal(int)  # index into the detections given to set_detections; -1 for empty space
     navigate = Signal(int)  # -1 previous image, +1 next (arrow keys)
     line_drawn = Signal(float, float, float, float)  # x1, y1, x2, y2 in image pixels (line mode)
+    zone_drawn = Signal(object)  # [(x, y), …] image pixels (zone mode)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -120,6 +124,7 @@ class ImageView(QGraphicsView):
         self._line_items: list[QGraphicsItem] = []
         self._drawing: QGraphicsLineItem | None = None  # the line being drawn (line mode)
         self.line_mode = False
+        self.zone_layer = ZoneLayer()
 
     # ----- content -------------------------------------------------------------------------------------------
     def set_image(self, pixmap: QPixmap | None) -> None:
@@ -130,6 +135,7 @@ class ImageView(QGraphicsView):
         scene.clear()
         self._boxes, self._selected, self._pixmap_item, self._tiles = [], set(), None, []
         self._line_items, self._drawing = [], None  # deleted with the scene's other items
+        self.zone_layer.forget()
         if drawing is not None and pixmap is not None and not pixmap.isNull():
             self._drawing = scene.addLine(drawing, self._line_pen())
             self._drawing.setZValue(5)
@@ -142,6 +148,7 @@ class ImageView(QGraphicsView):
         self._pixmap_item.setZValue(0)
         scene.setSceneRect(QRectF(pixmap.rect()))
         self._draw_lines()
+        self.zone_layer.redraw(scene, True)
         if self._fit:
             self.fit()
 
@@ -255,6 +262,45 @@ class ImageView(QGraphicsView):
         pen.setCosmetic(True)
         return pen
 
+    # ----- zones and the heatmap -----------------------------------------------------------------------------
+    def set_zones(self, zones: Sequence[tuple[Sequence[tuple[float, float]], str]]) -> None:
+        """Zones to show: their points (image pixels) and the text beside each."""
+        self.zone_layer.set_zones(zones)
+        self.zone_layer.redraw(self.scene(), self._pixmap_item is not None)
+
+    def set_heatmap(self, pixmap: QPixmap | None) -> None:
+        """An overlay the picture's size (the heatmap), or None."""
+        self.zone_layer.heatmap = pixmap
+        self.zone_layer.redraw(self.scene(), self._pixmap_item is not None)
+
+    def set_zone_mode(self, on: bool) -> None:
+        """Zone mode: clicks add the points of a new zone instead of panning."""
+        self.zone_layer.start() if on else self.zone_layer.cancel()
+        self.setDragMode(QGraphicsView.DragMode.NoDrag if on else QGraphicsView.DragMode.ScrollHandDrag)
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.OpenHandCursor)
+        self.zone_layer.redraw(self.scene(), self._pixmap_item is not None)
+
+    def _zone_click(self, event) -> None:
+        layer = self.zone_layer
+        if event.button() == Qt.MouseButton.RightButton:
+            self._end_zone(None)
+            return
+        point = self.mapToScene(event.position().toPoint())
+        first = None
+        if layer.drawing:
+            x, y = layer.drawing[0]
+            first = QLineF(QPointF(self.mapFromScene(QPointF(x, y))), event.position()).length()
+        done = layer.click((point.x(), point.y()), first)
+        if done is not None:
+            self._end_zone(done)
+        else:
+            layer.redraw(self.scene(), True)
+
+    def _end_zone(self, points: list | None) -> None:
+        self.set_zone_mode(False)
+        if points is not None:
+            self.zone_drawn.emit(points)
+
     def set_line_mode(self, on: bool) -> None:
         """Line mode: dragging draws a counting line instead of panning."""
         self.line_mode = on
@@ -297,6 +343,10 @@ class ImageView(QGraphicsView):
 
     # ----- interaction ---------------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
+        if self.zone_layer.active and self._pixmap_item is not None:
+            self._zone_click(event)
+            event.accept()
+            return
         if self.line_mode and event.button() == Qt.MouseButton.LeftButton and self._pixmap_item is not None:
             start = self.mapToScene(event.position().toPoint())
             self._drawing = self.scene().addLine(QLineF(start, start), self._line_pen())
@@ -312,7 +362,22 @@ class ImageView(QGraphicsView):
             self.box_clicked.emit(-1)
         super().mousePressEvent(event)
 
+    def mouseDoubleClickEvent(self, event) -> None:
+        if self.zone_layer.active:
+            points = self.zone_layer.finish()
+            if points is not None:
+                self._end_zone(points)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
     def mouseMoveEvent(self, event) -> None:
+        if self.zone_layer.drawing:
+            point = self.mapToScene(event.position().toPoint())
+            self.zone_layer.cursor = (point.x(), point.y())
+            self.zone_layer.redraw(self.scene(), self._pixmap_item is not None)
+            event.accept()
+            return
         if self._drawing is not None:
             line = self._drawing.line()
             self._drawing.setLine(QLineF(line.p1(), self.mapToScene(event.position().toPoint())))
@@ -340,6 +405,9 @@ class ImageView(QGraphicsView):
 
     def keyPressEvent(self, event) -> None:
         key = event.key()
+        if self.zone_layer.active and key in (Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._end_zone(self.zone_layer.finish() if key != Qt.Key.Key_Escape else None)
+            return
         scrollable = self.horizontalScrollBar().maximum() > 0 or self.verticalScrollBar().maximum() > 0
         if not scrollable and key in (Qt.Key.Key_Left, Qt.Key.Key_Up):
             self.navigate.emit(-1)
