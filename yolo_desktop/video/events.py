@@ -148,3 +148,27 @@ class ZoneCounts:
                 for label in labels
             }
         return result
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Which events a table shows: empty fields match everything."""
+
+    kind: str = ""  # one of KINDS
+    label: str = ""
+    place: str = ""
+
+    def matches(self, event: Event) -> bool:
+        return (
+            (not self.kind or event.kind == self.kind)
+            and (not self.label or event.label == self.label)
+            and (not self.place or event.place == self.place)
+        )
+
+    def apply(self, events: list[Event]) -> list[Event]:
+        return [e for e in events if self.matches(e)]
+
+
+def per_class(events: list[Event]) -> dict[str, int]:
+    """Events per class label (the counts panel's *Events* column)."""
+    return dict(Counter(e.label for e in events))
