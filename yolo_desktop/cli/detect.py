@@ -24,7 +24,7 @@ from ..records import header
 from ..results import BatchSummary, ImageResult
 from ..settings import SettingsError
 from ..video.detect import FrameRange
-from ..video.footage import FootageRun, Setups, in_time_order, intervals_csv
+from ..video.footage import FootageRun, Setups, footage_record, in_time_order, intervals_csv
 from ..video.lines import parse_count_line
 from ..video.output import VideoOutputOptions, VideoOutputResult
 from ..video.run import print_video_summary
@@ -66,7 +66,7 @@ def run_detect(args: argparse.Namespace) -> int:
                 args.image_format,
             )
             if any(item.is_video for item in items):
-                identity = identity.with_videos(video_identity(frames, video_options, args))
+                identity = identity.with_videos(footage_record(frames, video_options, setups))
     except (SettingsError, UsageError, ModelError, ValueError, OSError) as exc:
         return _fail(str(exc))
     videos = [item for item in items if item.is_video]
@@ -77,17 +77,24 @@ def run_detect(args: argparse.Namespace) -> int:
             + ", ".join(args.paths)
             + ("" if args.recursive else " (use --recursive to include subfolders)")
         )
-    if args.cluster:
-        if videos:  # queue workers take photos; a video is one long sequential job, better run where it is
-            return _fail(
-                f"--cluster sends photos to the workers, not videos ({videos[0].path}…): run videos without --cluster"
-            )
+    if args.cluster:  # photos in chunks, each video a job of its own (shared storage, as for photos)
         assert identity is not None
         from ..cluster.coordinator import ClusterError, run_cluster
 
         try:
             options = cluster_options_from(args)
-            outcome = run_cluster(options, model, settings, identity, out, items, problems, _ProgressBar(args.quiet))
+            outcome = run_cluster(
+                options,
+                model,
+                settings,
+                identity,
+                out,
+                items,
+                problems,
+                _ProgressBar(args.quiet),
+                in_time_order(videos, video_options.clock),
+                footage_record(frames, video_options, setups),
+            )
         except ClusterError as exc:
             return _fail(str(exc))
         except KeyboardInterrupt:
@@ -97,8 +104,11 @@ def run_detect(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_INTERRUPTED
-        print_summary(outcome.summary, outcome.write_failures, out, sys.stdout)
-        return EXIT_OK if outcome.ok else EXIT_SOME_FAILED
+        cluster_videos = [VideoOutputResult(record) for record in outcome.videos]
+        videos_failed = print_video_summary(cluster_videos, sys.stdout)
+        failures = outcome.write_failures + _intervals(args, out, cluster_videos)
+        print_summary(outcome.summary, failures, out, sys.stdout)
+        return EXIT_OK if outcome.ok and not videos_failed and not failures else EXIT_SOME_FAILED
     resumable, all_items = None, items
     if args.resume:
         assert identity is not None
@@ -188,19 +198,23 @@ def run_detect(args: argparse.Namespace) -> int:
     videos_failed = print_video_summary(video_outcomes, sys.stdout)
     for used in sorted(setups.used):
         print(f"Zones and lines from {used}", file=sys.stdout)
-    if getattr(args, "interval", None):
-        try:
-            table = intervals_csv(out, [v.record for v in video_outcomes], args.interval)
-        except OSError as exc:
-            report.failed.append((str(out / "intervals.csv"), exc.strerror or str(exc)))
-            table = None
-        print(
-            f"Counts per interval: {table}" if table else "Counts per interval: no event log to count", file=sys.stdout
-        )
+    report.failed.extend(_intervals(args, out, video_outcomes))
     report.failed.extend(failure for outcome in video_outcomes for failure in outcome.failed)
     print_summary(summary, report.failed, out, sys.stdout)
     print(f"Engine: {detector.engine_summary}", file=sys.stdout)
     return EXIT_OK if not summary.failed and not report.failed and not videos_failed else EXIT_SOME_FAILED
+
+
+def _intervals(args: argparse.Namespace, out: Path, outcomes: list[VideoOutputResult]) -> list[tuple[str, str]]:
+    """With --interval: OUT/intervals.csv from every video's event log (said on stdout); its failed write."""
+    if not getattr(args, "interval", None):
+        return []
+    try:
+        table = intervals_csv(out, [v.record for v in outcomes], args.interval)
+    except OSError as exc:
+        return [(str(out / "intervals.csv"), exc.strerror or str(exc))]
+    print(f"Counts per interval: {table or 'no event log to count'}", file=sys.stdout)
+    return []
 
 
 def cluster_options_from(args: argparse.Namespace) -> ClusterOptions:
@@ -283,28 +297,6 @@ def setups_from(options: VideoOutputOptions, args: argparse.Namespace) -> Setups
     if tracking is None:
         return Setups(use_saved=False)
     return Setups(tracking.zones, tracking.lines, use_saved=not getattr(args, "no_saved_zones", False))
-
-
-def video_identity(frames: FrameRange, options: VideoOutputOptions, args: argparse.Namespace) -> dict:
-    """What changes a video's outputs beyond the photos' identity: a resume with other video flags refuses."""
-    tracking = options.tracking
-    return {
-        "range": [frames.stride, frames.start, frames.end],
-        "video_format": options.video_format,
-        "clock": options.clock,
-        "snapshots": options.snapshots,
-        "heatmap": options.heatmap,
-        "saved_zones": not getattr(args, "no_saved_zones", False),
-        "tracking": None
-        if tracking is None
-        else {
-            **tracking.record(),
-            "anchor": tracking.anchor,
-            "min_dwell": tracking.min_dwell,
-            "lines": [line.record() for line in tracking.lines],
-            "zones": [zone.record() for zone in tracking.zones],
-        },
-    }
 
 
 def print_summary(summary: BatchSummary, write_failures: list[tuple[str, str]], out: Path, stream: TextIO) -> None:

@@ -33,6 +33,7 @@ from .lines import CountLine
 from .output import VideoOutputOptions, VideoOutputResult
 from .probe import VideoInfo
 from .run import process_video
+from .tracking import TrackingOptions
 from .zone_book import ZoneBook
 from .zones import Zone, ZoneError, check_zones
 
@@ -142,3 +143,56 @@ def intervals_csv(out: Path, records: Sequence[dict[str, Any]], seconds: float) 
     path = out / "intervals.csv"
     write_intervals_csv(path, interval_table(clips, seconds))
     return path
+
+
+def footage_record(frames: FrameRange, options: VideoOutputOptions, setups: Setups) -> dict[str, Any]:
+    """Everything that decides a video's outputs besides the model and its settings, as JSON: a queue job
+    carries it to a worker (``footage_from_record``), and a resumable batch's identity holds it."""
+    tracking = options.tracking
+    return {
+        "range": {"stride": frames.stride, "start": frames.start, "end": frames.end},
+        "outputs": {
+            "video": options.video,
+            "video_format": options.video_format,
+            "jsonl": options.jsonl,
+            "csv": options.csv,
+            "clock": options.clock,
+            "snapshots": options.snapshots,
+            "heatmap": options.heatmap,
+        },
+        "tracking": None
+        if tracking is None
+        else {
+            "min_frames": tracking.min_frames,
+            "lost_seconds": tracking.lost_seconds,
+            "anchor": tracking.anchor,
+            "min_dwell": tracking.min_dwell,
+            "lines": [line.record() for line in tracking.lines],
+            "zones": [zone.record() for zone in tracking.zones],
+        },
+        "saved_zones": setups.use_saved,
+    }
+
+
+def footage_from_record(record: dict[str, Any]) -> tuple[FrameRange, VideoOutputOptions, Setups]:
+    tracking = record["tracking"]
+    options = None
+    if tracking is not None:
+        lines = tuple(CountLine.from_record(line) for line in tracking["lines"])
+        zones = tuple(Zone.from_record(zone) for zone in tracking["zones"])
+        options = TrackingOptions(
+            min_frames=tracking["min_frames"],
+            lost_seconds=tracking["lost_seconds"],
+            lines=lines,
+            zones=zones,
+            anchor=tracking["anchor"],
+            min_dwell=tracking["min_dwell"],
+        )
+    frames = FrameRange(**record["range"])
+    outputs = VideoOutputOptions(**record["outputs"], tracking=options)
+    setups = (
+        Setups(options.zones, options.lines, use_saved=record["saved_zones"])
+        if options is not None
+        else Setups(use_saved=False)
+    )
+    return frames, outputs, setups

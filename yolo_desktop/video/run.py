@@ -34,12 +34,16 @@ def process_video(
     cancel: threading.Event | None = None,
     frames: FrameRange = FrameRange(),
     choose: Callable[[VideoInfo], VideoOutputOptions] | None = None,
+    on_frame: Callable[[int], object] | None = None,
+    ctrl_c: bool = True,
 ) -> VideoOutputResult:
     """Detect every (stride-th) frame of ``frames`` of one video and write its outputs under ``out`` (the item's
     mirrored place). A video that cannot be read, or stops early, is reported in the record's ``error``, a file
     that cannot be written in ``failed``; nothing here raises for bad input. On Ctrl+C the outputs so far are
     finished (playable, parseable) and KeyboardInterrupt propagates. ``choose``: the options for this video once
-    its size is known (its camera's zones); a ``ZoneError`` it raises is the video's error, and nothing is written."""
+    its size is known (its camera's zones); a ``ZoneError`` it raises is the video's error, and nothing is written.
+    ``on_frame``: called with the frames read so far after each processed frame (a queue worker's heartbeat);
+    ``ctrl_c`` False leaves SIGINT to the caller (a queue worker stops between jobs)."""
     started = time.perf_counter()
     cancel = cancel if cancel is not None else threading.Event()
     try:
@@ -69,7 +73,7 @@ def process_video(
     failed_frames: list[str] = []
     interrupted = threading.Event()
     try:
-        with _ctrl_c_sets(interrupted, cancel):
+        with _ctrl_c_sets(interrupted, cancel) if ctrl_c else contextlib.nullcontext(interrupted):
             for found in detection:
                 result = found.result
                 if not result.ok:
@@ -80,6 +84,8 @@ def process_video(
                         assert frame.rgb is not None  # kept: keep_pixels=options.video
                         output.draw(frame.rgb, shown)
                 bar.update(1 + len(found.following))
+                if on_frame is not None:
+                    on_frame(detection.frames_read)
     finally:
         bar.close()
         detection.close()

@@ -105,13 +105,8 @@ def _parse(path: Path) -> dict[tuple[int, int], CameraSetup]:
         cameras = {}
         for entry in document["cameras"]:
             zones = tuple(Zone.from_record(z) for z in entry.get("zones", ()))
-            lines = tuple(_line(line) for line in entry.get("lines", ()))
+            lines = tuple(CountLine.from_record(line) for line in entry.get("lines", ()))
             cameras[(int(entry["width"]), int(entry["height"]))] = CameraSetup(zones, lines)
         return cameras
     except (OSError, ValueError, KeyError, TypeError, ZoneError, LineError) as exc:
         raise ZoneError(f"{path}: saved zones cannot be read ({exc})") from None
-
-
-def _line(record: dict) -> CountLine:
-    x1, y1, x2, y2 = (float(v) for v in record["points"])
-    return CountLine(x1, y1, x2, y2, name=str(record["name"]))
