@@ -48,6 +48,7 @@ bench: $(STAMP) $(MODEL)
 # The real window after a batch of sample photos (offscreen unless DISPLAY is set, e.g. under xvfb-run).
 screenshot: $(STAMP) $(MODEL)
 	$(BIN)/python docs/make_screenshot.py
+	$(BIN)/python docs/make_footage_screenshot.py
 
 # The standalone app: dist/yolo-desktop/ (see README). The default model's converted models are made first (LiteRT
 # float32 and int8; OpenVINO int8, calibrated on bench/photo_sources.py's calibration photos), so the bundle needs
