@@ -251,7 +251,7 @@ class FootagePanel(QWidget):
             )
             texts.append(f"{zone.name}: {detail or 'nobody yet'}")
         self.view.set_zones(shown)
-        self.zones_label.setText(self.session.state.zone_problem or "\n".join(texts))
+        self.zones_label.setText(self.session.state.setups.problem or "\n".join(texts))
         self.clear_button.setVisible(bool(zones))
         self.zone_button.setEnabled(self.player.active and self.player.tracking is not None)
         self._fill_filters()

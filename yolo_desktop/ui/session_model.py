@@ -26,8 +26,8 @@ from ..settings import DEFAULTS, DetectorSettings
 from ..video.lines import CountLine
 from ..video.track import VideoTrack
 from ..video.tracking import TRACKED, TrackingOptions
-from ..video.zone_book import CameraSetup, ZoneBook
-from ..video.zones import Zone, ZoneError
+from ..video.zones import Zone
+from .video_setups import VideoSetups
 
 if TYPE_CHECKING:
     from ..video.probe import VideoInfo
@@ -129,9 +129,7 @@ class SessionModel:
         self.videos: dict[int, VideoTrack] = {}  # entry index → the frames to show (finished run, or first run)
         self._running_videos: dict[int, VideoTrack] = {}  # entry index → the run in progress
         self.tracking: TrackingOptions | None = TRACKED  # how videos are tracked (None: not); lines per video:
-        self.video_lines: dict[int, tuple[CountLine, ...]] = {}  # entry index → its counting lines
-        self.video_zones: dict[int, tuple[Zone, ...]] = {}  # entry index → its zones
-        self.zone_problem = ""  # why the folder's saved zones could not be read or saved (shown, never raised)
+        self.setups = VideoSetups()  # each video's counting lines and zones, saved with its folder
 
     # ----- model ---------------------------------------------------------------------------------------------
     @property
@@ -316,7 +314,7 @@ class SessionModel:
             return None
         self._running_videos[index] = VideoTrack.open(info, self.names)
         self.videos.setdefault(index, self._running_videos[index])
-        self.load_setup(index, (info.width, info.height))
+        self.setups.load(index, self.entries[index].path, (info.width, info.height))
         self.entries[index].note = self._running_videos[index].note
         return index
 
@@ -351,57 +349,25 @@ class SessionModel:
         """How the video at ``index`` is tracked (its counting lines and zones included); None: not tracked."""
         if self.tracking is None:
             return None
-        return replace(self.tracking, lines=self.video_lines.get(index, ()), zones=self.video_zones.get(index, ()))
+        setups = self.setups
+        return replace(self.tracking, lines=setups.lines.get(index, ()), zones=setups.zones.get(index, ()))
 
     def set_video_lines(self, index: int, lines: Sequence[CountLine]) -> TrackingOptions | None:
         """The counting lines drawn on the video at ``index`` (its tracks are recomputed with them; saved with its
         folder for its camera size)."""
-        self.video_lines[index] = tuple(lines)
-        self._save_setup(index)
+        self.setups.lines[index] = tuple(lines)
+        self.setups.save(index, [e.path for e in self.entries], self._size)
         return self.tracking_options(index)
 
     def set_video_zones(self, index: int, zones: Sequence[Zone]) -> TrackingOptions | None:
         """The zones drawn on the video at ``index`` (as for lines)."""
-        self.video_zones[index] = tuple(zones)
-        self._save_setup(index)
+        self.setups.zones[index] = tuple(zones)
+        self.setups.save(index, [e.path for e in self.entries], self._size)
         return self.tracking_options(index)
 
     def _size(self, index: int) -> tuple[int, int] | None:
         track = self.videos.get(index) or self._running_videos.get(index)
         return (track.info.width, track.info.height) if track is not None else None
-
-    def load_setup(self, index: int, size: tuple[int, int]) -> bool:
-        """A video's lines and zones from its folder's saved ones for its size, unless it has its own already;
-        True when some were taken."""
-        if index in self.video_lines or index in self.video_zones:
-            return False
-        try:
-            setup = ZoneBook.load(os.path.dirname(os.path.abspath(self.entries[index].path))).for_size(*size)
-        except ZoneError as exc:
-            self.zone_problem = str(exc)
-            return False
-        if not setup:
-            return False
-        self.video_lines[index], self.video_zones[index] = setup.lines, setup.zones
-        return True
-
-    def _save_setup(self, index: int) -> None:
-        size = self._size(index)
-        if size is None:
-            return
-        folder = os.path.dirname(os.path.abspath(self.entries[index].path))
-        setup = CameraSetup(self.video_zones.get(index, ()), self.video_lines.get(index, ()))
-        try:
-            book = ZoneBook.load(folder)
-            book.set(*size, setup)
-        except (OSError, ZoneError) as exc:
-            self.zone_problem = f"zones not saved with {folder}: {exc}"
-            return
-        # Other videos of this folder and camera size share them from now on.
-        for other, entry in enumerate(self.entries):
-            same_folder = os.path.dirname(os.path.abspath(entry.path)) == folder
-            if other != index and same_folder and self._size(other) == size:
-                self.video_lines[other], self.video_zones[other] = setup.lines, setup.zones
 
     def _drop_running_videos(self) -> list[int]:
         """A cancelled video goes back to how it was, like an image: a first run cut short shows nothing, a

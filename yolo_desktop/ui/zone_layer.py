@@ -15,6 +15,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
+from .label_item import LabelItem
+
 ZONE_COLOR = QColor(0, 200, 255)  # a colour no class has: cyan
 CLOSE_DISTANCE = 10.0  # screen pixels from the first point: a click there closes the polygon
 
@@ -58,8 +60,6 @@ class ZoneLayer:
             item.setZValue(0.6)
             self._items.append(item)
             if text:
-                from .image_view import LabelItem  # the viewer's label: the same look as boxes' and lines'
-
                 label = LabelItem(text, 0, None, ZONE_COLOR)
                 label.setPos(polygon.boundingRect().topLeft())
                 label.setZValue(4)
