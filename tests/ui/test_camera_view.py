@@ -194,3 +194,10 @@ def test_a_zone_drawn_on_the_live_camera_counts_and_the_recording_logs_its_event
         assert before <= wall <= datetime.now() and float(e["time"]) >= 0
     saved = ZoneBook.load(tmp_path / "saved").for_size(480, 300)
     assert saved.zones == view.zones
+    # Started again (a new window's camera: nothing drawn), the saved zone comes back with the first frame.
+    view.set_zones(())
+    ZoneBook.load(tmp_path / "saved").set(480, 300, saved)
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.frames_shown >= 1, timeout=30_000)
+    assert view.zones == saved.zones and view.tracker.zones == saved.zones
+    view.stop()

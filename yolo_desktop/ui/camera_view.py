@@ -273,6 +273,20 @@ class CameraView(QWidget):
         self._last_shown = time.monotonic()
         if self.frames_shown == 1:
             self._say(f"{self.capture.name}: live")
+            self._load_setup(frame.rgb.shape[1], frame.rgb.shape[0])
+
+    def _load_setup(self, width: int, height: int) -> None:
+        """No lines or zones drawn yet: those saved with the recordings folder for this camera's size."""
+        if self.lines or self.zones:
+            return
+        try:
+            setup = ZoneBook.load(self.folder).for_size(width, height)
+        except ZoneError as exc:
+            self._say(str(exc))
+            return
+        if setup:
+            self.set_lines(setup.lines)
+            self.set_zones(setup.zones)
 
     def _at_thresholds(self, result: ImageResult) -> ImageResult:
         """``result`` at the thresholds and classes on screen: as detected, unless they changed since the start."""
