@@ -212,9 +212,10 @@ def test_a_killed_run_keeps_a_valid_event_log_and_resume_finishes_it(tmp_path, d
     """SIGKILL mid-video: every line of the log is a whole event (no half row); ``--resume`` processes the clip
     again and writes the same log a run that never stopped writes."""
     frames = render(data_dir, STREET_ACTORS, STREET_FRAMES, STREET_SIZE)
-    clip = write(tmp_path / "long_20261207_090000.avi", frames * 4, STREET_FPS)  # 32 s: time to be killed
+    clip = write(tmp_path / "long_20261207_090000.avi", frames * 2, STREET_FPS)  # 16 s: time to be killed
     out, whole = tmp_path / "out", tmp_path / "whole"
     base = [str(clip), "--quiet", "--classes", CLASSES, "--count-line", LINE, "--no-images", *ZONE_FLAGS]
+    base += ["--stride", "2"]  # half the frames: the test's time
     args = [*base, "-o", str(out), "--resume"]
     command = [sys.executable, "-m", "yolo_desktop", "detect", *args]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -294,3 +295,23 @@ def test_a_folder_of_clips_in_time_order_with_a_corrupt_clip_and_another_camera(
     # Other zones flags than the parts were made with: refused, saying what differs.
     assert main(["detect", *args, "--resume", "--min-dwell", "2"]) == 2
     assert "cannot resume" in capsys.readouterr().err
+
+
+def test_bad_zones_are_refused_naming_them(tmp_path, street, capsys):
+    """Zones that cannot be zones stop the command before anything runs (exit code 2, the flag and why); a zone
+    outside a clip's frame fails that clip alone (exit code 1), nothing written for it."""
+    for bad, reason in (
+        ("10,10,200,10", "give at least 3 points"),
+        ("0,0,100,100,100,0,0,100,bow", "zone 'bow' crosses itself"),
+        ("0,0,100,0,100,x", "each point needs x and y"),
+    ):
+        with pytest.raises(SystemExit) as exit_code:
+            main(["detect", str(street), "-o", str(tmp_path / "out"), "--zone", bad])
+        error = capsys.readouterr().err
+        assert exit_code.value.code == 2 and "error: argument --zone: " in error and reason in error, error
+    assert not (tmp_path / "out").exists()
+    code = main(["detect", str(street), "-o", str(tmp_path / "out"), "--quiet", "--zone", "0,0,500,0,500,300,lot"])
+    printed = capsys.readouterr().out
+    assert code == 1
+    assert f"{street}: zone 'lot' is outside cam1_20261207_081500.avi's 480×300 frame (point 2 is at 500,0)" in printed
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["detections.csv", "detections.json"]

@@ -65,7 +65,7 @@ class Setups:
         if tracking is None:
             return options
         if self.zones or self.lines or not self.use_saved:
-            check_zones(self.zones, info.width, info.height, info.name)
+            check_zones(self.zones, info.width, info.height, os.path.basename(info.name))
             return options  # already in the options (every clip the same)
         folder = os.path.dirname(os.path.abspath(item.path))
         book = self.books.get(folder)
@@ -79,7 +79,7 @@ class Setups:
                     f"{info.width}×{info.height} clip: draw its zones in the window, or give --zone"
                 )
             return options
-        check_zones(setup.zones, info.width, info.height, info.name)
+        check_zones(setup.zones, info.width, info.height, os.path.basename(info.name))
         assert book.source is not None
         self.used.add(str(book.source))
         return replace(options, tracking=replace(tracking, zones=setup.zones, lines=setup.lines))
