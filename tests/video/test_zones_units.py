@@ -235,3 +235,34 @@ def test_the_zone_book_keeps_zones_per_camera_size_and_falls_back_when_the_folde
     (folder / ".yolo-desktop-zones.json").write_text('{"cameras": [{"width": 1, "height": 1, "zones": [{}]}]}')
     with pytest.raises(ZoneError, match="saved zones cannot be read"):
         ZoneBook.load(folder)
+
+
+def test_the_windows_setups_are_shared_by_the_folders_videos_of_one_size_and_the_table_filters(tmp_path):
+    """The window's state without Qt: a zone drawn on one video goes to the folder's other videos of that camera
+    size (and to its saved file), not to another size's; the event table's query."""
+    from yolo_desktop.ui.video_setups import VideoSetups
+    from yolo_desktop.video.events import Event, EventQuery
+
+    folder = tmp_path / "cams"
+    folder.mkdir()
+    paths = [str(folder / "a.mp4"), str(folder / "b.mp4"), str(folder / "c.mp4"), str(tmp_path / "d.mp4")]
+    sizes = {0: (640, 480), 1: (640, 480), 2: (1280, 720), 3: (640, 480)}
+    setups = VideoSetups()
+    zone = parse_zone("0,0,100,0,100,100,door")
+    setups.zones[0] = (zone,)
+    setups.save(0, paths, sizes.get)
+    assert setups.zones == {0: (zone,), 1: (zone,)} and setups.problem == ""  # c: another size; d: another folder
+    fresh = VideoSetups()
+    assert fresh.load(2, paths[2], (640, 480)) and fresh.zones[2] == (zone,)  # a new window, a clip of that size
+    assert not fresh.load(2, paths[2], (640, 480))  # it has its own now
+    assert not VideoSetups().load(3, paths[3], (640, 480))  # nothing saved in that folder
+
+    events = [
+        Event(1, 0.1, "enter", "door", 1, 0, "person", 0.9, (0, 0, 1, 1)),
+        Event(2, 0.2, "cross", "gate", 2, 2, "car", 0.8, (0, 0, 1, 1), direction="left-to-right"),
+        Event(3, 0.3, "leave", "door", 1, 0, "person", 0.9, (0, 0, 1, 1), dwell=0.2),
+    ]
+    assert EventQuery().apply(events) == events
+    assert EventQuery(kind="enter").apply(events) == events[:1]
+    assert EventQuery(label="person", place="door").apply(events) == [events[0], events[2]]
+    assert EventQuery(label="car", place="door").apply(events) == []
