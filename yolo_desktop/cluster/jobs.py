@@ -198,6 +198,7 @@ def detect_video(payload: dict[str, Any]) -> dict[str, Any]:
         choose=partial(setups.choose, item, options),
         on_frame=lambda _read: progress.update(0),
         ctrl_c=False,
+        settings=settings,  # this job's thresholds and classes: the worker's detector serves every job
     )
     record = {**outcome.record, "path": name}  # named as the coordinator knows it
     part = write_video_part(PartStore(out), InputImage(name, rel_dir, stem), record, outcome.failed)

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from ..pipeline.inputs import InputImage
 from ..pipeline.run import Runner
+from ..settings import DetectorSettings
 from .detect import FrameRange, VideoDetection
 from .output import VideoOutput, VideoOutputOptions, VideoOutputResult
 from .probe import VideoError, VideoInfo
@@ -36,6 +37,7 @@ def process_video(
     choose: Callable[[VideoInfo], VideoOutputOptions] | None = None,
     on_frame: Callable[[int], object] | None = None,
     ctrl_c: bool = True,
+    settings: DetectorSettings | None = None,
 ) -> VideoOutputResult:
     """Detect every (stride-th) frame of ``frames`` of one video and write its outputs under ``out`` (the item's
     mirrored place). A video that cannot be read, or stops early, is reported in the record's ``error``, a file
@@ -43,11 +45,14 @@ def process_video(
     finished (playable, parseable) and KeyboardInterrupt propagates. ``choose``: the options for this video once
     its size is known (its camera's zones); a ``ZoneError`` it raises is the video's error, and nothing is written.
     ``on_frame``: called with the frames read so far after each processed frame (a queue worker's heartbeat);
-    ``ctrl_c`` False leaves SIGINT to the caller (a queue worker stops between jobs)."""
+    ``ctrl_c`` False leaves SIGINT to the caller (a queue worker stops between jobs); ``settings``: the frames'
+    (thresholds, classes, tiles) when not the runner's own (a queue worker's detector serves every job)."""
     started = time.perf_counter()
     cancel = cancel if cancel is not None else threading.Event()
     try:
-        detection = VideoDetection(runner, item.path, frames, keep_pixels=options.video, cancel=cancel)
+        detection = VideoDetection(
+            runner, item.path, frames, keep_pixels=options.video, cancel=cancel, settings=settings
+        )
     except VideoError as exc:
         unreadable = VideoOutputResult.unreadable(item.path, exc.reason, frames)
         unreadable.seconds = time.perf_counter() - started
