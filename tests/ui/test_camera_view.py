@@ -149,3 +149,55 @@ def test_live_tracking_counts_lines_and_records_them(qtbot, window, tmp_path, da
     assert [line.name for line in view.lines] == ["door", "line 2"] and not picture.line_mode
     qtbot.mouseClick(view.clear_lines_button, Qt.MouseButton.LeftButton)
     assert view.lines == () and picture.line_texts() == []
+
+
+def test_a_zone_drawn_on_the_live_camera_counts_and_the_recording_logs_its_events(qtbot, window, tmp_path, data_dir):
+    """The street clip as a camera: a zone clicked on the live picture counts the people entering it (A, B, and
+    C twice: it turns back), the recording's event log holds the entries and exits with the computer's clock, and
+    the zone is saved with the recordings folder for this camera's size (its clips are then analysed with it)."""
+    import csv
+    from datetime import datetime
+
+    from PySide6.QtCore import QPointF
+
+    from tests.support.scenes import make_street
+    from yolo_desktop.video.zone_book import ZoneBook
+
+    clip = make_street(tmp_path / "clips", data_dir)
+    window.class_filter.set_classes(window.session.model_info.names, {"person", "motorbike"})
+    window._on_classes(window.class_filter.selected())
+    view = window.open_camera()
+    view.folder = str(tmp_path / "saved")
+    view.url.setText(str(clip))
+    before = datetime.now()
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.frames_shown >= 1, timeout=30_000)
+    qtbot.mouseClick(view.record_button, Qt.MouseButton.LeftButton)
+    # Click the zone's corners (A reaches it at about 1.1 s), double-click the last.
+    qtbot.mouseClick(view.zone_button, Qt.MouseButton.LeftButton)
+    corners = [view.view.mapFromScene(QPointF(x, y)) for x, y in ((150, 0), (305, 0), (305, 240), (150, 240))]
+    for corner in corners[:-1]:
+        qtbot.mouseClick(view.view.viewport(), Qt.MouseButton.LeftButton, pos=corner)
+    qtbot.mouseDClick(view.view.viewport(), Qt.MouseButton.LeftButton, pos=corners[-1])
+    (zone,) = view.zones
+    assert zone.name == "zone 1" and view.tracker.zones == view.zones
+    qtbot.waitUntil(lambda: view.status.text().startswith("Recorded"), timeout=60_000)
+
+    assert "zone 1: person 4 entered, 4 left, 0 visits, 0 inside" in view.counts_label.text()
+    assert view.view.zone_layer.texts() == ["zone 1: 4 in · 0 now"]
+    with open(next((tmp_path / "saved").glob("recording *.events.csv")), encoding="utf-8-sig", newline="") as f:
+        events = list(csv.DictReader(f))
+    assert sorted(e["event"] for e in events) == ["enter"] * 4 + ["leave"] * 4
+    assert {e["place"] for e in events} == {"zone 1"} and {e["label"] for e in events} == {"person"}
+    for e in events:
+        wall = datetime.fromisoformat(e["wall_time"])
+        assert before <= wall <= datetime.now() and float(e["time"]) >= 0
+    saved = ZoneBook.load(tmp_path / "saved").for_size(480, 300)
+    assert saved.zones == view.zones
+    # Started again (a new window's camera: nothing drawn), the saved zone comes back with the first frame.
+    view.set_zones(())
+    ZoneBook.load(tmp_path / "saved").set(480, 300, saved)
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.frames_shown >= 1, timeout=30_000)
+    assert view.zones == saved.zones and view.tracker.zones == saved.zones
+    view.stop()

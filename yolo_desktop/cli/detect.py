@@ -19,17 +19,19 @@ from ..inference.engines.lanes import default_lanes
 from ..inference.errors import ModelError
 from ..inference.model_spec import input_size_of, model_fingerprint
 from ..pipeline.inputs import UsageError, check_output_dir, collect_inputs
-from ..pipeline.resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused
+from ..pipeline.resume import BatchIdentity, PartStore, ResumableRun, ResumeRefused, done_videos, write_video_part
 from ..pipeline.run import Job, Pipeline
 from ..pipeline.sample_check import first_load_warning
 from ..records import header
 from ..results import BatchSummary, ImageResult
 from ..settings import SettingsError
 from ..video.detect import FrameRange
+from ..video.footage import FootageRun, Setups, footage_record, in_time_order, intervals_csv
 from ..video.lines import parse_count_line
 from ..video.output import VideoOutputOptions, VideoOutputResult
-from ..video.run import print_video_summary, process_video
+from ..video.run import print_video_summary
 from ..video.tracking import TrackingOptions
+from ..video.zones import parse_zone
 from .options import detector_choice
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ def run_detect(args: argparse.Namespace) -> int:
         choice = detector_choice(args)
         model, settings = choice.model, choice.settings
         frames, video_options = video_options_from(args)
+        setups = setups_from(video_options, args)
         unknown = sorted(set(args.formats) - set(FORMATS))
         if unknown:
             raise UsageError(f"unknown format(s) {', '.join(unknown)} (available: {', '.join(FORMATS)})")
@@ -65,6 +68,8 @@ def run_detect(args: argparse.Namespace) -> int:
                 not args.no_images,
                 args.image_format,
             )
+            if any(item.is_video for item in items):
+                identity = identity.with_videos(footage_record(frames, video_options, setups))
     except (SettingsError, UsageError, ModelError, ValueError, OSError) as exc:
         return _fail(str(exc))
     videos = [item for item in items if item.is_video]
@@ -86,17 +91,24 @@ def run_detect(args: argparse.Namespace) -> int:
             proposals = ProposalLabels(args.paths)
         except LabelsUnavailable as exc:
             return _fail(f"--save-labels: {exc}")
-    if args.cluster:
-        if videos:  # queue workers take photos; a video is one long sequential job, better run where it is
-            return _fail(
-                f"--cluster sends photos to the workers, not videos ({videos[0].path}…): run videos without --cluster"
-            )
+    if args.cluster:  # photos in chunks, each video a job of its own (shared storage, as for photos)
         assert identity is not None
         from ..cluster.coordinator import ClusterError, run_cluster
 
         try:
             options = cluster_options_from(args)
-            outcome = run_cluster(options, model, settings, identity, out, items, problems, _ProgressBar(args.quiet))
+            outcome = run_cluster(
+                options,
+                model,
+                settings,
+                identity,
+                out,
+                items,
+                problems,
+                _ProgressBar(args.quiet),
+                in_time_order(videos, video_options.clock),
+                footage_record(frames, video_options, setups),
+            )
         except ClusterError as exc:
             return _fail(str(exc))
         except KeyboardInterrupt:
@@ -106,8 +118,11 @@ def run_detect(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_INTERRUPTED
-        print_summary(outcome.summary, outcome.write_failures, out, sys.stdout)
-        return EXIT_OK if outcome.ok else EXIT_SOME_FAILED
+        cluster_videos = [VideoOutputResult(record) for record in outcome.videos]
+        videos_failed = print_video_summary(cluster_videos, sys.stdout)
+        failures = outcome.write_failures + _intervals(args, out, cluster_videos)
+        print_summary(outcome.summary, failures, out, sys.stdout)
+        return EXIT_OK if outcome.ok and not videos_failed and not failures else EXIT_SOME_FAILED
     resumable, all_items = None, items
     if args.resume:
         assert identity is not None
@@ -167,9 +182,19 @@ def run_detect(args: argparse.Namespace) -> int:
             if not result.ok:
                 bar.write(f"failed: {result.path}: {result.error}", file=sys.stderr)
         bar.close()
-        video_outcomes = [
-            process_video(detector, item, out, video_options, args.quiet, frames=frames) for item in videos
-        ]
+        footage = FootageRun(
+            detector,
+            out,
+            video_options,
+            frames,
+            setups,
+            args.quiet,
+            done=done_videos(resumable.store) if resumable is not None else {},
+            on_done=None
+            if resumable is None
+            else lambda item, outcome: write_video_part(resumable.store, item, outcome.record, outcome.failed),
+        )
+        video_outcomes = footage.process(in_time_order(videos, video_options.clock))
     except KeyboardInterrupt:
         bar.close()
         hint = "" if resumable is None else "; run the same command again (with --resume) to finish"
@@ -192,6 +217,9 @@ def run_detect(args: argparse.Namespace) -> int:
     )
     summary = BatchSummary.of(results, seconds)
     videos_failed = print_video_summary(video_outcomes, sys.stdout)
+    for used in sorted(setups.used):
+        print(f"Zones and lines from {used}", file=sys.stdout)
+    report.failed.extend(_intervals(args, out, video_outcomes))
     report.failed.extend(failure for outcome in video_outcomes for failure in outcome.failed)
     if proposals is not None:
         report.failed.extend(print_labels_summary(proposals, sys.stdout))
@@ -211,6 +239,18 @@ def print_labels_summary(proposals: ProposalLabels, stream: TextIO) -> list[tupl
     if proposals.nothing_found:
         print(f"  {proposals.nothing_found} photos with nothing found: left unlabelled", file=stream)
     return failed + [(problem.path, problem.reason) for problem in saved.problems]
+
+
+def _intervals(args: argparse.Namespace, out: Path, outcomes: list[VideoOutputResult]) -> list[tuple[str, str]]:
+    """With --interval: OUT/intervals.csv from every video's event log (said on stdout); its failed write."""
+    if not getattr(args, "interval", None):
+        return []
+    try:
+        table = intervals_csv(out, [v.record for v in outcomes], args.interval)
+    except OSError as exc:
+        return [(str(out / "intervals.csv"), exc.strerror or str(exc))]
+    print(f"Counts per interval: {table or 'no event log to count'}", file=sys.stdout)
+    return []
 
 
 def cluster_options_from(args: argparse.Namespace) -> ClusterOptions:
@@ -257,22 +297,42 @@ class _ProgressBar:
 
 def video_options_from(args: argparse.Namespace) -> tuple[FrameRange, VideoOutputOptions]:
     """--stride/--start/--end (the frames processed), --video-format, --no-images, --formats (what is written),
-    --no-track/--min-track-frames/--count-line (tracking)."""
+    --no-track/--min-track-frames/--count-line (tracking), --zone/--zone-anchor/--min-dwell, --clock,
+    --snapshots, --heatmap (footage analysis)."""
     frames = FrameRange(getattr(args, "stride", 1), getattr(args, "start", 0.0), getattr(args, "end", None))
     lines = tuple(parse_count_line(text, number) for number, text in enumerate(getattr(args, "count_line", []), 1))
+    zones = tuple(parse_zone(text, number) for number, text in enumerate(getattr(args, "zone", []), 1))
     if getattr(args, "no_track", False):
-        if lines:
-            raise UsageError("--count-line counts tracked objects: it cannot be used with --no-track")
+        if lines or zones:
+            flag = "--count-line" if lines else "--zone"
+            raise UsageError(f"{flag} counts tracked objects: it cannot be used with --no-track")
         tracking = None
     else:
-        tracking = TrackingOptions(min_frames=getattr(args, "min_track_frames", 3), lines=lines)
+        tracking = TrackingOptions(
+            min_frames=getattr(args, "min_track_frames", 3),
+            lines=lines,
+            zones=zones,
+            anchor=getattr(args, "zone_anchor", "auto"),
+            min_dwell=getattr(args, "min_dwell", 1.0),
+        )
     return frames, VideoOutputOptions(
         video=not args.no_images,
         video_format=getattr(args, "video_format", "mp4"),
         jsonl="json" in args.formats,
         csv="csv" in args.formats,
         tracking=tracking,
+        clock=getattr(args, "clock", "auto"),
+        snapshots=getattr(args, "snapshots", False),
+        heatmap=getattr(args, "heatmap", False),
     )
+
+
+def setups_from(options: VideoOutputOptions, args: argparse.Namespace) -> Setups:
+    """The command line's zones and lines for every clip, else those saved with each clip's folder."""
+    tracking = options.tracking
+    if tracking is None:
+        return Setups(use_saved=False)
+    return Setups(tracking.zones, tracking.lines, use_saved=not getattr(args, "no_saved_zones", False))
 
 
 def print_summary(summary: BatchSummary, write_failures: list[tuple[str, str]], out: Path, stream: TextIO) -> None:

@@ -184,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="count the tracked objects crossing this line (video pixels), per class and direction, into "
         "detections.json and <name>.crossings.csv; repeat for more lines",
     )
+    from .footage import add_footage_arguments
+
+    add_footage_arguments(detect)
 
     evaluate = commands.add_parser(
         "evaluate",

@@ -1,4 +1,5 @@
-"""``detect --cluster``: list the inputs, queue chunks for the workers, follow them, merge the parts.
+"""``detect --cluster``: list the inputs, queue chunks for the workers (and one job per video), follow them, merge
+the parts.
 
 Chunks are named after their images (``resume.chunk_id``) and their job ids after the batch, so running the same
 command again never queues a chunk twice: a job already queued or running is left alone, one that failed is queued
@@ -24,10 +25,22 @@ from rq.registry import StartedJobRegistry
 
 from ..inference.model_spec import ModelFiles, class_names
 from ..pipeline.inputs import InputImage, InputProblem
-from ..pipeline.resume import PART_SUFFIX, BatchIdentity, PartStore, ResumeRefused, chunk_id, chunks, image_key, is_done
+from ..pipeline.resume import (
+    PART_SUFFIX,
+    BatchIdentity,
+    PartStore,
+    ResumeRefused,
+    chunk_id,
+    chunks,
+    done_videos,
+    image_key,
+    is_done,
+    video_part_id,
+)
 from ..records import settings_record
 from ..results import BatchSummary
 from ..settings import DetectorSettings
+from ..video.output import VideoOutputResult
 from .connection import RedisUnavailable, connect, reason, safe_url
 from .merge import merge_parts
 from .protocol import (
@@ -36,6 +49,8 @@ from .protocol import (
     PROTOCOL,
     RESULT_TTL,
     SERIALIZER,
+    VIDEO_FUNCTION,
+    VIDEO_TIMEOUT,
     PathMap,
     chunk_timeout,
     job_failure,
@@ -90,6 +105,7 @@ class ClusterError(Exception):
 class ClusterOutcome:
     summary: BatchSummary  # every input: processed, failed (why) and counts, as a local run's
     write_failures: list[tuple[str, str]]  # (output file, reason): batch-wide files that could not be written
+    videos: list[dict] = field(default_factory=list)  # each video's detections.json record, in the order given
 
     @property
     def ok(self) -> bool:
@@ -101,6 +117,21 @@ class Chunk:
     name: str
     items: tuple[InputImage, ...]
     job_id: str
+    video: bool = False  # one video (``jobs.detect_video``), not a chunk of photos
+
+    @property
+    def function(self) -> str:
+        return VIDEO_FUNCTION if self.video else CHUNK_FUNCTION
+
+    @property
+    def timeout(self) -> int:
+        return VIDEO_TIMEOUT if self.video else chunk_timeout(len(self.items))
+
+    @property
+    def description(self) -> str:
+        if self.video:
+            return f"yolo-desktop video {self.items[0].path}"
+        return f"yolo-desktop chunk {self.name} ({len(self.items)} images)"
 
 
 def batch_key(identity: BatchIdentity, out: Path) -> str:
@@ -116,6 +147,13 @@ def plan_chunks(items: Sequence[InputImage], done: Mapping[str, Any], size: int,
             name = chunk_id("c", todo)
             planned.append(Chunk(name, todo, job_id(key, name)))
     return planned
+
+
+def plan_videos(videos: Sequence[InputImage], done: Mapping[str, Any], key: str) -> list[Chunk]:
+    """One job per video not done yet (named after the video: the same video → the same job)."""
+    return [
+        Chunk(video_part_id(v), (v,), job_id(key, video_part_id(v)), video=True) for v in videos if v.path not in done
+    ]
 
 
 class RedisLost(Exception):
@@ -135,6 +173,7 @@ class Coordinator:
     redis_wait: float = 60.0
     say: Callable[[str], None] = print
     records: dict[str, dict] = field(default_factory=dict)  # image key → part record (finished images)
+    videos: dict[str, dict] = field(default_factory=dict)  # video path → its record (finished videos)
     unfinished: dict[str, str] = field(default_factory=dict)  # image key → why it failed for good
     failed_chunks: int = 0
 
@@ -152,14 +191,14 @@ class Coordinator:
                 job.delete()  # failed, stopped, or finished without a part: queued again, with fresh tries
             fresh.append(
                 Queue.prepare_data(
-                    CHUNK_FUNCTION,
+                    chunk.function,
                     args=(self.payload(chunk),),
                     job_id=chunk.job_id,
-                    timeout=chunk_timeout(len(chunk.items)),
+                    timeout=chunk.timeout,
                     result_ttl=RESULT_TTL,
                     failure_ttl=FAILURE_TTL,
                     retry=retry_policy(),
-                    description=f"yolo-desktop chunk {chunk.name} ({len(chunk.items)} images)",
+                    description=chunk.description,
                 )
             )
         if fresh:
@@ -229,6 +268,8 @@ class Coordinator:
             if part is None:
                 continue  # being replaced right now; read next time
             chunk = pending.pop(name)
+            if isinstance(part.get("video"), dict):
+                self.videos[part["video"]["path"]] = part["video"]
             for record in part.get("images", ()):
                 self.records[record["key"]] = {
                     **record,
@@ -282,10 +323,12 @@ def run_cluster(
     items: list[InputImage],
     problems: list[InputProblem],
     progress: ClusterProgress,
+    videos: Sequence[InputImage] = (),
+    footage: Mapping[str, Any] | None = None,
 ) -> ClusterOutcome:
     """A batch on the queue workers, from the listed inputs to OUT's merged files. Raises ``ClusterError`` when it
     cannot start or Redis is gone for good; KeyboardInterrupt leaves queued chunks queued (``--resume`` collects
-    them)."""
+    them). ``videos``: one job each, with ``footage`` (``video.footage.footage_record``) saying how."""
     url = options.url
     try:
         path_map = PathMap.parse(options.path_map)
@@ -298,7 +341,8 @@ def run_cluster(
     except OSError as exc:
         raise ClusterError(f"cannot write to output folder {out}: {exc.strerror or exc}") from None
     key = batch_key(identity, out)
-    planned = plan_chunks(items, done, options.chunk, key)
+    videos_done = done_videos(store) if options.resume else {}
+    planned = plan_chunks(items, done, options.chunk, key) + plan_videos(videos, videos_done, key)
     size = int(identity.settings["size"])
     base = {
         "protocol": PROTOCOL,
@@ -314,6 +358,8 @@ def run_cluster(
 
     def payload(chunk: Chunk) -> dict[str, Any]:
         items_payload = [[path_map.remote(i.path), i.path, i.rel_dir, i.stem] for i in chunk.items]
+        if chunk.video:
+            return {**base, "chunk": chunk.name, "video": items_payload[0], "footage": dict(footage or {})}
         return {**base, "chunk": chunk.name, "items": items_payload}
 
     todo = sum(len(c.items) for c in planned)
@@ -329,10 +375,12 @@ def run_cluster(
         say=progress.say,
     )
     coordinator.records.update(done)
+    coordinator.videos.update(videos_done)
     started = time.perf_counter()
     try:
-        if len(items) > todo:
-            progress.say(f"Resuming: {len(items) - todo} of {len(items)} images already done")
+        inputs = len(items) + len(videos)
+        if inputs > todo:
+            progress.say(f"Resuming: {inputs - todo} of {inputs} {'inputs' if videos else 'images'} already done")
         queued = coordinator.submit(planned)
         progress.say(
             f"{len(planned)} chunk(s) of up to {options.chunk} images for the workers on {safe_url(url)} "
@@ -350,6 +398,11 @@ def run_cluster(
     finally:
         progress.close()
     seconds = time.perf_counter() - started
+    video_records = [
+        coordinator.videos.get(v.path)
+        or VideoOutputResult.unreadable(v.path, coordinator.unfinished.get(image_key(v), "not processed")).record
+        for v in videos
+    ]
     results, report = merge_parts(
         out,
         items,
@@ -361,9 +414,10 @@ def run_cluster(
         settings,
         identity.outputs,
         seconds,
+        video_records,
     )
     _tidy(connection, key, store, keep=options.resume or bool(coordinator.unfinished))
-    return ClusterOutcome(BatchSummary.of(results, seconds), report.failed)
+    return ClusterOutcome(BatchSummary.of(results, seconds), report.failed, video_records)
 
 
 def _tidy(connection: redis.Redis, key: str, store: PartStore, keep: bool) -> None:

@@ -1,7 +1,8 @@
 """The functions queue workers run (named in jobs by import path; arguments and return values are JSON).
 
 Each drives the one pipeline on the worker's main thread (the model's owner) with the worker's loaded model:
-``detect_chunk`` writes a chunk's per-image outputs and then its part file into the batch's OUT (shared storage);
+``detect_chunk`` writes a chunk's per-image outputs and then its part file into the batch's OUT (shared storage),
+``detect_video`` the same for one video;
 ``detect_files`` and ``detect_upload`` return results through Redis (the window, the HTTP service).
 """
 
@@ -11,6 +12,7 @@ import os
 import time
 from collections import Counter
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +25,12 @@ from ..export.writer import BackgroundWriter, BatchWriter
 from ..imaging.read import load_bytes
 from ..inference.engines.lanes import default_lanes
 from ..pipeline.inputs import InputImage
-from ..pipeline.resume import PartStore, failures_of, result_record
+from ..pipeline.resume import PartStore, failures_of, result_record, write_video_part
 from ..pipeline.run import Job, Pipeline
 from ..pipeline.tiling import SERVICE_MAX_TILES
 from ..records import result_to_dict, settings_from_record
+from ..video.footage import footage_from_record
+from ..video.run import process_video
 from .protocol import PROGRESS_TTL, SECONDS_FIELD, UPLOAD_RESULT_TTL, annotated_key, counts_key, upload_key
 from .worker import ModelWorker, current_worker
 
@@ -171,3 +175,33 @@ def detect_upload(payload: dict[str, Any]) -> dict[str, Any]:
         "input_size": detector.input_size,
         "settings": payload["settings"],
     }
+
+
+def detect_video(payload: dict[str, Any]) -> dict[str, Any]:
+    """One video of a ``detect --cluster`` batch: its outputs into OUT (shared storage) with the batch's footage
+    options (its folder's saved zones read there too), then its part file. Heartbeats between frames; a stop
+    (Ctrl+C) waits for the video to end, as for a chunk."""
+    worker, job = _context()
+    settings = settings_from_record(payload["settings"])
+    detector = worker.detector(settings)
+    out = Path(payload["out"])
+    remote, name, rel_dir, stem = payload["video"]
+    frames, options, setups = footage_from_record(payload["footage"])
+    item = InputImage(remote, rel_dir, stem)
+    progress = _Progress(worker, job, payload.get("progress_key"), payload["chunk"])
+    outcome = process_video(
+        detector,
+        item,
+        out,
+        options,
+        quiet=True,
+        frames=frames,
+        choose=partial(setups.choose, item, options),
+        on_frame=lambda _read: progress.update(0),
+        ctrl_c=False,
+        settings=settings,  # this job's thresholds and classes: the worker's detector serves every job
+    )
+    record = {**outcome.record, "path": name}  # named as the coordinator knows it
+    part = write_video_part(PartStore(out), InputImage(name, rel_dir, stem), record, outcome.failed)
+    progress.update(1, final=True)
+    return {"video": name, "error": record["error"], "part": str(part), "worker": worker.name}

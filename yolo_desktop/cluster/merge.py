@@ -31,9 +31,11 @@ def merge_parts(
     settings: DetectorSettings,
     outputs: Mapping[str, Any],
     seconds: float,
+    videos: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[list[ImageResult], ExportReport]:
     """``records``: part records by image key; ``unfinished``: image key → why it has no result (a chunk that
-    failed on every try). Returns the results in input order and the writer's report (write failures included)."""
+    failed on every try); ``videos``: the videos' records (their files are the workers'). Returns the results in
+    input order and the writer's report (write failures included)."""
     writer = BatchWriter(
         out, outputs["formats"], images=outputs["images"], image_format=outputs["image_format"], names=names
     )
@@ -62,5 +64,5 @@ def merge_parts(
         engine_description=description or "",
         files=model,
     )
-    report = writer.finish(results, *header(info, settings), seconds)
+    report = writer.finish(results, *header(info, settings), seconds, videos=videos)
     return results, report

@@ -21,7 +21,9 @@ SERIALIZER = JSONSerializer
 CHUNK_FUNCTION = "yolo_desktop.cluster.jobs.detect_chunk"  # files → outputs + a part file in OUT (detect)
 FILES_FUNCTION = "yolo_desktop.cluster.jobs.detect_files"  # files → results with candidates (the window)
 UPLOAD_FUNCTION = "yolo_desktop.cluster.jobs.detect_upload"  # bytes → result (+ annotated JPEG) (the service)
-JOB_FUNCTIONS = frozenset({CHUNK_FUNCTION, FILES_FUNCTION, UPLOAD_FUNCTION})  # a worker runs nothing else
+VIDEO_FUNCTION = "yolo_desktop.cluster.jobs.detect_video"  # one video → its outputs + a part file in OUT (detect)
+JOB_FUNCTIONS = frozenset({CHUNK_FUNCTION, FILES_FUNCTION, UPLOAD_FUNCTION, VIDEO_FUNCTION})  # nothing else runs
+VIDEO_TIMEOUT = 12 * 3600  # seconds a video job may run (heartbeats, not this, tell a dead worker)
 
 # In a worker's rq hash: its moving average of seconds per upload job, which the service's light front admits by.
 SECONDS_FIELD = "yd_seconds_per_image"

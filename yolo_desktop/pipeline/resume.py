@@ -59,6 +59,10 @@ class BatchIdentity:
             outputs={"formats": sorted(formats), "images": images, "image_format": image_format},
         )
 
+    def with_videos(self, video: Mapping[str, Any]) -> BatchIdentity:
+        """This identity for a batch with videos: their options (frames, tracking, zones…) are part of it."""
+        return BatchIdentity(self.model, self.settings, {**self.outputs, "video": dict(video)})
+
     def record(self) -> dict[str, Any]:
         return {"version": FORMAT_VERSION, "model": dict(self.model), "settings": dict(self.settings), **self.outputs}
 
@@ -81,9 +85,9 @@ class BatchIdentity:
         for key, value in mine["settings"].items():
             if theirs_settings.get(key) != value:
                 found.append(f"{key} {theirs_settings.get(key)!r} → {value!r}")
-        for key in ("formats", "images", "image_format", "version"):
-            if other.get(key) != mine[key]:
-                found.append(f"{key} {other.get(key)!r} → {mine[key]!r}")
+        for key in ("formats", "images", "image_format", "version", "video"):
+            if other.get(key) != mine.get(key):
+                found.append(f"{key} {other.get(key)!r} → {mine.get(key)!r}")
         return found
 
 
@@ -180,6 +184,33 @@ class PartStore:
         """Records of every image done without a failed write (an image with a failed output file is not done:
         resuming writes it again)."""
         return {key: record for key, record in self.records().items() if not record.get("write_failures")}
+
+
+def video_part_id(item: InputImage) -> str:
+    """A video's part name, from its output name and path (the same video in the same batch: the same part)."""
+    digest = hashlib.sha256(f"{image_key(item)}\0{item.path}".encode()).hexdigest()
+    return f"video-{digest[:16]}"
+
+
+def write_video_part(
+    store: PartStore, item: InputImage, record: Mapping[str, Any], write_failures: Sequence[tuple[str, str]]
+) -> Path:
+    """A finished video: its ``detections.json`` record, written once its files are (so "part exists" means
+    "done"; one with a failed write is done again on resume)."""
+    document = {"version": FORMAT_VERSION, "video": dict(record), "write_failures": [list(f) for f in write_failures]}
+    path = store.part_path(video_part_id(item))
+    write_text(path, json.dumps(document, ensure_ascii=False) + "\n")
+    return path
+
+
+def done_videos(store: PartStore) -> dict[str, dict]:
+    """The records of the videos an earlier run finished without a failed write, by path."""
+    found = {}
+    for part in store.parts():
+        record = part.get("video")
+        if isinstance(record, dict) and not part.get("write_failures"):
+            found[record["path"]] = record
+    return found
 
 
 def is_done(item: InputImage, done: Mapping[str, Mapping[str, Any]], name: str | None = None) -> bool:

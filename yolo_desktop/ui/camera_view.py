@@ -8,8 +8,10 @@ the main window's, applied to every live result as it arrives.
 
 Tracking: each shown result goes through a tracker (``video/tracking.py``, on this thread: well under a
 millisecond a frame), so boxes carry ids, the distinct objects since Start are counted, and counting lines drawn
-on the picture ("Count line", then drag) count crossings from when they are drawn. Record writes the ids, the
-tracks and the crossings too.
+on the picture ("Count line", then drag) count crossings from when they are drawn, and zones ("Zone", then click
+the points) count entries, exits, visits and who is inside. Record writes the ids, the tracks, the crossings and
+the event log too; the zones and lines are saved with the recordings folder for the camera's size, so the clips
+recorded there are analysed with them (``video/zone_book.py``).
 """
 
 from __future__ import annotations
@@ -47,8 +49,11 @@ from ..video.camera import (
 )
 from ..video.lines import CountLine
 from ..video.probe import VideoInfo
-from ..video.tracking import Tracker, line_counts
+from ..video.tracking import Tracker
 from ..video.writer import VideoWriteError
+from ..video.zone_book import CameraSetup, ZoneBook
+from ..video.zones import Zone, ZoneError
+from .count_texts import live_counts
 from .image_view import ImageView
 from .qt_images import pixmap_from_rgb
 from .session import Session
@@ -83,6 +88,7 @@ class CameraView(QWidget):
         self.last: tuple[CameraFrame, ImageResult] | None = None  # the frame on screen, its raw result
         self.tracker: Tracker | None = None  # since Start (None: tracking is off)
         self.lines: tuple[CountLine, ...] = ()
+        self.zones: tuple[Zone, ...] = ()
         self.frames_shown = 0
         self.messages: list[str] = []
         self._last_shown = 0.0
@@ -112,6 +118,12 @@ class CameraView(QWidget):
         self.clear_lines_button = QToolButton()
         self.clear_lines_button.setText("Clear lines")
         self.clear_lines_button.setVisible(False)
+        self.zone_button = QPushButton("Zone")
+        self.zone_button.setCheckable(True)
+        self.zone_button.setToolTip("Click the points of a zone on the picture; double-click to close it")
+        self.clear_zones_button = QToolButton()
+        self.clear_zones_button.setText("Clear zones")
+        self.clear_zones_button.setVisible(False)
         self.fps_label = QLabel()
         self.counts_label = QLabel()  # distinct objects since Start, and each line's crossings
         self.counts_label.setWordWrap(True)
@@ -125,8 +137,8 @@ class CameraView(QWidget):
         bottom = QHBoxLayout()
         for widget in (self.pause_button, self.snapshot_button, self.record_button, self.folder_button):
             bottom.addWidget(widget)
-        bottom.addWidget(self.line_button)
-        bottom.addWidget(self.clear_lines_button)
+        for widget in (self.line_button, self.clear_lines_button, self.zone_button, self.clear_zones_button):
+            bottom.addWidget(widget)
         bottom.addStretch(1)
         bottom.addWidget(self.fps_label)
         layout = QVBoxLayout(self)
@@ -147,6 +159,9 @@ class CameraView(QWidget):
         self.line_button.toggled.connect(self.view.set_line_mode)
         self.clear_lines_button.clicked.connect(lambda: self.set_lines(()))
         self.view.line_drawn.connect(self._on_line_drawn)
+        self.zone_button.toggled.connect(self.view.set_zone_mode)
+        self.clear_zones_button.clicked.connect(lambda: self.set_zones(()))
+        self.view.zone_drawn.connect(self._on_zone_drawn)
         self._probed.connect(self._on_probed)
         self._result.connect(self._on_result)
         self._failed.connect(self._on_failed)
@@ -210,7 +225,8 @@ class CameraView(QWidget):
         ).start()
         self.frames_shown, self.last, self._last_shown = 0, None, time.monotonic()
         tracking = self.session.state.tracking
-        self.tracker = Tracker(replace(tracking, lines=self.lines)) if tracking is not None else None
+        options = replace(tracking, lines=self.lines, zones=self.zones) if tracking is not None else None
+        self.tracker = Tracker(options) if options is not None else None
         self._show_counts()
         self.view.set_image(None)
         self._set_live_controls(True)
@@ -242,21 +258,35 @@ class CameraView(QWidget):
         if run != self._run or self.capture is None or self.pause_button.isChecked():
             return
         detections = self._at_thresholds(result).detections
-        crossings = []
+        crossings, events = [], []
         if self.tracker is not None:
-            before = len(self.tracker.crossings)
+            before, seen = len(self.tracker.crossings), len(self.tracker.events)
             detections = self.tracker.update(frame.seq, frame.time, detections)
-            crossings = self.tracker.crossings[before:]
+            crossings, events = self.tracker.crossings[before:], self.tracker.events[seen:]
         self.last = (frame, result)
         self.view.set_image(pixmap_from_rgb(frame.rgb))
         self.view.set_detections(detections)
         if self.recording is not None:
-            self.recording.add_result(frame, detections, crossings)
+            self.recording.add_result(frame, detections, crossings, events)
         self._show_counts()
         self.frames_shown += 1
         self._last_shown = time.monotonic()
         if self.frames_shown == 1:
             self._say(f"{self.capture.name}: live")
+            self._load_setup(frame.rgb.shape[1], frame.rgb.shape[0])
+
+    def _load_setup(self, width: int, height: int) -> None:
+        """No lines or zones drawn yet: those saved with the recordings folder for this camera's size."""
+        if self.lines or self.zones:
+            return
+        try:
+            setup = ZoneBook.load(self.folder).for_size(width, height)
+        except ZoneError as exc:
+            self._say(str(exc))
+            return
+        if setup:
+            self.set_lines(setup.lines)
+            self.set_zones(setup.zones)
 
     def _at_thresholds(self, result: ImageResult) -> ImageResult:
         """``result`` at the thresholds and classes on screen: as detected, unless they changed since the start."""
@@ -376,6 +406,7 @@ class CameraView(QWidget):
             kept = {line.name for line in self.lines}  # a line drawn later under a cleared one's name starts at 0
             self.tracker.crossings = [c for c in self.tracker.crossings if c.line in kept]
         self.clear_lines_button.setVisible(bool(self.lines))
+        self._save_setup()
         self._show_counts()
 
     @Slot(float, float, float, float)
@@ -387,25 +418,43 @@ class CameraView(QWidget):
             number += 1
         self.set_lines((*self.lines, CountLine(x1, y1, x2, y2, name=f"line {number}")))
 
-    def _show_counts(self) -> None:
-        """Distinct objects since Start and, per line, its crossings (on the line too)."""
-        tracker = self.tracker
-        if tracker is None:
-            self.counts_label.setText("")
-            self.view.set_lines([(line.points, line.name) for line in self.lines])
+    def set_zones(self, zones) -> None:
+        """The zones (counted from now on; a zone's counts go when the zone does)."""
+        self.zones = tuple(zones)
+        if self.tracker is not None:
+            self.tracker.set_zones(self.zones)
+        self.clear_zones_button.setVisible(bool(self.zones))
+        self._save_setup()
+        self._show_counts()
+
+    @Slot(object)
+    def _on_zone_drawn(self, points: list) -> None:
+        self.zone_button.setChecked(False)
+        names = {zone.name for zone in self.zones} | {line.name for line in self.lines}
+        number = len(self.zones) + 1
+        while f"zone {number}" in names:
+            number += 1
+        try:
+            self.set_zones((*self.zones, Zone(tuple((round(x, 1), round(y, 1)) for x, y in points), f"zone {number}")))
+        except ZoneError as exc:
+            self._say(str(exc))
+
+    def _save_setup(self) -> None:
+        """The zones and lines, saved with the recordings folder for this camera's size."""
+        info = self.capture.info if self.capture is not None else None
+        if info is None:
             return
-        distinct = ", ".join(f"{label} {count}" for label, count in tracker.distinct().items())
-        texts = [f"Objects since start: {distinct or 'none yet'}"]
-        shown = []
-        for line, counts in zip(self.lines, line_counts(self.lines, tracker.crossings)):
-            first, second = line.directions
-            crossed = counts["crossings"]
-            total = (sum(c[first] for c in crossed.values()), sum(c[second] for c in crossed.values()))
-            shown.append((line.points, f"{line.name}: {total[0]} {first} · {total[1]} {second}"))
-            per_class = "; ".join(f"{label} {c[first]} {first}, {c[second]} {second}" for label, c in crossed.items())
-            texts.append(f"{line.name}: {per_class or 'nothing crossed yet'}")
+        try:
+            ZoneBook.load(self.folder).set(info.width, info.height, CameraSetup(self.zones, self.lines))
+        except (OSError, ZoneError) as exc:
+            self._say(f"Zones not saved in {self.folder}: {exc}")
+
+    def _show_counts(self) -> None:
+        """Distinct objects since Start and, per line and zone, its counts (on the picture too)."""
+        texts, lines, zones = live_counts(self.tracker, self.lines, self.zones)
         self.counts_label.setText("\n".join(texts))
-        self.view.set_lines(shown)
+        self.view.set_lines(lines)
+        self.view.set_zones(zones)
 
     # ----- misc ----------------------------------------------------------------------------------------------
     def _say(self, message: str) -> None:

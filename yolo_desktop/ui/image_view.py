@@ -5,7 +5,8 @@ the cursor, dragging pans, fit / 1:1 are one call; clicking a box reports its in
 highlighted; in review (``set_box_look``) the detections are proposals, dashed, and those already settled hidden
 (the person's own labels are drawn above them by ``label_boxes.LabelOverlay``). Empty, it shows where to drop
 images. A video's counting lines are drawn over the picture with their counts; in line mode (``set_line_mode``)
-press-drag-release draws a new one (``line_drawn``, image pixels).
+press-drag-release draws a new one (``line_drawn``, image pixels). Zones, the zone tool (``set_zone_mode``: click the
+points, double-click to close; ``zone_drawn``) and the heatmap overlay are ``zone_layer.py``'s.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsLineItem,
@@ -21,53 +22,18 @@ from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsView,
-    QStyleOptionGraphicsItem,
     QWidget,
 )
 
-from ..imaging.palette import class_color, label_text, text_color_on
+from ..imaging.palette import label_text
 from ..results import Detection, Detections
+from .label_item import LabelItem, qcolor
+from .zone_layer import ZoneLayer
 
 LINE_COLOR = QColor(255, 214, 0)  # counting lines: one colour no class has (the palette's yellows are greener)
 ZOOM_STEP = 1.25
 DROP_HINT = "Drop photos or folders here\nor use Open Images (Ctrl+O) / Open Folder (Ctrl+Shift+O)"
 MIN_ZOOM, MAX_ZOOM = 0.02, 40.0
-
-
-def qcolor(class_id: int, alpha: int = 255) -> QColor:
-    r, g, b = class_color(class_id)
-    return QColor(r, g, b, alpha)
-
-
-class LabelItem(QGraphicsItem):
-    """A class/score tag that stays the same size on screen whatever the zoom."""
-
-    def __init__(
-        self, text: str, class_id: int, parent: QGraphicsItem | None, background: QColor | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.text = text
-        self.background = background or qcolor(class_id)
-        r, g, b = text_color_on((self.background.red(), self.background.green(), self.background.blue()))
-        self.foreground = QColor(r, g, b)
-        self.font = QFont()
-        self.font.setPointSizeF(max(8.0, self.font.pointSizeF() * 0.9))
-        metrics = QFontMetricsF(self.font)
-        self._rect = QRectF(0, -metrics.height() - 4, metrics.horizontalAdvance(text) + 8, metrics.height() + 4)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-
-    def boundingRect(self) -> QRectF:
-        return self._rect
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self.background)
-        painter.drawRoundedRect(self._rect, 2, 2)
-        painter.setPen(self.foreground)
-        painter.setFont(self.font)
-        painter.drawText(
-            self._rect.adjusted(4, 2, -4, -2), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.text
-        )
 
 
 class BoxItem(QGraphicsRectItem):
@@ -101,6 +67,7 @@ class ImageView(QGraphicsView):
     image_set = Signal()  # a new picture (or none): the scene was cleared, overlays draw again
     detections_set = Signal()  # new detection boxes: a review restyles them
     label_options_set = Signal()  # View ▸ Show Labels / Scores changed: overlays draw their tags again
+    zone_drawn = Signal(object)  # [(x, y), …] image pixels (zone mode)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,6 +96,7 @@ class ImageView(QGraphicsView):
         self._line_items: list[QGraphicsItem] = []
         self._drawing: QGraphicsLineItem | None = None  # the line being drawn (line mode)
         self.line_mode = False
+        self.zone_layer = ZoneLayer()
 
     # ----- content -------------------------------------------------------------------------------------------
     def set_image(self, pixmap: QPixmap | None) -> None:
@@ -139,6 +107,7 @@ class ImageView(QGraphicsView):
         scene.clear()
         self._boxes, self._selected, self._pixmap_item, self._tiles = [], set(), None, []
         self._line_items, self._drawing = [], None  # deleted with the scene's other items
+        self.zone_layer.forget()
         if drawing is not None and pixmap is not None and not pixmap.isNull():
             self._drawing = scene.addLine(drawing, self._line_pen())
             self._drawing.setZValue(5)
@@ -152,6 +121,7 @@ class ImageView(QGraphicsView):
         self._pixmap_item.setZValue(0)
         scene.setSceneRect(QRectF(pixmap.rect()))
         self._draw_lines()
+        self.zone_layer.redraw(scene, True)
         if self._fit:
             self.fit()
         self.image_set.emit()
@@ -279,6 +249,45 @@ class ImageView(QGraphicsView):
         pen.setCosmetic(True)
         return pen
 
+    # ----- zones and the heatmap -----------------------------------------------------------------------------
+    def set_zones(self, zones: Sequence[tuple[Sequence[tuple[float, float]], str]]) -> None:
+        """Zones to show: their points (image pixels) and the text beside each."""
+        self.zone_layer.set_zones(zones)
+        self.zone_layer.redraw(self.scene(), self._pixmap_item is not None)
+
+    def set_heatmap(self, pixmap: QPixmap | None) -> None:
+        """An overlay the picture's size (the heatmap), or None."""
+        self.zone_layer.heatmap = pixmap
+        self.zone_layer.redraw(self.scene(), self._pixmap_item is not None)
+
+    def set_zone_mode(self, on: bool) -> None:
+        """Zone mode: clicks add the points of a new zone instead of panning."""
+        self.zone_layer.start() if on else self.zone_layer.cancel()
+        self.setDragMode(QGraphicsView.DragMode.NoDrag if on else QGraphicsView.DragMode.ScrollHandDrag)
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.OpenHandCursor)
+        self.zone_layer.redraw(self.scene(), self._pixmap_item is not None)
+
+    def _zone_click(self, event) -> None:
+        layer = self.zone_layer
+        if event.button() == Qt.MouseButton.RightButton:
+            self._end_zone(None)
+            return
+        point = self.mapToScene(event.position().toPoint())
+        first = None
+        if layer.drawing:
+            x, y = layer.drawing[0]
+            first = QLineF(QPointF(self.mapFromScene(QPointF(x, y))), event.position()).length()
+        done = layer.click((point.x(), point.y()), first)
+        if done is not None:
+            self._end_zone(done)
+        else:
+            layer.redraw(self.scene(), True)
+
+    def _end_zone(self, points: list | None) -> None:
+        self.set_zone_mode(False)
+        if points is not None:
+            self.zone_drawn.emit(points)
+
     def set_line_mode(self, on: bool) -> None:
         """Line mode: dragging draws a counting line instead of panning."""
         self.line_mode = on
@@ -321,6 +330,10 @@ class ImageView(QGraphicsView):
 
     # ----- interaction ---------------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
+        if self.zone_layer.active and self._pixmap_item is not None:
+            self._zone_click(event)
+            event.accept()
+            return
         if self.line_mode and event.button() == Qt.MouseButton.LeftButton and self._pixmap_item is not None:
             start = self.mapToScene(event.position().toPoint())
             self._drawing = self.scene().addLine(QLineF(start, start), self._line_pen())
@@ -336,7 +349,22 @@ class ImageView(QGraphicsView):
             self.box_clicked.emit(-1)
         super().mousePressEvent(event)
 
+    def mouseDoubleClickEvent(self, event) -> None:
+        if self.zone_layer.active:
+            points = self.zone_layer.finish()
+            if points is not None:
+                self._end_zone(points)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
     def mouseMoveEvent(self, event) -> None:
+        if self.zone_layer.drawing:
+            point = self.mapToScene(event.position().toPoint())
+            self.zone_layer.cursor = (point.x(), point.y())
+            self.zone_layer.redraw(self.scene(), self._pixmap_item is not None)
+            event.accept()
+            return
         if self._drawing is not None:
             line = self._drawing.line()
             self._drawing.setLine(QLineF(line.p1(), self.mapToScene(event.position().toPoint())))
@@ -364,6 +392,9 @@ class ImageView(QGraphicsView):
 
     def keyPressEvent(self, event) -> None:
         key = event.key()
+        if self.zone_layer.active and key in (Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._end_zone(self.zone_layer.finish() if key != Qt.Key.Key_Escape else None)
+            return
         scrollable = self.horizontalScrollBar().maximum() > 0 or self.verticalScrollBar().maximum() > 0
         if not scrollable and key in (Qt.Key.Key_Left, Qt.Key.Key_Up):
             self.navigate.emit(-1)

@@ -36,6 +36,7 @@ from .actions import Actions, build_actions
 from .controls import ClassFilter, ThresholdPanel
 from .detection_table import DetectionTable
 from .failed_panel import FailedPanel
+from .footage_panel import FootagePanel
 from .image_list import STATUS_ROLE, ImageList
 from .image_view import DROP_HINT, ImageView
 from .model_picker import ModelFetch, ModelPicker
@@ -140,6 +141,8 @@ class MainWindow(QMainWindow):
         self.player = VideoPlayer(self.view)  # under the viewer while a video is selected
         self.player.setVisible(False)
         center_layout.addWidget(self.player)
+        self.footage = FootagePanel(self.session, self.player)  # zones, heatmap, the event log of the video shown
+        center_layout.addWidget(self.footage.controls)
 
         self.thresholds = ThresholdPanel(settings.conf, settings.iou)
         self.table = DetectionTable()
@@ -148,6 +151,7 @@ class MainWindow(QMainWindow):
         right_tabs = QTabWidget()
         right_tabs.addTab(self.table, "Detections")
         right_tabs.addTab(self.class_filter, "Classes")
+        right_tabs.addTab(self.footage, "Events")
         self.right_tabs = right_tabs
         summary_box = QGroupBox("Objects counted (this image · all images)")
         summary_layout = QVBoxLayout(summary_box)
@@ -374,6 +378,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{os.path.basename(entry.path)} — YOLO Desktop")
         self.view.set_image(None)
         self.player.setVisible(entry.item.is_video)
+        self.footage.controls.setVisible(entry.item.is_video)
         if entry.item.is_video:
             self.player.open(
                 entry.path, self.session.video(row), self.session.settings, self.session.tracking_options(row)
@@ -381,6 +386,7 @@ class MainWindow(QMainWindow):
         else:
             self.player.close_video()
             self.images.request(entry.path)
+        self.footage.refresh()
         self._show_detections()
         self._schedule_summary()
 
@@ -394,6 +400,8 @@ class MainWindow(QMainWindow):
 
     def _on_video_changed(self, row: int) -> None:
         if row == self.session.current and self.player.active:
+            if self.player.tracking != self.session.tracking_options(row):  # its folder's saved zones and lines
+                self.player.set_tracking(self.session.tracking_options(row))
             self.player.set_track(self.session.video(row))
 
     def _on_line_drawn(self, line) -> None:
@@ -467,14 +475,15 @@ class MainWindow(QMainWindow):
     def _refresh_summary(self) -> None:
         row = self.session.current
         entry = self.session.entries[row] if 0 <= row < len(self.session.entries) else None
-        objects = None
+        objects = events = None
         if self.player.active:
             image = self.player.detections().counts()
-            objects = self.player.distinct()
+            objects, events = self.player.distinct(), self.footage.events_per_class()
         else:
             image = entry.shown.counts() if entry is not None and entry.shown is not None else {}
         names = self.session.model_info.names if self.session.model_info else ()
-        self.summary.set_counts(image, self.session.batch_counts(), {n: i for i, n in enumerate(names)}, objects)
+        ids = {n: i for i, n in enumerate(names)}
+        self.summary.set_counts(image, self.session.batch_counts(), ids, objects, events)
 
     # ----- model ---------------------------------------------------------------------------------------------
     def _load_model(self, choice: DetectorChoice) -> None:

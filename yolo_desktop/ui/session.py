@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ..video.probe import VideoInfo
     from ..video.track import VideoTrack
     from ..video.tracking import TrackingOptions
+    from ..video.zones import Zone
 
 __all__ = ["Entry", "Session", "Status"]
 
@@ -166,7 +167,7 @@ class Session(QObject):
         return self.thumbnails.get(row)
 
     def batch_counts(self):
-        return self.state.counts
+        return self.state.all_counts()
 
     def finished_entries(self) -> list[Entry]:
         return self.state.finished_entries()
@@ -290,6 +291,9 @@ class Session(QObject):
 
     def set_video_lines(self, index: int, lines: Sequence[CountLine]) -> TrackingOptions | None:
         return self.state.set_video_lines(index, lines)
+
+    def set_video_zones(self, index: int, zones: Sequence[Zone]) -> TrackingOptions | None:
+        return self.state.set_video_zones(index, zones)
 
     def cancel(self) -> None:
         """Stop the batch: the image being processed finishes (≤ one image), the rest go back to 'queued'."""

@@ -26,6 +26,8 @@ from ..settings import DEFAULTS, DetectorSettings
 from ..video.lines import CountLine
 from ..video.track import VideoTrack
 from ..video.tracking import TRACKED, TrackingOptions
+from ..video.zones import Zone
+from .video_setups import VideoSetups
 
 if TYPE_CHECKING:
     from ..video.probe import VideoInfo
@@ -127,7 +129,7 @@ class SessionModel:
         self.videos: dict[int, VideoTrack] = {}  # entry index → the frames to show (finished run, or first run)
         self._running_videos: dict[int, VideoTrack] = {}  # entry index → the run in progress
         self.tracking: TrackingOptions | None = TRACKED  # how videos are tracked (None: not); lines per video:
-        self.video_lines: dict[int, tuple[CountLine, ...]] = {}  # entry index → its counting lines
+        self.setups = VideoSetups()  # each video's counting lines and zones, saved with its folder
 
     # ----- model ---------------------------------------------------------------------------------------------
     @property
@@ -312,6 +314,7 @@ class SessionModel:
             return None
         self._running_videos[index] = VideoTrack.open(info, self.names)
         self.videos.setdefault(index, self._running_videos[index])
+        self.setups.load(index, self.entries[index].path, (info.width, info.height))
         self.entries[index].note = self._running_videos[index].note
         return index
 
@@ -343,15 +346,28 @@ class SessionModel:
         return self.videos.get(index)
 
     def tracking_options(self, index: int) -> TrackingOptions | None:
-        """How the video at ``index`` is tracked (its counting lines included); None: not tracked."""
+        """How the video at ``index`` is tracked (its counting lines and zones included); None: not tracked."""
         if self.tracking is None:
             return None
-        return replace(self.tracking, lines=self.video_lines.get(index, ()))
+        setups = self.setups
+        return replace(self.tracking, lines=setups.lines.get(index, ()), zones=setups.zones.get(index, ()))
 
     def set_video_lines(self, index: int, lines: Sequence[CountLine]) -> TrackingOptions | None:
-        """The counting lines drawn on the video at ``index`` (its tracks are recomputed with them)."""
-        self.video_lines[index] = tuple(lines)
+        """The counting lines drawn on the video at ``index`` (its tracks are recomputed with them; saved with its
+        folder for its camera size)."""
+        self.setups.lines[index] = tuple(lines)
+        self.setups.save(index, [e.path for e in self.entries], self._size)
         return self.tracking_options(index)
+
+    def set_video_zones(self, index: int, zones: Sequence[Zone]) -> TrackingOptions | None:
+        """The zones drawn on the video at ``index`` (as for lines)."""
+        self.setups.zones[index] = tuple(zones)
+        self.setups.save(index, [e.path for e in self.entries], self._size)
+        return self.tracking_options(index)
+
+    def _size(self, index: int) -> tuple[int, int] | None:
+        track = self.videos.get(index) or self._running_videos.get(index)
+        return (track.info.width, track.info.height) if track is not None else None
 
     def _drop_running_videos(self) -> list[int]:
         """A cancelled video goes back to how it was, like an image: a first run cut short shows nothing, a
@@ -410,6 +426,15 @@ class SessionModel:
         self.counts = +self.counts  # drop classes counted down to zero
 
     # ----- views for summaries and exports -------------------------------------------------------------------
+    def all_counts(self) -> Counter[str]:
+        """Detections per class over every photo and every processed video (its kept frames at the thresholds on
+        screen): the counts panel's *All* column and its chart."""
+        counts = Counter(self.counts)
+        for track in self.videos.values():
+            if len(track.store):
+                counts.update(track.store.totals(self.settings))
+        return counts
+
     def finished_entries(self) -> list[Entry]:
         return [e for e in self.entries if e.status is Status.DONE and e.shown is not None]
 

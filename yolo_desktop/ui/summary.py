@@ -1,5 +1,7 @@
 """Per-class counts for the current image and the whole batch: a table and a bar chart (the old object counter).
-For a tracked video the table also says how many distinct objects of each class the video has (its tracks)."""
+*All* and the chart count every photo's detections and every processed video's (each frame's, at the thresholds on
+screen). For a tracked video the table also says how many distinct objects of each class the video has (its
+tracks) and, with counting lines or zones, how many events."""
 
 from __future__ import annotations
 
@@ -68,12 +70,18 @@ class BarChart(QWidget):
 class SummaryPanel(QSplitter):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Class", "Image", "All", "Objects"])
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Class", "Image", "All", "Objects", "Events"])
         self.table.setColumnHidden(3, True)  # shown for a tracked video
-        objects_header = self.table.horizontalHeaderItem(3)
-        assert objects_header is not None
-        objects_header.setToolTip("Distinct objects in this video (tracked)")
+        self.table.setColumnHidden(4, True)  # shown for a video with counting lines or zones
+        for column, tip in (
+            (2, "Detections in every photo and every frame of the videos processed"),
+            (3, "Distinct objects in this video (tracked)"),
+            (4, "Events in this video: line crossings, zone entries, exits and visits"),
+        ):
+            header_item = self.table.horizontalHeaderItem(column)
+            assert header_item is not None
+            header_item.setToolTip(tip)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)
@@ -84,7 +92,9 @@ class SummaryPanel(QSplitter):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.ResizeToContents)
         self.objects: dict[str, int] | None = None
+        self.events: dict[str, int] | None = None
         self.chart = BarChart()
         self.addWidget(self.table)
         self.addWidget(self.chart)
@@ -96,12 +106,17 @@ class SummaryPanel(QSplitter):
         batch: Mapping[str, int],
         class_ids: Mapping[str, int],
         objects: Mapping[str, int] | None = None,
+        events: Mapping[str, int] | None = None,
     ) -> None:
-        """``objects``: a tracked video's distinct objects per class (None: a photo, or not tracked)."""
+        """``objects``: a tracked video's distinct objects per class (None: a photo, or not tracked); ``events``: its
+        events per class (None: no lines or zones)."""
         self.objects = dict(objects) if objects is not None else None
+        self.events = dict(events) if events is not None else None
         self.table.setColumnHidden(3, objects is None)
+        self.table.setColumnHidden(4, events is None)
         self.table.setHorizontalHeaderItem(1, QTableWidgetItem("Image" if objects is None else "Frame"))
-        labels = sorted(set(image) | set(batch) | set(objects or {}), key=lambda label: (-batch.get(label, 0), label))
+        every = set(image) | set(batch) | set(objects or {}) | set(events or {})
+        labels = sorted(every, key=lambda label: (-batch.get(label, 0), label))
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(labels))
         for row, label in enumerate(labels):
@@ -111,6 +126,8 @@ class SummaryPanel(QSplitter):
             values = [(1, image.get(label, 0)), (2, batch.get(label, 0))]
             if objects is not None:
                 values.append((3, objects.get(label, 0)))
+            if events is not None:
+                values.append((4, events.get(label, 0)))
             for column, value in values:
                 item = QTableWidgetItem()
                 item.setData(Qt.ItemDataRole.DisplayRole, value)

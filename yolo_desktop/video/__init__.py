@@ -14,6 +14,13 @@
     lines.py        counting lines and which way a tracked object crossed one
     track_files.py  ``<name>.tracks.csv`` and ``<name>.crossings.csv``
     retrack.py      the window's tracks of a processed video, recomputed from its kept candidates in slices
+    zones.py        zones (polygons) and which point of a box must be in one; events.py: stays, enter/leave/visit
+    event_files.py  ``<name>.events.csv``/``.jsonl`` (appended as events settle) and ``<name>.zones.csv``
+    heatmap.py      where tracked objects were, per class: ``<name>.heatmap.png`` and the player's overlay
+    clock.py        a clip's wall-clock start (a date-time in its name, else its file's)
+    intervals.py    counts per interval over clips: ``intervals.csv``
+    zone_book.py    zones and lines saved with a folder, per camera size
+    footage.py      a folder of clips for ``detect``: time order, each clip's zones, resume, intervals
     player.py       frames for the window's player, decoded off the GUI thread
     camera.py       live capture keeping only the newest frame; device probing; a detection loop; recording
 

@@ -5,7 +5,8 @@
     LiveDetection   a thread that owns its own detector and always detects the newest frame (``pipeline.run_one``)
     Recording       every captured frame, drawn with the newest detections, into an annotated video, and each
                     detected frame's detections into ``.frames.jsonl``; tracked, also ``.tracks.csv`` (the tracks
-                    seen while recording) and ``.crossings.csv``
+                    seen while recording), ``.crossings.csv`` and ``.events.csv`` (written as events happen, with
+                    the computer's clock)
     save_snapshot   the annotated frame and its detections, as files
     probe_cameras   which device indexes open
 
@@ -22,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 import cv2
@@ -33,6 +35,8 @@ from ..imaging.annotate import draw_detections
 from ..pipeline.run import Job, Runner, run_one
 from ..records import image_record
 from ..results import Detections, ImageResult
+from .event_files import EventFiles
+from .events import Event
 from .frame_files import FrameFiles
 from .probe import VideoError, VideoInfo, device_name, open_device
 from .track_files import write_crossings_csv, write_tracks_csv
@@ -294,6 +298,8 @@ class Recording:
             raise
         self.log = TrackLog()
         self.crossings: list[Crossing] = []
+        self.events: EventFiles | None = None  # opened with the first event (a counting line or a zone)
+        self._started: datetime | None = None
         self.dropped = 0  # frames the encoder could not keep up with
         self._latest = Detections.empty()
         self._first: tuple[int, float] | None = None  # (seq, time) of the first recorded frame
@@ -307,13 +313,20 @@ class Recording:
                 return
             if self._first is None:
                 self._first = (frame.seq, frame.time)
+                self._started = datetime.now()  # the computer's clock as the first frame arrives: the events' clock
             detections = self._latest
         if not self.video.offer(frame.rgb, detections):
             self.dropped += 1
 
-    def add_result(self, frame: CameraFrame, detections: Detections, crossings: Sequence[Crossing] = ()) -> None:
-        """A detected frame: the boxes for the frames that follow, and a jsonl line; tracked, the crossings found
-        in this frame."""
+    def add_result(
+        self,
+        frame: CameraFrame,
+        detections: Detections,
+        crossings: Sequence[Crossing] = (),
+        events: Sequence[Event] = (),
+    ) -> None:
+        """A detected frame: the boxes for the frames that follow, and a jsonl line; tracked, the crossings and
+        events found in this frame (frames and times counted from the recording's start)."""
         with self._lock:
             self._latest = detections
             if self._closed or self._first is None or frame.seq < self._first[0]:
@@ -322,6 +335,12 @@ class Recording:
             self.files.add(index, seconds, detections)
             self.log.add(index, seconds, detections)
             self.crossings += [replace(c, frame=index, time=seconds) for c in crossings]
+            first_seq, first_time = self._first
+            if events and self.tracked:
+                if self.events is None:
+                    log = self.folder / f"{self.stem}.events.csv"
+                    self.events = EventFiles(log, None, self.stem, self._started)
+                self.events.add([replace(e, frame=e.frame - first_seq, time=e.time - first_time) for e in events])
 
     def finish(self) -> list[Path]:
         """Close both files (each complete and playable) and move them into place."""
@@ -333,6 +352,9 @@ class Recording:
             written.append(video)
         with self._lock:
             written += self.files.commit()
+            if self.events is not None:
+                self.events.close()
+                written += self.events.paths
         if self.tracked:
             tracks, crossings = self.folder / f"{self.stem}.tracks.csv", self.folder / f"{self.stem}.crossings.csv"
             write_tracks_csv(tracks, self.log.tracks())

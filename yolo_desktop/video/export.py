@@ -37,7 +37,7 @@ def export_video(
     indexes = store.frame_indexes
     last = int(indexes[-1]) + 1 if len(indexes) else 0
     output = VideoOutput(item, out, info, options)
-    reader = FrameReader(capture, info, 0, last, want=lambda _index: output.draws)
+    reader = FrameReader(capture, info, 0, last, want=lambda _index: output.needs_pixels)
     shown = Detections.empty()
     position = -1
     try:
@@ -46,8 +46,9 @@ def export_video(
                 break
             if position + 1 < len(indexes) and int(indexes[position + 1]) == frame.index:
                 position += 1
-                shown = output.add(frame.index, float(store.times[position]), store.detections(position, settings))
-            if frame.rgb is not None:
+                detections = store.detections(position, settings)
+                shown = output.add(frame.index, float(store.times[position]), detections, frame.rgb)
+            if frame.rgb is not None and output.draws:
                 output.draw(frame.rgb, shown)
     except BaseException:
         output.abort()  # no half-written file is left

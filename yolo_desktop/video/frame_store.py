@@ -232,6 +232,11 @@ class FrameStore:
         rank = running - np.repeat(before_frame, np.diff(np.append(self._first.view, len(mask))))
         return mask & (rank <= settings.max_detections)
 
+    def totals(self, settings: DetectorSettings) -> dict[str, int]:
+        """Detections per class label over every frame kept, at ``settings``: the video's counts."""
+        counts = np.bincount(self._classes.view[self.shown_mask(settings)], minlength=len(self.names))
+        return {self.names[k]: int(c) for k, c in enumerate(counts) if c}
+
     def counts_per_frame(self, settings: DetectorSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sparse per-frame counts: (frame positions, class ids, counts), one entry per class present in a frame."""
         mask = self.shown_mask(settings)

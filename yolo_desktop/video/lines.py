@@ -67,6 +67,14 @@ class CountLine:
     def record(self) -> dict:
         return {"name": self.name, "points": [round(v, 2) for v in self.points]}
 
+    @classmethod
+    def from_record(cls, record: dict) -> CountLine:
+        try:
+            x1, y1, x2, y2 = (float(v) for v in record["points"])
+            return cls(x1, y1, x2, y2, name=str(record["name"]))
+        except (KeyError, TypeError, ValueError):
+            raise LineError(f"not a counting line: {record!r} (needs points [x1, y1, x2, y2] and a name)") from None
+
 
 def parse_count_line(text: str, number: int = 1) -> CountLine:
     """``x1,y1,x2,y2`` or ``x1,y1,x2,y2,name`` (video pixels); the name defaults to ``line <number>``."""

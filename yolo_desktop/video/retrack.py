@@ -17,7 +17,8 @@ import numpy as np
 from ..results import Detections
 from ..settings import DetectorSettings
 from .frame_store import Column, FrameStore
-from .tracking import Tracker, TrackingOptions, line_counts
+from .heatmap import Heatmap
+from .tracking import Tracker, TrackingOptions, line_counts, zone_counts
 
 
 def settings_key(store: FrameStore, settings: DetectorSettings) -> tuple:
@@ -31,6 +32,7 @@ class StoreTracks:
         self.store, self.settings, self.options = store, settings, options
         self.key = (settings_key(store, settings), options)
         self.tracker = Tracker(options)
+        self.heatmap = Heatmap(store.width, store.height, options.anchor)  # where the tracked objects were
         self._first = Column(np.int64)  # per tracked frame: where its ids start in ``_ids``
         self._ids = Column(np.int32)
 
@@ -55,6 +57,8 @@ class StoreTracks:
             position = self.done
             index, seconds = int(store.frame_indexes[position]), float(store.times[position])
             tracked = self.tracker.update(index, seconds, store.detections(position, self.settings))
+            step = seconds - float(store.times[position - 1]) if position else 1 / store.fps
+            self.heatmap.add(tracked, min(step, 1.0))
             self._first.extend(np.array([self._ids.size], np.int64))
             assert tracked.track_ids is not None
             self._ids.extend(tracked.track_ids)
@@ -72,3 +76,6 @@ class StoreTracks:
 
     def line_counts(self) -> list[dict]:
         return line_counts(self.options.lines, self.tracker.crossings)
+
+    def zone_counts(self) -> list[dict]:
+        return zone_counts(self.tracker)

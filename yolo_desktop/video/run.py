@@ -9,7 +9,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,10 +18,12 @@ from tqdm import tqdm
 
 from ..pipeline.inputs import InputImage
 from ..pipeline.run import Runner
+from ..settings import DetectorSettings
 from .detect import FrameRange, VideoDetection
 from .output import VideoOutput, VideoOutputOptions, VideoOutputResult
-from .probe import VideoError
+from .probe import VideoError, VideoInfo
 from .timecode import format_time
+from .zones import ZoneError
 
 
 def process_video(
@@ -31,19 +34,37 @@ def process_video(
     quiet: bool = False,
     cancel: threading.Event | None = None,
     frames: FrameRange = FrameRange(),
+    choose: Callable[[VideoInfo], VideoOutputOptions] | None = None,
+    on_frame: Callable[[int], object] | None = None,
+    ctrl_c: bool = True,
+    settings: DetectorSettings | None = None,
 ) -> VideoOutputResult:
     """Detect every (stride-th) frame of ``frames`` of one video and write its outputs under ``out`` (the item's
     mirrored place). A video that cannot be read, or stops early, is reported in the record's ``error``, a file
     that cannot be written in ``failed``; nothing here raises for bad input. On Ctrl+C the outputs so far are
-    finished (playable, parseable) and KeyboardInterrupt propagates."""
+    finished (playable, parseable) and KeyboardInterrupt propagates. ``choose``: the options for this video once
+    its size is known (its camera's zones); a ``ZoneError`` it raises is the video's error, and nothing is written.
+    ``on_frame``: called with the frames read so far after each processed frame (a queue worker's heartbeat);
+    ``ctrl_c`` False leaves SIGINT to the caller (a queue worker stops between jobs); ``settings``: the frames'
+    (thresholds, classes, tiles) when not the runner's own (a queue worker's detector serves every job)."""
     started = time.perf_counter()
     cancel = cancel if cancel is not None else threading.Event()
     try:
-        detection = VideoDetection(runner, item.path, frames, keep_pixels=options.video, cancel=cancel)
+        detection = VideoDetection(
+            runner, item.path, frames, keep_pixels=options.video, cancel=cancel, settings=settings
+        )
     except VideoError as exc:
         unreadable = VideoOutputResult.unreadable(item.path, exc.reason, frames)
         unreadable.seconds = time.perf_counter() - started
         return unreadable
+    if choose is not None:
+        try:
+            options = choose(detection.info)
+        except ZoneError as exc:
+            detection.close()
+            refused = VideoOutputResult.unreadable(item.path, str(exc), frames)
+            refused.seconds = time.perf_counter() - started
+            return refused
     output = VideoOutput(item, out, detection.info, options, frames)
     bar = tqdm(
         total=detection.expected_frames,
@@ -57,17 +78,19 @@ def process_video(
     failed_frames: list[str] = []
     interrupted = threading.Event()
     try:
-        with _ctrl_c_sets(interrupted, cancel):
+        with _ctrl_c_sets(interrupted, cancel) if ctrl_c else contextlib.nullcontext(interrupted):
             for found in detection:
                 result = found.result
                 if not result.ok:
                     failed_frames.append(f"frame {found.frame.index}: {result.error}")
-                shown = output.add(found.frame.index, found.frame.time, result.detections)
+                shown = output.add(found.frame.index, found.frame.time, result.detections, found.frame.rgb)
                 if output.draws:  # the stride's frames keep the boxes of the frame before them
                     for frame in (found.frame, *found.following):
                         assert frame.rgb is not None  # kept: keep_pixels=options.video
                         output.draw(frame.rgb, shown)
                 bar.update(1 + len(found.following))
+                if on_frame is not None:
+                    on_frame(detection.frames_read)
     finally:
         bar.close()
         detection.close()
@@ -125,12 +148,53 @@ def print_video_summary(outcomes: Sequence[VideoOutputResult], stream: TextIO) -
                 for label, counts in line["crossings"].items()
             ]
             print(f"  {line['name']}: {'; '.join(crossed) or 'nothing crossed'}", file=stream)
+        for zone in record.get("zones", ()):
+            print(f"  zone {zone['name']}: {zone_text(zone['counts'])}", file=stream)
+        if "events" in record:
+            print(f"  events: {events_text(record['events'])}", file=stream)
+    print_totals(outcomes, stream)
     failed = [o for o in outcomes if o.error is not None]
     if failed:
         print(f"{len(failed)} video{'s' if len(failed) != 1 else ''} not read to the end:", file=stream)
         for outcome in failed:
             print(f"  {outcome.path}: {outcome.error}", file=stream)
     return len(failed)
+
+
+def zone_text(counts: dict[str, dict[str, int]]) -> str:
+    """``person 3 entered, 2 left, 1 visits, 1 inside; car …`` (or that nothing entered)."""
+    parts = [
+        f"{label} {c['entered']} entered, {c['left']} left, {c['visits']} visits, {c['inside']} inside"
+        for label, c in counts.items()
+    ]
+    return "; ".join(parts) or "nothing entered"
+
+
+def events_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {kind}" for kind, count in counts.items()) or "none"
+
+
+def print_totals(outcomes: Sequence[VideoOutputResult], stream: TextIO) -> None:
+    """Over several videos: frames, detections, distinct objects per class and events, summed."""
+    records = [o.record for o in outcomes if o.record.get("fps") is not None]
+    if len(records) < 2:
+        return
+    seconds = sum(r["frames_read"] / r["fps"] for r in records)
+    objects: Counter[str] = Counter()
+    events: Counter[str] = Counter()
+    for record in records:
+        objects.update(record.get("distinct_objects", {}))
+        events.update(record.get("events", {}))
+    line = (
+        f"All {len(records)} videos: {format_time(seconds)} of video, "
+        f"{sum(r['frames_processed'] for r in records)} frames processed, {sum(r['detections'] for r in records)} "
+        "detections"
+    )
+    if objects:
+        line += "; distinct " + ", ".join(f"{label} {count}" for label, count in objects.most_common())
+    if events:
+        line += "; events " + events_text(dict(sorted(events.items())))
+    print(line, file=stream)
 
 
 @contextlib.contextmanager

@@ -32,7 +32,9 @@ import numpy as np
 
 from ..geometry import iou
 from ..results import Detections
+from .events import CROSS, Event, Stay, ZoneCounts, ZoneState
 from .lines import CountLine
+from .zones import ANCHORS, Zone, anchor_points
 
 HIGH_SCORE = 0.5  # detections at least this confident are matched first (ByteTrack's first round)
 MIN_IOU = 0.2  # a detection further from a track's predicted box than this is a different object
@@ -46,19 +48,30 @@ class TrackingOptions:
     min_frames: int = 3  # processed frames an object must be seen in to be confirmed (numbered and counted)
     lost_seconds: float = 1.0  # a track not seen for longer ends (an object hidden longer comes back as a new one)
     lines: tuple[CountLine, ...] = ()
+    zones: tuple[Zone, ...] = ()
+    anchor: str = "auto"  # which point of a box decides whether it is in a zone (``zones.ANCHORS``)
+    min_dwell: float = 1.0  # seconds in a zone for a stay to count as a visit
 
     def __post_init__(self) -> None:
         if self.min_frames < 1:
             raise ValueError(f"min track frames {self.min_frames} must be at least 1")
         if not self.lost_seconds > 0:
             raise ValueError(f"lost seconds {self.lost_seconds} must be more than 0")
-        names = [line.name for line in self.lines]
-        twice = sorted({name for name in names if names.count(name) > 1})
-        if twice:
-            raise ValueError(f"two counting lines are named {twice[0]!r}: give each line its own name")
+        if self.anchor not in ANCHORS:
+            raise ValueError(f"zone anchor {self.anchor!r} is not one of {', '.join(ANCHORS)}")
+        if not self.min_dwell >= 0:
+            raise ValueError(f"minimum dwell {self.min_dwell} must be 0 or more seconds")
+        for kind, names in (("counting lines", [x.name for x in self.lines]), ("zones", [z.name for z in self.zones])):
+            twice = sorted({name for name in names if names.count(name) > 1})
+            if twice:
+                raise ValueError(f"two {kind} are named {twice[0]!r}: give each its own name")
+        both = sorted({x.name for x in self.lines} & {z.name for z in self.zones})
+        if both:
+            raise ValueError(f"a counting line and a zone are both named {both[0]!r}: give each its own name")
 
     def record(self) -> dict:
-        return {"min_frames": self.min_frames, "lost_seconds": self.lost_seconds}
+        zones = {"anchor": self.anchor, "min_dwell": self.min_dwell} if self.zones else {}
+        return {"min_frames": self.min_frames, "lost_seconds": self.lost_seconds, **zones}
 
 
 TRACKED = TrackingOptions()  # the default: tracked, no counting lines
@@ -102,7 +115,13 @@ class _Track:
     hits: int = 1
     best: float = 0.0
     track_id: int | None = None  # given when confirmed
-    pending: list[Crossing] = field(default_factory=list)  # crossings before it was confirmed (id filled then)
+    pending: list[Event] = field(default_factory=list)  # events before it was confirmed (id filled then)
+    zones: ZoneState = field(default_factory=ZoneState)
+    seen: tuple[float, tuple[float, float, float, float]] = (0.0, (0.0, 0.0, 0.0, 0.0))  # last score and box
+
+    @property
+    def who(self) -> tuple[int, int, str]:
+        return (self.track_id or 0, self.class_id, self.label)
 
     def summary(self) -> TrackSummary:
         assert self.track_id is not None
@@ -152,6 +171,10 @@ class Tracker:
         self._next_id = 1
         self.confirmed: list[_Track] = []  # every confirmed track, in the order of its id
         self.crossings: list[Crossing] = []  # in the order they were confirmed (``sorted_crossings``: by time)
+        self.events: list[Event] = []  # crossings and zone events, in the order they were confirmed
+        self.zones = options.zones
+        self.zone_counts = ZoneCounts(tuple(z.name for z in self.zones))
+        self._index = -1  # the last frame seen
 
     # ----- Kalman filter ------------------------------------------------------------------------------------
     @staticmethod
@@ -198,9 +221,14 @@ class Tracker:
         found are appended to ``crossings``."""
         if self._time is not None:
             self._predict((time - self._time) * REF_RATE)
-        self._time = time
+        self._time, self._index = time, index
         count = len(detections)
         boxes = detections.boxes.astype(np.float64)  # (N, 4) x1, y1, x2, y2 pixels
+        # (N, Z): whether each detection's anchor point is in each zone
+        inside = np.zeros((count, 0), bool)
+        if self.zones and count:
+            anchors = anchor_points(detections, self.options.anchor)
+            inside = np.column_stack([zone.contains(anchors) for zone in self.zones])
         class_ids, scores = detections.class_ids, detections.scores
         measured = np.concatenate([(boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]], axis=1)
         pairs: list[tuple[int, int]] = []
@@ -220,7 +248,7 @@ class Tracker:
         for row, column in pairs:
             track = self._tracks[row]
             track.hits += 1
-            self._saw(track, index, time, float(scores[column]), measured[column])
+            self._saw(track, index, time, float(scores[column]), boxes[column], inside[column] if self.zones else ())
             ids[column] = -1 if track.track_id is None else track.track_id
         matched = {d for _t, d in pairs}
         new = [j for j in range(count) if j not in matched]
@@ -232,32 +260,52 @@ class Tracker:
                     class_id, detections.names[class_id], (index, time), (index, time), tuple(measured[j, :2])
                 )
                 self._tracks.append(track)
-                self._saw(track, index, time, float(scores[j]), measured[j])
+                self._saw(track, index, time, float(scores[j]), boxes[j], inside[j] if self.zones else ())
                 ids[j] = -1 if track.track_id is None else track.track_id
         self._drop_lost(time)
         return detections.with_track_ids(ids)
 
-    def _saw(self, track: _Track, index: int, time: float, score: float, measured: np.ndarray) -> None:
-        centre = (float(measured[0]), float(measured[1]))
+    def _saw(self, track: _Track, index: int, time: float, score: float, box: np.ndarray, inside) -> None:
+        x1, y1, x2, y2 = (float(v) for v in box)
+        centre, corners = ((x1 + x2) / 2, (y1 + y2) / 2), (x1, y1, x2, y2)
+        who = track.who
         if track.hits > 1:
             for line in self.lines:
                 direction = line.crossing(track.centre, centre)
                 if direction is not None:
-                    track.pending.append(Crossing(index, time, 0, track.class_id, track.label, line.name, direction))
-        track.centre, track.last = centre, (index, time)
+                    track.pending.append(Event(index, time, CROSS, line.name, *who, score, corners, direction))
+        if self.zones:
+            names = tuple(zone.name for zone in self.zones)
+            track.pending += track.zones.step(
+                names, tuple(bool(v) for v in inside), (index, time), who, score, corners, self.options.min_dwell
+            )
+        track.centre, track.last, track.seen = centre, (index, time), (score, corners)
         track.best = max(track.best, score)
         if track.track_id is None and track.hits >= self.options.min_frames:
             track.track_id = self._next_id
             self._next_id += 1
             self.confirmed.append(track)
+            track.zones.confirmed(track.track_id)
         if track.track_id is not None and track.pending:
-            self.crossings += [replace(c, track_id=track.track_id) for c in track.pending]
+            self._confirm(track.pending, track.track_id)
             track.pending = []
+
+    def _confirm(self, events: list[Event], track_id: int) -> None:
+        for event in events:
+            event = replace(event, track_id=track_id)
+            self.events.append(event)
+            self.zone_counts.add(event)
+            if event.kind == CROSS:
+                e = event
+                self.crossings.append(Crossing(e.frame, e.time, track_id, e.class_id, e.label, e.place, e.direction))
 
     def _drop_lost(self, time: float) -> None:
         alive = [time - t.last[1] <= self.options.lost_seconds for t in self._tracks]
         if all(alive):
             return
+        for track, kept in zip(self._tracks, alive):
+            if not kept and track.track_id is not None and track.zones.stays:
+                self._confirm(track.zones.vanish(track.who, *track.seen), track.track_id)
         keep = np.array(alive, bool)
         self._tracks = [t for t, a in zip(self._tracks, alive) if a]
         self._mean, self._cov = self._mean[keep], self._cov[keep]
@@ -265,6 +313,29 @@ class Tracker:
     def set_lines(self, lines: Sequence[CountLine]) -> None:
         """Count these lines from the next frame on (a camera's line drawn while live)."""
         self.lines = tuple(lines)
+
+    def set_zones(self, zones: Sequence[Zone]) -> None:
+        """Watch these zones from the next frame on (a camera's zone drawn while live); a zone kept keeps its
+        counts and the stays in it, one removed loses them."""
+        self.zones = tuple(zones)
+        names = tuple(zone.name for zone in self.zones)
+        counts = ZoneCounts(names)
+        counts.counts.update({n: c for n, c in self.zone_counts.counts.items() if n in names})
+        self.zone_counts = counts
+        for track in self._tracks:
+            track.zones.stays = {n: s for n, s in track.zones.stays.items() if n in names}
+        self.events = [e for e in self.events if e.kind == CROSS or e.place in names]
+
+    def settled(self) -> int:
+        """Every event before this frame is known (later frames may still add events at earlier frames: those of
+        a track not confirmed yet, or the leaving of one unseen for a moment while in a zone)."""
+        horizon = self._index + 1
+        for track in self._tracks:
+            if track.track_id is None:
+                horizon = min(horizon, track.first[0])
+            elif track.zones.stays:
+                horizon = min(horizon, track.last[0])
+        return horizon
 
     # ----- results ------------------------------------------------------------------------------------------
     def tracks(self) -> list[TrackSummary]:
@@ -277,6 +348,25 @@ class Tracker:
 
     def sorted_crossings(self) -> list[Crossing]:
         return sorted(self.crossings, key=lambda c: (c.frame, c.track_id, c.line))
+
+    def sorted_events(self) -> list[Event]:
+        return sorted(self.events, key=lambda e: e.order)
+
+    def stays(self) -> list[Stay]:
+        """Every confirmed object's stays in zones, ended or still open (``inside``), by first frame."""
+        found = [s for t in self.confirmed for s in t.zones.closed]
+        live = {id(t) for t in self._tracks}
+        found += [s for t in self.confirmed if id(t) in live for s in t.zones.open_stays(t.who)]
+        return sorted(found, key=lambda s: (s.first_frame, s.track_id, s.zone))
+
+    def inside(self) -> dict[str, Counter[str]]:
+        """Per zone, the confirmed objects in it now, by label."""
+        found: dict[str, Counter[str]] = {}
+        for track in self._tracks:
+            if track.track_id is not None:
+                for name in track.zones.stays:
+                    found.setdefault(name, Counter())[track.label] += 1
+        return found
 
 
 class TrackLog:
@@ -321,10 +411,19 @@ def line_counts(lines: Sequence[CountLine], crossings: Sequence[Crossing]) -> li
     return records
 
 
+def zone_counts(tracker: Tracker) -> list[dict]:
+    """Per zone: its name and points, and per class label the objects that entered, left, made a visit and are
+    inside at the end."""
+    counts = tracker.zone_counts.record(tracker.inside())
+    return [{**zone.record(), "counts": counts.get(zone.name, {})} for zone in tracker.zones]
+
+
 def tracking_record(tracker: Tracker) -> dict:
-    """What a tracked video adds to its ``detections.json`` record."""
+    """What a tracked video adds to its ``detections.json`` record (``zones`` only when it has some)."""
+    zones = {"zones": zone_counts(tracker)} if tracker.zones else {}
     return {
         "tracking": tracker.options.record(),
         "distinct_objects": tracker.distinct(),
         "lines": line_counts(tracker.lines, tracker.crossings),
+        **zones,
     }
