@@ -44,7 +44,7 @@ sys.path.insert(0, str(REPO))
 
 from yolo_desktop.inference.detector import Detector  # noqa: E402
 from yolo_desktop.models.installed import find_model  # noqa: E402
-from yolo_desktop.pipeline.inputs import InputImage  # noqa: E402
+from yolo_desktop.pipeline.inputs import InputFile  # noqa: E402
 from yolo_desktop.results import Detection, Detections  # noqa: E402
 from yolo_desktop.settings import DetectorSettings  # noqa: E402
 from yolo_desktop.video.detect import FrameRange, VideoDetection  # noqa: E402
@@ -132,7 +132,7 @@ class NaiveLoop:
 
 
 def ours(detector: Detector, clip: Path, out: Path) -> tuple[int, float]:
-    outcome = process_video(detector, InputImage(str(clip), "", clip.stem), out, VideoOutputOptions(), quiet=True)
+    outcome = process_video(detector, InputFile(str(clip), "", clip.stem), out, VideoOutputOptions(), quiet=True)
     assert outcome.error is None and not outcome.failed, (outcome.error, outcome.failed)
     return outcome.record["frames_read"], outcome.seconds
 
@@ -204,7 +204,7 @@ def footage_runs(detector: Detector, clip: Path, runs: int, strides: tuple[int, 
     fps, frame_count = capture.get(cv2.CAP_PROP_FPS), int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
     capture.release()
     tracking = TrackingOptions(lines=(clip_line(width, height),), zones=clip_zones(width, height)[:1])
-    item = InputImage(str(clip), "", clip.stem)
+    item = InputFile(str(clip), "", clip.stem)
 
     def run(stride: int, min_frames: int) -> tuple[float, dict]:
         options = VideoOutputOptions(tracking=replace(tracking, min_frames=min_frames), clock="none")

@@ -39,7 +39,7 @@ from bench_video import make_clip  # noqa: E402
 from yolo_desktop.imaging.read import load  # noqa: E402
 from yolo_desktop.inference.detector import Detector  # noqa: E402
 from yolo_desktop.models.installed import find_model  # noqa: E402
-from yolo_desktop.pipeline.inputs import InputImage  # noqa: E402
+from yolo_desktop.pipeline.inputs import InputFile  # noqa: E402
 from yolo_desktop.pipeline.run import Job, Pipeline  # noqa: E402
 from yolo_desktop.results import Candidates  # noqa: E402
 from yolo_desktop.settings import CANDIDATE_FLOOR  # noqa: E402
@@ -110,7 +110,7 @@ def long_video(detector: Detector, clip: Path, frames: int) -> dict[str, float]:
         thread.start()
         try:
             outcome = process_video(
-                detector, InputImage(str(clip), "", "long"), Path(tmp), VideoOutputOptions(), quiet=True
+                detector, InputFile(str(clip), "", "long"), Path(tmp), VideoOutputOptions(), quiet=True
             )
         finally:
             stop.set()

@@ -13,7 +13,7 @@ from tests.support.cluster import cli_command, cli_env
 from tests.ui.conftest import many_photos
 from yolo_desktop.cli.main import main
 from yolo_desktop.imaging.read import load
-from yolo_desktop.pipeline.inputs import InputImage
+from yolo_desktop.pipeline.inputs import InputFile
 from yolo_desktop.pipeline.resume import result_record
 from yolo_desktop.records import result_from_dict
 
@@ -81,7 +81,7 @@ def test_other_settings_refuse_to_resume(tmp_path, data_dir, capsys):
 
 def test_part_records_read_back_exactly(detector, data_dir):
     result = detector.detect(load(data_dir / "motorcycle_left.png").rgb, "motorcycle_left.png")
-    item = InputImage("motorcycle_left.png", "photos", "motorcycle_left")
+    item = InputFile("motorcycle_left.png", "photos", "motorcycle_left")
     record = result_record(item, result, [("x", "disk full")])
     back = result_from_dict(json.loads(json.dumps(record)), detector.names)
     assert back.detections == result.detections and len(back.detections) > 0

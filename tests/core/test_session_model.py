@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import read_rgb
 from yolo_desktop.inference.decode import refilter
 from yolo_desktop.inference.model_spec import DetectorChoice, ModelFiles, ModelInfo
-from yolo_desktop.pipeline.inputs import InputImage, InputProblem
+from yolo_desktop.pipeline.inputs import InputFile, InputProblem
 from yolo_desktop.results import ImageResult
 from yolo_desktop.settings import DetectorSettings
 from yolo_desktop.ui.session_model import MAX_IN_FLIGHT, SessionModel, Status
@@ -28,7 +28,7 @@ def info(size: int = 416, precision: str = "accurate", resize: str = "area") -> 
 def ready_state(count: int) -> SessionModel:
     state = SessionModel()
     state.model_ready(state.begin_model_load(DetectorChoice(MODEL)), info())
-    state.add_scanned([InputImage(f"/p/{i}.jpg", "", str(i)) for i in range(count)], [])
+    state.add_scanned([InputFile(f"/p/{i}.jpg", "", str(i)) for i in range(count)], [])
     return state
 
 
@@ -50,7 +50,7 @@ def run_all(state: SessionModel, results: list[ImageResult]) -> None:
 
 def test_orders_keep_a_bounded_number_in_flight_and_none_while_a_model_loads():
     state = SessionModel()
-    state.add_scanned([InputImage(f"/p/{i}.jpg", "", str(i)) for i in range(10)], [InputProblem("/gone", "not found")])
+    state.add_scanned([InputFile(f"/p/{i}.jpg", "", str(i)) for i in range(10)], [InputProblem("/gone", "not found")])
     assert state.next_orders() == []  # no model yet
     request = state.begin_model_load(DetectorChoice(MODEL))
     assert state.next_orders() == []  # loading
@@ -164,7 +164,7 @@ class NoScan(list):
 def test_per_event_bookkeeping_never_walks_the_whole_batch(real_results):
     state = ready_state(0)
     state.entries = NoScan()
-    state.add_scanned([InputImage(f"/p/{i}.jpg", "", str(i)) for i in range(20_000)], [])
+    state.add_scanned([InputFile(f"/p/{i}.jpg", "", str(i)) for i in range(20_000)], [])
     NoScan.armed = True
     try:
         for _ in range(50):

@@ -12,7 +12,7 @@ import pytest
 
 from tests.video.conftest import video_facts
 from yolo_desktop.cli.main import main
-from yolo_desktop.pipeline.inputs import InputImage, collect_inputs
+from yolo_desktop.pipeline.inputs import InputFile, collect_inputs
 from yolo_desktop.settings import DetectorSettings
 from yolo_desktop.video.detect import VideoDetection
 from yolo_desktop.video.export import export_video
@@ -23,7 +23,7 @@ VIDEO_FILES = ["street.frames.csv", "street.frames.jsonl", "street.mp4", "street
 
 
 @pytest.fixture(scope="module")
-def street(clips) -> InputImage:
+def street(clips) -> InputFile:
     """The mp4 clip as both front-ends list it (one file given: no subfolder)."""
     items, problems = collect_inputs([clips["mp4"]])
     assert not problems and len(items) == 1
@@ -51,7 +51,7 @@ def detect(clip: Path, out: Path, capsys) -> tuple[int, dict, str]:
     return code, record, printed
 
 
-def export(store: FrameStore, item: InputImage, out: Path) -> VideoOutputResult:
+def export(store: FrameStore, item: InputFile, out: Path) -> VideoOutputResult:
     """The window's export of that video at the command line's default thresholds, json and csv, annotated."""
     out.mkdir(parents=True, exist_ok=True)
     return export_video(store, item, out, DetectorSettings(), VideoOutputOptions())

@@ -24,7 +24,7 @@ from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
 
 from ..inference.model_spec import ModelFiles, class_names
-from ..pipeline.inputs import InputImage, InputProblem
+from ..pipeline.inputs import InputFile, InputProblem
 from ..pipeline.resume import (
     PART_SUFFIX,
     BatchIdentity,
@@ -115,7 +115,7 @@ class ClusterOutcome:
 @dataclass(frozen=True)
 class Chunk:
     name: str
-    items: tuple[InputImage, ...]
+    items: tuple[InputFile, ...]
     job_id: str
     video: bool = False  # one video (``jobs.detect_video``), not a chunk of photos
 
@@ -138,7 +138,7 @@ def batch_key(identity: BatchIdentity, out: Path) -> str:
     return hashlib.sha256(f"{identity.key}|{os.path.realpath(out)}".encode()).hexdigest()
 
 
-def plan_chunks(items: Sequence[InputImage], done: Mapping[str, Any], size: int, key: str) -> list[Chunk]:
+def plan_chunks(items: Sequence[InputFile], done: Mapping[str, Any], size: int, key: str) -> list[Chunk]:
     """The images not done yet, in chunks of ``size`` taken in input order (the same command → the same chunks)."""
     planned = []
     for group in chunks(items, size):
@@ -149,7 +149,7 @@ def plan_chunks(items: Sequence[InputImage], done: Mapping[str, Any], size: int,
     return planned
 
 
-def plan_videos(videos: Sequence[InputImage], done: Mapping[str, Any], key: str) -> list[Chunk]:
+def plan_videos(videos: Sequence[InputFile], done: Mapping[str, Any], key: str) -> list[Chunk]:
     """One job per video not done yet (named after the video: the same video → the same job)."""
     return [
         Chunk(video_part_id(v), (v,), job_id(key, video_part_id(v)), video=True) for v in videos if v.path not in done
@@ -320,10 +320,10 @@ def run_cluster(
     settings: DetectorSettings,
     identity: BatchIdentity,
     out: Path,
-    items: list[InputImage],
+    items: list[InputFile],
     problems: list[InputProblem],
     progress: ClusterProgress,
-    videos: Sequence[InputImage] = (),
+    videos: Sequence[InputFile] = (),
     footage: Mapping[str, Any] | None = None,
 ) -> ClusterOutcome:
     """A batch on the queue workers, from the listed inputs to OUT's merged files. Raises ``ClusterError`` when it

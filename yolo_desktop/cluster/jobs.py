@@ -24,7 +24,7 @@ from ..export.images import annotated_jpeg_bytes, full_size
 from ..export.writer import BackgroundWriter, BatchWriter
 from ..imaging.read import load_bytes
 from ..inference.engines.lanes import default_lanes
-from ..pipeline.inputs import InputImage
+from ..pipeline.inputs import InputFile
 from ..pipeline.resume import PartStore, failures_of, result_record, write_video_part
 from ..pipeline.run import Job, Pipeline
 from ..pipeline.tiling import SERVICE_MAX_TILES
@@ -83,11 +83,11 @@ def detect_chunk(payload: dict[str, Any]) -> dict[str, Any]:
     )
     # The worker reads ``remote``; results and messages name the file as the coordinator knows it.
     inputs = [
-        Job(name=name, path=remote, tag=InputImage(remote, rel_dir, stem), settings=settings)
+        Job(name=name, path=remote, tag=InputFile(remote, rel_dir, stem), settings=settings)
         for remote, name, rel_dir, stem in payload["items"]
     ]
     progress = _Progress(worker, job, payload.get("progress_key"), payload["chunk"])
-    finished: list[tuple[InputImage, Any]] = []
+    finished: list[tuple[InputFile, Any]] = []
     try:
         for done in Pipeline(detector, lanes=default_lanes()).run(inputs):
             result = replace(done.result, candidates=None)
@@ -187,7 +187,7 @@ def detect_video(payload: dict[str, Any]) -> dict[str, Any]:
     out = Path(payload["out"])
     remote, name, rel_dir, stem = payload["video"]
     frames, options, setups = footage_from_record(payload["footage"])
-    item = InputImage(remote, rel_dir, stem)
+    item = InputFile(remote, rel_dir, stem)
     progress = _Progress(worker, job, payload.get("progress_key"), payload["chunk"])
     outcome = process_video(
         detector,
@@ -202,6 +202,6 @@ def detect_video(payload: dict[str, Any]) -> dict[str, Any]:
         settings=settings,  # this job's thresholds and classes: the worker's detector serves every job
     )
     record = {**outcome.record, "path": name}  # named as the coordinator knows it
-    part = write_video_part(PartStore(out), InputImage(name, rel_dir, stem), record, outcome.failed)
+    part = write_video_part(PartStore(out), InputFile(name, rel_dir, stem), record, outcome.failed)
     progress.update(1, final=True)
     return {"video": name, "error": record["error"], "part": str(part), "worker": worker.name}

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..export.writer import BatchWriter, ExportReport
 from ..inference.model_spec import ModelFiles, ModelInfo
-from ..pipeline.inputs import InputImage, InputProblem
+from ..pipeline.inputs import InputFile, InputProblem
 from ..pipeline.resume import image_key
 from ..records import header, result_from_dict
 from ..results import ImageResult
@@ -22,7 +22,7 @@ from ..settings import DetectorSettings
 
 def merge_parts(
     out: Path,
-    items: Sequence[InputImage],
+    items: Sequence[InputFile],
     problems: Sequence[InputProblem],
     records: Mapping[str, Mapping[str, Any]],
     unfinished: Mapping[str, str],

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..imaging.read import ImageError, LoadedImage, load
-from ..pipeline.inputs import InputImage
+from ..pipeline.inputs import InputFile
 from ..results import ImageResult
 from .coco import write_coco
 from .csv_export import write_csv
@@ -35,7 +35,7 @@ class ExportReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
 
-def annotated_suffix(item: InputImage, image_format: str) -> str:
+def annotated_suffix(item: InputFile, image_format: str) -> str:
     """'auto' keeps JPEG photos JPEG and writes everything else losslessly as PNG."""
     if image_format == "auto":
         return ".jpg" if item.extension in JPEG_EXTENSIONS else ".png"
@@ -76,18 +76,18 @@ class BatchWriter:
         except Exception as exc:  # every failure is reported (a cv2.error or MemoryError as much as a full disk)
             self.report.failed.append((str(path), failure_reason(exc)))
 
-    def _image_name(self, item: InputImage) -> str:
+    def _image_name(self, item: InputFile) -> str:
         if self.images:
             return item.relative_output(annotated_suffix(item, self.image_format))
         return item.relative_output(item.extension)
 
-    def record(self, item: InputImage, result: ImageResult) -> None:
+    def record(self, item: InputFile, result: ImageResult) -> None:
         """Count a result whose per-image files are already written (a resumed batch, a cluster worker's part)
         in the batch-wide files, without writing anything now."""
         if result.ok:
             self._coco_items.append((result, self._image_name(item)))
 
-    def add(self, item: InputImage, result: ImageResult, image: LoadedImage | None = None) -> None:
+    def add(self, item: InputFile, result: ImageResult, image: LoadedImage | None = None) -> None:
         """Write the per-image outputs of one finished result (failed results produce none)."""
         if not result.ok:
             return
@@ -111,7 +111,7 @@ class BatchWriter:
         model: Mapping[str, Any],
         settings: Mapping[str, Any],
         seconds: float,
-        order: Sequence[InputImage] | None = None,
+        order: Sequence[InputFile] | None = None,
         videos: Sequence[Mapping[str, Any]] = (),
     ) -> ExportReport:
         """Write the batch-wide files. ``order``: the inputs in batch order, when results were added or recorded
@@ -143,7 +143,7 @@ class BackgroundWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write")
         self._escaped: list[tuple[str, str]] = []  # failures outside BatchWriter._write, never lost in a future
 
-    def add(self, item: InputImage, result: ImageResult, image: LoadedImage | None = None) -> None:
+    def add(self, item: InputFile, result: ImageResult, image: LoadedImage | None = None) -> None:
         self._slots.acquire()
         future = self._pool.submit(self.writer.add, item, result, image)
         future.add_done_callback(lambda f: self._done(f, item))
@@ -174,7 +174,7 @@ class BackgroundWriter:
         """Stop the thread without writing the batch-wide files (a worker's chunk; an abandoned batch)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _done(self, future: Future[None], item: InputImage) -> None:
+    def _done(self, future: Future[None], item: InputFile) -> None:
         self._slots.release()
         if not future.cancelled() and future.exception() is not None:
             self._escaped.append((item.path, failure_reason(future.exception())))  # type: ignore[arg-type]
@@ -185,7 +185,7 @@ class BackgroundWriter:
         model: Mapping[str, Any],
         settings: Mapping[str, Any],
         seconds: float,
-        order: Sequence[InputImage] | None = None,
+        order: Sequence[InputFile] | None = None,
         videos: Sequence[Mapping[str, Any]] = (),
     ) -> ExportReport:
         self._pool.shutdown(wait=True)

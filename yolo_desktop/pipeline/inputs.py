@@ -22,7 +22,9 @@ class UsageError(ValueError):
 
 
 @dataclass(frozen=True)
-class InputImage:
+class InputFile:
+    """A photo or a video to process, and where its outputs go."""
+
     path: str  # the file to read
     rel_dir: str  # output folder relative to OUT, POSIX style ("" for OUT itself)
     stem: str  # output file stem, unique (case-insensitively) within rel_dir
@@ -103,10 +105,10 @@ class InputCollector:
 
     def add(
         self, paths: Iterable[str | os.PathLike[str]], recursive: bool = False, videos: bool = True
-    ) -> tuple[list[InputImage], list[InputProblem]]:
+    ) -> tuple[list[InputFile], list[InputProblem]]:
         """Expand files and folders (mixed), in the order given; files already added are skipped. Folders yield
-        images and, unless ``videos`` is False, video files (``InputImage.is_video``)."""
-        images: list[InputImage] = []
+        images and, unless ``videos`` is False, video files (``InputFile.is_video``)."""
+        images: list[InputFile] = []
         problems: list[InputProblem] = []
         for given in paths:
             path = os.fspath(given)
@@ -119,13 +121,13 @@ class InputCollector:
                     rel = PurePosixPath(*Path(os.path.relpath(os.path.dirname(file), path)).parts)
                     rel_dir = str(PurePosixPath(root) / rel) if str(rel) != "." else root
                     stem, ext = os.path.splitext(os.path.basename(file))
-                    images.append(InputImage(file, rel_dir, self._names.claim(rel_dir, stem, ext)))
+                    images.append(InputFile(file, rel_dir, self._names.claim(rel_dir, stem, ext)))
             elif os.path.exists(path):
                 if not self._first_time(path):
                     continue
                 stem, ext = os.path.splitext(os.path.basename(path))
                 # Loose files share OUT's top level with folder roots; keep their names apart too.
-                images.append(InputImage(path, "", self._names.claim("", stem, ext)))
+                images.append(InputFile(path, "", self._names.claim("", stem, ext)))
                 self._roots.claim("", stem, ext)
             else:
                 problems.append(InputProblem(path, "not found"))
@@ -134,7 +136,7 @@ class InputCollector:
 
 def collect_inputs(
     paths: Iterable[str | os.PathLike[str]], recursive: bool = False, videos: bool = True
-) -> tuple[list[InputImage], list[InputProblem]]:
+) -> tuple[list[InputFile], list[InputProblem]]:
     """Expand files and folders (mixed) into images and videos with unique output names, in the order given."""
     return InputCollector().add(paths, recursive, videos)
 

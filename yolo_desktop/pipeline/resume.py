@@ -22,7 +22,7 @@ from ..atomic import write_text
 from ..export.writer import BackgroundWriter
 from ..results import ImageResult
 from ..settings import DEFAULTS, DetectorSettings
-from .inputs import InputImage, UsageError
+from .inputs import InputFile, UsageError
 
 PARTS_DIR = ".parts"
 MANIFEST = "batch.json"
@@ -91,12 +91,12 @@ class BatchIdentity:
         return found
 
 
-def image_key(item: InputImage) -> str:
+def image_key(item: InputFile) -> str:
     """An image's identity within a batch: its output name without suffix (unique by construction)."""
     return item.relative_output("")
 
 
-def result_record(item: InputImage, result: ImageResult, write_failures: Sequence[tuple[str, str]] = ()) -> dict:
+def result_record(item: InputFile, result: ImageResult, write_failures: Sequence[tuple[str, str]] = ()) -> dict:
     """One image in a part file: its key, the exact result (``records.result_to_dict``) and its failed writes."""
     return {
         "key": image_key(item),
@@ -105,7 +105,7 @@ def result_record(item: InputImage, result: ImageResult, write_failures: Sequenc
     }
 
 
-def chunks(items: Sequence[InputImage], size: int) -> list[Sequence[InputImage]]:
+def chunks(items: Sequence[InputFile], size: int) -> list[Sequence[InputFile]]:
     size = max(1, size)
     return [items[start : start + size] for start in range(0, len(items), size)]
 
@@ -186,14 +186,14 @@ class PartStore:
         return {key: record for key, record in self.records().items() if not record.get("write_failures")}
 
 
-def video_part_id(item: InputImage) -> str:
+def video_part_id(item: InputFile) -> str:
     """A video's part name, from its output name and path (the same video in the same batch: the same part)."""
     digest = hashlib.sha256(f"{image_key(item)}\0{item.path}".encode()).hexdigest()
     return f"video-{digest[:16]}"
 
 
 def write_video_part(
-    store: PartStore, item: InputImage, record: Mapping[str, Any], write_failures: Sequence[tuple[str, str]]
+    store: PartStore, item: InputFile, record: Mapping[str, Any], write_failures: Sequence[tuple[str, str]]
 ) -> Path:
     """A finished video: its ``detections.json`` record, written once its files are (so "part exists" means
     "done"; one with a failed write is done again on resume)."""
@@ -213,27 +213,27 @@ def done_videos(store: PartStore) -> dict[str, dict]:
     return found
 
 
-def is_done(item: InputImage, done: Mapping[str, Mapping[str, Any]], name: str | None = None) -> bool:
+def is_done(item: InputFile, done: Mapping[str, Mapping[str, Any]], name: str | None = None) -> bool:
     """Whether ``item`` (reported as ``name``, default its path) is among the finished records."""
     record = done.get(image_key(item))
     return record is not None and record.get("path") == (name if name is not None else item.path)
 
 
-def failures_of(item: InputImage, out: Path, failures: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+def failures_of(item: InputFile, out: Path, failures: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """The output files of ``item`` among a writer's failures (its files are ``OUT/<rel_dir>/<stem>.<ext>``)."""
     prefix = str(item.output_path(out, "")) + "."
     return [(path, reason) for path, reason in failures if path.startswith(prefix)]
 
 
 def merged_results(
-    items: Sequence[InputImage],
+    items: Sequence[InputFile],
     done: Mapping[str, Mapping[str, Any]],
     fresh: Mapping[str, ImageResult],
     names: Sequence[str],
-) -> list[tuple[InputImage, ImageResult | None]]:
+) -> list[tuple[InputFile, ImageResult | None]]:
     """Every item in input order with its result: from this run (``fresh``) or a part (``done``, its detections
     named by the model's ``names``); None if neither has it (not processed)."""
-    merged: list[tuple[InputImage, ImageResult | None]] = []
+    merged: list[tuple[InputFile, ImageResult | None]] = []
     for item in items:
         key = image_key(item)
         if key in fresh:
@@ -245,7 +245,7 @@ def merged_results(
     return merged
 
 
-def chunk_id(prefix: str, items: Sequence[InputImage]) -> str:
+def chunk_id(prefix: str, items: Sequence[InputFile]) -> str:
     """A chunk's name, derived from its images: the same images give the same name (idempotent re-enqueueing)."""
     digest = hashlib.sha256("\n".join(image_key(item) + "\0" + item.path for item in items).encode()).hexdigest()
     return f"{prefix}-{digest[:16]}"
@@ -261,12 +261,12 @@ class ResumableRun:
         self.done = self.store.start(identity, resume=True)
         self.chunk = max(1, chunk)
         self.fresh: dict[str, ImageResult] = {}
-        self._pending: list[tuple[InputImage, ImageResult]] = []
+        self._pending: list[tuple[InputFile, ImageResult]] = []
 
-    def todo(self, items: Sequence[InputImage]) -> list[InputImage]:
+    def todo(self, items: Sequence[InputFile]) -> list[InputFile]:
         return [item for item in items if not is_done(item, self.done)]
 
-    def add(self, item: InputImage, result: ImageResult, writer: BackgroundWriter, info: Mapping[str, Any]) -> None:
+    def add(self, item: InputFile, result: ImageResult, writer: BackgroundWriter, info: Mapping[str, Any]) -> None:
         self.fresh[image_key(item)] = result
         self._pending.append((item, result))
         if len(self._pending) >= self.chunk:
@@ -286,7 +286,7 @@ class ResumableRun:
         writer.call(write_part, str(self.store.part_path(name)))
 
     def results(
-        self, items: Sequence[InputImage], writer: BackgroundWriter, info: Mapping[str, Any], names: Sequence[str]
+        self, items: Sequence[InputFile], writer: BackgroundWriter, info: Mapping[str, Any], names: Sequence[str]
     ) -> list[ImageResult]:
         """Every image's result in input order (this run's and the earlier ones'); earlier ones are counted in the
         batch-wide files. Call after the last ``add``: writes the last part."""

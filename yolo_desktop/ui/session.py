@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
 from ..inference.model_spec import DetectorChoice, ModelFiles, ModelInfo
-from ..pipeline.inputs import InputCollector, InputImage, InputProblem
+from ..pipeline.inputs import InputCollector, InputFile, InputProblem
 from ..results import ImageResult
 from ..settings import TILES_OFF, DetectorSettings
 from .qt_images import qimage_from_rgb
@@ -230,7 +230,7 @@ class Session(QObject):
         self._scanner.submit(scan)
 
     @Slot(object, object)
-    def _on_scanned(self, items: list[InputImage], problems: list[InputProblem]) -> None:
+    def _on_scanned(self, items: list[InputFile], problems: list[InputProblem]) -> None:
         added = self.state.add_scanned(items, problems)
         if len(added):
             self.entries_added.emit(added.start, len(added))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..inference.decode import refilter
 from ..inference.model_spec import DetectorChoice, ModelFiles, ModelInfo
-from ..pipeline.inputs import InputImage, InputProblem
+from ..pipeline.inputs import InputFile, InputProblem
 from ..results import Candidates, ImageResult
 from ..settings import DEFAULTS, DetectorSettings
 from ..video.lines import CountLine
@@ -44,7 +44,7 @@ class Status(Enum):
 
 @dataclass
 class Entry:
-    item: InputImage
+    item: InputFile
     status: Status = Status.QUEUED
     raw: ImageResult | None = None  # as the worker returned it, with candidates
     shown: ImageResult | None = None  # re-filtered with the current thresholds and class filter
@@ -71,7 +71,7 @@ class Entry:
 class ExportItem:
     """One image as an export sees it: taken when the export starts, so later re-filtering cannot reach it."""
 
-    item: InputImage
+    item: InputFile
     shown: ImageResult | None
     error: str | None
 
@@ -179,7 +179,7 @@ class SessionModel:
         return changed
 
     # ----- adding images -------------------------------------------------------------------------------------
-    def add_scanned(self, items: Sequence[InputImage], problems: Sequence[InputProblem]) -> range:
+    def add_scanned(self, items: Sequence[InputFile], problems: Sequence[InputProblem]) -> range:
         """Images found by a scan join the queue; inputs that could not be listed are shown as failed."""
         self._new_batch_if_idle()
         first = len(self.entries)
@@ -190,7 +190,7 @@ class SessionModel:
         for problem in problems:
             # Never exported (failed), so its output name does not matter; the path is what the user sees.
             self.entries.append(
-                Entry(InputImage(problem.path, "", os.path.basename(problem.path)), Status.FAILED, error=problem.reason)
+                Entry(InputFile(problem.path, "", os.path.basename(problem.path)), Status.FAILED, error=problem.reason)
             )
         return range(first, len(self.entries))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ..pipeline.inputs import InputImage
+from ..pipeline.inputs import InputFile
 from ..results import Detections
 from ..settings import DetectorSettings
 from .frame_store import FrameStore
@@ -20,7 +20,7 @@ from .reader import FrameReader
 
 def export_video(
     store: FrameStore,
-    item: InputImage,
+    item: InputFile,
     out: Path,
     settings: DetectorSettings,
     options: VideoOutputOptions = VideoOutputOptions(),

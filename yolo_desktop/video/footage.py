@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..pipeline.inputs import InputImage
+from ..pipeline.inputs import InputFile
 from ..pipeline.run import Runner
 from .clock import clip_start
 from .detect import FrameRange
@@ -38,7 +38,7 @@ from .zone_book import ZoneBook
 from .zones import Zone, ZoneError, check_zones
 
 
-def in_time_order(videos: Sequence[InputImage], clock: str) -> list[InputImage]:
+def in_time_order(videos: Sequence[InputFile], clock: str) -> list[InputFile]:
     """Clips by the wall-clock time of their start (a name's time, else the file's: ``clock.py``), those without
     one after, in the order listed."""
     if clock == "none":
@@ -59,7 +59,7 @@ class Setups:
     books: dict[str, ZoneBook] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)  # saved files used (for the summary)
 
-    def choose(self, item: InputImage, options: VideoOutputOptions, info: VideoInfo) -> VideoOutputOptions:
+    def choose(self, item: InputFile, options: VideoOutputOptions, info: VideoInfo) -> VideoOutputOptions:
         """``options`` with this clip's zones and lines; ``ZoneError`` when they do not fit its frame."""
         tracking = options.tracking
         if tracking is None:
@@ -94,9 +94,9 @@ class FootageRun:
     setups: Setups
     quiet: bool = False
     done: Mapping[str, dict] = field(default_factory=dict)  # records of clips finished earlier, by path
-    on_done: Callable[[InputImage, VideoOutputResult], object] | None = None  # a clip read and its files written
+    on_done: Callable[[InputFile, VideoOutputResult], object] | None = None  # a clip read and its files written
 
-    def process(self, clips: Sequence[InputImage]) -> list[VideoOutputResult]:
+    def process(self, clips: Sequence[InputFile]) -> list[VideoOutputResult]:
         """Every clip in order; those ``done`` come back as they were recorded (``seconds`` 0)."""
         outcomes = []
         for item in clips:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..export.writer import failure_reason
-from ..pipeline.inputs import InputImage
+from ..pipeline.inputs import InputFile
 from ..results import Detections
 from .clock import clip_start, wall_text
 from .detect import FrameRange
@@ -102,7 +102,7 @@ class VideoOutput:
 
     def __init__(
         self,
-        item: InputImage,
+        item: InputFile,
         out: Path,
         info: VideoInfo,
         options: VideoOutputOptions = VideoOutputOptions(),

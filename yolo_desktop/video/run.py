@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from ..pipeline.inputs import InputImage
+from ..pipeline.inputs import InputFile
 from ..pipeline.run import Runner
 from ..settings import DetectorSettings
 from .detect import FrameRange, VideoDetection
@@ -28,7 +28,7 @@ from .zones import ZoneError
 
 def process_video(
     runner: Runner,
-    item: InputImage,
+    item: InputFile,
     out: Path,
     options: VideoOutputOptions = VideoOutputOptions(),
     quiet: bool = False,
