@@ -15,7 +15,8 @@ from yolo_desktop.inference.model_spec import DetectorChoice, ModelFiles, ModelI
 from yolo_desktop.pipeline.inputs import InputFile, InputProblem
 from yolo_desktop.results import ImageResult
 from yolo_desktop.settings import DetectorSettings
-from yolo_desktop.ui.session_model import MAX_IN_FLIGHT, SessionModel, Status
+from yolo_desktop.ui.session_model import MAX_IN_FLIGHT, SessionModel, Status, VideoEnd
+from yolo_desktop.video.probe import VideoInfo
 
 MODEL = ModelFiles("m", Path("m.cfg"), Path("m.weights"), Path("m.names"))
 COCO = tuple((Path(__file__).resolve().parents[2] / "weights" / "yolov3-tiny" / "coco.names").read_text().split("\n"))
@@ -124,6 +125,26 @@ def test_failures_and_retry():
     assert state.failed_entries()[0][1].error == "truncated"
     assert state.retry() == [0] and state.entries[0].status is Status.QUEUED
     assert [o.index for o in state.next_orders()] == [0]
+
+
+def test_a_video_order_ends_with_its_own_message():
+    """A video's end is a ``VideoEnd`` (size, why it stopped, thumbnail), not a photo's result: it finishes the
+    entry with its frames kept; one that could not be opened fails with the reason; a stale one changes nothing."""
+    state = SessionModel()
+    state.model_ready(state.begin_model_load(DetectorChoice(MODEL)), info())
+    state.add_scanned([InputFile(f"/v/{i}.mp4", "", str(i)) for i in range(3)], [])
+    opened, broken, cancelled = state.next_orders()[:3]
+    assert state.video_opened(opened.request_id, VideoInfo("0.mp4", 64, 48, 25.0, 2, "MJPG")) == 0
+    state.video_frames(opened.request_id, [], 2)
+    assert state.video_done(opened.request_id, VideoEnd(64, 48, "stopped at frame 2 of 3")) == 0
+    assert state.entries[0].status is Status.DONE and state.entries[0].error is None
+    assert (state.entries[0].raw.width, state.entries[0].raw.height) == (64, 48)
+    assert state.video(0) is not None and state.video(0).finished
+    assert state.video_done(broken.request_id, VideoEnd(error="not a video OpenCV can read")) == 1
+    assert state.entries[1].status is Status.FAILED and state.entries[1].error == "not a video OpenCV can read"
+    state.cancel()
+    assert state.video_done(cancelled.request_id, VideoEnd(64, 48)) is None  # stale
+    assert state.entries[2].status is Status.QUEUED and state.progress().done == 2
 
 
 def test_a_new_model_or_resize_reruns_finished_images_and_stale_model_replies_are_ignored(real_results):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -197,3 +198,21 @@ def test_export_writes_the_video_files_at_the_thresholds_on_screen(qtbot, window
     assert [Path(v["path"]).name for v in document["videos"]] == ["street.mp4"]
     assert document["videos"][0]["frames_processed"] == 24 and document["settings"]["conf"] == 0.1
     assert [Path(r["path"]).name for r in document["images"]] == ["camera.png"]
+
+
+def test_a_video_that_cannot_be_read_fails_by_name_and_the_batch_goes_on(qtbot, window, clips, tmp_path):
+    """A video order ends with its own message (``VideoEnd``): an unreadable one fails with the reason, a good one
+    after it is done with its frames, and the photo beside them too."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "broken.mp4").write_bytes(b"not a video at all" * 64)
+    for name in ("street.mp4", "camera.png"):
+        shutil.copy(Path(clips["folder"]) / name, folder / name)
+    drop(window, [str(folder)])
+    wait_for_batch(qtbot, window, count=3)
+    broken = window.session.entries[row_of(window, "broken.mp4")]
+    assert broken.status.value == "failed" and broken.error, broken
+    street = row_of(window, "street.mp4")
+    assert window.session.entries[street].status.value == "done" and window.session.video(street).finished
+    assert window.session.thumbnail(street) is not None
+    assert window.session.entries[row_of(window, "camera.png")].status.value == "done"

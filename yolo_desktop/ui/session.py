@@ -22,7 +22,7 @@ from ..pipeline.inputs import InputCollector, InputFile, InputProblem
 from ..results import ImageResult
 from ..settings import TILES_OFF, DetectorSettings
 from .qt_images import qimage_from_rgb
-from .session_model import MAX_IN_FLIGHT, Entry, ExportItem, SessionModel, Status
+from .session_model import MAX_IN_FLIGHT, Entry, ExportItem, SessionModel, Status, VideoEnd
 from .worker_base import DetectionWorker, ModelRequest
 
 if TYPE_CHECKING:
@@ -273,8 +273,14 @@ class Session(QObject):
         self._video_changed(self.state.video_frames(request_id, frames, frames_read))
 
     @Slot(int, object)
-    def _on_video_done(self, request_id: int, problem: str | None) -> None:
-        self._video_changed(self.state.video_done(request_id, problem))
+    def _on_video_done(self, request_id: int, end: VideoEnd) -> None:
+        index = self.state.video_done(request_id, end)
+        if index is None:
+            return  # cancelled or superseded: stale
+        if end.thumbnail is not None:
+            self.thumbnails[index] = qimage_from_rgb(end.thumbnail)
+        self._video_changed(index)
+        self._pump()
 
     def _video_changed(self, index: int | None) -> None:
         if index is not None:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..inference.decode import refilter
 from ..inference.model_spec import DetectorChoice, ModelFiles, ModelInfo
 from ..pipeline.inputs import InputFile, InputProblem
@@ -85,6 +87,17 @@ class DetectOrder:
     path: str
     cancel: threading.Event  # set when the batch this order belongs to is cancelled
     settings: DetectorSettings  # the loaded model's, with the thresholds and classes on screen when ordered
+
+
+@dataclass(frozen=True)
+class VideoEnd:
+    """The worker's last message about a video order: how its run ended. Its frames came before, in chunks."""
+
+    width: int = 0  # pixels, the video's frame size (0 when it could not be opened)
+    height: int = 0
+    problem: str | None = None  # why it stopped early (the frames processed stay); None: the whole video ran
+    error: str | None = None  # why it could not be opened at all: the entry fails with this reason
+    thumbnail: np.ndarray | None = None  # (H, W, 3) uint8 RGB of its first frame, for the list
 
 
 @dataclass(frozen=True)
@@ -330,15 +343,24 @@ class SessionModel:
         self.entries[index].note = track.note
         return index
 
-    def video_done(self, request_id: int, problem: str | None) -> int | None:
-        """A video run ended (``problem``: why early, or None); its frames become the ones shown."""
+    def video_done(self, request_id: int, end: VideoEnd) -> int | None:
+        """A video order ended; returns its entry (None when stale). Its frames become the ones shown, and the
+        entry is done (its frame size kept as a result without detections: the table, counts and exports read
+        its frames from ``videos``), or failed with the reason it could not be opened."""
         index = self.index_for(request_id)
-        if index is None or index not in self._running_videos:
+        if index is None:
             return None
-        track = self._running_videos.pop(index)
-        track.finish(problem)
-        self.videos[index] = track
-        self.entries[index].note = track.note
+        if index in self._running_videos:
+            track = self._running_videos.pop(index)
+            track.finish(end.problem)
+            self.videos[index] = track
+        path = self.entries[index].path
+        if end.error is not None:
+            self.finished(request_id, ImageResult(path=path, error=end.error))
+        else:
+            self.finished(request_id, ImageResult(path=path, width=end.width, height=end.height))
+        if index in self.videos:
+            self.entries[index].note = self.videos[index].note
         return index
 
     def video(self, index: int) -> VideoTrack | None:

@@ -31,7 +31,7 @@ from ..results import Candidates, ImageResult
 from ..settings import CANDIDATE_FLOOR
 from ..video.detect import VideoDetection
 from ..video.probe import VideoError
-from .session_model import DetectOrder
+from .session_model import DetectOrder, VideoEnd
 from .worker_base import DetectionWorker, ModelRequest
 
 VIDEO_CHUNK_S = 0.25  # how often a running video sends its new frames to the GUI thread
@@ -112,7 +112,7 @@ class InferenceWorker(DetectionWorker):
                 self.detector, order.path, keep_pixels=False, cancel=stop, settings=order.settings
             )
         except VideoError as exc:
-            self.finished_image.emit(order.request_id, ImageResult(path=order.path, error=exc.reason), None)
+            self.video_done.emit(order.request_id, VideoEnd(error=exc.reason))
             return
         info = detection.info
         self.video_opened.emit(order.request_id, info)
@@ -140,10 +140,7 @@ class InferenceWorker(DetectionWorker):
         if failed and not stop.is_set():
             more = f" (and {len(failed) - 1} more frames)" if len(failed) > 1 else ""
             problem = "; ".join(filter(None, [problem, failed[0] + more]))
-        self.video_done.emit(order.request_id, problem)
-        self.finished_image.emit(
-            order.request_id, ImageResult(path=order.path, width=info.width, height=info.height), thumbnail
-        )
+        self.video_done.emit(order.request_id, VideoEnd(info.width, info.height, problem, thumbnail=thumbnail))
 
     def _measured(self, _changed: bool) -> None:
         assert self.detector is not None

@@ -35,7 +35,7 @@ class DetectionWorker(QThread):
     finished_image = Signal(int, object, object)  # request id, ImageResult, thumbnail (H, W, 3) uint8 or None
     video_opened = Signal(int, object)  # request id, video.probe.VideoInfo
     video_frames = Signal(int, object, int)  # request id, [(frame index, seconds, Candidates)], frames read so far
-    video_done = Signal(int, object)  # request id, why it stopped early (str) or None
+    video_done = Signal(int, object)  # request id, VideoEnd (session_model): how it ended, its size and thumbnail
 
     network_runs = 0  # times the network ran in this process (tests check re-filtering never adds to it)
 
