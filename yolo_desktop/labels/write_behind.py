@@ -1,8 +1,8 @@
 """Saving without making anyone wait: the newest text of each file, written atomically on a thread of its own at
 most ``interval`` seconds after its first change.
 
-Why write-behind rather than a write per edit: an atomic write is a temp file, an fsync and a rename — 0.5–1.8 ms
-each on this project's machine (``bench/bench_label_writes.py``), tens of ms on a laptop disk. Arrow-key nudges come
+Why write-behind rather than a write per edit: an atomic write is a temp file, an fsync and a rename — milliseconds
+each (docs/benchmarks.md, "Saving labels"), tens of ms on a laptop disk. Arrow-key nudges come
 30 times a second; done on the GUI thread they would stall it, and most would be overwritten within a second
 anyway. Here edits to one photo coalesce, the thread does the fsyncs, and a crash or a power cut loses at most the
 edits of the last ``interval`` (0.5 s, plus the time the writes themselves take). A write that fails (a read-only
