@@ -74,3 +74,24 @@ class ClassMap:
         known = mapped >= 0
         found = Found.of(detections.boxes[known], detections.scores[known], mapped[known])
         return found, detections.take(~known)
+
+
+def class_lines(label: str, classes: ClassMap) -> list[str]:
+    """What a model's classes and the labels' do not share, for the report before a run (empty: they match)."""
+    lines = []
+    if not classes.predictable.any():
+        lines.append(f"{label}: none of its {len(classes.model)} classes matches a class of the labels")
+        return lines
+    if classes.labels_only:
+        lines.append(f"{label}: cannot predict the labels' {_names(classes.labels_only)} (shown as such, not scored)")
+    if classes.model_only:
+        lines.append(
+            f"{label}: {len(classes.model_only)} of its classes are not in the labels (their detections are "
+            f"counted apart): {_names(classes.model_only)}"
+        )
+    return lines
+
+
+def _names(names: Sequence[str], shown: int = 8) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more

@@ -14,12 +14,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..inference.detector import Detector
+from ..inference.errors import ModelError
 from ..inference.model_spec import DetectorChoice
 from ..pipeline.run import Job, Pipeline
 from ..results import Detections, ImageResult
-from ..settings import TILES_OFF
+from ..settings import TILES_OFF, SettingsError
 from .coco import COCO_MAX_DETECTIONS, EVAL_CONF
 from .inputs import EvalPhoto
+
+# What building or running a model raises when the model, not the program, is at fault: a counted failure.
+MODEL_FAILURES = (ModelError, SettingsError, OSError, RuntimeError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -99,3 +103,19 @@ def run_model(
         if on_photo is not None:
             on_photo(index, result)
     return run
+
+
+def run_or_fail(
+    label: str,
+    choice: DetectorChoice,
+    photos: Sequence[EvalPhoto],
+    *,
+    cancel: threading.Event | None = None,
+    on_photo: Callable[[int, ImageResult], None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> ModelRun:
+    """``run_model``, with a model that cannot be built or run at all a run with its ``failure`` (not a crash)."""
+    try:
+        return run_model(label, choice, photos, cancel=cancel, on_photo=on_photo, log=log)
+    except MODEL_FAILURES as exc:
+        return ModelRun(label, choice, found=[None] * len(photos), failure=str(exc) or type(exc).__name__)

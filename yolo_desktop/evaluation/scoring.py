@@ -50,6 +50,9 @@ class Scores:
     labels_only: tuple[str, ...]  # label classes the model cannot predict
     renamed: tuple[tuple[str, str], ...]  # (model's name, labels' name) matched under another spelling
     speed: Speed | None
+    curves: np.ndarray  # (C, 101) precision at recall 0, 0.01 … 1, IoU 0.5; NaN rows: no labelled objects
+    true_scores: np.ndarray  # (N,) scores of the detections right at IoU 0.5 (the classes the model predicts)
+    false_scores: np.ndarray  # (M,) scores of the wrong ones (crowd regions' left out)
 
 
 class ModelScore:
@@ -156,4 +159,11 @@ class ModelScore:
             self.classes.labels_only,
             self.classes.renamed,
             self.run.speed,
+            precision.curves,
+            *self._scores_by_outcome(predictable),
         )
+
+    def _scores_by_outcome(self, counted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pooled = self.pooled
+        mine = counted[pooled.classes] & ~pooled.ignored[0]
+        return pooled.scores[mine & pooled.matched[0]], pooled.scores[mine & ~pooled.matched[0]]
