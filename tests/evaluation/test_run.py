@@ -99,3 +99,24 @@ def test_a_model_class_the_labels_lack_is_reported(scored_run, tiny_model):
     fewer = ModelScore(run, (*names, "unicorn"), truths).scores(0.25)
     unicorn = fewer.classes[-1]
     assert fewer.labels_only == ("unicorn",) and not unicorn.predictable and unicorn.ap50 is None
+
+
+def test_review_next_ranks_unreviewed_photos_by_errors_near_scores_and_disagreement(scored_run):
+    from yolo_desktop.evaluation.review_next import rank
+    from yolo_desktop.labels.states import REVIEWED
+
+    _inputs, photos, run, score = scored_run
+    photos = photos[:PHOTOS]
+    errors = score.scores(0.25).errors
+    alone = rank(photos, [(score, 0.25, errors)])
+    per_photo = {i: sum(e.photo == i for e in errors) for i in range(PHOTOS)}
+    assert alone and all(r.errors == per_photo[r.photo] for r in alone) and alone[0].disagreements == 0
+    assert [r.priority for r in alone] == sorted((r.priority for r in alone), reverse=True)
+    # The same run against itself at another threshold: the boxes between the two thresholds are disagreements.
+    twice = rank(photos, [(score, 0.25, errors), (score, 0.5, score.scores(0.5).errors)])
+    between = {i: int(((f.scores >= 0.25) & (f.scores < 0.5)).sum()) for i, f in enumerate(run.found[:PHOTOS])}
+    assert all(r.disagreements == between[r.photo] for r in twice) and any(r.disagreements for r in twice)
+    # Reviewed photos are not ranked.
+    top = alone[0].photo
+    reviewed = [replace(p, state=REVIEWED) if i == top else p for i, p in enumerate(photos)]
+    assert top not in [r.photo for r in rank(reviewed, [(score, 0.25, errors)])]

@@ -194,11 +194,17 @@ def table(document: dict[str, Any]) -> list[str]:
     return lines
 
 
-def score_runs(inputs: Inputs, runs: Sequence[ModelRun]) -> list[Scores | None]:
-    """Each run's scores at its own threshold (its settings' ``conf``); None for a run that detected nothing."""
+def model_scores(inputs: Inputs, runs: Sequence[ModelRun]) -> list[ModelScore | None]:
+    """Each run matched against the labels; None for a run that detected nothing (failed, or cancelled)."""
     truths = [photo.truth for photo in inputs.photos]
+    return [ModelScore(run, inputs.names, truths) if run.done else None for run in runs]
+
+
+def score_runs(inputs: Inputs, runs: Sequence[ModelRun]) -> list[Scores | None]:
+    """Each run's scores at its own threshold (its settings' ``conf``)."""
     return [
-        ModelScore(run, inputs.names, truths).scores(run.choice.settings.conf) if run.done else None for run in runs
+        None if score is None else score.scores(run.choice.settings.conf)
+        for run, score in zip(runs, model_scores(inputs, runs))
     ]
 
 
