@@ -172,3 +172,16 @@ def test_nothing_found_scores_zero_and_no_labels_scores_nothing():
     assert precision.map(np.array([True, True])) == (0.0, 0.0)
     assert precision.map(np.array([False, True])) == (None, None)
     assert best_f1(pooled, np.array([True, True])) is None
+
+
+def test_the_f1_best_threshold_is_round_where_that_keeps_the_same_detections():
+    truth = Truth.of([[0, 0, 10, 10], [20, 0, 30, 10]], [0, 0])
+    for second, expected in ((0.1, 0.126), (0.1265, 0.12682)):
+        # two right detections, then a wrong one well below
+        found = Found.of([[0, 0, 10, 10], [20, 0, 30, 10], [50, 50, 60, 60]], [0.9, 0.12682, second - 0.05], [0, 0, 0])
+        near = Found.of([*found.boxes, [70, 70, 80, 80]], [*found.scores, second], [0, 0, 0, 0])
+        best = best_f1(Pooled.of([match_photo(truth, near, 1)], 1), np.array([True]))
+        assert best is not None and best.conf == pytest.approx(expected, abs=1e-12)
+        assert (best.counts.true, best.counts.false) == (2, 0)
+        kept = near.scores >= best.conf
+        assert kept.tolist() == [True, True, False, False]  # the same detections as the exact cut

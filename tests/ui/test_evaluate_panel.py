@@ -100,9 +100,13 @@ def test_two_models_compared_in_the_panel(qtbot, make_window, subset):
     assert panel.review_table.rowCount() > 0 and "error" in panel.review_table.item(0, 2).text()
     # The F1-best threshold, applied to the window in one click.
     best = outcome.scores[0].best
-    qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(panel.finished, timeout=60_000):  # the panel's counts follow the threshold too
+        qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
     assert window.thresholds.conf.value() == pytest.approx(best.conf, abs=1e-3)
     assert window.session.settings.conf == pytest.approx(best.conf, abs=1e-3)
+    assert panel.models_table.item(0, 10).text() == f"{best.conf:.3f}" and panel.outcome.runs == outcome.runs
+    at = panel.outcome.document["models"][0]["at_conf"]
+    assert (at["true_positives"], at["false_positives"]) == (best.counts.true, best.counts.false)
 
 
 def test_mismatches_are_asked_about_and_fixed_labels_update_the_numbers(qtbot, make_window, subset):

@@ -13,6 +13,8 @@ import numpy as np
 
 from .average_precision import Pooled
 
+ROUND = 1000  # the F1-best threshold is given to 3 decimals where that keeps the same detections
+
 
 @dataclass(frozen=True)
 class Counts:
@@ -53,7 +55,7 @@ class AtThreshold:
 
 @dataclass(frozen=True)
 class Best:
-    conf: float  # the lowest score kept
+    conf: float  # a threshold that keeps exactly these detections (3 decimals where one does)
     counts: Counts
 
 
@@ -81,4 +83,10 @@ def best_f1(pooled: Pooled, counted: np.ndarray, floor: float = 0.0) -> Best | N
     ends = np.flatnonzero(np.append(scores[1:] != scores[:-1], True))
     f1 = 2 * tp[ends] / (tp[ends] + fp[ends] + objects)
     best = ends[int(np.argmax(f1))]
-    return Best(float(scores[best]), Counts(int(tp[best]), int(fp[best]), objects - int(tp[best])))
+    # Any threshold above the next lower score keeps the same detections: a round one (3 decimals, what the
+    # window's threshold shows) where there is one, so applying it keeps exactly these counts.
+    below = float(scores[best + 1]) if best + 1 < len(scores) else floor
+    cut = float(scores[best])
+    rounded = np.floor(cut * ROUND) / ROUND
+    conf = float(rounded) if rounded > below else cut
+    return Best(conf, Counts(int(tp[best]), int(fp[best]), objects - int(tp[best])))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -158,7 +158,9 @@ class EvaluatePanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.apply_button.clicked.connect(self._apply_best)
         self.update_button.clicked.connect(self.update_numbers)
-        self.conf.valueChanged.connect(lambda _v: self._rescore())
+        self._rescore_timer = QTimer(self, singleShot=True, interval=300)  # one rescore once the threshold settles
+        self._rescore_timer.timeout.connect(self._rescore)
+        self.conf.valueChanged.connect(lambda _v: self._rescore_timer.start())
         self.work.progress.connect(self._on_progress)
         self.work.finished.connect(self._on_finished)
         self.plot_model.currentIndexChanged.connect(lambda _i: self._show_plot())
