@@ -136,3 +136,26 @@ def test_a_model_spec_that_cannot_be_used_is_named(subset, spec, message, capsys
     assert main(["evaluate", str(subset), "--model", spec]) == 2
     err = capsys.readouterr().err
     assert "yolo-desktop evaluate: error:" in err and message in err
+
+
+def test_only_reviewed_photos_of_the_apps_own_labels(subset, tmp_path, capsys):
+    from yolo_desktop.labels.dataset import read_labels
+    from yolo_desktop.labels.importing import import_label_set
+    from yolo_desktop.labels.place import PlaceMemory
+    from yolo_desktop.labels.store import open_labels
+
+    root = tmp_path / "reviewed"
+    shutil.copytree(subset, root)
+    with open_labels(root, PlaceMemory(tmp_path / "places.json"), flush_interval=0.01) as store:
+        assert import_label_set(store, read_labels(root / "instances.json")).imported == PHOTOS
+        rels = sorted(p.name for p in root.glob("*.jpg"))
+        for rel in rels[:2]:
+            store.set_reviewed(rel)
+    (root / "instances.json").unlink()  # the app's own labels only
+    out = tmp_path / "out"
+    assert main(["evaluate", str(root), "--reviewed-only", "-o", str(out)]) == 0
+    labels = json.loads((out / "report.json").read_text())["labels"]
+    assert labels["format"] == "yolo" and labels["reviewed_only"] and labels["photos"] == 2
+    assert labels["left_out"]["not_reviewed"] == PHOTOS - 2
+    assert main(["evaluate", str(subset), "--reviewed-only"]) == 2
+    assert "keep no review state" in capsys.readouterr().err
