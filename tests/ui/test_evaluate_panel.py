@@ -96,6 +96,16 @@ def test_two_models_compared_in_the_panel(qtbot, make_window, subset):
     qtbot.waitUntil(
         lambda: errors.preview.pixmap() is not None and not errors.preview.pixmap().isNull(), timeout=30_000
     )
+    # "Open in the window": the photo is added there and shown, where the review tools fix its labels; coming back
+    # to the panel rescores (the review's edits written first).
+    path = str(outcome.inputs.photos[outcome.errors[0][1].photo].path)
+    qtbot.mouseClick(errors.open_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: path in [e.path for e in window.session.entries], timeout=30_000)
+    qtbot.waitUntil(lambda: window.image_list.current_row() == [e.path for e in window.session.entries].index(path))
+    with qtbot.waitSignal(panel.finished, timeout=60_000):
+        panel.activateWindow()
+    assert panel.outcome is not outcome and panel.outcome.runs == outcome.runs
+    outcome = panel.outcome
     # Review next: ranked, the reason said.
     assert panel.review_table.rowCount() > 0 and "error" in panel.review_table.item(0, 2).text()
     # The F1-best threshold, applied to the window in one click.

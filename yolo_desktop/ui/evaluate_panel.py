@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -52,10 +52,12 @@ class EvaluatePanel(QWidget):
         open_photo: Callable[[str], None],
         folder: str = "",
         parent: QWidget | None = None,
+        flush_labels: Callable[[], object] = lambda: None,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Evaluate models — YOLO Desktop")
-        self.custom, self.apply_conf, self.open_photo = custom, apply_conf, open_photo
+        self.custom, self.apply_conf, self._open_photo, self.flush_labels = custom, apply_conf, open_photo, flush_labels
+        self._sent_away = False  # a photo was opened in the window (to fix its labels): rescore on coming back
         self.work = EvaluateWork(self)
         self.outcome: Outcome | None = None
         self.checked: Checked | None = None
@@ -231,8 +233,21 @@ class EvaluatePanel(QWidget):
         self.work.cancel.set()
         self.status.setText("Cancelling…")
 
+    def open_photo(self, path: str) -> None:
+        self._sent_away = True
+        self._open_photo(path)
+
+    def changeEvent(self, event) -> None:
+        """Back from the window where a label was fixed: the numbers follow (the review's edits written first)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow() and self._sent_away:
+            self._sent_away = False
+            if self.run_button.isEnabled():
+                self.update_numbers()
+
     def update_numbers(self) -> None:
         if self.outcome is not None:
+            self.flush_labels()  # the review's edits still waiting to be written
             self._busy(True, "Reading the labels again…")
             self.work.relabel(self.outcome, self.source.text().strip(), self.labels.text().strip(), self._confs(),
                               self.reviewed_only.isChecked())  # fmt: skip

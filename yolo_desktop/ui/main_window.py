@@ -306,6 +306,7 @@ class MainWindow(QMainWindow):
             self.evaluate_panel = EvaluatePanel(
                 self.model_picker.custom, self.model_picker.choice(), self.session.settings.conf,
                 self.thresholds.conf.set_value, self._open_photo, self.store.text("input/last_dir"), self,
+                flush_labels=self.review.model.flush,
             )  # fmt: skip
         self.evaluate_panel.show()
         self.evaluate_panel.raise_()
