@@ -50,6 +50,7 @@ screenshot: $(STAMP) $(MODEL)
 	$(BIN)/python docs/make_screenshot.py
 	$(BIN)/python docs/make_review_screenshot.py
 	$(BIN)/python docs/make_footage_screenshot.py
+	$(BIN)/python docs/make_evaluate_screenshot.py
 
 # The standalone app: dist/yolo-desktop/ (see README). The default model's converted models are made first (LiteRT
 # float32 and int8; OpenVINO int8, calibrated on bench/photo_sources.py's calibration photos), so the bundle needs

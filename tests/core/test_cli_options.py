@@ -8,6 +8,7 @@ import argparse
 
 import pytest
 
+from yolo_desktop.cli.evaluate import model_choices
 from yolo_desktop.cli.main import build_parser
 from yolo_desktop.cli.options import EVERY, MODEL, MODEL_FILES, NETWORK, TILES, detector_choice
 from yolo_desktop.inference.errors import ModelError
@@ -29,7 +30,7 @@ def detector_flags(parser: argparse.ArgumentParser) -> dict[str, argparse.Action
 def test_each_command_takes_the_detector_flags_it_always_took():
     taken = {
         ("detect",): set(EVERY),
-        ("evaluate",): set(MODEL + NETWORK + TILES),
+        ("evaluate",): {*MODEL, *NETWORK, *TILES, "conf"},  # conf: the threshold its counts are taken at
         ("serve",): {*MODEL, "size", "precision", "engine", "resize"},
         ("worker",): {*MODEL, "precision", "engine"},
         ("models", "add"): set(MODEL_FILES),
@@ -47,6 +48,10 @@ def test_a_flag_is_the_same_in_every_command_that_takes_it():
         for dest, action in detector_flags(command(*names)).items():
             if names == ("models", "convert") and dest == "precision":
                 assert action.default is None and isinstance(action, argparse._AppendAction)  # repeatable
+                continue
+            if names == ("evaluate",) and dest == "model":  # repeatable: the models to compare
+                assert action.default is None and isinstance(action, argparse._AppendAction)
+                assert action.metavar == detect[dest].metavar and "NAME:KEY=VALUE" in action.help
                 continue
             mine = detect[dest]
             assert (action.option_strings, action.default, action.choices, action.type, action.metavar) == (
@@ -68,7 +73,7 @@ def test_one_function_turns_any_commands_flags_into_its_choice(tmp_path):
     detect = detector_choice(parse(["detect", "x.jpg", "-o", str(tmp_path), *network, "--classes", "cup, person"]))
     assert detect.settings == DetectorSettings(size=320, precision="fast", classes=frozenset({"cup", "person"}))
     assert detect.model.name == "yolov4-tiny" and (detect.engine, detect.device) == ("auto", None)
-    evaluate = detector_choice(parse(["evaluate", "images", "instances.json", *network, "--device", "cpu"]))
+    ((_label, evaluate),) = model_choices(parse(["evaluate", "images", "instances.json", *network, "--device", "cpu"]))
     serve = detector_choice(parse(["serve", *network, "--resize", "bilinear"]))
     worker = detector_choice(parse(["worker", "--redis", "redis://x", "--model", "yolov4-tiny", "--engine", "litert"]))
     assert evaluate.settings == DetectorSettings(size=320, precision="fast") and evaluate.device == "CPU"

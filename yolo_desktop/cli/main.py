@@ -190,13 +190,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser(
         "evaluate",
-        help="measure a model's accuracy (COCO mAP) on your own labelled photos",
-        description="Detect every photo listed in a COCO instances JSON and score the detections with pycocotools "
-        "(mAP@0.5 and mAP@0.5:0.95). Needs pycocotools (pip install pycocotools).",
+        help="score models on your own labelled photos (mAP, per-class precision/recall, speed), side by side",
+        description="Detect the labelled photos with each --model and score the detections against the labels "
+        "(COCO's mAP@0.5 and mAP@0.5:0.95, per class precision, recall and AP, the F1-best threshold, ms per photo); "
+        "-o writes report.json, report.csv and plots; --conf is the threshold of the counts (AP uses every score). "
+        "Labels: YOLO, Pascal VOC, COCO JSON or the app's own.",
     )
-    evaluate.add_argument("images", metavar="IMAGES", help="folder the JSON's file names are relative to")
-    evaluate.add_argument("annotations", metavar="INSTANCES_JSON", help="COCO instances file with the true boxes")
-    add_detector_arguments(evaluate, MODEL + NETWORK + TILES)  # thresholds: COCO's (evaluation/coco.py)
+    evaluate.add_argument("src", metavar="SRC", help="photo folder or dataset (or a COCO instances JSON)")
+    evaluate.add_argument(
+        "annotations",
+        metavar="LABELS",
+        nargs="?",
+        help="the labels, when not where their format puts them (as --labels)",
+    )
+    evaluate.add_argument("--labels", metavar="FILE_OR_DIR", help="label folder or file (YOLO, VOC, COCO JSON)")
+    evaluate.add_argument("-o", "--output", metavar="OUT", help="folder for report.json, report.csv and the plots")
+    evaluate.add_argument("--reviewed-only", action="store_true", help="only photos marked reviewed (the app's labels)")
+    evaluate.add_argument(
+        "--mismatched",
+        choices=("stop", "evaluate"),
+        help="when photos and labels do not all match (counted before the run): stop (default), or evaluate what "
+        "matches (the default with LABELS given as a second argument, as before)",
+    )
+    add_detector_arguments(
+        evaluate,
+        MODEL + NETWORK + TILES + ("conf",),
+        changes={
+            "model": {
+                "action": "append",
+                "help": "installed model, repeat to compare; NAME:KEY=VALUE,… gives that model its own settings "
+                "(size, precision, engine, device, resize, tiles, tile-overlap, conf), e.g. yolov4-tiny:tiles=640",
+            },
+        },
+    )
 
     _add_serve(commands)
     from .cluster import add_cluster_commands

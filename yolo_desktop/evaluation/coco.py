@@ -1,7 +1,8 @@
 """Accuracy against labelled photos: COCO mAP (pycocotools) of a detector on a COCO-format dataset.
 
-Used by ``yolo-desktop evaluate`` (a user's own labelled photos), ``bench/bench_accuracy.py`` and the accuracy guard
-test. pycocotools is imported only here, only when evaluating.
+Used by ``bench/bench_accuracy.py`` and the accuracy guard tests, where pycocotools itself is the reference (it is a
+test dependency: imported only here, only when called). ``yolo-desktop evaluate`` and the window's Evaluate panel
+score with the app's own metric (``scoring.py``), tested equal to pycocotools.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """COCO instances JSON read back (what ``export/coco.py`` writes, and what COCO, CVAT, Label Studio and Roboflow
 export): images, their boxes (``bbox`` x, y, width, height in pixels), categories. Crowd regions (``iscrowd`` 1)
-are not objects to train on and are left out, counted. Classes are the categories in ascending id order (for
-COCO's own 80, the order of ``coco.names``)."""
+are not objects to train on: they are kept apart, counted (an evaluation ignores detections on them, as COCO's
+does). Classes are the categories in ascending id order (for COCO's own 80, the order of ``coco.names``)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class CocoImage:
     file_name: str
     size: tuple[int, int]  # width, height as the file says
     boxes: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)  # (class, x1, y1, x2, y2)
+    crowd: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)  # crowd regions, as boxes
     problems: list[LabelProblem] = field(default_factory=list)  # any: the photo's labels are not used
 
 
@@ -29,7 +30,7 @@ class CocoFile:
     path: Path
     names: tuple[str, ...]
     images: tuple[CocoImage, ...]
-    crowd: int  # crowd regions left out
+    crowd: int  # crowd regions: not objects (left out of training sets; an evaluation ignores detections on them)
 
 
 def read_coco(path: Path) -> tuple[CocoFile | None, list[LabelProblem]]:
@@ -75,6 +76,9 @@ def read_coco(path: Path) -> tuple[CocoFile | None, list[LabelProblem]]:
             continue
         if _get(entry, "iscrowd", 0):
             crowd += 1
+            region = _box(_get(entry, "bbox"))
+            if region is not None and _get(entry, "category_id") in index:
+                image.crowd.append((index[entry["category_id"]], region))
             continue
         reason = None
         if annotation_counts[_get(entry, "id")] > 1:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from ..filetypes import is_image_name
@@ -23,7 +23,7 @@ from .coco import CocoFile, CocoImage, read_coco
 from .folder import NAMES_FILE, walk_files
 from .names import read_names_file
 from .place import BESIDE, CHOSEN, DATASET, SPLITS, Place, PlaceMemory
-from .problems import LabelFileError, LabelProblem, LabelsUnavailable
+from .problems import MISSING_PHOTO, LabelFileError, LabelProblem, LabelsUnavailable
 from .store import LABELLED, PROBLEM, UNLABELLED, LabelStore
 from .voc import VocFile, read_voc
 
@@ -36,6 +36,8 @@ class LabelledPhoto:
     rel: str  # POSIX, relative to the source's photo root: unique, and the photo's name in an export
     state: str  # store.STATES
     labels: PhotoLabels | None = None  # None: unlabelled, or a problem
+    # COCO crowd regions (class, (x1, y1, x2, y2) photo pixels): not objects; an evaluation ignores detections on them
+    crowd: tuple[tuple[int, tuple[float, float, float, float]], ...] = ()
 
 
 @dataclass
@@ -150,7 +152,7 @@ def _read_voc(photos_root: Path, annotations: Path) -> LabelSet:
             boxes = [(index[name], box) for name, box in voc.objects]
             photos.append(_checked(path, rel, voc.size, boxes, names, str(voc.path), problems))
     for stem in sorted(set(files) - seen):
-        problems.append(LabelProblem(str(files[stem].path), f"no photo {stem}.* in {photos_root}"))
+        problems.append(LabelProblem(str(files[stem].path), f"no photo {stem}.* in {photos_root}", kind=MISSING_PHOTO))
     return LabelSet(VOC, str(annotations), names, photos, problems, notes)
 
 
@@ -213,7 +215,13 @@ def _read_json_files(src: Path, paths: list[Path]) -> LabelSet:
                 photos.append(LabelledPhoto(path, rel, PROBLEM))
                 continue
             boxes = [(remap[class_id], box) for class_id, box in image.boxes]
-            photos.append(_checked(path, rel, image.size, boxes, tuple(names), str(coco.path), problems))
+            photo = _checked(path, rel, image.size, boxes, tuple(names), str(coco.path), problems)
+            if image.crowd and photo.labels is not None:
+                regions = tuple(
+                    (remap[c], clip_box(box, photo.labels.width, photo.labels.height)) for c, box in image.crowd
+                )
+                photo = replace(photo, crowd=regions)
+            photos.append(photo)
     for rel in _photo_rels(src):
         path = src.joinpath(*PurePosixPath(rel).parts)
         if path not in listed:
@@ -289,8 +297,9 @@ def _checked(
     try:
         header = probe_file(path)
     except ImageError as exc:
-        reason = "the photo is missing" if exc.reason == "file not found" else exc.reason
-        problems.append(LabelProblem(label_file, f"{path.name}: {reason}"))
+        missing = exc.reason == "file not found"
+        reason = "the photo is missing" if missing else exc.reason
+        problems.append(LabelProblem(label_file, f"{path.name}: {reason}", kind=MISSING_PHOTO if missing else ""))
         return LabelledPhoto(path, rel, PROBLEM)
     found: list[LabelProblem] = []
     mismatch = size_problem(declared, header, path.name)

@@ -19,7 +19,7 @@ from ..pipeline.inputs import natural_key
 from .boxes import PhotoLabels
 from .names import read_data_yaml, read_names_file
 from .place import BESIDE, Place
-from .problems import LabelFileError, LabelProblem
+from .problems import MISSING_PHOTO, LabelFileError, LabelProblem
 from .yolo import parse_yolo
 
 NAMES_FILE = "classes.txt"  # in the labels folder: labelImg's and Darknet's class list
@@ -59,7 +59,9 @@ class LabelFolder:
                 self.labelled.update(rels)
         if place.layout != BESIDE:  # beside photos, other .txt files are the user's notes, not labels
             for label in sorted(label_files - set(by_label), key=natural_key):
-                self.problems.append(LabelProblem(str(place.labels / label), "no photo for this label file"))
+                self.problems.append(
+                    LabelProblem(str(place.labels / label), "no photo for this label file", kind=MISSING_PHOTO)
+                )
         self.names, self.named = self._names()
 
     def _names(self) -> tuple[list[str], bool]:
@@ -108,8 +110,9 @@ class LabelFolder:
         try:
             return probe_file(photo.path).upright_size
         except ImageError as exc:
-            reason = "the photo is gone (moved or deleted)" if exc.reason == "file not found" else exc.reason
-            raise LabelFileError([LabelProblem(str(photo.path), reason)]) from None
+            gone = exc.reason == "file not found"
+            reason = "the photo is gone (moved or deleted)" if gone else exc.reason
+            raise LabelFileError([LabelProblem(str(photo.path), reason, kind=MISSING_PHOTO if gone else "")]) from None
 
     def name_every_class_by_number(self) -> None:
         """Every class number the label files use gets its name (files without a class list)."""

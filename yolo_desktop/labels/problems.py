@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# A problem's kind, where a reader of the problems needs to tell one from the rest (``evaluate`` counts labels
+# whose photo is missing apart from labels that cannot be read).
+MISSING_PHOTO = "missing photo"
+
 
 @dataclass(frozen=True)
 class LabelProblem:
     path: str
     reason: str
     line: int | None = None  # 1-based; None for the whole file (or a format without lines, e.g. a JSON entry)
+    kind: str = ""  # "" or MISSING_PHOTO
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.reason}" if self.line else f"{self.path}: {self.reason}"

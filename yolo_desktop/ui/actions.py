@@ -52,6 +52,7 @@ class Actions:
     fetch: QAction
     retry: QAction
     process_on: QAction
+    evaluate: QAction
     about: QAction
 
 
@@ -100,6 +101,7 @@ def build_actions(
         fetch=_action(window, "Fetch Default Model"),
         retry=_action(window, "Retry Failed"),
         process_on=_action(window, "Process On…", tip="This computer, or queue workers on other machines"),
+        evaluate=_action(window, "Evaluate Models…", tip="Score and compare models on your own labelled photos"),
         about=_action(window, "About YOLO Desktop"),
     )
     _menus(window, actions)
@@ -113,7 +115,7 @@ def _menus(window: QMainWindow, a: Actions) -> None:
         ("&File", (a.open_images, a.open_folder, a.subfolders, None, a.camera, None, a.export, None, a.quit)),
         ("&Batch", (a.cancel, a.resume, a.retry, None, a.process_on)),
         ("&View", (a.fit, a.actual, a.zoom_in, a.zoom_out, None, a.labels, a.scores, a.tile_grid, None, a.copy)),
-        ("&Model", (a.add_model, a.fetch)),
+        ("&Model", (a.add_model, a.fetch, None, a.evaluate)),
         ("&Help", (a.about,)),
     ):
         submenu = menu.addMenu(title)

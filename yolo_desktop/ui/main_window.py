@@ -53,6 +53,7 @@ from .viewer_images import ViewerImages
 if TYPE_CHECKING:
     from ..export.writer import ExportReport
     from .camera_view import CameraView
+    from .evaluate_panel import EvaluatePanel
     from .export_flow import ExportFlow
     from .export_job import ExportJob, ExportOptions
 
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.exporter: ExportFlow | None = None  # made on the first export
         self._batch_running = False
         self.camera_view: CameraView | None = None  # made when first opened
+        self.evaluate_panel: EvaluatePanel | None = None  # made when first opened
         self.last_export: tuple[ExportReport, str] | None = None  # (report, error) of the last export
         self.last_message: QMessageBox | None = None
 
@@ -201,6 +203,7 @@ class MainWindow(QMainWindow):
             (a.fetch, self.fetch_default_model),
             (a.retry, lambda: session.retry(None)),
             (a.process_on, self.choose_processing),
+            (a.evaluate, self.open_evaluate),
             (a.about, self.about),
         ):
             action.triggered.connect(slot)
@@ -299,6 +302,32 @@ class MainWindow(QMainWindow):
         self.camera_view.show()
         self.camera_view.raise_()
         return self.camera_view
+
+    def open_evaluate(self) -> EvaluatePanel:
+        """The Evaluate panel (its own window, thread and detectors), made the first time it is asked for."""
+        if self.evaluate_panel is None:
+            from .evaluate_panel import EvaluatePanel
+
+            self.evaluate_panel = EvaluatePanel(
+                self.model_picker.custom, self.model_picker.choice(), self.session.settings.conf,
+                self.thresholds.conf.set_value, self._open_photo, self.store.text("input/last_dir"), self,
+                flush_labels=self.review.model.flush,
+            )  # fmt: skip
+        self.evaluate_panel.show()
+        self.evaluate_panel.raise_()
+        return self.evaluate_panel
+
+    def _open_photo(self, path: str) -> None:
+        """Show ``path`` in the window (added if it is not there): where the review tools fix its labels."""
+        rows = [row for row, entry in enumerate(self.session.entries) if entry.path == path]
+        if rows:
+            self._show_entry_in_list(rows[0])
+        else:  # listed on the session's thread: shown once added
+            once = Qt.ConnectionType.SingleShotConnection
+            self.session.entries_added.connect(lambda first, _count: self._show_entry_in_list(first), once)
+            self.add_paths([path])
+        self.raise_()
+        self.activateWindow()
 
     def dragEnterEvent(self, event) -> None:
         if any(url.isLocalFile() for url in event.mimeData().urls()):
@@ -595,6 +624,8 @@ class MainWindow(QMainWindow):
         self.player.close_video()
         if self.camera_view is not None:
             self.camera_view.shutdown()
+        if self.evaluate_panel is not None:
+            self.evaluate_panel.shutdown()
         self.review.shutdown()  # every edit written, the labels folders released
         self.session.shutdown()
         self.images.shutdown()
