@@ -2,7 +2,7 @@
 side by side — one network call per lane at a time. For a small model on few cores this keeps every core busy
 (one photo's layers cannot: thin layers leave threads waiting at each barrier), at the cost of one photo's latency
 and k copies of the weights. Folders, videos and a photo's tiles use it (``Pipeline(lanes=…)``); the window's
-single photos do not. Measured: docs/benchmarks.md (throughput, tiling).
+single photos do not. Off unless asked for (``default_lanes``). Measured: docs/benchmarks.md (throughput, tiling).
 
 Each lane's engine is only ever used by one call at a time, and only while the model's owner thread waits for
 ``run_many``: the owner still owns every lane.
@@ -22,9 +22,11 @@ LANES_ENV = "YOLO_DESKTOP_LANES"
 
 
 def default_lanes() -> int:
-    """Lanes for folders, videos and tiles: one per engine thread, each lane running on one ($YOLO_DESKTOP_LANES
-    overrides; 1 turns throughput mode off, as do service workers given one thread each)."""
-    return int(os.environ.get(LANES_ENV, 0)) or default_threads()
+    """Lanes for folders, videos and tiles: one (throughput mode off) unless $YOLO_DESKTOP_LANES asks for more.
+    Measured on the 2-core machines here, photos in flight lost to one engine on both threads — 400 COCO photos
+    and a tiled photo, OpenVINO bf16 and f32 (docs/benchmarks.md, "Folder throughput" and "Tiles in flight") —
+    so it is a knob to try on a machine with more cores, not the default."""
+    return max(1, int(os.environ.get(LANES_ENV, 0) or 1))
 
 
 class Lanes:
