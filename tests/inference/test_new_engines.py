@@ -24,8 +24,9 @@ from tests.support.random_weights import write_random_weights
 from yolo_desktop.cli.main import main
 from yolo_desktop.inference.detector import Detector
 from yolo_desktop.inference.engines import EngineOptions, create_engine
-from yolo_desktop.inference.engines.auto import Target, agreement, gate
+from yolo_desktop.inference.engines.auto import ENGINE_ENV, Target, agreement, gate
 from yolo_desktop.inference.engines.auto_memo import MEASURE_ENV, choice_key, machine_key
+from yolo_desktop.inference.errors import ModelError
 from yolo_desktop.inference.letterbox import letterbox
 from yolo_desktop.inference.model_spec import DarknetModel, ModelFiles
 from yolo_desktop.pipeline.run import Job, Pipeline
@@ -219,6 +220,21 @@ def test_the_gate_refuses_an_engine_whose_detections_differ(tiny_model, data_dir
     target = Target(tiny_model, (416, 416), "accurate")
     refused = gate({"opencv": reference.engine, "litert": same, "openvino": broken}, prepared.batch, decode, target)
     assert list(refused) == ["openvino"] and "F1" in refused["openvino"]
+
+
+def test_the_engine_variable_holds_auto_to_one_engine(tiny_model, data_dir, monkeypatch):
+    """$YOLO_DESKTOP_ENGINE: what auto builds instead of choosing (the window has no --engine), unmeasured and said
+    so; a name that is no engine for the model here is refused naming the variable and the choices."""
+    monkeypatch.setenv(ENGINE_ENV, "opencv")
+    detector = Detector(tiny_model, engine="auto")
+    assert detector.engine.name == "opencv" and "set by $YOLO_DESKTOP_ENGINE" in detector.engine_summary
+    assert [d.label for d in detector.detect(read_rgb(data_dir / "coffee.png")).detections] == ["cup"]
+    monkeypatch.setenv(ENGINE_ENV, "onnxruntime")
+    with pytest.raises(
+        ModelError, match=r"\$YOLO_DESKTOP_ENGINE=onnxruntime: not an engine for yolov3-tiny here \(one of"
+    ):
+        Detector(tiny_model, engine="auto")
+    assert Detector(tiny_model, engine="opencv").engine.name == "opencv"  # --engine still forces its own
 
 
 def test_agreement_counts_matches_by_class_and_iou():

@@ -210,7 +210,7 @@ def test_bad_uploads_and_options_say_why(front, pool, tmp_path):
     assert two.status_code == 400 and "one file per job" in two.json()["detail"]
 
 
-def test_the_front_loads_no_model(front, pool):
+def test_the_front_loads_no_model(front, pool, photos):
     mapped = {m.path for m in psutil.Process(front.pid).memory_maps()}
     heavy = [p for p in mapped if any(k in p for k in ("tensorflow", "openvino", "ai_edge_litert", "PySide6"))]
     assert not heavy
@@ -228,8 +228,12 @@ def test_the_front_loads_no_model(front, pool):
     ]  # what the drop page shows
     models = httpx.get(f"{front.url}/v1/models").json()
     assert models["default"] == "yolov3-tiny" and models["loaded"] == ready["models"]
-    worker_maps = {m.path for p in pool.descendants() for m in p.memory_maps()}
-    assert any("openvino" in p or "ai_edge_litert" in p for p in worker_maps)  # …the workers hold the model
+    upload = httpx.post(f"{front.url}/upload", files=files(photos["coffee"]), timeout=60)
+    assert upload.status_code == 200 and "cup" in upload.json()["info"]["objects"]
+    assert "loaded yolov3-tiny accurate" in pool.text()  # …the workers hold the model (on the engine auto chose)
+    assert wait_ready(front)["model_loads"] == 0  # the front still holds none
+    mapped = {m.path for m in psutil.Process(front.pid).memory_maps()}
+    assert not [p for p in mapped if any(k in p for k in ("tensorflow", "openvino", "ai_edge_litert", "PySide6"))]
 
 
 def test_a_front_admits_by_the_workers_time_and_max_wait(redis_server, pool, photos, tmp_path):

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from tests.support import processes
+from tests.support.engines import LIBRARY, auto_engine_here
 from tests.ui.conftest import broken_files
 from yolo_desktop.cli.main import main as cli_main
 
@@ -203,10 +204,10 @@ def test_live_openapi_equals_the_checked_in_copy(server):
     assert httpx.get(f"{server.url}/docs").status_code == 200
 
 
-def test_the_serving_process_has_neither_tensorflow_nor_qt(server):
+def test_the_serving_process_has_neither_tensorflow_nor_qt(server, tiny_model):
     mapped = {m.path for m in psutil.Process(server.pid).memory_maps()}
-    # The model runs on a converted-model runtime (OpenVINO or LiteRT, whichever auto chose)…
-    assert any("openvino" in path or "ai_edge_litert" in path for path in mapped)
+    # The model runs on the engine auto chose here (OpenVINO with AVX-512, OpenCV DNN on AVX2-only processors)…
+    assert any(LIBRARY[auto_engine_here(tiny_model)] in path for path in mapped)
     assert not [
         p for p in mapped if "/site-packages/tensorflow" in p or "PySide6" in p or "Qt6" in p
     ]  # …and nothing heavier

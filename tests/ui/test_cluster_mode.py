@@ -9,6 +9,7 @@ import json
 import pytest
 
 from tests.support.cluster import WorkerPool
+from tests.support.engines import auto_engine_here
 from tests.support.redis_server import RedisServer
 from tests.ui.conftest import MODEL_TIMEOUT_MS, many_photos, wait_for_batch
 from yolo_desktop.imaging.read import load
@@ -80,7 +81,7 @@ def test_batches_run_on_queue_workers_and_stream_back(qtbot, window, workers, da
     assert len(document["images"]) == 17 and document["settings"]["conf"] == 0.05
 
 
-def test_cancel_resume_and_back_to_this_computer(qtbot, window, workers, data_dir, tmp_path):
+def test_cancel_resume_and_back_to_this_computer(qtbot, window, workers, data_dir, tmp_path, tiny_model):
     server, _pool = workers
     switch(qtbot, window, server.url)
     many_photos(tmp_path / "many", data_dir, 60)
@@ -96,7 +97,7 @@ def test_cancel_resume_and_back_to_this_computer(qtbot, window, workers, data_di
 
     switch(qtbot, window, None)
     assert isinstance(window.session.worker, InferenceWorker)
-    assert window.session.model_info is not None and window.session.model_info.engine in ("openvino", "litert")
+    assert window.session.model_info is not None and window.session.model_info.engine == auto_engine_here(tiny_model)
     assert all(e.status is Status.DONE for e in window.session.entries)  # same model: nothing runs again
 
 

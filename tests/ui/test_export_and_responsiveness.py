@@ -111,6 +111,7 @@ def test_first_run_with_broken_files_stays_responsive_and_matches_the_cli(
     broken files (a header-only PNG claiming 1.6 GP, a truncated JPEG, text named .jpg); a 10 ms timer on the GUI
     thread is never 100 ms late; and what the window shows equals what the command line writes."""
     monkeypatch.setenv("YOLO_DESKTOP_CACHE", str(tmp_path / "empty cache"))
+    monkeypatch.setenv("YOLO_DESKTOP_ENGINE", "openvino")  # converts on every processor (auto: OpenCV DNN on AVX2)
     folder = tmp_path / "photos"
     many_photos(folder, data_dir, 8)
     reasons = broken_files(folder)

@@ -369,6 +369,7 @@ def test_closing_during_a_first_time_conversion_stops_the_converter(qtbot, make_
     import psutil
 
     monkeypatch.setenv("YOLO_DESKTOP_CACHE", str(tmp_path / "empty cache"))
+    monkeypatch.setenv("YOLO_DESKTOP_ENGINE", "openvino")  # converts on every processor (auto: OpenCV DNN on AVX2)
     window = make_window(start=False)
     window.start()
 

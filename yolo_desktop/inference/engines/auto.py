@@ -14,11 +14,14 @@ for ``fast`` also OpenVINO int8, LiteRT int8 and OpenVINO bf16 where the process
 only when it beats the fastest float engine by ``INT8_MARGIN`` (it costs about a point of mAP); otherwise ``fast``
 runs that float engine and says so. ONNX exports — onnxruntime and OpenVINO (bf16 for ``fast`` where native).
 A device or compute precision chosen explicitly (``--device``, a hint) is OpenVINO's, never measured.
+$YOLO_DESKTOP_ENGINE names the engine ``auto`` builds instead, unmeasured: where no ``--engine`` reaches (the window),
+or to hold every front door to one engine (the tests that need a conversion on any processor).
 """
 
 from __future__ import annotations
 
 import datetime
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -35,6 +38,7 @@ from ..onnx_layouts import OnnxLayout
 from .auto_memo import Measured, choice_key, has_flag, measuring, remember, remembered
 from .base import Engine, EngineOptions, available
 
+ENGINE_ENV = "YOLO_DESKTOP_ENGINE"  # what auto builds instead of choosing (one of ``candidates``)
 INT8_MARGIN = 1.15  # an int8 engine replaces the fastest float one for "fast" only when this many times faster
 MIN_ROUNDS, MAX_ROUNDS, BUDGET_S = 5, 30, 2.0  # interleaved timing: ≥ 5 runs each, stop after ~2 s
 INT8 = ("openvino-int8", "litert-int8")
@@ -193,6 +197,16 @@ def choose(
         engine = build(label, target, log, options)
         engine.auto_reason = "a device or compute precision was chosen explicitly (OpenVINO's)"
         return label, engine, None
+    forced = os.environ.get(ENGINE_ENV, "").strip().lower()
+    if forced:
+        if forced not in candidates(target):
+            raise ModelError(
+                f"${ENGINE_ENV}={forced}: not an engine for {target.files.name} here "
+                f"(one of {', '.join(candidates(target))})"
+            )
+        engine = build(forced, target, log, options)
+        engine.auto_reason = f"set by ${ENGINE_ENV}"
+        return forced, engine, None
     if target.darknet is not None and target.files.weights.is_file():  # (the standalone app ships a digest)
         from ..darknet_weights import check_weights_size
 
