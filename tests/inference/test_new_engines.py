@@ -20,6 +20,7 @@ import pytest
 from tests.conftest import read_rgb
 from tests.inference.test_onnx_fixtures import EXPECTED, FIXTURES, expected
 from tests.inference.test_onnx_models import as_rows, model_of, reference, rgb_of, settings_of
+from tests.support.engines import auto_engine_here
 from tests.support.random_weights import write_random_weights
 from yolo_desktop.cli.main import main
 from yolo_desktop.inference.detector import Detector
@@ -163,7 +164,7 @@ def test_auto_measures_after_the_first_result_and_remembers(measuring, tiny_mode
     assert entry["ms"][entry["chosen"]] == min(entry["ms"].values())
     reason = detector.engine.auto_reason
     assert reason.startswith(f"{entry['chosen']} ") and " vs " in reason and "measured here on" in reason
-    assert (detector.engine is first) == (entry["chosen"] == "openvino")
+    assert (detector.engine is first) == (entry["chosen"] == auto_engine_here(tiny_model))  # the rule's first engine
     # Remembered: the next detector starts on the winner, with the same numbers, and measures nothing.
     again = Detector(tiny_model)
     assert not again.measuring_pending and again.engine.name == entry["chosen"].split("-")[0]
