@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from tests.labels.conftest import COCO_SAMPLE, header_only_jpeg
+from tests.labels.conftest import COCO_SAMPLE, coco_subset, header_only_jpeg
 from yolo_desktop.cli.main import main
 
 PHOTOS = 8
@@ -19,18 +19,7 @@ PHOTOS = 8
 @pytest.fixture(scope="module")
 def subset(tmp_path_factory):
     """8 photos and their COCO labels in one folder."""
-    if not (COCO_SAMPLE / "instances.json").is_file():
-        pytest.skip(f"{COCO_SAMPLE} is not here (the shared data set)")
-    root = tmp_path_factory.mktemp("subset")
-    document = json.loads((COCO_SAMPLE / "instances.json").read_text())
-    images = sorted(document["images"], key=lambda image: image["file_name"])[:PHOTOS]
-    ids = {image["id"] for image in images}
-    document["images"] = images
-    document["annotations"] = [a for a in document["annotations"] if a["image_id"] in ids]
-    (root / "instances.json").write_text(json.dumps(document))
-    for image in images:
-        shutil.copy(COCO_SAMPLE / "images" / image["file_name"], root / image["file_name"])
-    return root
+    return coco_subset(tmp_path_factory.mktemp("subset"), PHOTOS)
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.conftest import from_shared
 from tests.evaluation.synthetic import made_up
 from tests.labels.conftest import COCO_SAMPLE
 from yolo_desktop.evaluation.average_precision import Pooled, average_precision
@@ -19,8 +20,7 @@ from yolo_desktop.labels.training_set import ExportOptions, export_training_set
 
 @pytest.fixture(scope="module")
 def three_formats(tmp_path_factory):
-    if not (COCO_SAMPLE / "instances.json").is_file():
-        pytest.skip(f"{COCO_SAMPLE} is not here (the shared data set)")
+    from_shared(COCO_SAMPLE / "instances.json", "the labelled COCO sample")
     root = tmp_path_factory.mktemp("formats")
     export_training_set(read_labels(COCO_SAMPLE / "instances.json"), root / "voc", ExportOptions("voc", (1.0,)))
     voc = read_labels(root / "voc")

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from tests.conftest import from_shared
 from tests.evaluation.plain_reference import plain_ap
 from tests.evaluation.synthetic import made_up
 from tests.labels.conftest import COCO_SAMPLE
@@ -23,8 +24,7 @@ POINTS = 0.0005  # 0.05 mAP points, as a fraction
 
 @pytest.fixture(scope="module")
 def sample():
-    if not (COCO_SAMPLE / "instances.json").is_file():
-        pytest.skip(f"{COCO_SAMPLE} is not here (the shared data set)")
+    from_shared(COCO_SAMPLE / "instances.json", "the labelled COCO sample")
     inputs = inputs_of(read_labels(COCO_SAMPLE / "instances.json"))
     # In COCO image id order (the file names are the ids): pycocotools orders equal scores that way.
     photos = sorted(inputs.photos, key=lambda p: p.path.name)

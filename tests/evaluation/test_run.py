@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from tests.conftest import from_shared
 from tests.labels.conftest import COCO_SAMPLE
 from yolo_desktop.evaluation.coco import coco_map
 from yolo_desktop.evaluation.inputs import inputs_of
@@ -24,8 +25,7 @@ PHOTOS = 24
 
 @pytest.fixture(scope="module")
 def scored_run(tiny_model, tmp_path_factory):
-    if not (COCO_SAMPLE / "instances.json").is_file():
-        pytest.skip(f"{COCO_SAMPLE} is not here (the shared data set)")
+    from_shared(COCO_SAMPLE / "instances.json", "the labelled COCO sample")
     inputs = inputs_of(read_labels(COCO_SAMPLE / "instances.json"))
     photos = sorted(inputs.photos, key=lambda p: p.path.name)[:PHOTOS]
     broken = tmp_path_factory.mktemp("broken") / "broken.jpg"

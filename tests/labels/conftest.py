@@ -4,6 +4,7 @@ generated ones; a per-test index of remembered label places, so no test touches 
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO
+from tests.conftest import REPO, from_shared
 
 COCO_SAMPLE = REPO.parent / "shared" / "data" / "coco-train-sample"
 
@@ -43,9 +44,22 @@ def header_only_jpeg(width: int, height: int) -> bytes:
 @pytest.fixture
 def coco_sample(tmp_path) -> Path:
     """The 167 COCO photos with their official boxes (read in place; ../shared is read-only)."""
-    if not (COCO_SAMPLE / "instances.json").is_file():
-        pytest.skip(f"{COCO_SAMPLE} is not here (the shared data set)")
+    from_shared(COCO_SAMPLE / "instances.json", "the labelled COCO sample")
     return COCO_SAMPLE
+
+
+def coco_subset(root: Path, count: int) -> Path:
+    """The first ``count`` photos of the COCO sample (by file name), copied into ``root`` with their own
+    instances.json: a small labelled folder for evaluation tests."""
+    document = json.loads(from_shared(COCO_SAMPLE / "instances.json", "the labelled COCO sample").read_text())
+    images = sorted(document["images"], key=lambda image: image["file_name"])[:count]
+    ids = {image["id"] for image in images}
+    document["images"] = images
+    document["annotations"] = [a for a in document["annotations"] if a["image_id"] in ids]
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "instances.json").write_text(json.dumps(document))
+    copy_photos([image["file_name"] for image in images], root)
+    return root
 
 
 def copy_photos(names: list[str], target: Path) -> list[Path]:

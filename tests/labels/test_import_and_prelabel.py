@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import read_rgb
+from tests.conftest import from_shared, read_rgb
 from tests.labels.conftest import COCO_SAMPLE, copy_photos, jpeg_bytes
 from yolo_desktop.cli.main import main
 from yolo_desktop.labels.dataset import read_labels
@@ -31,8 +31,7 @@ def boxes_by_name(labels):
 
 @pytest.mark.parametrize("fmt", ["coco", "voc"])
 def test_dataset_import_fills_the_folders_labels_and_keeps_existing_ones(tmp_path, capsys, fmt):
-    if not (COCO_SAMPLE / "instances.json").is_file():
-        pytest.skip(f"{COCO_SAMPLE} is not here (the shared data set)")
+    from_shared(COCO_SAMPLE / "instances.json", "the labelled COCO sample")
     coco = json.loads((COCO_SAMPLE / "instances.json").read_text())
     images = coco["images"][:4]
     folder = tmp_path / "photos"

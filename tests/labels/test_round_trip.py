@@ -21,10 +21,10 @@ SPLIT = (0.7, 0.2, 0.1)
 
 @pytest.fixture(scope="module")
 def source() -> LabelSet:
+    from tests.conftest import from_shared
     from tests.labels.conftest import COCO_SAMPLE
 
-    if not (COCO_SAMPLE / "instances.json").is_file():
-        pytest.skip(f"{COCO_SAMPLE} is not here (the shared data set)")
+    from_shared(COCO_SAMPLE / "instances.json", "the labelled COCO sample")
     return read_labels(COCO_SAMPLE)
 
 

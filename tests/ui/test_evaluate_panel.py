@@ -11,7 +11,7 @@ import shutil
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.labels.conftest import COCO_SAMPLE
+from tests.labels.conftest import COCO_SAMPLE, coco_subset
 from tests.ui.conftest import LatenessProbe
 
 PHOTOS = 6
@@ -20,19 +20,7 @@ RUN_TIMEOUT_MS = 180_000
 
 @pytest.fixture
 def subset(tmp_path):
-    if not (COCO_SAMPLE / "instances.json").is_file():
-        pytest.skip(f"{COCO_SAMPLE} is not here (the shared data set)")
-    root = tmp_path / "labelled photos"
-    root.mkdir()
-    document = json.loads((COCO_SAMPLE / "instances.json").read_text())
-    images = sorted(document["images"], key=lambda image: image["file_name"])[:PHOTOS]
-    ids = {image["id"] for image in images}
-    document["images"] = images
-    document["annotations"] = [a for a in document["annotations"] if a["image_id"] in ids]
-    (root / "instances.json").write_text(json.dumps(document))
-    for image in images:
-        shutil.copy(COCO_SAMPLE / "images" / image["file_name"], root / image["file_name"])
-    return root
+    return coco_subset(tmp_path / "labelled photos", PHOTOS)
 
 
 def open_panel(qtbot, make_window, folder):

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
+from tests.conftest import from_shared
 from tests.labels.conftest import COCO_SAMPLE, copy_photos
 from yolo_desktop.labels.dataset import read_labels
 from yolo_desktop.labels.place import PlaceMemory
@@ -22,8 +23,7 @@ MOVE_PX = 10.0
 
 
 def test_import_edit_export_round_trip_through_the_window(make_window, qtbot, tmp_path):
-    if not (COCO_SAMPLE / "instances.json").is_file():
-        pytest.skip(f"{COCO_SAMPLE} is not here (the shared data set)")
+    from_shared(COCO_SAMPLE / "instances.json", "the labelled COCO sample")
     coco = json.loads((COCO_SAMPLE / "instances.json").read_text())
     images = coco["images"][:PHOTOS]
     ids = {image["id"] for image in images}
