@@ -1,9 +1,10 @@
 """What the camera window says about a live tracker (no Qt): distinct objects since Start, each counting line's
-crossings and each zone's entries, with the labels drawn on the picture beside the lines and zones."""
+crossings and each zone's entries, with the labels drawn on the picture beside the lines and zones; a zone's
+summary is the footage panel's too (``zone_summary``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..video.lines import CountLine
 from ..video.tracking import Tracker, line_counts, zone_counts
@@ -31,13 +32,20 @@ def live_counts(
         texts.append(f"{line.name}: {per_class or 'nothing crossed yet'}")
     shown_zones: ZonesShown = []
     for zone, record in zip(zones, zone_counts(tracker)):
-        counts = record["counts"]
-        inside = sum(c["inside"] for c in counts.values())
-        entered = sum(c["entered"] for c in counts.values())
-        shown_zones.append((zone.points, f"{zone.name}: {entered} in · {inside} now"))
-        per_class = "; ".join(
-            f"{label} {c['entered']} entered, {c['left']} left, {c['visits']} visits, {c['inside']} inside"
-            for label, c in counts.items()
-        )
-        texts.append(f"{zone.name}: {per_class or 'nobody yet'}")
+        tag, text = zone_summary(zone, record["counts"], live=True)
+        shown_zones.append((zone.points, tag))
+        texts.append(text)
     return texts, shown_lines, shown_zones
+
+
+def zone_summary(zone: Zone, per_label: Mapping[str, Mapping[str, int]], *, live: bool) -> tuple[str, str]:
+    """(the tag drawn on the zone, its line of text) from its counts per class: entries and who is inside now;
+    per class entered, left, visits — and, live, inside (a finished video's tags say who was inside at its end)."""
+    entered = sum(c["entered"] for c in per_label.values())
+    inside = sum(c["inside"] for c in per_label.values())
+    detail = "; ".join(
+        f"{label} {c['entered']} entered, {c['left']} left, {c['visits']} visits"
+        + (f", {c['inside']} inside" if live else "")
+        for label, c in per_label.items()
+    )
+    return f"{zone.name}: {entered} in · {inside} now", f"{zone.name}: {detail or 'nobody yet'}"

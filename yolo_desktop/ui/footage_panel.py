@@ -38,6 +38,7 @@ from ..video.events import KINDS, Event, EventQuery, per_class
 from ..video.intervals import ClipEvents, interval_table
 from ..video.timecode import format_time
 from ..video.zones import Zone, ZoneError
+from .count_texts import zone_summary
 
 if TYPE_CHECKING:
     from .session import Session
@@ -241,15 +242,9 @@ class FootagePanel(QWidget):
         counts = {z["name"]: z["counts"] for z in tracks.zone_counts()} if complete and tracks is not None else {}
         shown, texts = [], []
         for zone in zones:
-            per_label = counts.get(zone.name, {})
-            entered = sum(c["entered"] for c in per_label.values())
-            inside = sum(c["inside"] for c in per_label.values())
-            shown.append((zone.points, f"{zone.name}: {entered} in · {inside} now"))
-            detail = "; ".join(
-                f"{label} {c['entered']} entered, {c['left']} left, {c['visits']} visits"
-                for label, c in per_label.items()
-            )
-            texts.append(f"{zone.name}: {detail or 'nobody yet'}")
+            tag, text = zone_summary(zone, counts.get(zone.name, {}), live=False)
+            shown.append((zone.points, tag))
+            texts.append(text)
         self.view.set_zones(shown)
         self.zones_label.setText(self.session.state.setups.problem or "\n".join(texts))
         self.clear_button.setVisible(bool(zones))
