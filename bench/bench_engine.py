@@ -49,6 +49,7 @@ from tests.support.random_weights import write_random_weights  # noqa: E402
 from yolo_desktop.inference.darknet_cfg import parse_cfg  # noqa: E402
 from yolo_desktop.inference.engines import EngineOptions, available, create_engine  # noqa: E402
 from yolo_desktop.inference.engines.build import build_onnx_engine  # noqa: E402
+from yolo_desktop.inference.engines.timing import BLOCK, block_interleaved, median_ms  # noqa: E402
 from yolo_desktop.inference.errors import ModelError  # noqa: E402
 from yolo_desktop.inference.letterbox import letterbox  # noqa: E402
 from yolo_desktop.inference.model_spec import DarknetModel, ModelFiles, onnx_layout  # noqa: E402
@@ -74,18 +75,11 @@ def sample_batch(size: int) -> np.ndarray:
     return letterbox(image, size, size)[0]
 
 
-def time_interleaved(functions: dict, runs: int, warmup: int = 3) -> dict[str, float]:
-    """Median ms of each function, run in turn, run by run."""
-    for _ in range(warmup):
-        for f in functions.values():
-            f()
-    times: dict[str, list[float]] = {name: [] for name in functions}
-    for _ in range(runs):
-        for name, f in functions.items():
-            start = time.perf_counter()
-            f()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(v) * 1000 for name, v in times.items()}
+def time_interleaved(functions: dict, runs: int) -> dict[str, float]:
+    """Median ms of each function over ``runs`` timed calls, in alternating blocks as ``auto`` times engines
+    (yolo_desktop/inference/engines/timing.py: each timed as it runs alone, not in another's wake)."""
+    rounds = max(1, -(-runs // BLOCK))
+    return median_ms(block_interleaved(functions, rounds))
 
 
 # label → (engine, precision, OpenVINO compute hint)

@@ -6,7 +6,8 @@
    docs/benchmarks.md), so the first photos run without waiting, and a ``Trial`` is left for the model's owner
    thread to run **after the first result** (``Detector.measure_engines``; the pipeline calls it): every candidate
    that builds without a conversion runs the bundled sample photo; those whose detections differ from the float32
-   reference (the accuracy gate) are refused; the rest are timed interleaved, run by run, for a few seconds at most;
+   reference (the accuracy gate) are refused; the rest are timed in alternating blocks (``timing.py``: each engine
+   as it runs alone, not in the wake of another's spinning threads) for a few seconds at most;
    the fastest wins, is remembered, and replaces the engine in place.
 
 Candidates: Darknet models — OpenVINO (float32, or bf16 for the models that passed its gate), OpenCV DNN, LiteRT;
@@ -22,8 +23,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,10 +36,11 @@ from ..model_spec import DarknetModel, ModelFiles
 from ..onnx_layouts import OnnxLayout
 from .auto_memo import Measured, choice_key, has_flag, measuring, remember, remembered
 from .base import Engine, EngineOptions, available
+from .timing import block_interleaved, median_ms
 
 ENGINE_ENV = "YOLO_DESKTOP_ENGINE"  # what auto builds instead of choosing (one of ``candidates``)
 INT8_MARGIN = 1.15  # an int8 engine replaces the fastest float one for "fast" only when this many times faster
-MIN_ROUNDS, MAX_ROUNDS, BUDGET_S = 5, 30, 2.0  # interleaved timing: ≥ 5 runs each, stop after ~2 s
+MIN_ROUNDS, MAX_ROUNDS, BUDGET_S = 3, 10, 2.0  # rounds of timing.BLOCK timed runs each; stop after ~2 s
 INT8 = ("openvino-int8", "litert-int8")
 # Candidate label → (engine, precision it is built with, OpenVINO compute hint).
 DARKNET = {
@@ -293,17 +293,11 @@ def agreement(
 
 
 def _interleaved_ms(engines: dict[str, Engine], batch: np.ndarray) -> dict[str, float]:
-    """Median ms per engine, run by run in turn so that the machine's noise hits all alike."""
-    times: dict[str, list[float]] = {name: [] for name in engines}
-    started = time.perf_counter()
-    for round_ in range(MAX_ROUNDS):
-        for name, engine in engines.items():
-            start = time.perf_counter()
-            engine.run(batch)
-            times[name].append(time.perf_counter() - start)
-        if round_ + 1 >= MIN_ROUNDS and time.perf_counter() - started > BUDGET_S:
-            break
-    return {name: round(statistics.median(values) * 1000, 2) for name, values in times.items()}  # as remembered
+    """Median ms per engine, timed in alternating blocks (``timing.py``) so that the machine's noise hits all alike
+    and no engine is timed in another's wake."""
+    functions = {name: (lambda engine=engine: engine.run(batch)) for name, engine in engines.items()}
+    times = block_interleaved(functions, MIN_ROUNDS, MAX_ROUNDS, BUDGET_S)
+    return {name: round(ms, 2) for name, ms in median_ms(times).items()}  # as remembered
 
 
 def _pick(ms: dict[str, float], precision: str) -> tuple[str, str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ...atomic import write_text
 from ..model_cache import cache_dir, file_sha256, known_sha256
+from .timing import TIMING
 
 # Environment variables that change which instructions or how many threads a runtime uses.
 FORCING = ("ONEDNN_MAX_CPU_ISA", "OPENCV_CPU_DISABLE", "OV_CPU_CAPABILITY", "YOLO_DESKTOP_THREADS")
@@ -77,6 +78,7 @@ def machine_key() -> str:
     parts = [platform.machine(), model, hashlib.sha256(" ".join(sorted(flags)).encode()).hexdigest()[:12]]
     parts += [f"{name}={os.environ[name]}" for name in FORCING if os.environ.get(name)]
     parts.append(f"yolo-desktop {__version__}")
+    parts.append(f"timing {TIMING}")  # choices timed another way are measured again
     for library in LIBRARIES:
         try:
             parts.append(f"{library} {metadata.version(library)}")
