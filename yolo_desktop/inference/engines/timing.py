@@ -1,12 +1,13 @@
 """Timing engines against each other fairly: ``auto``'s measurement and bench/bench_engine.py use the same rounds.
 
-Engines are compared in **blocks**: each round runs every engine once untimed, then ``block`` times timed, one
-engine after the other. Run-by-run interleaving (one call each in turn) measures each engine right after another
-one: onnxruntime's and OpenVINO's worker threads spin-wait for a while after a call returns, and on 2 cores that
-spinning took the next engine's cores — measured here, an OpenVINO call timed right after an onnxruntime one took
-5.3 ms against 3.5 ms alone, and the faster engine changed with the order. The untimed call absorbs that, so each
-engine is timed as the app runs it: alone, call after call. Rounds still alternate the engines, so that the
-machine's drift hits them alike. Figures: docs/benchmarks.md (engine latency).
+Engines are compared in **blocks**: each round gives every engine, in turn, a pause of ``SETTLE_S``, one untimed
+call, then ``block`` timed calls. Run-by-run interleaving (one call each in turn) timed each engine in the wake of
+the one before it: onnxruntime's worker threads spin-wait after a call returns (onnxruntime 1.32: about 45 ms of one
+core), and on 2 cores that spinning took the next engine's core — an OpenVINO call timed right after an onnxruntime
+one took 5.3 ms against 3.5 ms alone, and the faster engine changed with the order. The pause lets the spinning
+end; the untimed call warms the engine's own threads and caches. So each engine is timed as the app runs it: alone,
+call after call. Rounds still alternate the engines, so that the machine's drift hits them alike. Figures:
+docs/benchmarks.md (engine latency).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import time
 from collections.abc import Callable, Mapping
 
 BLOCK = 3  # timed calls per engine and round, after one untimed call
-TIMING = f"blocks of {BLOCK}"  # part of a remembered choice's key (auto_memo.py): another method re-measures
+SETTLE_S = 0.06  # before each engine's block: the previous engine's threads stop spinning (see above)
+# Part of a remembered choice's key (auto_memo.py): a choice timed another way is measured again.
+TIMING = f"blocks of {BLOCK} after {SETTLE_S * 1000:.0f} ms"
 
 
 def block_interleaved(
@@ -33,7 +36,9 @@ def block_interleaved(
     rounds = max(min_rounds, max_rounds or min_rounds)
     for round_ in range(rounds):
         for name, function in functions.items():
-            function()  # untimed: what the previous engine left running settles here
+            if len(functions) > 1:
+                time.sleep(SETTLE_S)  # the previous engine's threads stop spinning
+            function()  # untimed: this engine's threads and caches warm up
             for _ in range(block):
                 start = time.perf_counter()
                 function()
