@@ -7,8 +7,9 @@ the Ultralytics fixtures of tests/fixtures/onnx (real exporter graphs, random we
 the weights) and their int8 versions (QDQ, quantised by onnxruntime's static quantiser on 16 calibration photos, as
 exporters' int8 ONNX files are); reference: onnxruntime on the same file.
 
-Each cell: the median of --runs runs after warm-up, each engine interleaved run by run with its reference so the
-machine's noise hits both alike; the whole table is measured --repeats times: median of those medians (min–max).
+Each cell: the median of --runs timed runs, each engine in alternating blocks with its reference so the machine's
+noise hits both alike, and neither is timed in the other's wake (yolo_desktop/inference/engines/timing.py, as auto);
+the whole table is measured --repeats times: median of those medians (min–max).
 ``auto`` is the engine auto measured fastest (the smallest median in the same repeat, as auto.py picks) — ≤ 1.0×
 the fastest by construction.
 
@@ -428,7 +429,8 @@ def main() -> None:
         print(json.dumps(measure(args)))
         return
     print(
-        f"OpenCV {cv2.__version__}; batch 1 at {args.size}; {args.runs} interleaved runs, {args.repeats} repeats",
+        f"OpenCV {cv2.__version__}; batch 1 at {args.size}; {args.runs} runs in alternating blocks, "
+        f"{args.repeats} repeats",
         flush=True,
     )
     by_configuration = {}
