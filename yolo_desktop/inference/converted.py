@@ -20,7 +20,7 @@ from pathlib import Path
 from .darknet_cfg import DarknetConfig
 from .darknet_weights import check_weights_size
 from .errors import ModelError
-from .model_cache import converted_target, find_converted, model_key
+from .model_cache import MakingCancelled, converted_target, find_converted, making, model_key
 
 _PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # what the child needs on sys.path to import us
 
@@ -49,10 +49,17 @@ def ensure_converted(
         )
     check_weights_size(str(weights_path), cfg)  # a wrong weights file is reported as such, before any child
     target = converted_target(model_name, key, precision)
-    if log:
-        log(f"Converting {model_name} ({precision}) once; it is cached for next time…")
-    start = time.perf_counter()
-    _convert_in_child(cfg_path, weights_path, precision, target, cancel)
+    try:
+        with making(target, cancel):
+            found = find_converted(model_name, key, precision)  # made by another process while this one waited
+            if found is not None:
+                return found
+            if log:
+                log(f"Converting {model_name} ({precision}) once; it is cached for next time…")
+            start = time.perf_counter()
+            _convert_in_child(cfg_path, weights_path, precision, target, cancel)
+    except MakingCancelled:
+        raise ModelError("conversion stopped") from None
     if log:
         log(f"Converted in {time.perf_counter() - start:.1f} s: {target}")
     return target

@@ -7,11 +7,14 @@ remembered per (path, size, mtime) so a 250 MB file is not re-read at every star
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sys
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from platformdirs import user_cache_dir
@@ -98,3 +101,36 @@ def find_converted(model_name: str, key: str, precision: str, suffix: str = ".tf
 
 def converted_target(model_name: str, key: str, precision: str, suffix: str = ".tflite") -> Path:
     return cache_dir() / "converted" / converted_name(model_name, key, precision, suffix)
+
+
+class MakingCancelled(Exception):
+    """Stopped while waiting for another process to finish making the same model."""
+
+
+@contextlib.contextmanager
+def making(target: Path, cancel: threading.Event | None = None) -> Iterator[None]:
+    """Held while this process makes ``target`` (a conversion, quantisation or IR): another process making the same
+    file — the window and a command line started together, a service and its workers, the test suite's workers —
+    waits here, then finds the file made instead of making it again (callers look again inside). A file lock
+    (``flock``) in the cache's ``locks/`` folder, released by the system when its holder dies; where there is no
+    ``flock`` (Windows) each makes its own, atomically, as before. ``cancel`` stops the wait."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    folder = cache_dir() / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{target.name}.lock", "a+b") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if cancel is not None and cancel.is_set():
+                    raise MakingCancelled(f"stopped while another process makes {target.name}") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

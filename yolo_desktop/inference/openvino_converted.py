@@ -16,7 +16,7 @@ from ..atomic import write_bytes
 from .converted import ensure_converted
 from .darknet_cfg import DarknetConfig
 from .errors import ModelError
-from .model_cache import converted_target, find_converted, model_key
+from .model_cache import converted_target, find_converted, making, model_key
 
 CALIBRATION_ENV = "YOLO_DESKTOP_CALIBRATION"
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -73,13 +73,17 @@ def ensure_openvino_int8(
     except ImportError as exc:
         raise ModelError(f"quantising for OpenVINO needs the nncf package ({exc.name} is missing)") from None
     tflite = ensure_converted(model_name, cfg, cfg_path, weights_path, "accurate", log)
-    batches = calibration_batches(photos, size, OV_FAST_RECIPE.calibration_images)
-    if log:
-        log(f"Quantising {model_name} to int8 for OpenVINO on {len(batches)} photos…")
-    start = time.perf_counter()
-    model = quantize(str(tflite), batches, OV_FAST_RECIPE)
     target = converted_target(model_name, model_key(cfg_path, weights_path, OPENVINO_INT8), OPENVINO_INT8, ".xml")
-    save_openvino(model, target)
+    with making(target):
+        found = find_openvino_int8(model_name, cfg_path, weights_path)  # made by another process meanwhile
+        if found is not None:
+            return found
+        batches = calibration_batches(photos, size, OV_FAST_RECIPE.calibration_images)
+        if log:
+            log(f"Quantising {model_name} to int8 for OpenVINO on {len(batches)} photos…")
+        start = time.perf_counter()
+        model = quantize(str(tflite), batches, OV_FAST_RECIPE)
+        save_openvino(model, target)
     if log:
         log(f"Quantised in {time.perf_counter() - start:.1f} s: {target}")
     return target
@@ -136,8 +140,11 @@ def ensure_openvino_ir(
         ) from None
     name_outputs(model, str(tflite))  # the IR keeps the signature's output names (yolo_<layer>)
     target = converted_target(model_name, model_key(cfg_path, weights_path, tag), tag, ".xml")
-    save_openvino(model, target, compress_to_fp16=tag == OPENVINO_F16)
-    return target
+    with making(target):
+        found = find_openvino_ir(model_name, cfg_path, weights_path, tag)  # made by another process meanwhile
+        if found is None:
+            save_openvino(model, target, compress_to_fp16=tag == OPENVINO_F16)
+    return found or target
 
 
 def ensure_openvino_f16(
