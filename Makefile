@@ -14,22 +14,23 @@ FOOTAGE := .cache/footage/bikes.mp4
 run: $(STAMP) $(MODEL)
 	$(BIN)/yolo-desktop
 
-# The suite in two parts, so both cores work (measured in DEVELOPERS.md, "How to test"): every test but the
-# responsiveness guards runs on TEST_WORKERS pytest-xdist workers, a test file per worker at a time (a module's
-# fixtures are made once), with the lint beside them; then the guards (marked `lateness`) run alone, one process, as
-# before: they measure how soon the GUI thread is scheduled (a 10 ms timer never 100 ms late), and another busy
-# process on two cores made one 101 ms late. Every part runs whatever another found; any failure fails the target.
+# The suite in two parts, so both cores work (measured in DEVELOPERS.md, "How to test"): every test outside tests/ui
+# runs on TEST_WORKERS pytest-xdist workers, a test file per worker at a time (a module's fixtures are made once),
+# with the lint beside them; then the window's tests run alone, one process, as before: their responsiveness guards
+# (a 10 ms timer never 100 ms late) measure how soon the GUI thread is scheduled, and another busy process on two
+# cores made one 101 ms late. (The window's other tests on the workers cost more CPU than they saved: each worker
+# builds its own windows and models.) Every part runs whatever another found; any failure fails the target.
 TEST_WORKERS ?= 2
 PYTEST := QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 test: $(STAMP) $(MODEL) $(MODEL4) $(FOOTAGE)
 	@lint_log=$$(mktemp); $(MAKE) --no-print-directory lint > $$lint_log 2>&1 & lint_pid=$$!; \
-	echo "$(PYTEST) -n $(TEST_WORKERS) --dist loadfile -m 'not lateness'  (lint beside it)"; \
-	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile -m 'not lateness'; tests=$$?; \
+	echo "$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --ignore=tests/ui  (lint beside it)"; \
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --ignore=tests/ui; tests=$$?; \
 	wait $$lint_pid; linted=$$?; cat $$lint_log; rm -f $$lint_log; \
-	echo "$(PYTEST) -m lateness"; \
-	$(PYTEST) -m lateness; guards=$$?; \
+	echo "$(PYTEST) tests/ui"; \
+	$(PYTEST) tests/ui; window=$$?; \
 	if [ $$linted -ne 0 ]; then echo "make test: the lint failed (above)" >&2; fi; \
-	[ $$tests -eq 0 ] && [ $$linted -eq 0 ] && [ $$guards -eq 0 ]
+	[ $$tests -eq 0 ] && [ $$linted -eq 0 ] && [ $$window -eq 0 ]
 
 # Lint, format and type checks (part of make test).
 lint: $(STAMP)

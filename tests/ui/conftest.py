@@ -104,9 +104,9 @@ class LatenessProbe:
 
     def start(self) -> None:
         # It measures how soon the GUI thread is scheduled: beside another busy test process (pytest-xdist's other
-        # worker) on 2 cores a tick came 101 ms late. make test runs the tests marked `lateness` alone.
+        # worker) on 2 cores a tick came 101 ms late. make test runs tests/ui alone, after the rest.
         if os.environ.get("PYTEST_XDIST_WORKER"):
-            pytest.fail("a responsiveness guard must run alone: mark its test `lateness` (make test's second part)")
+            pytest.fail("a responsiveness guard must run alone: keep its test in tests/ui (make test's second part)")
         # The suite's process holds what hundreds of earlier tests left (models, graphs, 10,000-row lists): a full
         # garbage collection walks all of it on whichever thread allocates, the GUI thread included — once 535 ms
         # in a full run, never in the test alone, and not something the app's own process carries. So what exists

@@ -9,15 +9,11 @@ import os
 from pathlib import Path
 
 import cv2
-import pytest
 from PySide6.QtCore import Qt
 
 from tests.conftest import read_rgb
 from tests.support.clips import decode_all, write_clip
 from tests.ui.conftest import LatenessProbe
-
-# The responsiveness guard runs alone (make test's second part; LatenessProbe checks).
-pytestmark = pytest.mark.lateness
 
 
 def open_by_process(path: Path) -> bool:

@@ -14,9 +14,6 @@ from PySide6.QtCore import Qt
 from tests.labels.conftest import COCO_SAMPLE, coco_subset
 from tests.ui.conftest import LatenessProbe
 
-# The responsiveness guard runs alone (make test's second part; LatenessProbe checks).
-pytestmark = pytest.mark.lateness
-
 PHOTOS = 6
 RUN_TIMEOUT_MS = 180_000
 

@@ -8,16 +8,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from tests.ui.conftest import LatenessProbe, broken_files, many_photos, wait_for_batch
 from yolo_desktop.cli.main import main
 from yolo_desktop.records import detection_record
 from yolo_desktop.ui.export_job import ExportOptions
 from yolo_desktop.ui.session import Status
-
-# The responsiveness guard runs alone (make test's second part; LatenessProbe checks).
-pytestmark = pytest.mark.lateness
 
 ALL_FORMATS = ("json", "csv", "yolo", "voc", "coco")
 

@@ -18,9 +18,6 @@ from tests.support.scenes import STREET_DISTINCT, make_street
 from tests.ui.conftest import LatenessProbe, wait_for_batch
 from yolo_desktop.cli.main import main
 
-# The responsiveness guard runs alone (make test's second part; LatenessProbe checks).
-pytestmark = pytest.mark.lateness
-
 CLASSES = ("person", "motorbike")
 ZONE = ((150, 0), (305, 0), (305, 240), (150, 240))  # the crossing of tests/video/test_footage.py
 

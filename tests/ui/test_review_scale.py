@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import os
 
-import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from tests.labels.conftest import jpeg_bytes
 from tests.ui.conftest import LatenessProbe
 from yolo_desktop.labels.place import PlaceMemory
-
-# The responsiveness guard runs alone (make test's second part; LatenessProbe checks).
-pytestmark = pytest.mark.lateness
 
 PHOTOS = 10_000
 LATE_MS = 100  # the responsiveness guard (DEVELOPERS.md): a stall a person perceives as a freeze

@@ -20,9 +20,6 @@ from yolo_desktop.inference.decode import refilter
 from yolo_desktop.pipeline.run import Job, Pipeline
 from yolo_desktop.settings import DetectorSettings
 
-# The responsiveness guard runs alone (make test's second part; LatenessProbe checks).
-pytestmark = pytest.mark.lateness
-
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory, data_dir):
