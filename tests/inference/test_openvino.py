@@ -182,6 +182,21 @@ def test_the_compact_model_is_used_where_the_tflite_is_absent(tiny_model, tmp_pa
     assert not list((tmp_path / "converted").glob("*.tflite"))  # nothing was converted
 
 
+def test_a_compiled_model_cache_that_fails_still_runs_the_model(tiny_model, data_dir, tmp_path, monkeypatch):
+    """OpenVINO's compiled-model cache failing (two processes writing the same blob at once made it raise) costs the
+    speed-up, never the model: it compiles without the cache and gives the same heads."""
+    from yolo_desktop.inference.engines import openvino_engine
+
+    batch, _ = letterbox(read_rgb(data_dir / "coffee.png"), 416, 416)
+    reference = engine(tiny_model, "openvino", hint="f32").run(batch)
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setattr(openvino_engine, "compiled_cache_dir", lambda: tmp_path / "a-file" / "compiled")
+    unusable = engine(tiny_model, "openvino", hint="f32")  # OpenVINO raises on this CACHE_DIR (real, not mocked)
+    assert not unusable.loaded_from_cache
+    for a, b in zip(reference, unusable.run(batch)):
+        np.testing.assert_allclose(a, b, atol=1e-4)  # raw heads, same engine and hint: same within float noise
+
+
 def test_accurate_runs_the_ir_and_compiles_once(tiny_model, data_dir, tmp_path, monkeypatch):
     """OpenVINO reads the accurate model as IR (made once from the .tflite), and a second start loads the compiled
     model from its cache in the app's cache folder instead of compiling again (what a warm start is)."""

@@ -180,7 +180,16 @@ class OpenVINOEngine:
             cache = compiled_cache_dir()
             if cache is not None:
                 config["CACHE_DIR"] = str(cache)
-            self.compiled = core().compile_model(model, self.device, config)
+            try:
+                self.compiled = core().compile_model(model, self.device, config)
+            except RuntimeError:
+                if "CACHE_DIR" not in config:
+                    raise
+                # The compiled-model cache is a speed-up, never a reason not to run: OpenVINO's is not safe between
+                # processes compiling the same model at once (seen: "cannot set permissions: No such file or
+                # directory [...blob]" when two test workers and a server compiled together). Compile without it.
+                del config["CACHE_DIR"]
+                self.compiled = core().compile_model(model, self.device, config)
             self.loaded_from_cache = _loaded_from_cache(self.compiled)
             self.request = self.compiled.create_infer_request()
             self.outputs = [self.compiled.output(name) for name in outputs]
