@@ -92,3 +92,38 @@ def test_a_holder_that_dies_releases_the_lock_and_a_cancelled_wait_stops(tiny_mo
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def test_the_conversion_child_runs_at_a_lower_priority_than_the_app(tiny_model, cache):
+    """Converting is background work: the child lowers its own priority before importing TensorFlow, so the
+    window's GUI thread is scheduled first on a busy machine."""
+    import psutil
+
+    from yolo_desktop.inference.convert_process import NICENESS
+    from yolo_desktop.inference.converted import _convert_in_child
+
+    key = model_key(tiny_model.cfg, tiny_model.weights, "accurate")
+    target = converted_target(tiny_model.name, key, "accurate")
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def watch() -> None:
+        me = psutil.Process()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not seen:
+            for child in me.children():
+                try:
+                    if "convert_process" in " ".join(child.cmdline()) and child.nice() != me.nice():
+                        seen.append(child.nice() - me.nice())
+                except psutil.Error:
+                    continue
+            time.sleep(0.02)
+        cancel.set()  # stop the conversion once seen (or after the deadline)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    with pytest.raises(ModelError, match="stopped"):
+        _convert_in_child(tiny_model.cfg, tiny_model.weights, "accurate", target, cancel)
+    watcher.join()
+    assert seen == [NICENESS]
+    assert not target.exists()
