@@ -66,12 +66,13 @@ def openvino_runner(model_path: str, hint: str, batch: int) -> Callable[[np.ndar
 def opencv_runner(cfg: Path, weights: Path) -> Callable[[np.ndarray], list[np.ndarray]]:
     import cv2
 
+    from yolo_desktop.inference.darknet_cfg import parse_cfg
     from yolo_desktop.inference.engines.base import default_threads
+    from yolo_desktop.inference.engines.opencv_engine import head_layer_names
 
     cv2.setNumThreads(default_threads())
     net = cv2.dnn.readNetFromDarknet(str(cfg), str(weights))
-    names = [name for name in net.getLayerNames() if name.startswith("conv_")]
-    heads = [names[i] for i in (-2, -1)]  # yolov3-tiny's two head convs (engines/opencv_engine.py names them)
+    heads = head_layer_names(parse_cfg(cfg))  # the raw heads, as the OpenCV engine reads them
 
     def run(inputs: np.ndarray) -> list[np.ndarray]:
         net.setInput(np.ascontiguousarray(inputs.transpose(0, 3, 1, 2)))
